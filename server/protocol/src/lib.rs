@@ -1,0 +1,20 @@
+//! Skilltrack's wire types: the one definition of every enum, id and message that the server,
+//! the desktop client and the UI share.
+//!
+//! This crate does no I/O and knows nothing of axum, sqlx or Tauri. The UI gets TypeScript
+//! versions of these types from `ts-rs` (`cargo test -p skilltrack-protocol` writes them to
+//! `ui/src/bindings/`), so nothing here is ever retyped by hand.
+//!
+//! * [`enums`]: the 13 PostgreSQL enums of the schema, spelled exactly as in the database.
+//! * [`problem`]: the RFC 9457 error body every failed request answers with.
+//! * [`health`]: the readiness report.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod enums;
+pub mod health;
+pub mod problem;
+
+pub use enums::*;
+pub use problem::{FieldError, Problem};
