@@ -1,0 +1,176 @@
+//! Command line and environment: every setting is a flag with an environment variable beside
+//! it, and `--help` explains each one.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The Skilltrack server: the API, the PostgreSQL schema it owns, and (by default) an embedded
+/// PostgreSQL cluster in its data directory.
+#[derive(Debug, Parser)]
+#[command(
+    name = "skilltrack-server",
+    version,
+    about = "The Skilltrack server: API, PostgreSQL schema under Row Level Security, embedded database.",
+    long_about = "The Skilltrack server: API, PostgreSQL schema under Row Level Security, embedded \
+database.\n\nWith no DATABASE_URL it creates and runs a private PostgreSQL cluster in its data \
+directory (from the installed PostgreSQL binaries; as root, as the `postgres` OS user) and stops \
+it on exit. With DATABASE_URL it uses that server; the URL's user must own the database and be \
+allowed to create roles.\n\nExamples:\n  skilltrack-server seed-demo && skilltrack-server serve\n  \
+DATABASE_URL=postgres://skilltrack@db/skilltrack skilltrack-server migrate"
+)]
+pub struct Cli {
+    /// Settings every command shares.
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, then serve the API until SIGINT or SIGTERM (the default).
+    Serve(ServeOptions),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Apply migrations and load the demo catalog and demo accounts (safe to run again).
+    SeedDemo,
+}
+
+/// Settings every command shares.
+#[derive(Debug, Args)]
+pub struct GlobalOptions {
+    /// Where the server keeps its state: the embedded PostgreSQL cluster and media.
+    /// Default: `/var/lib/skilltrack` as root, else `$XDG_DATA_HOME/skilltrack`
+    /// (`~/.local/share/skilltrack`).
+    #[arg(long, env = "SKILLTRACK_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Use this PostgreSQL server instead of the embedded cluster.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<Secret>,
+
+    /// Password for the `authenticator` role the API logs in as (`DATABASE_URL` only). Without
+    /// it a random one is set at every start: set it when several servers share a database.
+    #[arg(
+        long,
+        env = "SKILLTRACK_AUTHENTICATOR_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub authenticator_password: Option<Secret>,
+
+    /// Directory holding PostgreSQL's `initdb` and `postgres` (embedded cluster only).
+    /// Default: the newest `/usr/lib/postgresql/*/bin`, else `$PATH`.
+    #[arg(long, env = "SKILLTRACK_PG_BIN_DIR", global = true)]
+    pub pg_bin_dir: Option<PathBuf>,
+
+    /// OS user that runs the embedded cluster when the server runs as root.
+    #[arg(
+        long,
+        env = "SKILLTRACK_PG_OS_USER",
+        global = true,
+        default_value = "postgres"
+    )]
+    pub pg_os_user: String,
+
+    /// Log format.
+    #[arg(long, env = "SKILLTRACK_LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Settings of `serve`.
+#[derive(Debug, Args, Default)]
+pub struct ServeOptions {
+    /// Address to listen on (port 0 picks a free port; the log says which).
+    #[arg(long, env = "SKILLTRACK_LISTEN", default_value = "127.0.0.1:8787")]
+    pub listen: Option<SocketAddr>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "SKILLTRACK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Longest a request may take, in seconds.
+    #[arg(long, env = "SKILLTRACK_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// For people.
+    Text,
+    /// One JSON object a line, for log collectors.
+    Json,
+}
+
+/// A setting that must never appear in logs or `Debug` output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself; use it, do not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl GlobalOptions {
+    /// The data directory, or the default for the current user.
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.clone();
+        }
+        if nix::unistd::geteuid().is_root() {
+            return PathBuf::from("/var/lib/skilltrack");
+        }
+        let base = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+            .unwrap_or_else(|| PathBuf::from("."));
+        base.join("skilltrack")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let cli = Cli::parse_from([
+            "skilltrack-server",
+            "--database-url",
+            "postgres://u:hunter2@db/x",
+            "migrate",
+        ]);
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(matches!(cli.command, Some(Command::Migrate)));
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,41 @@
+//! Liveness and readiness probes.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use skilltrack_protocol::health::Readiness;
+
+use super::AppState;
+use crate::db;
+
+/// `GET /healthz`: the process is up and serving HTTP.
+pub async fn live() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: the database answers; 503 otherwise.
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let database = db::health::ping(state.db.api()).await.is_ok();
+    let schema_version = if database {
+        db::health::schema_version(state.db.owner())
+            .await
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
+    let ready = database && schema_version.is_some();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Readiness {
+            ready,
+            database,
+            schema_version,
+        }),
+    )
+}

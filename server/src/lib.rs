@@ -1,0 +1,197 @@
+//! The Skilltrack server as a library: `main.rs` only parses the command line and calls
+//! [`run`]; tests build the same [`http::router`] over a test database.
+//!
+//! * [`cluster`]: the embedded PostgreSQL cluster.
+//! * [`db`]: every SQL statement the server runs, the pools, the per-request RLS transaction.
+//! * [`http`]: the router, probes, and problem+json errors.
+//! * [`seed`]: the demo catalog.
+//! * [`config`]: flags and environment.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod cluster;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod seed;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::postgres::PgConnectOptions;
+
+use crate::cluster::{ClusterError, ClusterOptions, EmbeddedCluster};
+use crate::config::{Cli, Command, GlobalOptions, ServeOptions};
+use crate::db::{Database, DbError, PoolSizes};
+
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The embedded cluster failed.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// The database could not be prepared.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// `DATABASE_URL` is not a PostgreSQL URL.
+    #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
+    DatabaseUrl(sqlx::Error),
+    /// Loading the demo data failed.
+    #[error(transparent)]
+    Seed(#[from] seed::SeedError),
+    /// Listening or serving failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// The database the server talks to, and the embedded cluster behind it when there is one.
+#[derive(Debug)]
+pub struct OpenDatabase {
+    /// The pools.
+    pub db: Database,
+    cluster: Option<EmbeddedCluster>,
+}
+
+impl OpenDatabase {
+    /// Closes the pools, then stops the embedded cluster if there is one.
+    pub async fn shut_down(mut self) {
+        self.db.close().await;
+        if let Some(mut cluster) = self.cluster.take() {
+            let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+        }
+    }
+}
+
+/// Starts the embedded cluster (without `DATABASE_URL`), connects, and applies migrations.
+pub async fn open_database(global: &GlobalOptions) -> Result<OpenDatabase, RunError> {
+    if let Some(url) = &global.database_url {
+        let options = PgConnectOptions::from_str(url.expose()).map_err(RunError::DatabaseUrl)?;
+        tracing::info!(host = options.get_host(), database = ?options.get_database(), "using the PostgreSQL server from DATABASE_URL");
+        let password = global
+            .authenticator_password
+            .as_ref()
+            .map_or_else(random_password, |p| p.expose().to_owned());
+        let db = Database::open(options, Some(&password), PoolSizes::default()).await?;
+        return Ok(OpenDatabase { db, cluster: None });
+    }
+    let options = ClusterOptions {
+        dir: global.data_dir().join("postgres"),
+        bin_dir: global.pg_bin_dir.clone(),
+        os_user: global.pg_os_user.clone(),
+        durable: true,
+    };
+    let cluster = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&options))
+        .await
+        .map_err(|e| RunError::Io {
+            context: "starting the cluster".into(),
+            source: e.into(),
+        })??;
+    let maintenance = cluster.connect_options(cluster::SUPERUSER, "postgres");
+    db::bootstrap::ensure_database(maintenance, cluster::DATABASE).await?;
+    let owner = cluster.connect_options(cluster::SUPERUSER, cluster::DATABASE);
+    // The socket is private to the cluster's OS user, so `authenticator` needs no password.
+    let db = Database::open(owner, None, PoolSizes::default()).await?;
+    Ok(OpenDatabase {
+        db,
+        cluster: Some(cluster),
+    })
+}
+
+fn random_password() -> String {
+    use rand::Rng as _;
+    rand::thread_rng()
+        .sample_iter(rand::distributions::Alphanumeric)
+        .take(40)
+        .map(char::from)
+        .collect()
+}
+
+/// Runs the command the user asked for.
+pub async fn run(cli: Cli) -> Result<(), RunError> {
+    let global = cli.global;
+    let data_dir = global.data_dir();
+    let open = open_database(&global).await?;
+    let result = match cli
+        .command
+        .unwrap_or(Command::Serve(ServeOptions::default()))
+    {
+        Command::Migrate => {
+            tracing::info!("migrations are applied");
+            Ok(())
+        }
+        Command::SeedDemo => seed::load_demo(&open.db, &data_dir)
+            .await
+            .map_err(RunError::from),
+        Command::Serve(options) => serve(&open.db, &options, &data_dir).await,
+    };
+    open.shut_down().await;
+    result
+}
+
+async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result<(), RunError> {
+    let listen = options
+        .listen
+        .unwrap_or_else(|| ([127, 0, 0, 1], 8787).into());
+    let limits = http::HttpLimits {
+        body_bytes: if options.max_body_bytes == 0 {
+            1024 * 1024
+        } else {
+            options.max_body_bytes
+        },
+        timeout: Duration::from_secs(options.request_timeout_secs.max(1)),
+    };
+    let app = http::router(
+        http::AppState { db: db.clone() },
+        &limits,
+        media_dir(data_dir),
+    );
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| RunError::Io {
+            context: format!("listening on {listen}"),
+            source,
+        })?;
+    let local = listener.local_addr().map_err(|source| RunError::Io {
+        context: "reading the listen address".into(),
+        source,
+    })?;
+    tracing::info!(address = %local, "listening on http://{local}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| RunError::Io {
+            context: "serving HTTP".into(),
+            source,
+        })?;
+    tracing::info!("HTTP server stopped");
+    Ok(())
+}
+
+/// Where served media files live inside the data directory.
+pub fn media_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("media")
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let term = async {
+        match term.as_mut() {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received; shutting down"),
+        () = term => tracing::info!("SIGTERM received; shutting down"),
+    }
+}

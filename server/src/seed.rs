@@ -1,0 +1,324 @@
+//! `seed-demo`: the demo catalog and demo accounts a new user meets (from
+//! `server/seed/demo-catalog.json`), loaded in one transaction.
+//!
+//! Every row gets a stable id derived from its slug (UUIDv5), and every insert is an upsert, so
+//! running it again changes nothing and duplicates nothing.
+
+use std::path::Path;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use skilltrack_protocol::{AssessmentType, DifficultyLevel, QuestionType, UserRole};
+use uuid::Uuid;
+
+use crate::db::{self, Database};
+
+/// The catalog, compiled into the binary so `seed-demo` works from anywhere.
+const CATALOG_JSON: &str = include_str!("../seed/demo-catalog.json");
+/// The demo video, served from the data directory's `media/demo/`.
+const DEMO_VIDEO: (&str, &[u8]) = (
+    "intro-to-the-terminal.webm",
+    include_bytes!("../seed/media/intro-to-the-terminal.webm"),
+);
+
+/// The namespace of the demo data's UUIDv5 ids.
+const NAMESPACE: Uuid = Uuid::from_u128(0x5b1c_7a3e_2f0d_4c8e_9a61_d3e4_f5a6_b7c8);
+
+/// A stable id for a demo row, from a path such as `course/rust-basics/module/0`.
+pub fn demo_id(path: &str) -> Uuid {
+    Uuid::new_v5(&NAMESPACE, path.as_bytes())
+}
+
+/// Why the demo data could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// The catalog file is malformed (a bug in the repository, caught by the tests).
+    #[error("the demo catalog is malformed: {0}")]
+    Catalog(String),
+    /// Hashing a demo password failed.
+    #[error("hashing a demo password failed: {0}")]
+    Hash(String),
+    /// Writing the demo media failed.
+    #[error("writing the demo media to {path}: {source}")]
+    Media {
+        /// Where.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database refused a row.
+    #[error("loading the demo data failed: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// The demo catalog as written in `demo-catalog.json`.
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    pub accounts: Vec<Account>,
+    pub services: Vec<Service>,
+    pub lab_categories: Vec<LabCategory>,
+    pub course_tags: Vec<CourseTag>,
+    pub courses: Vec<Course>,
+    pub labs: Vec<Lab>,
+    pub system_settings: Vec<Setting>,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    pub email: String,
+    pub password: String,
+    pub full_name: String,
+    pub role: UserRole,
+    pub bio: String,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub icon: String,
+    pub color: String,
+    pub sort_order: i32,
+    pub featured: bool,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabCategory {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub icon: String,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourseTag {
+    pub name: String,
+    pub description: String,
+    pub color: String,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Course {
+    pub slug: String,
+    pub service: String,
+    pub instructor: String,
+    pub title: String,
+    pub description: String,
+    pub duration: String,
+    pub level: DifficultyLevel,
+    pub price: Decimal,
+    pub features: Vec<String>,
+    pub objectives: Vec<String>,
+    pub prerequisites: Vec<String>,
+    pub tags: Vec<String>,
+    pub language: String,
+    pub is_published: bool,
+    #[serde(default)]
+    pub requires: Vec<String>,
+    pub modules: Vec<Module>,
+    #[serde(default)]
+    pub assessments: Vec<Assessment>,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Module {
+    pub title: String,
+    pub description: String,
+    pub duration_minutes: i32,
+    pub lessons: Vec<Lesson>,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lesson {
+    pub title: String,
+    pub description: String,
+    pub content_type: String,
+    pub duration_minutes: i32,
+    #[serde(default)]
+    pub body_markdown: Option<String>,
+    #[serde(default)]
+    pub video: Option<String>,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assessment {
+    pub title: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: AssessmentType,
+    pub time_limit_minutes: Option<i32>,
+    pub max_attempts: Option<i32>,
+    pub passing_score: i32,
+    pub questions: Vec<Question>,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub question_text: String,
+    pub question_type: QuestionType,
+    pub options: serde_json::Value,
+    pub correct_answer: Option<String>,
+    pub points: i32,
+    pub explanation: String,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lab {
+    pub slug: String,
+    pub category: String,
+    pub instructor: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub difficulty: DifficultyLevel,
+    pub duration: String,
+    pub technology: Vec<String>,
+    pub provider: String,
+    pub features: Vec<String>,
+    pub objectives: Vec<String>,
+    pub prerequisites: Vec<String>,
+    pub instructions: String,
+    pub environment_template: String,
+    pub resource_requirements: serde_json::Value,
+    pub max_concurrent_users: i32,
+    pub estimated_cost: Decimal,
+    pub setup_instructions: String,
+    pub cleanup_instructions: String,
+    pub related_courses: Vec<String>,
+    #[serde(default)]
+    pub requires: Vec<String>,
+    pub is_popular: bool,
+    pub is_free: bool,
+    pub is_published: bool,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    pub key: String,
+    pub value: serde_json::Value,
+    pub description: String,
+    pub is_public: bool,
+}
+
+/// Parses the compiled-in catalog.
+pub fn catalog() -> Result<Catalog, SeedError> {
+    serde_json::from_str(CATALOG_JSON).map_err(|e| SeedError::Catalog(e.to_string()))
+}
+
+/// The URL a demo video is served at (see [`crate::http::router`]).
+pub fn video_url(file: &str) -> String {
+    format!("/media/demo/{file}")
+}
+
+/// Hashes a password the way sign-in verifies it: Argon2id, PHC string.
+pub fn hash_password(password: &str) -> Result<String, SeedError> {
+    use argon2::password_hash::{PasswordHasher as _, SaltString, rand_core::OsRng};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| SeedError::Hash(e.to_string()))
+}
+
+/// Loads the demo data (idempotently) and writes the demo media into `data_dir`.
+pub async fn load_demo(db: &Database, data_dir: &Path) -> Result<(), SeedError> {
+    let catalog = catalog()?;
+    let passwords: Vec<String> = catalog
+        .accounts
+        .iter()
+        .map(|a| a.password.clone())
+        .collect();
+    // Argon2 is deliberately slow: keep it off the async runtime.
+    let hashes = tokio::task::spawn_blocking(move || {
+        passwords
+            .iter()
+            .map(|p| hash_password(p))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| SeedError::Hash(e.to_string()))??;
+
+    let media = crate::media_dir(data_dir).join("demo");
+    let media_err = |source| SeedError::Media {
+        path: media.display().to_string(),
+        source,
+    };
+    tokio::fs::create_dir_all(&media).await.map_err(media_err)?;
+    tokio::fs::write(media.join(DEMO_VIDEO.0), DEMO_VIDEO.1)
+        .await
+        .map_err(media_err)?;
+
+    let counts = db::seed::load(db.owner(), &catalog, &hashes).await?;
+    tracing::info!(
+        accounts = catalog.accounts.len(),
+        courses = counts.courses,
+        lessons = counts.lessons,
+        questions = counts.questions,
+        labs = counts.labs,
+        "demo data loaded"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_catalog_parses_and_references_resolve() {
+        let c = catalog().unwrap();
+        let services: Vec<&str> = c.services.iter().map(|s| s.slug.as_str()).collect();
+        let courses: Vec<&str> = c.courses.iter().map(|s| s.slug.as_str()).collect();
+        let emails: Vec<&str> = c.accounts.iter().map(|a| a.email.as_str()).collect();
+        for course in &c.courses {
+            assert!(
+                services.contains(&course.service.as_str()),
+                "{}",
+                course.slug
+            );
+            assert!(
+                emails.contains(&course.instructor.as_str()),
+                "{}",
+                course.slug
+            );
+            for r in &course.requires {
+                assert!(
+                    courses.contains(&r.as_str()),
+                    "{} requires {r}",
+                    course.slug
+                );
+            }
+            for lesson in course.modules.iter().flat_map(|m| &m.lessons) {
+                if let Some(video) = &lesson.video {
+                    assert_eq!(video, DEMO_VIDEO.0, "{}: unknown video", course.slug);
+                }
+            }
+        }
+        assert!(c.courses.iter().filter(|c| c.is_published).count() >= 12);
+        assert!(c.labs.iter().filter(|l| l.is_published).count() >= 6);
+    }
+}
