@@ -1,0 +1,275 @@
+//! Fixtures for Skilltrack's end-to-end tests: a real PostgreSQL for the whole test binary, a
+//! fresh database per test (copied from a migrated template in milliseconds), and the real
+//! server on a free port.
+//!
+//! PostgreSQL is the server's own embedded cluster (in a temporary directory, not durable, gone
+//! when the test binary exits), or the server at `DATABASE_URL` when that is set; the
+//! databases made there are dropped when their [`TestDb`] is.
+
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::str::FromStr as _;
+use std::sync::Mutex;
+
+use skilltrack_server::cluster::{self, ClusterOptions, EmbeddedCluster};
+use skilltrack_server::db::{self, Database, PoolSizes};
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::{Connection as _, PgConnection};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+pub mod fixtures;
+pub mod process;
+
+pub use process::{ServerProcess, server_binary};
+
+/// The PostgreSQL every test of this binary uses.
+struct Harness {
+    /// Connection options for the maintenance database, as a superuser/owner.
+    maintenance: PgConnectOptions,
+    /// The migrated database every test database is copied from.
+    template: String,
+    /// Password for `authenticator` where the server needs one (external servers only).
+    authenticator_password: Option<String>,
+    /// Kept alive for the whole binary; its postmaster dies with the process.
+    _cluster: Option<Mutex<EmbeddedCluster>>,
+    external: bool,
+}
+
+static HARNESS: OnceCell<Harness> = OnceCell::const_new();
+
+async fn harness() -> &'static Harness {
+    HARNESS
+        .get_or_init(|| async {
+            start_harness()
+                .await
+                .expect("starting PostgreSQL for the tests")
+        })
+        .await
+}
+
+/// Where embedded test clusters live: under /tmp, which the cluster's OS user can reach even
+/// when the tests run as root.
+fn cluster_root() -> PathBuf {
+    std::env::temp_dir().join(format!("skilltrack-tests-{}", std::process::id()))
+}
+
+/// Removes clusters left by earlier test runs whose process is gone.
+fn remove_stale_clusters() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("skilltrack-tests-")
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !PathBuf::from(format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+async fn start_harness() -> anyhow::Result<Harness> {
+    let (maintenance, cluster, external, authenticator_password) =
+        match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => {
+                let options = PgConnectOptions::from_str(&url)?;
+                let password = std::env::var("SKILLTRACK_AUTHENTICATOR_PASSWORD")
+                    .unwrap_or_else(|_| "skilltrack-tests".to_owned());
+                (options, None, true, Some(password))
+            }
+            _ => {
+                remove_stale_clusters();
+                let options = ClusterOptions {
+                    dir: cluster_root(),
+                    bin_dir: std::env::var_os("SKILLTRACK_PG_BIN_DIR").map(PathBuf::from),
+                    os_user: std::env::var("SKILLTRACK_PG_OS_USER")
+                        .unwrap_or_else(|_| "postgres".to_owned()),
+                    durable: false,
+                };
+                let cluster =
+                    tokio::task::spawn_blocking(move || EmbeddedCluster::start(&options)).await??;
+                let maintenance = cluster.connect_options(cluster::SUPERUSER, "postgres");
+                (maintenance, Some(Mutex::new(cluster)), false, None)
+            }
+        };
+
+    // One template per set of migrations; concurrent test binaries on a shared server take
+    // turns through an advisory lock.
+    let version = db::MIGRATOR.iter().fold(0u64, |acc, m| {
+        m.checksum
+            .iter()
+            .fold(acc, |a, b| a.rotate_left(5) ^ u64::from(*b))
+    });
+    let template = format!("skilltrack_template_{version:016x}");
+    let mut conn = PgConnection::connect_with(&maintenance).await?;
+    sqlx::query("SELECT pg_advisory_lock(7351)")
+        .execute(&mut conn)
+        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        let building = format!("{template}_building");
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {building}"))
+            .execute(&mut conn)
+            .await?;
+        sqlx::raw_sql(&format!("CREATE DATABASE {building}"))
+            .execute(&mut conn)
+            .await?;
+        let pool = db::connect_pool(maintenance.clone().database(&building), 1).await?;
+        db::migrate(&pool).await?;
+        pool.close().await;
+        sqlx::raw_sql(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .execute(&mut conn)
+            .await?;
+    }
+    sqlx::query("SELECT pg_advisory_unlock(7351)")
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(Harness {
+        maintenance,
+        template,
+        authenticator_password,
+        _cluster: cluster,
+        external,
+    })
+}
+
+/// A fresh, migrated database of its own, with the server's two pools.
+pub struct TestDb {
+    /// The database's name.
+    pub name: String,
+    /// The server's pools over it.
+    pub db: Database,
+    drop_on_exit: Option<PgConnectOptions>,
+}
+
+impl TestDb {
+    /// The owner pool (fixtures are written through it).
+    pub fn owner(&self) -> &PgPool {
+        self.db.owner()
+    }
+
+    /// The API pool (log in as `authenticator`).
+    pub fn api(&self) -> &PgPool {
+        self.db.api()
+    }
+}
+
+/// Copies the migrated template into a new database and opens the server's pools on it.
+pub async fn test_db() -> TestDb {
+    let h = harness().await;
+    let name = format!("t_{}", Uuid::now_v7().simple());
+    let mut conn = PgConnection::connect_with(&h.maintenance)
+        .await
+        .expect("connecting");
+    sqlx::raw_sql(&format!("CREATE DATABASE {name} TEMPLATE {}", h.template))
+        .execute(&mut conn)
+        .await
+        .expect("creating the test database");
+    conn.close().await.expect("closing");
+    let owner = h.maintenance.clone().database(&name);
+    let db = Database::open(
+        owner,
+        h.authenticator_password.as_deref(),
+        PoolSizes { owner: 2, api: 4 },
+    )
+    .await
+    .expect("opening the test database");
+    TestDb {
+        name,
+        db,
+        drop_on_exit: h.external.then(|| h.maintenance.clone()),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Only a shared server needs cleaning; an embedded cluster vanishes with the binary.
+        let Some(maintenance) = self.drop_on_exit.take() else {
+            return;
+        };
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    if let Ok(mut conn) = PgConnection::connect_with(&maintenance).await {
+                        let _ =
+                            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// The real HTTP server on a free port, over its own database.
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// Its database.
+    pub db: TestDb,
+    /// Its data directory (media).
+    pub data_dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Starts the server's real router on 127.0.0.1:0.
+pub async fn spawn_server() -> TestServer {
+    let db = test_db().await;
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let app = skilltrack_server::http::router(
+        skilltrack_server::http::AppState { db: db.db.clone() },
+        &skilltrack_server::http::HttpLimits::default(),
+        skilltrack_server::media_dir(data_dir.path()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum_serve(listener, app, rx).await;
+    });
+    TestServer {
+        url,
+        db,
+        data_dir,
+        shutdown: Some(tx),
+    }
+}
+
+async fn axum_serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = stop.await;
+        })
+        .await
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

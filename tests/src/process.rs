@@ -1,0 +1,139 @@
+//! The `skilltrack-server` binary as a child process, with its embedded PostgreSQL.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// The `skilltrack-server` binary, built by the test command before the tests run.
+pub fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/tests-<hash> → target/<profile>/skilltrack-server
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join("skilltrack-server"))
+        .expect("target directory");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build -p skilltrack-server`), as the README's test command does",
+        bin.display()
+    );
+    bin
+}
+
+/// A data directory the cluster's OS user can reach even when the tests run as root.
+pub fn data_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("skilltrack-server-")
+        .tempdir_in("/tmp")
+        .expect("tempdir")
+}
+
+/// `skilltrack-server --data-dir <dir> <args>`, on the embedded cluster.
+pub fn server_command(data_dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(server_binary());
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("DATABASE_URL");
+    cmd
+}
+
+/// A running `skilltrack-server serve`, stopped with SIGTERM when dropped.
+pub struct ServerProcess {
+    /// The process.
+    pub child: Child,
+    /// `http://127.0.0.1:<port>`, read from its log.
+    pub url: String,
+    /// Its log lines after the one that gave the URL (drained so it never blocks on stderr).
+    pub log: mpsc::Receiver<String>,
+}
+
+impl ServerProcess {
+    /// Starts `serve` on a free port and waits until it says where it listens.
+    pub fn start(data_dir: &Path) -> Self {
+        let mut child = server_command(data_dir, &["serve", "--listen", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawning the server");
+        let stderr = child.stderr.take().expect("stderr");
+        let (lines_tx, log) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            let Ok(line) = log.recv_timeout(Duration::from_secs(1)) else {
+                continue;
+            };
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let url: String = rest
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && !c.is_control())
+                    .collect();
+                return Self { child, url, log };
+            }
+            seen.push(line);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "the server never said where it listens; its log:\n{}",
+            seen.join("\n")
+        );
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(i32::try_from(self.child.id()).expect("pid"))
+    }
+
+    /// SIGTERM, then waits for the exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let _ = kill(self.pid(), Signal::SIGTERM);
+        self.child.wait().expect("waiting for the server")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.terminate();
+        }
+    }
+}
+
+/// The postmaster's pid, from its pid file in the server's data directory.
+pub fn postmaster_pid(data_dir: &Path) -> Pid {
+    let text = std::fs::read_to_string(data_dir.join("postgres/data/postmaster.pid"))
+        .expect("postmaster.pid");
+    Pid::from_raw(
+        text.lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .expect("a pid"),
+    )
+}
+
+/// Waits (up to a minute) for a process to end; false if it is still running.
+pub fn wait_until_gone(pid: Pid) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        // A zombie still answers signals; /proc says whether it is really running.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.is_empty() || state.split_whitespace().nth(2) == Some("Z") {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}

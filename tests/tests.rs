@@ -1,0 +1,11 @@
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+
+//! Skilltrack's end-to-end tests, one binary: the real server against real PostgreSQL.
+
+mod http_api;
+mod rls_matrix;
+mod schema;
+mod seed_demo;
+mod server_process;
+mod session;
+mod triggers;
