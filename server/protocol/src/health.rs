@@ -5,6 +5,7 @@ use ts_rs::TS;
 
 /// Whether the server can serve requests, and why not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Readiness {
     /// True when every check passed.

@@ -8,13 +8,17 @@
 //! * [`enums`]: the 13 PostgreSQL enums of the schema, spelled exactly as in the database.
 //! * [`problem`]: the RFC 9457 error body every failed request answers with.
 //! * [`health`]: the readiness report.
+//! * [`auth`], [`profile`], [`settings`]: accounts, sessions, profiles and platform settings.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod enums;
 pub mod health;
 pub mod problem;
+pub mod profile;
+pub mod settings;
 
 pub use enums::*;
 pub use problem::{FieldError, Problem};

@@ -9,6 +9,7 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Problem {
     /// A URI naming the kind of problem: `about:blank` or `https://skilltrack.dev/problems/<code>`.
@@ -29,6 +30,7 @@ pub struct Problem {
 
 /// One field's problem in a validation error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct FieldError {
     /// The field, as a JSON pointer into the request body (e.g. `/password`).

@@ -1,0 +1,86 @@
+//! Accounts and sessions: sign-up, sign-in, refresh, sign-out.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::profile::Profile;
+
+/// `POST /api/v1/auth/sign-up`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct SignUpRequest {
+    /// The e-mail address to sign in with; unique whatever its case.
+    pub email: String,
+    /// 8 to 128 characters.
+    pub password: String,
+    /// The name shown to instructors and on certificates.
+    pub full_name: String,
+}
+
+/// `POST /api/v1/auth/sign-in`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct SignInRequest {
+    /// The account's e-mail address (any case).
+    pub email: String,
+    /// The account's password.
+    pub password: String,
+}
+
+/// `POST /api/v1/auth/refresh`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct RefreshRequest {
+    /// The refresh token from the last [`Session`]; it is used up by this call.
+    pub refresh_token: String,
+}
+
+/// Which sessions `POST /api/v1/auth/sign-out` ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SignOutScope {
+    /// This device's session only.
+    #[default]
+    Local,
+    /// Every session of the account, on every device.
+    Global,
+}
+
+/// `POST /api/v1/auth/sign-out`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct SignOutRequest {
+    /// Default: `local`.
+    #[serde(default)]
+    pub scope: SignOutScope,
+}
+
+/// A signed-in session: what sign-up, sign-in and refresh answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct Session {
+    /// A short-lived bearer token for `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u32,
+    /// When the access token expires.
+    pub expires_at: DateTime<Utc>,
+    /// Exchanges for a new session once, at `POST /api/v1/auth/refresh`; keep it secret.
+    pub refresh_token: String,
+    /// The signed-in user.
+    pub user: Profile,
+}
