@@ -85,7 +85,7 @@ pub struct GlobalOptions {
 }
 
 /// Settings of `serve`.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args)]
 pub struct ServeOptions {
     /// Address to listen on (port 0 picks a free port; the log says which).
     #[arg(long, env = "SKILLTRACK_LISTEN", default_value = "127.0.0.1:8787")]
@@ -98,6 +98,36 @@ pub struct ServeOptions {
     /// Longest a request may take, in seconds.
     #[arg(long, env = "SKILLTRACK_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+
+    /// Key that signs access tokens (HS256), at least 32 bytes. Default: generated on first
+    /// start and kept in `<data-dir>/jwt-secret`, readable only by the server.
+    #[arg(long, env = "SKILLTRACK_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// How long an access token lives, in seconds.
+    #[arg(long, env = "SKILLTRACK_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+
+    /// Sign-in (and, separately, sign-up) attempts allowed per client address per window.
+    #[arg(long, env = "SKILLTRACK_AUTH_LIMIT_PER_IP", default_value_t = 30)]
+    pub auth_limit_per_ip: u32,
+
+    /// Sign-in attempts allowed per account per window.
+    #[arg(long, env = "SKILLTRACK_AUTH_LIMIT_PER_ACCOUNT", default_value_t = 10)]
+    pub auth_limit_per_account: u32,
+
+    /// The sign-in rate-limit window, in seconds.
+    #[arg(long, env = "SKILLTRACK_AUTH_LIMIT_WINDOW_SECS", default_value_t = 300)]
+    pub auth_limit_window_secs: u64,
+
+    /// Seconds during which a just-used refresh token may be used again (concurrent refreshes
+    /// from one client) before its reuse revokes the session.
+    #[arg(
+        long,
+        env = "SKILLTRACK_REFRESH_REUSE_GRACE_SECS",
+        default_value_t = 10
+    )]
+    pub refresh_reuse_grace_secs: u64,
 }
 
 /// How log lines look.
@@ -130,6 +160,19 @@ impl FromStr for Secret {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Self(s.to_owned()))
+    }
+}
+
+impl ServeOptions {
+    /// `serve`'s settings from the environment and defaults alone: what running with no
+    /// command means. An invalid environment value exits with clap's message.
+    pub fn from_env() -> Self {
+        use clap::FromArgMatches as _;
+        let command = <Self as Args>::augment_args(clap::Command::new("serve"));
+        command
+            .try_get_matches_from(["serve"])
+            .and_then(|m| Self::from_arg_matches(&m))
+            .unwrap_or_else(|e| e.exit())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Skilltrack server as a library: `main.rs` only parses the command line and calls
 //! [`run`]; tests build the same [`http::router`] over a test database.
 //!
+//! * [`auth`]: passwords, tokens, rate limits.
 //! * [`cluster`]: the embedded PostgreSQL cluster.
 //! * [`db`]: every SQL statement the server runs, the pools, the per-request RLS transaction.
 //! * [`http`]: the router, probes, and problem+json errors.
@@ -10,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod db;
@@ -22,6 +24,7 @@ use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
 
+use crate::auth::tokens::TokenKeys;
 use crate::cluster::{ClusterError, ClusterOptions, EmbeddedCluster};
 use crate::config::{Cli, Command, GlobalOptions, ServeOptions};
 use crate::db::{Database, DbError, PoolSizes};
@@ -41,6 +44,9 @@ pub enum RunError {
     /// Loading the demo data failed.
     #[error(transparent)]
     Seed(#[from] seed::SeedError),
+    /// The JWT signing key could not be loaded.
+    #[error(transparent)]
+    Key(#[from] auth::tokens::KeyError),
     /// Listening or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -120,7 +126,7 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
     let open = open_database(&global).await?;
     let result = match cli
         .command
-        .unwrap_or(Command::Serve(ServeOptions::default()))
+        .unwrap_or_else(|| Command::Serve(ServeOptions::from_env()))
     {
         Command::Migrate => {
             tracing::info!("migrations are applied");
@@ -147,11 +153,19 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
         },
         timeout: Duration::from_secs(options.request_timeout_secs.max(1)),
     };
-    let app = http::router(
-        http::AppState { db: db.clone() },
-        &limits,
-        media_dir(data_dir),
-    );
+    let ttl = Duration::from_secs(options.access_token_ttl_secs.max(1));
+    let keys = match &options.jwt_secret {
+        Some(secret) => TokenKeys::new(secret.expose().as_bytes(), ttl),
+        None => TokenKeys::from_data_dir(data_dir, ttl),
+    }?;
+    let auth_limits = http::auth::AuthLimits {
+        per_ip: options.auth_limit_per_ip,
+        per_account: options.auth_limit_per_account,
+        window: Duration::from_secs(options.auth_limit_window_secs.max(1)),
+        refresh_grace: Duration::from_secs(options.refresh_reuse_grace_secs),
+    };
+    let state = http::AppState::new(db.clone(), keys, auth_limits);
+    let app = http::router(state, &limits, media_dir(data_dir));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| RunError::Io {
@@ -163,13 +177,16 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
         source,
     })?;
     tracing::info!(address = %local, "listening on http://{local}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|source| RunError::Io {
-            context: "serving HTTP".into(),
-            source,
-        })?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|source| RunError::Io {
+        context: "serving HTTP".into(),
+        source,
+    })?;
     tracing::info!("HTTP server stopped");
     Ok(())
 }

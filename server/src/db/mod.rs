@@ -8,10 +8,13 @@
 //!   Every request runs in one transaction opened by [`session::begin`], under the caller's
 //!   role and claims.
 
+pub mod auth;
 pub mod bootstrap;
 pub mod health;
+pub mod profiles;
 pub mod seed;
 pub mod session;
+pub mod settings;
 
 use std::time::Duration;
 

@@ -65,3 +65,14 @@ pub async fn begin(
         .await?;
     Ok(tx)
 }
+
+/// Opens a transaction as `service_role`: the server acting for itself (checking a password,
+/// keeping sessions), never on a request's behalf. Every use is in `db::auth`.
+pub async fn begin_service(api: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = api.begin().await?;
+    sqlx::query("SELECT set_config('role', 'service_role', true), set_config('request.jwt.claims', $1, true)")
+        .bind(json!({ "role": "service_role" }).to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

@@ -13,16 +13,33 @@ use skilltrack_protocol::problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
 #[allow(missing_docs, reason = "each variant's #[error] message documents it")]
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// The request could not be read (malformed JSON, a bad query string).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No valid credentials: `code` says which (`unauthenticated`, `token_expired`,
+    /// `invalid_token`, `invalid_credentials`, `invalid_refresh_token`, `session_revoked`,
+    /// `refresh_token_reused`).
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: String },
+    /// Signed in, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
     /// The resource does not exist, or the caller may not see it (RLS cannot tell them apart,
     /// and neither do we).
     #[error("{0}")]
     NotFound(String),
+    /// The request clashes with what exists (`code`: e.g. `email_taken`).
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
     /// The request is well-formed but breaks a rule.
     #[error("{detail}")]
     Validation {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// Too many attempts; retry after this long.
+    #[error("too many attempts")]
+    RateLimited { retry_after: std::time::Duration },
     /// The database is unreachable.
     #[error("the database is not available")]
     Unavailable,
@@ -31,8 +48,48 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl ApiError {
+    /// A validation error about one field.
+    pub fn field(pointer: &str, code: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        Self::Validation {
+            detail: detail.clone(),
+            errors: vec![FieldError {
+                pointer: pointer.to_owned(),
+                code: code.to_owned(),
+                detail,
+            }],
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        // SQLSTATEs a client's input can cause become 4xx; their text stays inside.
+        if let Some(code) = e
+            .as_database_error()
+            .and_then(sqlx::error::DatabaseError::code)
+        {
+            match code.as_ref() {
+                "42501" => return Self::Forbidden("You are not allowed to do that.".to_owned()),
+                "23505" => {
+                    return Self::Conflict {
+                        code: "conflict",
+                        detail: "That already exists.".to_owned(),
+                    };
+                }
+                "23503" => {
+                    return Self::NotFound("Something it refers to does not exist.".to_owned());
+                }
+                "23502" | "23514" | "22001" | "22003" | "22007" | "22008" | "22023" | "22P02" => {
+                    return Self::Validation {
+                        detail: "A value is missing, too long or out of range.".to_owned(),
+                        errors: Vec::new(),
+                    };
+                }
+                _ => {}
+            }
+        }
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 tracing::error!(error = %e, "database unavailable");
@@ -63,12 +120,21 @@ pub fn code_for(status: StatusCode) -> (&'static str, &'static str) {
     }
 }
 
-/// Builds the problem response for `status` with a human `detail`.
+/// Builds the problem response for `status` with a human `detail` and the status's code.
 pub fn problem_response(status: StatusCode, detail: String, errors: Vec<FieldError>) -> Response {
-    let (code, title) = code_for(status);
+    problem_with_code(status, code_for(status).0, detail, errors)
+}
+
+/// Builds a problem response with an explicit stable `code`.
+pub fn problem_with_code(
+    status: StatusCode,
+    code: &str,
+    detail: String,
+    errors: Vec<FieldError>,
+) -> Response {
     let problem = Problem {
         type_uri: format!("https://skilltrack.dev/problems/{code}"),
-        title: title.to_owned(),
+        title: code_for(status).1.to_owned(),
         status: status.as_u16(),
         detail,
         code: code.to_owned(),
@@ -86,9 +152,37 @@ pub fn problem_response(status: StatusCode, detail: String, errors: Vec<FieldErr
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
+            Self::BadRequest(detail) => {
+                problem_response(StatusCode::BAD_REQUEST, detail, Vec::new())
+            }
+            Self::Unauthorized { code, detail } => {
+                let mut r = problem_with_code(StatusCode::UNAUTHORIZED, code, detail, Vec::new());
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"skilltrack\""),
+                );
+                r
+            }
+            Self::Forbidden(detail) => problem_response(StatusCode::FORBIDDEN, detail, Vec::new()),
             Self::NotFound(detail) => problem_response(StatusCode::NOT_FOUND, detail, Vec::new()),
+            Self::Conflict { code, detail } => {
+                problem_with_code(StatusCode::CONFLICT, code, detail, Vec::new())
+            }
             Self::Validation { detail, errors } => {
                 problem_response(StatusCode::UNPROCESSABLE_ENTITY, detail, errors)
+            }
+            Self::RateLimited { retry_after } => {
+                let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                let secs = secs.max(1);
+                let mut r = problem_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!("Too many attempts; try again in {secs} s."),
+                    Vec::new(),
+                );
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                r
             }
             Self::Unavailable => problem_response(
                 StatusCode::SERVICE_UNAVAILABLE,

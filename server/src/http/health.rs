@@ -9,11 +9,18 @@ use super::AppState;
 use crate::db;
 
 /// `GET /healthz`: the process is up and serving HTTP.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "Up", body = String, content_type = "text/plain")))]
 pub async fn live() -> &'static str {
     "ok"
 }
 
 /// `GET /readyz`: the database answers; 503 otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Not ready (the database does not answer)", body = Readiness),
+    ))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let database = db::health::ping(state.db.api()).await.is_ok();
     let schema_version = if database {

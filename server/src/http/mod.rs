@@ -1,22 +1,33 @@
 //! The HTTP API: one router, shared state, and the middleware every request passes through
 //! (request id, tracing, timeout, body limit, problem+json errors).
 
+pub mod admin;
+pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod health;
+pub mod me;
+pub mod openapi;
+pub mod settings;
+pub mod validate;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::{Request, StatusCode};
 use axum::middleware::map_response;
-use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::auth::tokens::TokenKeys;
 use crate::db::Database;
 
 /// What every handler can reach.
@@ -24,6 +35,30 @@ use crate::db::Database;
 pub struct AppState {
     /// The database pools.
     pub db: Database,
+    /// Signs and checks access tokens.
+    pub keys: TokenKeys,
+    /// Rate limits and refresh rules.
+    pub auth: Arc<auth::AuthPolicy>,
+    /// The OpenAPI document as JSON, built once.
+    pub openapi: Arc<String>,
+}
+
+impl AppState {
+    /// State over `db` with these keys and limits.
+    pub fn new(db: Database, keys: TokenKeys, limits: auth::AuthLimits) -> Self {
+        Self {
+            db,
+            keys,
+            auth: auth::AuthPolicy::new(limits),
+            openapi: Arc::new(
+                api_routes()
+                    .split_for_parts()
+                    .1
+                    .to_pretty_json()
+                    .unwrap_or_default(),
+            ),
+        }
+    }
 }
 
 /// Limits applied to every request.
@@ -44,7 +79,24 @@ impl Default for HttpLimits {
     }
 }
 
-/// The whole application. `media_dir` is served read-only under `/media` (demo videos for now).
+/// Every documented route. Registering a route here is what documents it.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(openapi::document))
+        .routes(routes!(auth::sign_up))
+        .routes(routes!(auth::sign_in))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::sign_out))
+        .routes(routes!(me::get_me, me::patch_me))
+        .routes(routes!(settings::list_settings))
+        .routes(routes!(admin::list_users))
+        .routes(routes!(admin::set_user_role))
+        .routes(routes!(admin::put_setting, admin::delete_setting))
+}
+
+/// The whole application. `media_dir` is served read-only under `/media`.
 pub fn router(state: AppState, limits: &HttpLimits, media_dir: PathBuf) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
         let request_id = request
@@ -54,9 +106,8 @@ pub fn router(state: AppState, limits: &HttpLimits, media_dir: PathBuf) -> Route
             .unwrap_or("-");
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
     });
-    Router::new()
-        .route("/healthz", get(health::live))
-        .route("/readyz", get(health::ready))
+    let (routes, _) = api_routes().split_for_parts();
+    routes
         .nest_service("/media", ServeDir::new(media_dir))
         .fallback(not_found)
         .with_state(state)

@@ -1,0 +1,210 @@
+//! `/api/v1/admin`: users, roles and settings. Each handler first asks the database whether the
+//! caller is an admin (`public.require_admin()`), so a non-admin gets 403, not an empty answer.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use skilltrack_protocol::profile::{Profile, RoleChange, UserPage};
+use skilltrack_protocol::settings::{SettingWrite, SystemSetting};
+use skilltrack_protocol::{Problem, UserRole};
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, ApiQuery, SignedIn};
+use super::validate::Checks;
+use crate::db::session::{Access, begin};
+use crate::db::{profiles, settings};
+
+/// The most users one page holds.
+const MAX_PAGE: u32 = 100;
+
+/// Query of `GET /api/v1/admin/users`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Matches anywhere in the e-mail address or name, ignoring case.
+    q: Option<String>,
+    /// Only users with this role.
+    role: Option<UserRole>,
+    /// From a previous page's `next_cursor`.
+    cursor: Option<String>,
+    /// Page size, 1 to 100 (default 25).
+    limit: Option<u32>,
+}
+
+fn encode_cursor(p: &Profile) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{}", p.created_at.to_rfc3339(), p.id))
+}
+
+fn decode_cursor(cursor: &str) -> Result<profiles::UserCursor, ApiError> {
+    let bad = || ApiError::BadRequest("The cursor is not one this server gave out.".to_owned());
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (at, id) = text.split_once('|').ok_or_else(bad)?;
+    let at = DateTime::parse_from_rfc3339(at)
+        .map_err(|_| bad())?
+        .with_timezone(&Utc);
+    Ok((at, id.parse::<Uuid>().map_err(|_| bad())?))
+}
+
+/// List and search users (admins only).
+#[utoipa::path(
+    get, path = "/api/v1/admin/users", tag = "admin",
+    params(UserQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of users, newest first", body = UserPage),
+        (status = 400, description = "A bad query or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter breaks a rule", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_users(
+    State(state): State<AppState>,
+    me: SignedIn,
+    ApiQuery(query): ApiQuery<UserQuery>,
+) -> Result<Json<UserPage>, ApiError> {
+    let limit = query.limit.unwrap_or(25);
+    Checks::default()
+        .check(
+            (1..=MAX_PAGE).contains(&limit),
+            "/limit",
+            "out_of_range",
+            "From 1 to 100.",
+        )
+        .length(query.q.as_deref().unwrap_or(""), "/q", 0, 200)
+        .finish()?;
+    let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
+    profiles::require_admin(&mut tx).await?;
+    let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let mut items = profiles::list(&mut tx, search, query.role, cursor, limit + 1).await?;
+    tx.commit().await?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = if more {
+        items.last().map(encode_cursor)
+    } else {
+        None
+    };
+    Ok(Json(UserPage { items, next_cursor }))
+}
+
+/// Change a user's role (admins only).
+#[utoipa::path(
+    put, path = "/api/v1/admin/users/{id}/role", tag = "admin",
+    params(("id" = Uuid, Path, description = "The user")),
+    request_body = RoleChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user's profile with the new role", body = Profile),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a role", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn set_user_role(
+    State(state): State<AppState>,
+    me: SignedIn,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(change): ApiJson<RoleChange>,
+) -> Result<Json<Profile>, ApiError> {
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
+    profiles::require_admin(&mut tx).await?;
+    let profile = profiles::set_role(&mut tx, id, change.role).await?;
+    tx.commit().await?;
+    let profile = profile.ok_or_else(|| ApiError::NotFound("No such user.".to_owned()))?;
+    tracing::info!(admin = %me.0.sub, user = %id, role = %change.role, "role changed");
+    Ok(Json(profile))
+}
+
+fn check_key(key: &str) -> Result<(), ApiError> {
+    Checks::default()
+        .length(key, "/key", 1, 100)
+        .check(
+            key.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'),
+            "/key",
+            "invalid_key",
+            "Lowercase letters, digits, `_` and `.` only.",
+        )
+        .finish()
+}
+
+/// Create or replace a setting (admins only).
+#[utoipa::path(
+    put, path = "/api/v1/admin/settings/{key}", tag = "admin",
+    params(("key" = String, Path, description = "The setting's key, e.g. `platform_name`")),
+    request_body = SettingWrite,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The setting as stored", body = SystemSetting),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad key or value", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put_setting(
+    State(state): State<AppState>,
+    me: SignedIn,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(write): ApiJson<SettingWrite>,
+) -> Result<Json<SystemSetting>, ApiError> {
+    check_key(&key)?;
+    Checks::default()
+        .length(
+            write.description.as_deref().unwrap_or(""),
+            "/description",
+            0,
+            1000,
+        )
+        .check(
+            write.value.to_string().len() <= 64 * 1024,
+            "/value",
+            "too_long",
+            "At most 64 KiB.",
+        )
+        .finish()?;
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
+    profiles::require_admin(&mut tx).await?;
+    let setting = settings::upsert(&mut tx, &key, &write).await?;
+    tx.commit().await?;
+    Ok(Json(setting))
+}
+
+/// Delete a setting (admins only).
+#[utoipa::path(
+    delete, path = "/api/v1/admin/settings/{key}", tag = "admin",
+    params(("key" = String, Path, description = "The setting's key")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such setting", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_setting(
+    State(state): State<AppState>,
+    me: SignedIn,
+    ApiPath(key): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
+    profiles::require_admin(&mut tx).await?;
+    let deleted = settings::delete(&mut tx, &key).await?;
+    tx.commit().await?;
+    if deleted {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("No such setting.".to_owned()))
+    }
+}

@@ -1,0 +1,158 @@
+//! Extractors that turn every bad input into a problem document: JSON bodies, query strings,
+//! path parameters, and the caller's identity from `Authorization: Bearer …`.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth::tokens::{Claims, TokenError};
+use crate::db::auth::ClientInfo;
+use crate::db::session::Caller;
+
+/// A JSON body; a malformed one is a 400 or 422 problem saying what is wrong.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Validation {
+                detail: format!("The request body does not fit: {}", e.body_text()),
+                errors: Vec::new(),
+            }),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
+                "Send the body as JSON, with `Content-Type: application/json`.".to_owned(),
+            )),
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// A query string; a malformed one is a 400 problem.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e: QueryRejection| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+/// A path parameter; a malformed one (say, not a UUID) is a 400 problem.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e: PathRejection| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn verify(state: &AppState, token: &str) -> Result<Claims, ApiError> {
+    state
+        .keys
+        .verify(token)
+        .map_err(|e| ApiError::Unauthorized {
+            code: match e {
+                TokenError::Expired => "token_expired",
+                TokenError::Invalid => "invalid_token",
+            },
+            detail: e.to_string(),
+        })
+}
+
+/// Whoever is calling: anonymous without an `Authorization` header; a bad token is a 401, never
+/// silently anonymous.
+#[derive(Debug, Clone, Copy)]
+pub struct AnyCaller(pub Caller);
+
+impl FromRequestParts<AppState> for AnyCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match bearer(parts) {
+            None if !parts.headers.contains_key(header::AUTHORIZATION) => {
+                Ok(Self(Caller::Anonymous))
+            }
+            None => Err(ApiError::Unauthorized {
+                code: "invalid_token",
+                detail: "The Authorization header must be `Bearer <access token>`.".to_owned(),
+            }),
+            Some(token) => verify(state, token).map(|c| Self(Caller::User(c.sub))),
+        }
+    }
+}
+
+/// A signed-in caller, with the token's claims; 401 otherwise.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Claims);
+
+impl SignedIn {
+    /// As a database caller.
+    pub fn caller(&self) -> Caller {
+        Caller::User(self.0.sub)
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = bearer(parts) else {
+            return Err(ApiError::Unauthorized {
+                code: "unauthenticated",
+                detail: "Sign in first: send `Authorization: Bearer <access token>`.".to_owned(),
+            });
+        };
+        verify(state, token).map(Self)
+    }
+}
+
+/// The peer address and user agent.
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect());
+        Ok(Self { ip, user_agent })
+    }
+}
