@@ -2,7 +2,10 @@
 
 //! Skilltrack's end-to-end tests, one binary: the real server against real PostgreSQL.
 
+mod auth_api;
 mod http_api;
+mod openapi;
+mod profile_api;
 mod rls_matrix;
 mod schema;
 mod seed_demo;

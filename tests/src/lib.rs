@@ -12,13 +12,19 @@ use std::path::PathBuf;
 use std::str::FromStr as _;
 use std::sync::Mutex;
 
+use std::net::SocketAddr;
+
+use skilltrack_server::auth::tokens::TokenKeys;
 use skilltrack_server::cluster::{self, ClusterOptions, EmbeddedCluster};
 use skilltrack_server::db::{self, Database, PoolSizes};
+use skilltrack_server::http::AppState;
+use skilltrack_server::http::auth::AuthLimits;
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::{Connection as _, PgConnection};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+pub mod api;
 pub mod fixtures;
 pub mod process;
 
@@ -229,12 +235,21 @@ pub struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
-/// Starts the server's real router on 127.0.0.1:0.
+/// Starts the server's real router on 127.0.0.1:0, with default limits.
 pub async fn spawn_server() -> TestServer {
+    spawn_server_with(AuthLimits::default()).await
+}
+
+/// The signing key of every test server (tests forge tokens with other keys).
+pub const TEST_JWT_SECRET: &[u8] = b"skilltrack-tests-signing-key-0123456789";
+
+/// Starts the server's real router on 127.0.0.1:0 with these auth limits.
+pub async fn spawn_server_with(limits: AuthLimits) -> TestServer {
     let db = test_db().await;
     let data_dir = tempfile::tempdir().expect("tempdir");
+    let keys = TokenKeys::new(TEST_JWT_SECRET, std::time::Duration::from_secs(900)).expect("keys");
     let app = skilltrack_server::http::router(
-        skilltrack_server::http::AppState { db: db.db.clone() },
+        AppState::new(db.db.clone(), keys, limits),
         &skilltrack_server::http::HttpLimits::default(),
         skilltrack_server::media_dir(data_dir.path()),
     );
@@ -244,7 +259,14 @@ pub async fn spawn_server() -> TestServer {
     let url = format!("http://{}", listener.local_addr().expect("address"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
-        let _ = axum_serve(listener, app, rx).await;
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = rx.await;
+        })
+        .await;
     });
     TestServer {
         url,
@@ -252,18 +274,6 @@ pub async fn spawn_server() -> TestServer {
         data_dir,
         shutdown: Some(tx),
     }
-}
-
-async fn axum_serve(
-    listener: tokio::net::TcpListener,
-    app: axum::Router,
-    stop: tokio::sync::oneshot::Receiver<()>,
-) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = stop.await;
-        })
-        .await
 }
 
 impl Drop for TestServer {

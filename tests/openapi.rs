@@ -1,0 +1,117 @@
+//! The OpenAPI document is complete: every documented operation answers, only with statuses it
+//! documents, and every error it documents is a problem document.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use skilltrack_tests::api::Api;
+use skilltrack_tests::spawn_server;
+
+/// Every route the server has; a new route must be added here and to the document.
+const EXPECTED: [(&str, &str); 14] = [
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/api/openapi.json"),
+    ("get", "/media/{path}"),
+    ("post", "/api/v1/auth/sign-up"),
+    ("post", "/api/v1/auth/sign-in"),
+    ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/sign-out"),
+    ("get", "/api/v1/me"),
+    ("patch", "/api/v1/me"),
+    ("get", "/api/v1/settings"),
+    ("get", "/api/v1/admin/users"),
+    ("put", "/api/v1/admin/users/{id}/role"),
+    ("put", "/api/v1/admin/settings/{key}"),
+];
+
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            ops.push((method.clone(), path.clone(), op.clone()));
+        }
+    }
+    ops
+}
+
+#[tokio::test]
+async fn the_document_lists_every_route_and_every_error() {
+    let server = spawn_server().await;
+    let api = Api::new(&server.url);
+    let doc = api.get("/api/openapi.json", None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc = doc.body;
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let ops = operations(&doc);
+    let listed: Vec<(String, String)> =
+        ops.iter().map(|(m, p, _)| (m.clone(), p.clone())).collect();
+    for (method, path) in EXPECTED {
+        assert!(
+            listed.contains(&(method.to_owned(), path.to_owned())),
+            "{method} {path} is undocumented"
+        );
+    }
+    assert!(listed.contains(&(
+        "delete".to_owned(),
+        "/api/v1/admin/settings/{key}".to_owned()
+    )));
+    assert_eq!(listed.len(), EXPECTED.len() + 1, "{listed:?}");
+
+    for (method, path, op) in &ops {
+        let responses = op["responses"].as_object().unwrap();
+        assert!(
+            responses.keys().any(|s| s.starts_with('2')),
+            "{method} {path}: no success response"
+        );
+        for (status, response) in responses {
+            // The readiness probe answers 503 with its own report, which is documented.
+            let is_readiness = path == "/readyz" && status == "503";
+            if (status.starts_with('4') || status.starts_with('5')) && !is_readiness {
+                let schema = &response["content"]["application/problem+json"]["schema"]["$ref"];
+                assert_eq!(
+                    schema, "#/components/schemas/Problem",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    // Every schema a reference names exists.
+    let text = doc.to_string();
+    for name in text
+        .split("#/components/schemas/")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+    {
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "missing schema {name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_documented_operation_answers_with_a_documented_status() {
+    let server = spawn_server().await;
+    let api = Api::new(&server.url);
+    let doc = api.get("/api/openapi.json", None).await.body;
+    for (method, path, op) in operations(&doc) {
+        let concrete = path
+            .replace("{id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{key}", "some_key")
+            .replace("{path}", "missing.webm");
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        // Anonymous, no body: every route must still answer with something it documents.
+        let a = api.call(method.clone(), &concrete, None, None).await;
+        let documented = op["responses"].as_object().unwrap();
+        assert!(
+            documented.contains_key(a.status.as_str()),
+            "{method} {path} answered {} which it does not document: {:?}",
+            a.status,
+            a.body
+        );
+    }
+}
