@@ -309,3 +309,40 @@ async fn public_settings_for_anyone_all_settings_for_admins() {
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn many_users_interleaved_over_a_small_pool_each_see_only_themselves() {
+    // The test server's API pool has 4 connections; 24 users make 96 requests at once.
+    let server = spawn_server().await;
+    let api = Api::new(&server.url);
+    let mut users = Vec::new();
+    for n in 0..24 {
+        users.push(
+            api.sign_up(
+                &format!("crowd{n}@example.com"),
+                PASSWORD,
+                &format!("Crowd {n}"),
+            )
+            .await,
+        );
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..4 {
+        for user in &users {
+            let api = api.clone();
+            let (token, email) = (user.access_token.clone(), user.user.email.clone());
+            tasks.spawn(async move {
+                // Every other request is anonymous, so identities and no-identity interleave.
+                if round % 2 == 1 {
+                    let anon = api.get("/api/v1/settings", None).await;
+                    assert_eq!(anon.status, StatusCode::OK);
+                }
+                let me = api.get("/api/v1/me", Some(&token)).await;
+                assert_eq!(me.body["email"], email.as_str(), "{me:?}");
+            });
+        }
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+}
