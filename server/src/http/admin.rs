@@ -20,6 +20,14 @@ use super::validate::Checks;
 use crate::db::session::{Access, begin};
 use crate::db::{profiles, settings};
 
+/// `/api/v1/admin`.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(list_users))
+        .routes(utoipa_axum::routes!(set_user_role))
+        .routes(utoipa_axum::routes!(put_setting, delete_setting))
+}
+
 /// The most users one page holds.
 const MAX_PAGE: u32 = 100;
 

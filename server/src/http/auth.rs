@@ -23,6 +23,15 @@ use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::db::auth::{self as db_auth, ClientInfo, CreateAccountError, Refresh};
 use crate::db::{profiles, session};
 
+/// `/api/v1/auth`.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(sign_up))
+        .routes(utoipa_axum::routes!(sign_in))
+        .routes(utoipa_axum::routes!(refresh))
+        .routes(utoipa_axum::routes!(sign_out))
+}
+
 /// How sign-in and refresh behave.
 #[derive(Debug)]
 pub struct AuthPolicy {

@@ -12,6 +12,11 @@ use super::validate::Checks;
 use crate::db::profiles;
 use crate::db::session::{Access, begin};
 
+/// `/api/v1/me`.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(get_me, patch_me))
+}
+
 /// The caller's profile.
 #[utoipa::path(
     get, path = "/api/v1/me", tag = "profile",

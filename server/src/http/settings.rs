@@ -10,6 +10,11 @@ use super::error::ApiError;
 use super::extract::AnyCaller;
 use crate::db::session::{Access, begin};
 
+/// `/api/v1/settings`.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(list_settings))
+}
+
 /// Every setting the caller may read: the public ones, or all of them for an admin.
 #[utoipa::path(
     get, path = "/api/v1/settings", tag = "settings",
