@@ -9,13 +9,17 @@
 //! * [`problem`]: the RFC 9457 error body every failed request answers with.
 //! * [`health`]: the readiness report.
 //! * [`auth`], [`profile`], [`settings`]: accounts, sessions, profiles and platform settings.
+//! * [`catalog`], [`learning`]: the catalog; enrollments, progress, certificates, payments.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod catalog;
+pub mod engagement;
 pub mod enums;
 pub mod health;
+pub mod learning;
 pub mod problem;
 pub mod profile;
 pub mod settings;
