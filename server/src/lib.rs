@@ -5,6 +5,7 @@
 //! * [`cluster`]: the embedded PostgreSQL cluster.
 //! * [`db`]: every SQL statement the server runs, the pools, the per-request RLS transaction.
 //! * [`http`]: the router, probes, and problem+json errors.
+//! * [`payments`]: payment providers (test mode only, so far).
 //! * [`seed`]: the demo catalog.
 //! * [`config`]: flags and environment.
 
@@ -16,6 +17,7 @@ pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod payments;
 pub mod seed;
 
 use std::path::{Path, PathBuf};

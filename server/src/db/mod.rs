@@ -10,7 +10,10 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod catalog;
+pub mod engagement;
 pub mod health;
+pub mod learning;
 pub mod profiles;
 pub mod seed;
 pub mod session;
@@ -20,6 +23,24 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Executor as _};
+
+/// Parses a column read as text (an enum, `role::text`) into its Rust type.
+pub(crate) fn decode<E: std::str::FromStr>(column: &str, text: &str) -> Result<E, sqlx::Error>
+where
+    E::Err: std::error::Error + Send + Sync + 'static,
+{
+    text.parse().map_err(|e| sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: Box::new(e),
+    })
+}
+
+/// A `numeric(p, s)` value with its column's scale, so `0.00` stays `"0.00"` on the wire (the
+/// driver reads a zero back without its scale).
+pub(crate) fn with_scale(mut d: rust_decimal::Decimal, scale: u32) -> rust_decimal::Decimal {
+    d.rescale(scale);
+    d
+}
 
 /// The login role of the API pool.
 pub const AUTHENTICATOR: &str = "authenticator";

@@ -35,15 +35,7 @@ struct Row {
     updated_at: DateTime<Utc>,
 }
 
-fn decode<E: std::str::FromStr>(column: &str, text: &str) -> Result<E, sqlx::Error>
-where
-    E::Err: std::error::Error + Send + Sync + 'static,
-{
-    text.parse().map_err(|e| sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: Box::new(e),
-    })
-}
+use super::decode;
 
 impl TryFrom<Row> for Profile {
     type Error = sqlx::Error;

@@ -416,7 +416,7 @@ async fn load_lab(tx: &mut Transaction<'static, Postgres>, lab: &Lab) -> Result<
     Ok(())
 }
 
-/// The demo learner is enrolled in the first two published courses, has finished the first
+/// The demo learner is enrolled in the first two free published courses, has finished the first
 /// lesson of the first, and has reviewed it, so "my learning" and ratings are not empty.
 async fn load_demo_learning(
     tx: &mut Transaction<'static, Postgres>,
@@ -433,7 +433,7 @@ async fn load_demo_learning(
     let published: Vec<&Course> = catalog
         .courses
         .iter()
-        .filter(|c| c.is_published)
+        .filter(|c| c.is_published && c.price.is_zero())
         .take(2)
         .collect();
     for course in &published {

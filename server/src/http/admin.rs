@@ -4,9 +4,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use skilltrack_protocol::profile::{Profile, RoleChange, UserPage};
 use skilltrack_protocol::settings::{SettingWrite, SystemSetting};
@@ -16,6 +13,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, SignedIn};
+use super::pagination;
 use super::validate::Checks;
 use crate::db::session::{Access, begin};
 use crate::db::{profiles, settings};
@@ -27,9 +25,6 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(set_user_role))
         .routes(utoipa_axum::routes!(put_setting, delete_setting))
 }
-
-/// The most users one page holds.
-const MAX_PAGE: u32 = 100;
 
 /// Query of `GET /api/v1/admin/users`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -43,21 +38,6 @@ pub struct UserQuery {
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 25).
     limit: Option<u32>,
-}
-
-fn encode_cursor(p: &Profile) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{}", p.created_at.to_rfc3339(), p.id))
-}
-
-fn decode_cursor(cursor: &str) -> Result<profiles::UserCursor, ApiError> {
-    let bad = || ApiError::BadRequest("The cursor is not one this server gave out.".to_owned());
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (at, id) = text.split_once('|').ok_or_else(bad)?;
-    let at = DateTime::parse_from_rfc3339(at)
-        .map_err(|_| bad())?
-        .with_timezone(&Utc);
-    Ok((at, id.parse::<Uuid>().map_err(|_| bad())?))
 }
 
 /// List and search users (admins only).
@@ -78,29 +58,21 @@ pub async fn list_users(
     me: SignedIn,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Json<UserPage>, ApiError> {
-    let limit = query.limit.unwrap_or(25);
+    let limit = pagination::limit(query.limit)?;
     Checks::default()
-        .check(
-            (1..=MAX_PAGE).contains(&limit),
-            "/limit",
-            "out_of_range",
-            "From 1 to 100.",
-        )
         .length(query.q.as_deref().unwrap_or(""), "/q", 0, 200)
         .finish()?;
-    let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let cursor = pagination::start(query.cursor.as_deref())?
+        .map(|p| p.time())
+        .transpose()?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     profiles::require_admin(&mut tx).await?;
     let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let mut items = profiles::list(&mut tx, search, query.role, cursor, limit + 1).await?;
+    let items = profiles::list(&mut tx, search, query.role, cursor, limit + 1).await?;
     tx.commit().await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_cursor = if more {
-        items.last().map(encode_cursor)
-    } else {
-        None
-    };
+    let (items, next_cursor) = pagination::cut(items, limit, |p| {
+        pagination::Position::at(p.created_at, p.id)
+    });
     Ok(Json(UserPage { items, next_cursor }))
 }
 

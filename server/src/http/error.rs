@@ -37,6 +37,15 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// A rule refused the request (often the database raised it): `code` is stable, `status`
+    /// 402, 403, 409 or 422, `errors` the particulars.
+    #[error("{detail}")]
+    Rule {
+        status: StatusCode,
+        code: String,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     /// Too many attempts; retry after this long.
     #[error("too many attempts")]
     RateLimited { retry_after: std::time::Duration },
@@ -65,6 +74,9 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if let Some(rule) = rule_violation(&e) {
+            return rule;
+        }
         // SQLSTATEs a client's input can cause become 4xx; their text stays inside.
         if let Some(code) = e
             .as_database_error()
@@ -100,11 +112,58 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// Business rules raise P0001 with the stable code as the message, a sentence as the detail,
+/// and particulars as JSON in the hint (`migrations/0010_learning.sql`).
+fn rule_violation(e: &sqlx::Error) -> Option<ApiError> {
+    let pg = e
+        .as_database_error()?
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
+    if pg.code() != "P0001" {
+        return None;
+    }
+    let code = pg.message();
+    if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        return None;
+    }
+    let status = match code {
+        "payment_required" => StatusCode::PAYMENT_REQUIRED,
+        _ => StatusCode::CONFLICT,
+    };
+    let errors = match (
+        code,
+        pg.hint()
+            .and_then(|h| serde_json::from_str::<serde_json::Value>(h).ok()),
+    ) {
+        ("prerequisites_missing", Some(serde_json::Value::Array(items))) => items
+            .iter()
+            .map(|item| FieldError {
+                pointer: format!(
+                    "/prerequisites/{}",
+                    item["slug"].as_str().unwrap_or_default()
+                ),
+                code: "not_completed".to_owned(),
+                detail: item["title"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(ApiError::Rule {
+        status,
+        code: code.to_owned(),
+        detail: pg
+            .detail()
+            .unwrap_or("A rule of the platform refused this.")
+            .to_owned(),
+        errors,
+    })
+}
+
 /// The stable code and title for an HTTP status.
 pub fn code_for(status: StatusCode) -> (&'static str, &'static str) {
     match status.as_u16() {
         400 => ("bad_request", "The request is malformed"),
         401 => ("unauthenticated", "Sign-in required"),
+        402 => ("payment_required", "Payment required"),
         403 => ("forbidden", "Not allowed"),
         404 => ("not_found", "Not found"),
         405 => ("method_not_allowed", "Method not allowed"),
@@ -171,6 +230,12 @@ impl IntoResponse for ApiError {
             Self::Validation { detail, errors } => {
                 problem_response(StatusCode::UNPROCESSABLE_ENTITY, detail, errors)
             }
+            Self::Rule {
+                status,
+                code,
+                detail,
+                errors,
+            } => problem_with_code(status, &code, detail, errors),
             Self::RateLimited { retry_after } => {
                 let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
                 let secs = secs.max(1);

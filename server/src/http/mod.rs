@@ -3,11 +3,15 @@
 
 pub mod admin;
 pub mod auth;
+pub mod catalog;
+pub mod engagement;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod learning;
 pub mod me;
 pub mod openapi;
+pub mod pagination;
 pub mod settings;
 pub mod validate;
 
@@ -38,6 +42,8 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// Rate limits and refresh rules.
     pub auth: Arc<auth::AuthPolicy>,
+    /// Where payments come from.
+    pub payments: crate::payments::PaymentProvider,
     /// The OpenAPI document as JSON, built once.
     pub openapi: Arc<String>,
 }
@@ -49,6 +55,7 @@ impl AppState {
             db,
             keys,
             auth: auth::AuthPolicy::new(limits),
+            payments: crate::payments::PaymentProvider::default(),
             openapi: Arc::new(
                 api_routes()
                     .split_for_parts()
@@ -87,6 +94,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(me::routes())
         .merge(settings::routes())
         .merge(admin::routes())
+        .merge(catalog::routes())
+        .merge(learning::routes())
+        .merge(engagement::routes())
 }
 
 /// The whole application. `media_dir` is served read-only under `/media`.

@@ -25,6 +25,9 @@ use super::AppState;
         (name = "profile", description = "The caller's own profile"),
         (name = "settings", description = "Platform settings"),
         (name = "admin", description = "Admins only"),
+        (name = "catalog", description = "Services, courses, lessons, labs: what anyone may browse"),
+        (name = "learning", description = "Enrollments, progress, certificates, payments"),
+        (name = "engagement", description = "Reviews, helpful votes, bookmarks, notifications"),
         (name = "health", description = "Probes"),
         (name = "media", description = "Lesson media"),
     )
