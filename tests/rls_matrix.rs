@@ -19,8 +19,9 @@ use skilltrack_tests::fixtures::{
     L2_PREREQUISITE, L3, LAB_CATEGORY, LEARNER_ACTIVITY, LEARNER_ANSWER, LEARNER_ATTEMPT,
     LEARNER_BOOKMARK, LEARNER_CERTIFICATE, LEARNER_COURSE_REVIEW, LEARNER_ENROLLMENT,
     LEARNER_ENVIRONMENT, LEARNER_EVENT, LEARNER_FILE, LEARNER_LAB_REVIEW, LEARNER_LAB_SESSION,
-    LEARNER_NOTIFICATION, LEARNER_PAYMENT, LEARNER_PROGRESS, LEARNER_SUBSCRIPTION, Persona,
-    SERVICE, SERVICE_RETIRED, SETTING_PRIVATE, TAG, TAG_2, as_persona, load_world,
+    LEARNER_MUTATION, LEARNER_NOTIFICATION, LEARNER_PAYMENT, LEARNER_PROGRESS,
+    LEARNER_SUBSCRIPTION, OTHER_REVIEW_VOTE, Persona, SERVICE, SERVICE_RETIRED, SETTING_PRIVATE,
+    TAG, TAG_2, as_persona, load_world,
 };
 use skilltrack_tests::{TestDb, test_db};
 use sqlx::postgres::{PgPool, PgRow};
@@ -119,6 +120,19 @@ lab_reviews                select  Y    Y       Y     Y     Y           Y
 lab_reviews                insert  -    -       Y     -     -           Y
 lab_reviews                update  -    Y       -     -     -           Y
 lab_reviews                delete  -    Y       -     -     -           Y
+// OTHER_LEARNER's helpful vote on LEARNER's course review: who voted is private to the voter
+// (the review's author sees only the count); a vote is cast and taken back, moved only by
+// admins (insert: OTHER_LEARNER votes for LEARNER's lab review).
+review_votes               select  -    -       Y     -     -           Y
+review_votes               insert  -    -       Y     -     -           Y
+review_votes               update  -    -       -     -     -           Y
+review_votes               delete  -    -       Y     -     -           Y
+// LEARNER's record of an applied mutation (idempotent progress): the learner reads and writes
+// their own; only admins change or remove them.
+applied_mutations          select  -    Y       -     -     -           Y
+applied_mutations          insert  -    Y       -     -     -           Y
+applied_mutations          update  -    -       -     -     -           Y
+applied_mutations          delete  -    -       -     -     -           Y
 // The server decides payments, subscriptions and files: their owner reads, admins write.
 payments                   select  -    Y       -     -     -           Y
 payments                   insert  -    -       -     -     -           Y
@@ -408,6 +422,24 @@ fn targets() -> Vec<Target> {
             format!(
                 "INSERT INTO lab_reviews (id, user_id, lab_id, rating)
                  VALUES (gen_random_uuid(), '{OTHER_LEARNER}', '{L1}', 3)"
+            ),
+        ),
+        target(
+            "applied_mutations",
+            LEARNER_MUTATION,
+            "kind = 'edited'",
+            format!(
+                "INSERT INTO applied_mutations (id, user_id, kind)
+                 VALUES (gen_random_uuid(), '{LEARNER}', 'lesson_progress')"
+            ),
+        ),
+        target(
+            "review_votes",
+            OTHER_REVIEW_VOTE,
+            "created_at = now()",
+            format!(
+                "INSERT INTO review_votes (id, user_id, lab_review_id)
+                 VALUES (gen_random_uuid(), '{OTHER_LEARNER}', '{LEARNER_LAB_REVIEW}')"
             ),
         ),
         target(

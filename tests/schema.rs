@@ -38,6 +38,12 @@ const SPEC_TABLES: [&str; 31] = [
     "certificates",
 ];
 
+/// Tables we added to the spec's, each with its reason in docs/decisions.md.
+const ADDED_TABLES: [&str; 2] = [
+    "applied_mutations", // idempotent writes (decision 35)
+    "review_votes",      // one helpful vote per user per review (decision 41)
+];
+
 #[tokio::test]
 async fn all_31_tables_and_auth_users_exist_with_rls_enabled() {
     let t = test_db().await;
@@ -55,6 +61,7 @@ async fn all_31_tables_and_auth_users_exist_with_rls_enabled() {
         .map(|r| r.1.as_str())
         .collect();
     let mut expected = SPEC_TABLES.to_vec();
+    expected.extend(ADDED_TABLES);
     expected.sort_unstable();
     assert_eq!(public, expected);
     assert!(rows.iter().any(|r| r.0 == "auth" && r.1 == "users"));

@@ -1,9 +1,12 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+#![allow(clippy::too_many_lines, reason = "a scenario reads best as one story")]
 
 //! Skilltrack's end-to-end tests, one binary: the real server against real PostgreSQL.
 
 mod auth_api;
+mod engagement_api;
 mod http_api;
+mod learning_api;
 mod openapi;
 mod profile_api;
 mod rls_matrix;

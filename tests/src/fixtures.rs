@@ -178,6 +178,11 @@ pub const OTHER_ANSWER: Uuid = fixed(0x0f02);
 pub const LEARNER_COURSE_REVIEW: Uuid = fixed(0x1001);
 /// [`persona::LEARNER`]'s review of [`L1`].
 pub const LEARNER_LAB_REVIEW: Uuid = fixed(0x1101);
+/// [`persona::OTHER_LEARNER`]'s helpful vote on [`LEARNER_COURSE_REVIEW`] (nobody votes for
+/// their own review, so this learner-owned row is the classmate's).
+pub const OTHER_REVIEW_VOTE: Uuid = fixed(0x1102);
+/// A progress update [`persona::LEARNER`] sent with a mutation id.
+pub const LEARNER_MUTATION: Uuid = fixed(0x2a01);
 /// [`persona::LEARNER`]'s payment for [`C1`].
 pub const LEARNER_PAYMENT: Uuid = fixed(0x1201);
 /// [`persona::LEARNER`]'s subscription.
@@ -307,6 +312,12 @@ INSERT INTO user_files (id, user_id, environment_id, filename, original_filename
 
 INSERT INTO lab_reviews (id, user_id, lab_id, rating, review_text) VALUES
   ('{LEARNER_LAB_REVIEW}', '{LEARNER}', '{L1}', 4, 'Worked first time.');
+
+INSERT INTO applied_mutations (id, user_id, kind) VALUES
+  ('{LEARNER_MUTATION}', '{LEARNER}', 'lesson_progress');
+
+INSERT INTO review_votes (id, user_id, course_review_id) VALUES
+  ('{OTHER_REVIEW_VOTE}', '{OTHER_LEARNER}', '{LEARNER_COURSE_REVIEW}');
 
 INSERT INTO payments (id, user_id, course_id, amount, payment_method, payment_status, stripe_payment_intent_id) VALUES
   ('{LEARNER_PAYMENT}', '{LEARNER}', '{C1}', 49.00, 'stripe', 'completed', 'pi_learner_1');
