@@ -10,11 +10,15 @@
 //! * [`health`]: the readiness report.
 //! * [`auth`], [`profile`], [`settings`]: accounts, sessions, profiles and platform settings.
 //! * [`catalog`], [`learning`]: the catalog; enrollments, progress, certificates, payments.
+//! * [`authoring`]: what instructors send to create and edit their courses and labs.
+//! * [`analytics`]: event batches and the admins' summaries.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod analytics;
 pub mod auth;
+pub mod authoring;
 pub mod catalog;
 pub mod engagement;
 pub mod enums;
@@ -23,6 +27,7 @@ pub mod learning;
 pub mod problem;
 pub mod profile;
 pub mod settings;
+pub mod uploads;
 
 pub use enums::*;
 pub use problem::{FieldError, Problem};
