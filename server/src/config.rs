@@ -99,6 +99,10 @@ pub struct ServeOptions {
     #[arg(long, env = "SKILLTRACK_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// Largest file an instructor may upload, in bytes.
+    #[arg(long, env = "SKILLTRACK_MAX_UPLOAD_BYTES", default_value_t = 512 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+
     /// Key that signs access tokens (HS256), at least 32 bytes. Default: generated on first
     /// start and kept in `<data-dir>/jwt-secret`, readable only by the server.
     #[arg(long, env = "SKILLTRACK_JWT_SECRET", hide_env_values = true)]

@@ -5,6 +5,7 @@
 //! * [`cluster`]: the embedded PostgreSQL cluster.
 //! * [`db`]: every SQL statement the server runs, the pools, the per-request RLS transaction.
 //! * [`http`]: the router, probes, and problem+json errors.
+//! * [`media`]: the content store for uploads, and recognising files by their bytes.
 //! * [`payments`]: payment providers (test mode only, so far).
 //! * [`seed`]: the demo catalog.
 //! * [`config`]: flags and environment.
@@ -17,6 +18,7 @@ pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod media;
 pub mod payments;
 pub mod seed;
 
@@ -154,6 +156,7 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
             options.max_body_bytes
         },
         timeout: Duration::from_secs(options.request_timeout_secs.max(1)),
+        upload_bytes: options.max_upload_bytes,
     };
     let ttl = Duration::from_secs(options.access_token_ttl_secs.max(1));
     let keys = match &options.jwt_secret {
@@ -166,8 +169,9 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
         window: Duration::from_secs(options.auth_limit_window_secs.max(1)),
         refresh_grace: Duration::from_secs(options.refresh_reuse_grace_secs),
     };
-    let state = http::AppState::new(db.clone(), keys, auth_limits);
-    let app = http::router(state, &limits, media_dir(data_dir));
+    let media = media_dir(data_dir);
+    let state = http::AppState::new(db.clone(), keys, auth_limits, &media, limits.upload_bytes);
+    let app = http::router(state, &limits, &media);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| RunError::Io {

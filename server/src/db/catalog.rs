@@ -61,9 +61,42 @@ pub struct CourseFilter {
 /// Where a page starts: after this sort value (as text) and id.
 pub type Cursor = (String, Uuid);
 
-const COURSE_COLUMNS: &str = "c.id, c.slug, c.service_id, c.title, c.description, c.duration,
-    c.level::text AS level, c.price, c.rating, c.student_count, c.instructor_id, c.image_url,
-    c.tags, c.language, c.is_published, c.created_at, c.updated_at";
+macro_rules! course_columns {
+    () => {
+        "c.id, c.slug, c.service_id, c.title, c.description, c.duration, c.level::text AS level,
+         c.price, c.rating, c.student_count, c.instructor_id, c.image_url, c.tags, c.language,
+         c.is_published, c.created_at, c.updated_at"
+    };
+}
+const COURSE_COLUMNS: &str = course_columns!();
+
+/// The statements a course page runs, in order; `bench/` replays them in pgbench.
+pub mod course_page_sql {
+    /// The course and its page fields. `$1`: id (or NULL), `$2`: slug.
+    pub const COURSE: &str = concat!(
+        "SELECT ",
+        course_columns!(),
+        ", c.features, c.objectives, c.prerequisites, c.preview_video_url, c.subtitles,
+         c.max_students, c.start_date, c.end_date, c.enrollment_deadline
+         FROM courses c WHERE c.id = $1 OR c.slug = $2"
+    );
+    /// Its modules. `$1`: course.
+    pub const MODULES: &str =
+        "SELECT id, title, description, duration_minutes, sort_order, is_published
+         FROM course_modules WHERE course_id = $1 ORDER BY sort_order, id";
+    /// The lessons the caller may see. `$1`: course.
+    pub const LESSONS: &str = "SELECT l.id, l.module_id, l.title, l.description, l.content_type,
+                l.duration_minutes, l.sort_order, l.is_published
+         FROM course_lessons l JOIN course_modules m ON m.id = l.module_id
+         WHERE m.course_id = $1 ORDER BY l.sort_order, l.id";
+    /// Courses to complete first. `$1`: course.
+    pub const REQUIRED: &str = "SELECT p.id, p.slug, p.title FROM course_prerequisites cp
+         JOIN courses p ON p.id = cp.prerequisite_course_id
+         WHERE cp.course_id = $1 ORDER BY p.title";
+    /// Public cards. `$1`: user ids.
+    pub const CARDS: &str =
+        "SELECT id, full_name, avatar_url, bio FROM public.public_profile_cards($1)";
+}
 
 #[derive(sqlx::FromRow)]
 struct CourseRow {
@@ -208,7 +241,7 @@ pub async fn profile_cards(
     ids: &[Uuid],
 ) -> Result<Vec<PublicProfile>, sqlx::Error> {
     sqlx::query_as::<_, (Uuid, Option<String>, Option<String>, Option<String>)>(
-        "SELECT id, full_name, avatar_url, bio FROM public.public_profile_cards($1)",
+        course_page_sql::CARDS,
     )
     .bind(ids)
     .fetch_all(conn)
@@ -223,6 +256,14 @@ pub async fn profile_cards(
             })
             .collect()
     })
+}
+
+#[derive(sqlx::FromRow)]
+struct CourseDetailRow {
+    #[sqlx(flatten)]
+    course: CourseRow,
+    #[sqlx(flatten)]
+    extra: CourseExtraRow,
 }
 
 #[derive(sqlx::FromRow)]
@@ -245,37 +286,24 @@ pub async fn course_detail(
     id_or_slug: &str,
 ) -> Result<Option<CourseDetail>, sqlx::Error> {
     let id = id_or_slug.parse::<Uuid>().ok();
-    let Some(row) = sqlx::query_as::<_, CourseRow>(&format!(
-        "SELECT {COURSE_COLUMNS} FROM courses c WHERE c.id = $1 OR c.slug = $2"
-    ))
-    .bind(id)
-    .bind(id_or_slug)
-    .fetch_optional(&mut *conn)
-    .await?
+    let Some(row) = sqlx::query_as::<_, CourseDetailRow>(course_page_sql::COURSE)
+        .bind(id)
+        .bind(id_or_slug)
+        .fetch_optional(&mut *conn)
+        .await?
     else {
         return Ok(None);
     };
-    let course = CourseSummary::try_from(row)?;
-    let extra = sqlx::query_as::<_, CourseExtraRow>(
-        "SELECT features, objectives, prerequisites, preview_video_url, subtitles, max_students,
-                start_date, end_date, enrollment_deadline
-         FROM courses WHERE id = $1",
-    )
-    .bind(course.id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let extra = row.extra;
+    let course = CourseSummary::try_from(row.course)?;
     let modules = syllabus(conn, course.id).await?;
-    let required_courses = sqlx::query_as::<_, (Uuid, String, String)>(
-        "SELECT p.id, p.slug, p.title FROM course_prerequisites cp
-         JOIN courses p ON p.id = cp.prerequisite_course_id
-         WHERE cp.course_id = $1 ORDER BY p.title",
-    )
-    .bind(course.id)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|(id, slug, title)| CourseRef { id, slug, title })
-    .collect();
+    let required_courses = sqlx::query_as::<_, (Uuid, String, String)>(course_page_sql::REQUIRED)
+        .bind(course.id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(id, slug, title)| CourseRef { id, slug, title })
+        .collect();
     let instructor = match course.instructor_id {
         Some(id) => profile_cards(conn, &[id]).await?.into_iter().next(),
         None => None,
@@ -304,8 +332,7 @@ async fn syllabus(
     course: Uuid,
 ) -> Result<Vec<ModuleOutline>, sqlx::Error> {
     let modules = sqlx::query_as::<_, (Uuid, String, Option<String>, Option<i32>, i32, bool)>(
-        "SELECT id, title, description, duration_minutes, sort_order, is_published
-         FROM course_modules WHERE course_id = $1 ORDER BY sort_order, id",
+        course_page_sql::MODULES,
     )
     .bind(course)
     .fetch_all(&mut *conn)
@@ -322,12 +349,7 @@ async fn syllabus(
             i32,
             bool,
         ),
-    >(
-        "SELECT l.id, l.module_id, l.title, l.description, l.content_type, l.duration_minutes,
-                l.sort_order, l.is_published
-         FROM course_lessons l JOIN course_modules m ON m.id = l.module_id
-         WHERE m.course_id = $1 ORDER BY l.sort_order, l.id",
-    )
+    >(course_page_sql::LESSONS)
     .bind(course)
     .fetch_all(&mut *conn)
     .await?;

@@ -8,7 +8,9 @@
 //!   Every request runs in one transaction opened by [`session::begin`], under the caller's
 //!   role and claims.
 
+pub mod analytics;
 pub mod auth;
+pub mod authoring;
 pub mod bootstrap;
 pub mod catalog;
 pub mod engagement;
@@ -18,6 +20,7 @@ pub mod profiles;
 pub mod seed;
 pub mod session;
 pub mod settings;
+pub mod uploads;
 
 use std::time::Duration;
 

@@ -50,12 +50,11 @@ pub async fn begin(
     caller: Caller,
     access: Access,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let mut tx = api.begin().await?;
-    if access == Access::ReadOnly {
-        sqlx::query("SET TRANSACTION READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-    }
+    // A read-only request opens a read-only transaction in the same round trip as BEGIN.
+    let mut tx = match access {
+        Access::ReadOnly => api.begin_with("BEGIN READ ONLY").await?,
+        Access::ReadWrite => api.begin().await?,
+    };
     // set_config(..., true) is SET LOCAL that takes bind parameters: no SQL is ever built from
     // the claims.
     sqlx::query("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)")

@@ -32,6 +32,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
                 "Send the body as JSON, with `Content-Type: application/json`.".to_owned(),
             )),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::Rule {
+                    status: e.status(),
+                    code: "payload_too_large".to_owned(),
+                    detail: "The request body is too large.".to_owned(),
+                    errors: Vec::new(),
+                })
+            }
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }

@@ -2,7 +2,9 @@
 //! (request id, tracing, timeout, body limit, problem+json errors).
 
 pub mod admin;
+pub mod analytics;
 pub mod auth;
+pub mod authoring;
 pub mod catalog;
 pub mod engagement;
 pub mod error;
@@ -13,19 +15,18 @@ pub mod me;
 pub mod openapi;
 pub mod pagination;
 pub mod settings;
+pub mod uploads;
 pub mod validate;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{Request, StatusCode};
 use axum::middleware::map_response;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
@@ -44,18 +45,30 @@ pub struct AppState {
     pub auth: Arc<auth::AuthPolicy>,
     /// Where payments come from.
     pub payments: crate::payments::PaymentProvider,
+    /// Uploaded files, by content.
+    pub store: crate::media::store::ContentStore,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
     /// The OpenAPI document as JSON, built once.
     pub openapi: Arc<String>,
 }
 
 impl AppState {
-    /// State over `db` with these keys and limits.
-    pub fn new(db: Database, keys: TokenKeys, limits: auth::AuthLimits) -> Self {
+    /// State over `db` with these keys and limits; uploads are stored under `media_dir`.
+    pub fn new(
+        db: Database,
+        keys: TokenKeys,
+        limits: auth::AuthLimits,
+        media_dir: &std::path::Path,
+        max_upload_bytes: u64,
+    ) -> Self {
         Self {
             db,
             keys,
             auth: auth::AuthPolicy::new(limits),
             payments: crate::payments::PaymentProvider::default(),
+            store: crate::media::store::ContentStore::new(media_dir.join("uploads")),
+            max_upload_bytes,
             openapi: Arc::new(
                 api_routes()
                     .split_for_parts()
@@ -70,18 +83,59 @@ impl AppState {
 /// Limits applied to every request.
 #[derive(Debug, Clone)]
 pub struct HttpLimits {
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes (uploads have their own limit).
     pub body_bytes: usize,
-    /// Longest a request may take.
+    /// Longest a request may take (uploads may take [`UPLOAD_TIMEOUT`]).
     pub timeout: Duration,
+    /// Largest upload accepted, in bytes.
+    pub upload_bytes: u64,
 }
+
+/// How long an upload may take: a large video over a slow line.
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
 
 impl Default for HttpLimits {
     fn default() -> Self {
         Self {
             body_bytes: 1024 * 1024,
             timeout: Duration::from_secs(30),
+            upload_bytes: 512 * 1024 * 1024,
         }
+    }
+}
+
+/// The body limit and timeout of every request, larger for uploads: a `Content-Length` over
+/// the limit is refused at once, a body that grows past it fails when read (413 either way).
+async fn request_limits(
+    State(limits): State<Arc<HttpLimits>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let upload = request.uri().path() == "/api/v1/uploads";
+    let (max, timeout) = if upload {
+        (limits.upload_bytes, UPLOAD_TIMEOUT)
+    } else {
+        (limits.body_bytes as u64, limits.timeout)
+    };
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return error::problem_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request body may be at most {max} bytes."),
+            Vec::new(),
+        );
+    }
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
     }
 }
 
@@ -97,10 +151,14 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(catalog::routes())
         .merge(learning::routes())
         .merge(engagement::routes())
+        .merge(authoring::routes())
+        .merge(analytics::routes())
+        .merge(uploads::routes())
 }
 
-/// The whole application. `media_dir` is served read-only under `/media`.
-pub fn router(state: AppState, limits: &HttpLimits, media_dir: PathBuf) -> Router {
+/// The whole application. The demo media in `media_dir/demo` are served publicly under
+/// `/media/demo`; uploads under `/media/uploads`, to those allowed.
+pub fn router(state: AppState, limits: &HttpLimits, media_dir: &std::path::Path) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
         let request_id = request
             .headers()
@@ -111,15 +169,14 @@ pub fn router(state: AppState, limits: &HttpLimits, media_dir: PathBuf) -> Route
     });
     let (routes, _) = api_routes().split_for_parts();
     routes
-        .nest_service("/media", ServeDir::new(media_dir))
+        .nest_service("/media/demo", ServeDir::new(media_dir.join("demo")))
         .fallback(not_found)
         .with_state(state)
         // Innermost first; each `layer` call wraps the ones before it, so the problem+json
         // rewrite also sees the body limit's 413 and the timeout's 408.
-        .layer(RequestBodyLimitLayer::new(limits.body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            limits.timeout,
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(limits.clone()),
+            request_limits,
         ))
         .layer(map_response(error::problem_for_errors))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -28,6 +28,8 @@ use super::AppState;
         (name = "catalog", description = "Services, courses, lessons, labs: what anyone may browse"),
         (name = "learning", description = "Enrollments, progress, certificates, payments"),
         (name = "engagement", description = "Reviews, helpful votes, bookmarks, notifications"),
+        (name = "authoring", description = "Instructors create, edit and publish their courses and labs"),
+        (name = "analytics", description = "Event batches from the app; summaries for admins"),
         (name = "health", description = "Probes"),
         (name = "media", description = "Lesson media"),
     )
@@ -51,10 +53,10 @@ impl Modify for BearerAuth {
     }
 }
 
-/// A media file (served from the data directory's `media/`, with `Range` support).
+/// A demo media file (public sample content from `seed-demo`, with `Range` support).
 #[utoipa::path(
-    get, path = "/media/{path}", tag = "media",
-    params(("path" = String, Path, description = "e.g. `demo/intro-to-the-terminal.webm`")),
+    get, path = "/media/demo/{path}", tag = "media",
+    params(("path" = String, Path, description = "e.g. `intro-to-the-terminal.webm`")),
     responses(
         (status = 200, description = "The file", content_type = "application/octet-stream"),
         (status = 206, description = "Part of the file, for a `Range` request"),
