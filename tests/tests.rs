@@ -3,7 +3,9 @@
 
 //! Skilltrack's end-to-end tests, one binary: the real server against real PostgreSQL.
 
+mod analytics_api;
 mod auth_api;
+mod authoring_api;
 mod engagement_api;
 mod http_api;
 mod learning_api;
@@ -15,3 +17,4 @@ mod seed_demo;
 mod server_process;
 mod session;
 mod triggers;
+mod uploads_api;

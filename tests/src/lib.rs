@@ -17,8 +17,8 @@ use std::net::SocketAddr;
 use skilltrack_server::auth::tokens::TokenKeys;
 use skilltrack_server::cluster::{self, ClusterOptions, EmbeddedCluster};
 use skilltrack_server::db::{self, Database, PoolSizes};
-use skilltrack_server::http::AppState;
 use skilltrack_server::http::auth::AuthLimits;
+use skilltrack_server::http::{AppState, HttpLimits};
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::{Connection as _, PgConnection};
 use tokio::sync::OnceCell;
@@ -245,13 +245,19 @@ pub const TEST_JWT_SECRET: &[u8] = b"skilltrack-tests-signing-key-0123456789";
 
 /// Starts the server's real router on 127.0.0.1:0 with these auth limits.
 pub async fn spawn_server_with(limits: AuthLimits) -> TestServer {
+    spawn_server_with_limits(limits, HttpLimits::default()).await
+}
+
+/// Starts the server's real router on 127.0.0.1:0 with these auth and HTTP limits.
+pub async fn spawn_server_with_limits(limits: AuthLimits, http: HttpLimits) -> TestServer {
     let db = test_db().await;
     let data_dir = tempfile::tempdir().expect("tempdir");
     let keys = TokenKeys::new(TEST_JWT_SECRET, std::time::Duration::from_secs(900)).expect("keys");
+    let media = skilltrack_server::media_dir(data_dir.path());
     let app = skilltrack_server::http::router(
-        AppState::new(db.db.clone(), keys, limits),
-        &skilltrack_server::http::HttpLimits::default(),
-        skilltrack_server::media_dir(data_dir.path()),
+        AppState::new(db.db.clone(), keys, limits, &media, http.upload_bytes),
+        &http,
+        &media,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
