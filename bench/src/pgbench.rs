@@ -80,7 +80,9 @@ pub fn course_detail(
     let file = tempfile::Builder::new().suffix(".sql").tempfile()?;
     std::fs::write(file.path(), script(setup))?;
     let out = Command::new(bin_dir.join("pgbench"))
-        .args(["-n", "-h"])
+        // Prepared statements, as sqlx uses them; the server's pool is smaller, but each of
+        // pgbench's clients is a backend of its own, as each of the load's connections is.
+        .args(["-n", "-M", "prepared", "-h"])
         .arg(socket_dir)
         .args(["-p", "5432", "-U", "authenticator", "-d", "skilltrack"])
         .args([
