@@ -15,8 +15,6 @@ pub struct Setup {
     pub user_id: String,
     /// The course's slug.
     pub slug: String,
-    /// The course's id.
-    pub course_id: String,
     /// Its lessons.
     pub lessons: Vec<String>,
 }
@@ -57,12 +55,10 @@ pub async fn prepare(url: &str) -> anyhow::Result<Setup> {
         .filter_map(|l| l["id"].as_str().map(str::to_owned))
         .collect();
     anyhow::ensure!(!lessons.is_empty(), "the demo learner sees no lessons");
-    let course_id = course["course"]["id"].as_str().context("no id")?.to_owned();
     Ok(Setup {
         token,
         user_id,
         slug,
-        course_id,
         lessons,
     })
 }

@@ -1,7 +1,6 @@
-//! pgbench replaying a course page's SQL — the very statements the server runs
-//! (`skilltrack_server::db::catalog::course_page_sql`, `db::learning::MY_ENROLLMENT_SQL`) —
-//! in one read-only transaction as `authenticated` with the learner's claims, exactly as the
-//! API's request transaction does. It measures what the database alone can do, for the HTTP
+//! pgbench replaying a course page's SQL — the very statement the server runs
+//! (`skilltrack_server::db::catalog::course_page_sql::PAGE`) — in one read-only transaction as
+//! `authenticated` with the learner's claims, exactly as the API's request transaction does. It measures what the database alone can do, for the HTTP
 //! figures to be read against.
 
 use std::fmt::Write as _;
@@ -10,7 +9,6 @@ use std::process::Command;
 
 use anyhow::Context as _;
 use skilltrack_server::db::catalog::course_page_sql as sql;
-use skilltrack_server::db::learning::MY_ENROLLMENT_SQL;
 
 use crate::load::Setup;
 
@@ -30,35 +28,21 @@ fn one_line(statement: &str) -> String {
     statement.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The script: the request transaction around the course page's statements, with the learner's
+/// The script: the request transaction around the course page's statement, with the learner's
 /// identity and the course as literals in place of the bind parameters.
 pub fn script(setup: &Setup) -> String {
     let claims = format!(r#"{{"role": "authenticated", "sub": "{}"}}"#, setup.user_id);
-    let course = format!("'{}'::uuid", setup.course_id);
+    let page = one_line(sql::PAGE)
+        .replace("$1", "NULL::uuid")
+        .replace("$2", &format!("'{}'", setup.slug))
+        .replace("$3", &format!("'{}'::uuid", setup.user_id));
     let mut s = String::new();
     let _ = writeln!(s, "BEGIN READ ONLY;");
     let _ = writeln!(
         s,
         "SELECT set_config('role', 'authenticated', true), set_config('request.jwt.claims', '{claims}', true);"
     );
-    let statements = [
-        one_line(sql::COURSE)
-            .replace("$1", "NULL::uuid")
-            .replace("$2", &format!("'{}'", setup.slug)),
-        one_line(sql::MODULES).replace("$1", &course),
-        one_line(sql::LESSONS).replace("$1", &course),
-        one_line(sql::REQUIRED).replace("$1", &course),
-        one_line(sql::CARDS).replace(
-            "$1",
-            "ARRAY[(SELECT instructor_id FROM courses WHERE slug = 'python-for-data-analysis')]",
-        ),
-        one_line(MY_ENROLLMENT_SQL)
-            .replace("$1", &format!("'{}'::uuid", setup.user_id))
-            .replace("$2", &course),
-    ];
-    for st in statements {
-        let _ = writeln!(s, "{st};");
-    }
+    let _ = writeln!(s, "{page};");
     let _ = writeln!(s, "COMMIT;");
     s
 }

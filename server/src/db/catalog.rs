@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use skilltrack_protocol::catalog::{
     CourseDetail, CourseRef, CourseSummary, CourseTag, LabCategory, LabDetail, LabRef, LabSummary,
-    Lesson, LessonSummary, ModuleOutline, PublicProfile, Service,
+    Lesson, LessonSummary, PublicProfile, Service,
 };
 use skilltrack_protocol::{DifficultyLevel, PgEnum as _};
 use sqlx::PgConnection;
@@ -61,38 +61,62 @@ pub struct CourseFilter {
 /// Where a page starts: after this sort value (as text) and id.
 pub type Cursor = (String, Uuid);
 
-macro_rules! course_columns {
-    () => {
-        "c.id, c.slug, c.service_id, c.title, c.description, c.duration, c.level::text AS level,
+const COURSE_COLUMNS: &str =
+    "c.id, c.slug, c.service_id, c.title, c.description, c.duration, c.level::text AS level,
          c.price, c.rating, c.student_count, c.instructor_id, c.image_url, c.tags, c.language,
-         c.is_published, c.created_at, c.updated_at"
-    };
-}
-const COURSE_COLUMNS: &str = course_columns!();
+         c.is_published, c.created_at, c.updated_at";
 
-/// The statements a course page runs, in order; `bench/` replays them in pgbench.
+/// The SQL of a course page; `bench/` replays it in pgbench.
 pub mod course_page_sql {
-    /// The course and its page fields. `$1`: id (or NULL), `$2`: slug.
-    pub const COURSE: &str = concat!(
-        "SELECT ",
-        course_columns!(),
-        ", c.features, c.objectives, c.prerequisites, c.preview_video_url, c.subtitles,
-         c.max_students, c.start_date, c.end_date, c.enrollment_deadline
-         FROM courses c WHERE c.id = $1 OR c.slug = $2"
-    );
-    /// Its modules. `$1`: course.
-    pub const MODULES: &str =
-        "SELECT id, title, description, duration_minutes, sort_order, is_published
-         FROM course_modules WHERE course_id = $1 ORDER BY sort_order, id";
-    /// The lessons the caller may see. `$1`: course.
-    pub const LESSONS: &str = "SELECT l.id, l.module_id, l.title, l.description, l.content_type,
-                l.duration_minutes, l.sort_order, l.is_published
-         FROM course_lessons l JOIN course_modules m ON m.id = l.module_id
-         WHERE m.course_id = $1 ORDER BY l.sort_order, l.id";
-    /// Courses to complete first. `$1`: course.
-    pub const REQUIRED: &str = "SELECT p.id, p.slug, p.title FROM course_prerequisites cp
-         JOIN courses p ON p.id = cp.prerequisite_course_id
-         WHERE cp.course_id = $1 ORDER BY p.title";
+    /// The whole page as one JSON document, in one round trip: the course, its modules with the
+    /// lessons the caller may see (RLS decides), the courses it requires, its instructor's
+    /// public card, and the caller's enrollment. `$1`: id (or NULL), `$2`: slug, `$3`: the
+    /// caller (or NULL). No row: no such course, or not visible to the caller.
+    pub const PAGE: &str = "
+        WITH c AS (SELECT * FROM courses WHERE id = $1 OR slug = $2 LIMIT 1)
+        SELECT json_build_object(
+          'course', json_build_object(
+            'id', c.id, 'slug', c.slug, 'service_id', c.service_id, 'title', c.title,
+            'description', c.description, 'duration', c.duration, 'level', c.level,
+            'price', c.price::text, 'rating', c.rating::text, 'student_count', c.student_count,
+            'instructor_id', c.instructor_id, 'image_url', c.image_url, 'tags', c.tags,
+            'language', c.language, 'is_published', c.is_published,
+            'created_at', c.created_at, 'updated_at', c.updated_at),
+          'features', c.features, 'objectives', c.objectives,
+          'prerequisite_notes', c.prerequisites, 'preview_video_url', c.preview_video_url,
+          'subtitles', c.subtitles, 'max_students', c.max_students, 'start_date', c.start_date,
+          'end_date', c.end_date, 'enrollment_deadline', c.enrollment_deadline,
+          'instructor', (
+            SELECT json_build_object('id', p.id, 'full_name', p.full_name,
+                                     'avatar_url', p.avatar_url, 'bio', p.bio)
+            FROM public.public_profile_cards(ARRAY[c.instructor_id]) p),
+          'required_courses', coalesce((
+            SELECT json_agg(json_build_object('id', p.id, 'slug', p.slug, 'title', p.title)
+                            ORDER BY p.title)
+            FROM course_prerequisites cp JOIN courses p ON p.id = cp.prerequisite_course_id
+            WHERE cp.course_id = c.id), '[]'),
+          'modules', coalesce((
+            SELECT json_agg(json_build_object(
+              'id', m.id, 'title', m.title, 'description', m.description,
+              'duration_minutes', m.duration_minutes, 'sort_order', m.sort_order,
+              'is_published', m.is_published,
+              'lessons', coalesce((
+                SELECT json_agg(json_build_object(
+                  'id', l.id, 'title', l.title, 'description', l.description,
+                  'content_type', l.content_type, 'duration_minutes', l.duration_minutes,
+                  'sort_order', l.sort_order, 'is_published', l.is_published)
+                  ORDER BY l.sort_order, l.id)
+                FROM course_lessons l WHERE l.module_id = m.id), '[]'))
+              ORDER BY m.sort_order, m.id)
+            FROM course_modules m WHERE m.course_id = c.id), '[]'),
+          'my_enrollment', (
+            SELECT json_build_object(
+              'id', e.id, 'course', json_build_object('id', c.id, 'slug', c.slug, 'title', c.title),
+              'status', e.status, 'enrolled_at', e.enrolled_at, 'completed_at', e.completed_at,
+              'progress_percentage', e.progress_percentage)
+            FROM enrollments e WHERE e.user_id = $3 AND e.course_id = c.id))
+        FROM c";
+
     /// Public cards. `$1`: user ids.
     pub const CARDS: &str =
         "SELECT id, full_name, avatar_url, bio FROM public.public_profile_cards($1)";
@@ -258,127 +282,21 @@ pub async fn profile_cards(
     })
 }
 
-#[derive(sqlx::FromRow)]
-struct CourseDetailRow {
-    #[sqlx(flatten)]
-    course: CourseRow,
-    #[sqlx(flatten)]
-    extra: CourseExtraRow,
-}
-
-#[derive(sqlx::FromRow)]
-struct CourseExtraRow {
-    features: Vec<String>,
-    objectives: Vec<String>,
-    prerequisites: Vec<String>,
-    preview_video_url: Option<String>,
-    subtitles: Vec<String>,
-    max_students: Option<i32>,
-    start_date: Option<DateTime<Utc>>,
-    end_date: Option<DateTime<Utc>>,
-    enrollment_deadline: Option<DateTime<Utc>>,
-}
-
-/// A course page by id or slug, if the caller may see the course. The caller's enrollment is
-/// filled in by the caller of this function.
+/// A course page by id or slug — with the caller's enrollment when `me` is given — if the
+/// caller may see the course. One statement ([`course_page_sql::PAGE`]).
 pub async fn course_detail(
     conn: &mut PgConnection,
     id_or_slug: &str,
+    me: Option<Uuid>,
 ) -> Result<Option<CourseDetail>, sqlx::Error> {
-    let id = id_or_slug.parse::<Uuid>().ok();
-    let Some(row) = sqlx::query_as::<_, CourseDetailRow>(course_page_sql::COURSE)
-        .bind(id)
+    let page: Option<serde_json::Value> = sqlx::query_scalar(course_page_sql::PAGE)
+        .bind(id_or_slug.parse::<Uuid>().ok())
         .bind(id_or_slug)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let extra = row.extra;
-    let course = CourseSummary::try_from(row.course)?;
-    let modules = syllabus(conn, course.id).await?;
-    let required_courses = sqlx::query_as::<_, (Uuid, String, String)>(course_page_sql::REQUIRED)
-        .bind(course.id)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|(id, slug, title)| CourseRef { id, slug, title })
-        .collect();
-    let instructor = match course.instructor_id {
-        Some(id) => profile_cards(conn, &[id]).await?.into_iter().next(),
-        None => None,
-    };
-    Ok(Some(CourseDetail {
-        course,
-        features: extra.features,
-        objectives: extra.objectives,
-        prerequisite_notes: extra.prerequisites,
-        preview_video_url: extra.preview_video_url,
-        subtitles: extra.subtitles,
-        max_students: extra.max_students,
-        start_date: extra.start_date,
-        end_date: extra.end_date,
-        enrollment_deadline: extra.enrollment_deadline,
-        instructor,
-        required_courses,
-        modules,
-        my_enrollment: None,
-    }))
-}
-
-/// A course's modules in order, each with the lessons the caller may see.
-async fn syllabus(
-    conn: &mut PgConnection,
-    course: Uuid,
-) -> Result<Vec<ModuleOutline>, sqlx::Error> {
-    let modules = sqlx::query_as::<_, (Uuid, String, Option<String>, Option<i32>, i32, bool)>(
-        course_page_sql::MODULES,
-    )
-    .bind(course)
-    .fetch_all(&mut *conn)
-    .await?;
-    let lessons = sqlx::query_as::<
-        _,
-        (
-            Uuid,
-            Uuid,
-            String,
-            Option<String>,
-            String,
-            Option<i32>,
-            i32,
-            bool,
-        ),
-    >(course_page_sql::LESSONS)
-    .bind(course)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(modules
-        .into_iter()
-        .map(
-            |(id, title, description, duration_minutes, sort_order, is_published)| ModuleOutline {
-                id,
-                title,
-                description,
-                duration_minutes,
-                sort_order,
-                is_published,
-                lessons: lessons
-                    .iter()
-                    .filter(|l| l.1 == id)
-                    .map(|l| LessonSummary {
-                        id: l.0,
-                        title: l.2.clone(),
-                        description: l.3.clone(),
-                        content_type: l.4.clone(),
-                        duration_minutes: l.5,
-                        sort_order: l.6,
-                        is_published: l.7,
-                    })
-                    .collect(),
-            },
-        )
-        .collect())
+        .bind(me)
+        .fetch_optional(conn)
+        .await?;
+    page.map(|json| serde_json::from_value(json).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+        .transpose()
 }
 
 /// A lesson's content, if the caller may study it.

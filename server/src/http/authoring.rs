@@ -705,7 +705,7 @@ async fn ensure_category(conn: &mut PgConnection, category: Option<Uuid>) -> Res
 
 /// The course as its page shows it, read under the caller's role.
 async fn course_page(conn: &mut PgConnection, id: Uuid) -> Result<CourseDetail, ApiError> {
-    catalog::course_detail(conn, &id.to_string())
+    catalog::course_detail(conn, &id.to_string(), None)
         .await?
         .ok_or_else(|| not_found("course"))
 }

@@ -19,7 +19,6 @@ use super::extract::{AnyCaller, ApiPath, ApiQuery};
 use super::pagination;
 use super::validate::Checks;
 use crate::db::catalog::{self, CourseFilter, CourseSort, Cursor, LabFilter};
-use crate::db::learning;
 use crate::db::session::{Access, Caller, begin};
 
 /// The catalog's routes.
@@ -168,12 +167,13 @@ pub async fn get_course(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CourseDetail>, ApiError> {
     let mut tx = begin(state.db.api(), caller, Access::ReadOnly).await?;
-    let mut detail = catalog::course_detail(&mut tx, &id)
+    let me = match caller {
+        Caller::User(user) => Some(user),
+        Caller::Anonymous => None,
+    };
+    let detail = catalog::course_detail(&mut tx, &id, me)
         .await?
         .ok_or_else(|| ApiError::NotFound("No such course.".to_owned()))?;
-    if let Caller::User(user) = caller {
-        detail.my_enrollment = learning::my_enrollment(&mut tx, user, detail.course.id).await?;
-    }
     tx.commit().await?;
     Ok(Json(detail))
 }
