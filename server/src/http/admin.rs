@@ -58,13 +58,10 @@ pub async fn list_users(
     me: SignedIn,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Json<UserPage>, ApiError> {
-    let limit = pagination::limit(query.limit)?;
+    let (limit, cursor) = pagination::by_time(query.limit, query.cursor.as_deref())?;
     Checks::default()
         .length(query.q.as_deref().unwrap_or(""), "/q", 0, 200)
         .finish()?;
-    let cursor = pagination::start(query.cursor.as_deref())?
-        .map(|p| p.time())
-        .transpose()?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     profiles::require_admin(&mut tx).await?;
     let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, SignedIn};
-use super::pagination::{self, Position};
+use super::pagination::{self, PageQuery, Position};
 use super::validate::Checks;
 use crate::db::analytics as db;
 use crate::db::auth::ClientInfo;
@@ -290,20 +290,10 @@ pub async fn active_learners(
     }))
 }
 
-/// Query of `GET /api/v1/admin/analytics/courses`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CoursePageQuery {
-    /// From a previous page's `next_cursor`.
-    cursor: Option<String>,
-    /// Page size, 1 to 100 (default 25).
-    limit: Option<u32>,
-}
-
 /// Every course's enrollment figures (admins only), drafts included, newest course first.
 #[utoipa::path(
     get, path = "/api/v1/admin/analytics/courses", tag = "analytics",
-    params(CoursePageQuery),
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of courses with their figures, newest first", body = CourseAnalyticsPage),
@@ -316,12 +306,9 @@ pub struct CoursePageQuery {
 pub async fn course_analytics(
     State(state): State<AppState>,
     me: SignedIn,
-    ApiQuery(query): ApiQuery<CoursePageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<CourseAnalyticsPage>, ApiError> {
-    let limit = pagination::limit(query.limit)?;
-    let cursor = pagination::start(query.cursor.as_deref())?
-        .map(|p| p.time())
-        .transpose()?;
+    let (limit, cursor) = pagination::by_time(query.limit, query.cursor.as_deref())?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     profiles::require_admin(&mut tx).await?;
     let items = db::course_stats(&mut tx, cursor, limit + 1).await?;

@@ -15,7 +15,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Deserialize;
 use skilltrack_protocol::authoring::{
     CourseDraft, CoursePatch, LabDraft, LabPatch, LessonContentType, LessonDraft, LessonPatch,
     ModuleDraft, ModulePatch, PrerequisiteSet, TagSet,
@@ -32,7 +31,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, SignedIn};
-use super::pagination::{self, Position};
+use super::pagination::{self, PageQuery, Position};
 use super::validate::Checks;
 use crate::db::authoring as db;
 use crate::db::catalog;
@@ -719,24 +718,6 @@ async fn lab_page(conn: &mut PgConnection, id: Uuid) -> Result<LabDetail, ApiErr
 
 // Lists ----------------------------------------------------------------------------------------
 
-/// Query of the caller's course and lab lists.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// From a previous page's `next_cursor`.
-    cursor: Option<String>,
-    /// Page size, 1 to 100 (default 25).
-    limit: Option<u32>,
-}
-
-fn paging(query: &PageQuery) -> Result<(u32, Option<db::Cursor>), ApiError> {
-    let limit = pagination::limit(query.limit)?;
-    let cursor = pagination::start(query.cursor.as_deref())?
-        .map(|p| p.time())
-        .transpose()?;
-    Ok((limit, cursor))
-}
-
 /// The courses the caller teaches, drafts included, newest first.
 #[utoipa::path(
     get, path = "/api/v1/authoring/courses", tag = "authoring",
@@ -754,7 +735,7 @@ pub async fn list_my_courses(
     me: SignedIn,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<CoursePage>, ApiError> {
-    let (limit, cursor) = paging(&query)?;
+    let (limit, cursor) = pagination::by_time(query.limit, query.cursor.as_deref())?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     let items = db::my_courses(&mut tx, me.0.sub, cursor, limit + 1).await?;
     tx.commit().await?;
@@ -779,7 +760,7 @@ pub async fn list_my_labs(
     me: SignedIn,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<LabPage>, ApiError> {
-    let (limit, cursor) = paging(&query)?;
+    let (limit, cursor) = pagination::by_time(query.limit, query.cursor.as_deref())?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     let rows = db::my_labs(&mut tx, me.0.sub, cursor, limit + 1).await?;
     tx.commit().await?;

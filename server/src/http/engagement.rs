@@ -6,7 +6,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use skilltrack_protocol::Problem;
 use skilltrack_protocol::engagement::{
@@ -21,9 +20,9 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{AnyCaller, ApiJson, ApiPath, ApiQuery, SignedIn};
-use super::pagination::{self, Position};
+use super::pagination::{self, PageQuery, Position};
 use super::validate::Checks;
-use crate::db::engagement::{self as db, Cursor, ReviewKind};
+use crate::db::engagement::{self as db, ReviewKind};
 use crate::db::session::{Access, begin};
 
 /// Reviews, votes, bookmarks and notifications.
@@ -56,16 +55,6 @@ fn sqlstate(e: &sqlx::Error) -> Option<String> {
 
 // Paging ---------------------------------------------------------------------------------------
 
-/// Query of the review lists.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// From a previous page's `next_cursor`.
-    cursor: Option<String>,
-    /// Page size, 1 to 100 (default 25).
-    limit: Option<u32>,
-}
-
 /// Query of `GET /api/v1/me/bookmarks`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -88,27 +77,6 @@ pub struct NotificationQuery {
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 25).
     limit: Option<u32>,
-}
-
-/// The page size asked for, and where the page starts.
-fn paging(limit: Option<u32>, cursor: Option<&str>) -> Result<(u32, Option<Cursor>), ApiError> {
-    let limit = pagination::limit(limit)?;
-    Ok((
-        limit,
-        pagination::start(cursor)?.map(|p| p.time()).transpose()?,
-    ))
-}
-
-/// Cuts a page of rows listed by time.
-fn page<T>(
-    items: Vec<T>,
-    limit: u32,
-    key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
-) -> (Vec<T>, Option<String>) {
-    pagination::cut(items, limit, |i| {
-        let (at, id) = key(i);
-        Position::at(at, id)
-    })
 }
 
 // Reviews --------------------------------------------------------------------------------------
@@ -151,14 +119,14 @@ pub async fn list_course_reviews(
     ApiPath(course_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<CourseReviewPage>, ApiError> {
-    let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
+    let (limit, cursor) = pagination::by_time(query.limit, query.cursor.as_deref())?;
     let mut tx = begin(state.db.api(), caller, Access::ReadOnly).await?;
     if !db::course_visible(&mut tx, course_id).await? {
         return Err(not_found("course"));
     }
     let items = db::course_reviews(&mut tx, course_id, cursor, limit + 1).await?;
     tx.commit().await?;
-    let (items, next_cursor) = page(items, limit, |r| (r.created_at, r.id));
+    let (items, next_cursor) = pagination::cut(items, limit, |r| Position::at(r.created_at, r.id));
     Ok(Json(CourseReviewPage { items, next_cursor }))
 }
 
@@ -181,14 +149,14 @@ pub async fn list_lab_reviews(
     ApiPath(lab_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<LabReviewPage>, ApiError> {
-    let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
+    let (limit, cursor) = pagination::by_time(query.limit, query.cursor.as_deref())?;
     let mut tx = begin(state.db.api(), caller, Access::ReadOnly).await?;
     if !db::lab_visible(&mut tx, lab_id).await? {
         return Err(not_found("lab"));
     }
     let items = db::lab_reviews(&mut tx, lab_id, cursor, limit + 1).await?;
     tx.commit().await?;
-    let (items, next_cursor) = page(items, limit, |r| (r.created_at, r.id));
+    let (items, next_cursor) = pagination::cut(items, limit, |r| Position::at(r.created_at, r.id));
     Ok(Json(LabReviewPage { items, next_cursor }))
 }
 
@@ -564,11 +532,11 @@ pub async fn list_bookmarks(
     me: SignedIn,
     ApiQuery(query): ApiQuery<BookmarkQuery>,
 ) -> Result<Json<BookmarkPage>, ApiError> {
-    let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
+    let (limit, cursor) = pagination::by_time(query.limit, query.cursor.as_deref())?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     let items = db::bookmarks(&mut tx, me.0.sub, query.entity_type, cursor, limit + 1).await?;
     tx.commit().await?;
-    let (items, next_cursor) = page(items, limit, |b| (b.created_at, b.id));
+    let (items, next_cursor) = pagination::cut(items, limit, |b| Position::at(b.created_at, b.id));
     Ok(Json(BookmarkPage { items, next_cursor }))
 }
 
@@ -657,12 +625,12 @@ pub async fn list_notifications(
     me: SignedIn,
     ApiQuery(query): ApiQuery<NotificationQuery>,
 ) -> Result<Json<NotificationPage>, ApiError> {
-    let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
+    let (limit, cursor) = pagination::by_time(query.limit, query.cursor.as_deref())?;
     let unread_only = query.unread.unwrap_or(false);
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     let items = db::notifications(&mut tx, me.0.sub, unread_only, cursor, limit + 1).await?;
     tx.commit().await?;
-    let (items, next_cursor) = page(items, limit, |n| (n.created_at, n.id));
+    let (items, next_cursor) = pagination::cut(items, limit, |n| Position::at(n.created_at, n.id));
     Ok(Json(NotificationPage { items, next_cursor }))
 }
 

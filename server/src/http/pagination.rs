@@ -5,6 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::ApiError;
@@ -72,6 +73,28 @@ pub fn decode(cursor: &str) -> Result<Position, ApiError> {
         key: key.to_owned(),
         id: id.parse().map_err(|_| bad_cursor())?,
     })
+}
+
+/// The query of a list with no filters of its own.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 25).
+    pub limit: Option<u32>,
+}
+
+/// Where a list ordered by time starts: after this time and id.
+pub type TimeCursor = (DateTime<Utc>, Uuid);
+
+/// The page size and the start of a list ordered by time.
+pub fn by_time(
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<(u32, Option<TimeCursor>), ApiError> {
+    let limit = self::limit(limit)?;
+    Ok((limit, start(cursor)?.map(|p| p.time()).transpose()?))
 }
 
 /// [`decode`] for an optional cursor.
