@@ -14,22 +14,8 @@ use uuid::Uuid;
 
 use super::{decode, with_scale};
 
-macro_rules! enrollment_columns {
-    () => {
-        "e.id, e.course_id, c.slug, c.title, e.status::text AS status, e.enrolled_at,
-         e.completed_at, e.progress_percentage"
-    };
-}
-
-/// The statement of [`my_enrollment`] (`$1`: user, `$2`: course); `bench/` replays it.
-pub const MY_ENROLLMENT_SQL: &str = concat!(
-    "SELECT ",
-    enrollment_columns!(),
-    " FROM enrollments e JOIN courses c ON c.id = e.course_id
-     WHERE e.user_id = $1 AND e.course_id = $2"
-);
-
-const ENROLLMENT_COLUMNS: &str = enrollment_columns!();
+const ENROLLMENT_COLUMNS: &str = "e.id, e.course_id, c.slug, c.title, e.status::text AS status,
+    e.enrolled_at, e.completed_at, e.progress_percentage";
 
 #[derive(sqlx::FromRow)]
 struct EnrollmentRow {
@@ -67,13 +53,16 @@ pub async fn my_enrollment(
     user: Uuid,
     course: Uuid,
 ) -> Result<Option<Enrollment>, sqlx::Error> {
-    sqlx::query_as::<_, EnrollmentRow>(MY_ENROLLMENT_SQL)
-        .bind(user)
-        .bind(course)
-        .fetch_optional(conn)
-        .await?
-        .map(Enrollment::try_from)
-        .transpose()
+    sqlx::query_as::<_, EnrollmentRow>(&format!(
+        "SELECT {ENROLLMENT_COLUMNS} FROM enrollments e JOIN courses c ON c.id = e.course_id
+         WHERE e.user_id = $1 AND e.course_id = $2"
+    ))
+    .bind(user)
+    .bind(course)
+    .fetch_optional(conn)
+    .await?
+    .map(Enrollment::try_from)
+    .transpose()
 }
 
 /// The caller's enrollments, newest first.

@@ -29,7 +29,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, sqlstate};
 use super::extract::{ApiJson, ApiPath, ApiQuery, SignedIn};
 use super::pagination::{self, PageQuery, Position};
 use super::validate::Checks;
@@ -581,13 +581,6 @@ fn dedup<T: PartialEq + Copy>(items: &mut Vec<T>) {
 
 fn not_found(what: &str) -> ApiError {
     ApiError::NotFound(format!("No such {what} among those you manage."))
-}
-
-/// The SQLSTATE of a database error.
-fn sqlstate(e: &sqlx::Error) -> Option<String> {
-    e.as_database_error()
-        .and_then(sqlx::error::DatabaseError::code)
-        .map(std::borrow::Cow::into_owned)
 }
 
 fn rule(status: StatusCode, code: &str, detail: String, errors: Vec<FieldError>) -> ApiError {

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, sqlstate};
 use super::extract::{AnyCaller, ApiJson, ApiPath, ApiQuery, SignedIn};
 use super::pagination::{self, PageQuery, Position};
 use super::validate::Checks;
@@ -44,13 +44,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 fn not_found(what: &str) -> ApiError {
     ApiError::NotFound(format!("No such {what}."))
-}
-
-/// The SQLSTATE of a database error.
-fn sqlstate(e: &sqlx::Error) -> Option<String> {
-    e.as_database_error()
-        .and_then(sqlx::error::DatabaseError::code)
-        .map(std::borrow::Cow::into_owned)
 }
 
 // Paging ---------------------------------------------------------------------------------------

@@ -112,6 +112,13 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// The SQLSTATE of a database error, for handlers that answer some codes their own way.
+pub fn sqlstate(e: &sqlx::Error) -> Option<String> {
+    e.as_database_error()
+        .and_then(sqlx::error::DatabaseError::code)
+        .map(std::borrow::Cow::into_owned)
+}
+
 /// Business rules raise P0001 with the stable code as the message, a sentence as the detail,
 /// and particulars as JSON in the hint (`migrations/0010_learning.sql`).
 fn rule_violation(e: &sqlx::Error) -> Option<ApiError> {
