@@ -270,7 +270,7 @@ async fn uploads_are_refused_with_a_reason() {
     assert_eq!(bad_name.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     for path in [
-        "/media/uploads/../../../etc/passwd",
+        "/media/uploads/..%2F..%2F..%2Fetc%2Fpasswd",
         "/media/uploads/abc.webm",
         "/media/uploads/nothing",
     ] {
