@@ -1283,9 +1283,10 @@ async fn attempts_are_stamped_by_the_database_and_bounded_by_max_attempts() {
     .execute(&mut *tx)
     .await
     .unwrap_err();
+    let db = err.as_database_error().unwrap();
     assert_eq!(
-        err.as_database_error().unwrap().code().as_deref(),
-        Some("23514"),
+        (db.code().as_deref(), db.message()),
+        (Some("P0001"), "no_attempts_left"),
         "{err}"
     );
 }

@@ -4,6 +4,7 @@
 //! Skilltrack's end-to-end tests, one binary: the real server against real PostgreSQL.
 
 mod analytics_api;
+mod assessments_api;
 mod auth_api;
 mod authoring_api;
 mod engagement_api;

@@ -3,6 +3,7 @@
 //!
 //! * [`auth`]: passwords, tokens, rate limits.
 //! * [`cluster`]: the embedded PostgreSQL cluster.
+//! * [`grading`]: how quiz answers are checked and scored (pure functions).
 //! * [`db`]: every SQL statement the server runs, the pools, the per-request RLS transaction.
 //! * [`http`]: the router, probes, and problem+json errors.
 //! * [`media`]: the content store for uploads, and recognising files by their bytes.
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod db;
+pub mod grading;
 pub mod http;
 pub mod media;
 pub mod payments;
@@ -170,6 +172,7 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
         refresh_grace: Duration::from_secs(options.refresh_reuse_grace_secs),
     };
     let media = media_dir(data_dir);
+    let sweeper = tokio::spawn(sweep_expired_attempts(db.clone()));
     let state = http::AppState::new(db.clone(), keys, auth_limits, &media, limits.upload_bytes);
     let app = http::router(state, &limits, &media);
     let listener = tokio::net::TcpListener::bind(listen)
@@ -193,8 +196,23 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
         context: "serving HTTP".into(),
         source,
     })?;
+    sweeper.abort();
     tracing::info!("HTTP server stopped");
     Ok(())
+}
+
+/// Every minute, closes and grades timed attempts whose time ran out unattended (a learner
+/// who comes back finds theirs closed anyway; this keeps instructors' views current).
+async fn sweep_expired_attempts(db: Database) {
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every_minute.tick().await;
+        match db::assessments::sweep_expired_attempts(db.api()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(closed = n, "closed timed attempts whose time ran out"),
+            Err(e) => tracing::warn!(error = %e, "closing expired attempts failed; retrying in a minute"),
+        }
+    }
 }
 
 /// Where served media files live inside the data directory.

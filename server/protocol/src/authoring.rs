@@ -21,14 +21,14 @@ use crate::enums::DifficultyLevel;
 
 /// An optional field of a patch whose `null` means "clear it": read as `Some(None)`, while an
 /// absent field (left unchanged) stays `None`.
-mod nullable {
+pub(crate) mod nullable {
     use serde::{Deserialize, Deserializer};
 
     #[allow(
         clippy::option_option,
         reason = "absent, null and a value are three different things in a patch"
     )]
-    pub(super) fn deserialize<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+    pub(crate) fn deserialize<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
     where
         T: Deserialize<'de>,
         D: Deserializer<'de>,

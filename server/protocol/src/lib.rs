@@ -12,11 +12,13 @@
 //! * [`catalog`], [`learning`]: the catalog; enrollments, progress, certificates, payments.
 //! * [`authoring`]: what instructors send to create and edit their courses and labs.
 //! * [`analytics`]: event batches and the admins' summaries.
+//! * [`assessments`]: quizzes and exams: questions, attempts, grading, statistics.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod analytics;
+pub mod assessments;
 pub mod auth;
 pub mod authoring;
 pub mod catalog;

@@ -9,6 +9,7 @@
 //!   role and claims.
 
 pub mod analytics;
+pub mod assessments;
 pub mod auth;
 pub mod authoring;
 pub mod bootstrap;

@@ -134,6 +134,7 @@ fn rule_violation(e: &sqlx::Error) -> Option<ApiError> {
     }
     let status = match code {
         "payment_required" => StatusCode::PAYMENT_REQUIRED,
+        "question_not_in_assessment" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::CONFLICT,
     };
     let errors = match (

@@ -3,6 +3,8 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod assessment_authoring;
+pub mod assessments;
 pub mod auth;
 pub mod authoring;
 pub mod catalog;
@@ -154,6 +156,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(authoring::routes())
         .merge(analytics::routes())
         .merge(uploads::routes())
+        .merge(assessments::routes())
+        .merge(assessment_authoring::routes())
 }
 
 /// The whole application. The demo media in `media_dir/demo` are served publicly under

@@ -28,8 +28,10 @@ use super::AppState;
         (name = "catalog", description = "Services, courses, lessons, labs: what anyone may browse"),
         (name = "learning", description = "Enrollments, progress, certificates, payments"),
         (name = "engagement", description = "Reviews, helpful votes, bookmarks, notifications"),
+        (name = "assessments", description = "Quizzes and exams: attempts, answers, submission, results"),
         (name = "authoring", description = "Instructors create, edit and publish their courses and labs"),
         (name = "analytics", description = "Event batches from the app; summaries for admins"),
+        (name = "sync", description = "Offline sync: pull changes, push offline writes, the live channel"),
         (name = "health", description = "Probes"),
         (name = "media", description = "Lesson media"),
     )
