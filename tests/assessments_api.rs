@@ -1031,3 +1031,110 @@ async fn a_final_exam_must_be_passed_for_the_course_to_complete() {
         "{certificates:?}"
     );
 }
+
+/// The demo quiz's explanations and accepted answers: what a learner must not learn early.
+fn demo_secrets(slug: &str) -> Vec<String> {
+    let catalog: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../server/seed/demo-catalog.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let course = catalog["courses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == slug)
+        .unwrap();
+    course["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["questions"].as_array().unwrap().iter())
+        .filter_map(|q| q["explanation"].as_str())
+        .map(|e| e.chars().take(60).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn no_log_line_gives_an_answer_away() {
+    use skilltrack_tests::process::{ServerProcess, data_dir, server_command};
+    let dir = data_dir();
+    let seeded = server_command(dir.path(), &["seed-demo"]).output().unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    // The most talkative the server gets: every request, every statement.
+    let mut server = ServerProcess::start_with_env(
+        dir.path(),
+        &[("RUST_LOG", "debug,sqlx=trace,tower_http=trace")],
+    );
+    let api = Api::new(&server.url);
+    let me = enrolled_learner(&api, "logged").await;
+    let t = me.access_token.as_str();
+    let listed = api
+        .get(
+            &format!("/api/v1/courses/{}/assessments", course_id()),
+            Some(t),
+        )
+        .await;
+    let quiz = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "quiz")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let view = api
+        .get(&format!("/api/v1/assessments/{quiz}"), Some(t))
+        .await;
+    let first = view.body["questions"][0]["id"].as_str().unwrap().to_owned();
+    let attempt = Uuid::now_v7();
+    let start = api
+        .post(
+            &format!("/api/v1/assessments/{quiz}/attempts"),
+            Some(t),
+            json!({"id": attempt}),
+        )
+        .await;
+    assert_eq!(start.status, StatusCode::CREATED, "{start:?}");
+    // A wrong form, then a wrong answer, then the submission that reveals the answers.
+    put(
+        &api,
+        &format!("/api/v1/attempts/{attempt}/answers/{first}"),
+        t,
+        json!({"answer": 1}),
+    )
+    .await;
+    put(
+        &api,
+        &format!("/api/v1/attempts/{attempt}/answers/{first}"),
+        t,
+        json!({"answer": ["z"]}),
+    )
+    .await;
+    let done = put(
+        &api,
+        &format!("/api/v1/attempts/{attempt}/submission"),
+        t,
+        json!({"assessment_id": quiz}),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{done:?}");
+    let secrets = demo_secrets(COURSE);
+    assert!(!secrets.is_empty());
+    // The learner has them now, through the API; the log never had them.
+    assert!(done.body.to_string().contains(&secrets[0][..20]));
+    server.terminate();
+    let log: Vec<String> = server.log.try_iter().collect();
+    assert!(
+        log.len() > 20,
+        "the log is too quiet to prove anything: {log:?}"
+    );
+    for secret in &secrets {
+        let leaked: Vec<&String> = log.iter().filter(|l| l.contains(secret.as_str())).collect();
+        assert!(leaked.is_empty(), "{secret:?} in the log: {leaked:?}");
+    }
+}

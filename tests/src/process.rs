@@ -57,7 +57,13 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `serve` on a free port and waits until it says where it listens.
     pub fn start(data_dir: &Path) -> Self {
+        Self::start_with_env(data_dir, &[])
+    }
+
+    /// [`Self::start`] with extra environment variables (e.g. `RUST_LOG`).
+    pub fn start_with_env(data_dir: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = server_command(data_dir, &["serve", "--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
