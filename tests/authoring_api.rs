@@ -1159,6 +1159,59 @@ async fn every_rule_is_answered_with_its_code() {
     assert_eq!(a.status, StatusCode::CONFLICT);
     assert_eq!(a.code(), "slug_taken");
 
+    // Lab prerequisites: the same rules as courses'.
+    let first = post(&api, labs, &p.instructor, lab_draft("prereq-first")).await;
+    let second = post(&api, labs, &p.instructor, lab_draft("prereq-second")).await;
+    let (first, second) = (json!(id(&first)), json!(id(&second)));
+    let lab_prereq = |lab: &Value| format!("{labs}/{}/prerequisites", lab.as_str().unwrap());
+    let a = put(
+        &api,
+        &lab_prereq(&first),
+        &p.instructor,
+        json!({"lab_ids": [first]}),
+    )
+    .await;
+    assert_eq!(
+        codes(&a),
+        [("/lab_ids/0".into(), "self_prerequisite".into())]
+    );
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let a = put(
+        &api,
+        &lab_prereq(&first),
+        &p.instructor,
+        json!({"lab_ids": [second, unknown]}),
+    )
+    .await;
+    assert_eq!(codes(&a), [("/lab_ids/1".into(), "unknown_lab".into())]);
+    let a = put(
+        &api,
+        &lab_prereq(&first),
+        &p.instructor,
+        json!({"lab_ids": [second]}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    assert_eq!(a.body["required_labs"][0]["id"], second);
+    let a = put(
+        &api,
+        &lab_prereq(&second),
+        &p.instructor,
+        json!({"lab_ids": [first]}),
+    )
+    .await;
+    assert_eq!(a.code(), "prerequisite_cycle");
+    let a = put(&api, &lab_prereq(&first), &p.other, json!({"lab_ids": []})).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "another instructor's lab");
+    let a = put(
+        &api,
+        &lab_prereq(&first),
+        &p.instructor,
+        json!({"lab_ids": []}),
+    )
+    .await;
+    assert_eq!(a.body["required_labs"], json!([]));
+
     // Paging parameters.
     for (path, status) in [
         (

@@ -10,6 +10,7 @@ use skilltrack_tests::spawn_server;
 const EXPECTED: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
+    ("put", "/api/v1/authoring/labs/{id}/prerequisites"),
     ("get", "/api/v1/courses/{id}/assessments"),
     ("get", "/api/v1/assessments/{id}"),
     ("get", "/api/v1/assessments/{id}/attempts"),

@@ -434,3 +434,61 @@ async fn nobody_writes_derived_columns_through_the_api() {
         Some("42501")
     );
 }
+
+#[tokio::test]
+async fn a_courses_tags_follow_its_tag_links_whoever_writes_them() {
+    let t = test_db().await;
+    let owner = t.owner();
+    let instructor = user(owner, "tagger@example.com", "instructor").await;
+    let c = catalog(owner, instructor).await;
+    let tags = || async {
+        sqlx::query_scalar::<_, Vec<String>>("SELECT tags FROM courses WHERE id = $1")
+            .bind(c.course)
+            .fetch_one(owner)
+            .await
+            .unwrap()
+    };
+    let tag = |name: &'static str| async move {
+        sqlx::query_scalar::<_, Uuid>("INSERT INTO course_tags (name) VALUES ($1) RETURNING id")
+            .bind(name)
+            .fetch_one(owner)
+            .await
+            .unwrap()
+    };
+    let (zeta, alpha) = (tag("zeta").await, tag("alpha").await);
+    for t in [zeta, alpha] {
+        sqlx::query("INSERT INTO course_tag_relationships (course_id, tag_id) VALUES ($1, $2)")
+            .bind(c.course)
+            .bind(t)
+            .execute(owner)
+            .await
+            .unwrap();
+    }
+    assert_eq!(tags().await, ["alpha", "zeta"]);
+    sqlx::query("UPDATE course_tags SET name = 'omega' WHERE id = $1")
+        .bind(zeta)
+        .execute(owner)
+        .await
+        .unwrap();
+    assert_eq!(tags().await, ["alpha", "omega"]);
+    sqlx::query("DELETE FROM course_tags WHERE id = $1")
+        .bind(alpha)
+        .execute(owner)
+        .await
+        .unwrap();
+    assert_eq!(tags().await, ["omega"]);
+    // The instructor cannot set the derived column directly.
+    let mut tx = begin(t.api(), Caller::User(instructor), Access::ReadWrite)
+        .await
+        .unwrap();
+    let err = sqlx::query("UPDATE courses SET tags = '{made-up}' WHERE id = $1")
+        .bind(c.course)
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.as_database_error().unwrap().code().as_deref(),
+        Some("42501"),
+        "{err}"
+    );
+}

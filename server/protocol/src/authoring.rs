@@ -402,6 +402,17 @@ pub struct PrerequisiteSet {
     pub course_ids: Vec<Uuid>,
 }
 
+/// `PUT /api/v1/authoring/labs/{id}/prerequisites`: the labs a learner completes before
+/// starting this one (replaces the set; empty clears it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct LabPrerequisiteSet {
+    /// Up to 20 labs the caller can see; never the lab itself.
+    pub lab_ids: Vec<Uuid>,
+}
+
 /// `PUT /api/v1/authoring/courses/{id}/tags`: the course's tags (replaces the set; empty
 /// clears it). Unknown tags are created.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]

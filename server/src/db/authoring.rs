@@ -309,56 +309,88 @@ pub async fn visible_courses(
         .await
 }
 
-/// Whether requiring `prerequisites` would make `course` (directly or through their own
+/// Which prerequisites: of courses (`course_prerequisites`) or of labs (`lab_prerequisites`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prerequisites {
+    /// Courses a learner completes before enrolling in a course.
+    Course,
+    /// Labs a learner completes before starting a lab.
+    Lab,
+}
+
+impl Prerequisites {
+    /// Table, the column naming what requires, the column naming what is required.
+    fn columns(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::Course => (
+                "course_prerequisites",
+                "course_id",
+                "prerequisite_course_id",
+            ),
+            Self::Lab => ("lab_prerequisites", "lab_id", "prerequisite_lab_id"),
+        }
+    }
+}
+
+/// Which of `ids` are labs the caller can see.
+pub async fn visible_labs(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM labs WHERE id = ANY ($1)")
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+}
+
+/// Whether requiring `prerequisites` would make `of` (directly or through their own
 /// prerequisites) a prerequisite of itself.
 pub async fn prerequisite_cycle(
     conn: &mut PgConnection,
-    course: Uuid,
+    kind: Prerequisites,
+    of: Uuid,
     prerequisites: &[Uuid],
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
+    let (table, owner, required) = kind.columns();
+    sqlx::query_scalar(&format!(
         "WITH RECURSIVE reach(id) AS (
              SELECT unnest($2::uuid[])
              UNION
-             SELECT cp.prerequisite_course_id FROM course_prerequisites cp
-             JOIN reach r ON cp.course_id = r.id)
-         SELECT EXISTS (SELECT 1 FROM reach WHERE id = $1)",
-    )
-    .bind(course)
+             SELECT p.{required} FROM {table} p JOIN reach r ON p.{owner} = r.id)
+         SELECT EXISTS (SELECT 1 FROM reach WHERE id = $1)"
+    ))
+    .bind(of)
     .bind(prerequisites)
     .fetch_one(conn)
     .await
 }
 
-/// Replaces the course's required courses.
+/// Replaces what `of` requires.
 pub async fn set_prerequisites(
     conn: &mut PgConnection,
-    course: Uuid,
+    kind: Prerequisites,
+    of: Uuid,
     prerequisites: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "DELETE FROM course_prerequisites
-         WHERE course_id = $1 AND NOT (prerequisite_course_id = ANY ($2))",
-    )
-    .bind(course)
+    let (table, owner, required) = kind.columns();
+    sqlx::query(&format!(
+        "DELETE FROM {table} WHERE {owner} = $1 AND NOT ({required} = ANY ($2))"
+    ))
+    .bind(of)
     .bind(prerequisites)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO course_prerequisites (course_id, prerequisite_course_id)
-         SELECT $1, unnest($2::uuid[])
-         ON CONFLICT (course_id, prerequisite_course_id) DO NOTHING",
-    )
-    .bind(course)
+    sqlx::query(&format!(
+        "INSERT INTO {table} ({owner}, {required}) SELECT $1, unnest($2::uuid[])
+         ON CONFLICT ({owner}, {required}) DO NOTHING"
+    ))
+    .bind(of)
     .bind(prerequisites)
     .execute(conn)
     .await
     .map(drop)
 }
 
-/// Replaces the course's tags: creates the ones that do not exist yet (authors may), links the
-/// course to exactly these, and keeps `courses.tags` (what the catalog filters and searches) in
-/// step, in this order.
+/// Replaces the course's tags: creates the ones that do not exist yet (authors may) and links
+/// the course to exactly these; a trigger keeps `courses.tags` (what the catalog filters and
+/// searches) in step (`migrations/0017_course_tags_in_step.sql`).
 pub async fn set_tags(
     conn: &mut PgConnection,
     course: Uuid,
@@ -389,14 +421,9 @@ pub async fn set_tags(
     )
     .bind(course)
     .bind(names)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE courses SET tags = $2 WHERE id = $1")
-        .bind(course)
-        .bind(names)
-        .execute(conn)
-        .await
-        .map(drop)
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 const COURSE_COLUMNS: &str = "c.id, c.slug, c.service_id, c.title, c.description, c.duration,

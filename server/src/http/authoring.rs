@@ -16,8 +16,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use skilltrack_protocol::authoring::{
-    CourseDraft, CoursePatch, LabDraft, LabPatch, LessonContentType, LessonDraft, LessonPatch,
-    ModuleDraft, ModulePatch, PrerequisiteSet, TagSet,
+    CourseDraft, CoursePatch, LabDraft, LabPatch, LabPrerequisiteSet, LessonContentType,
+    LessonDraft, LessonPatch, ModuleDraft, ModulePatch, PrerequisiteSet, TagSet,
 };
 use skilltrack_protocol::catalog::{
     CourseDetail, CoursePage, LabDetail, LabPage, Lesson, ModuleOutline,
@@ -54,6 +54,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patch_lab, delete_lab))
         .routes(routes!(publish_lab))
         .routes(routes!(unpublish_lab))
+        .routes(routes!(put_lab_prerequisites))
 }
 
 // Rules ----------------------------------------------------------------------------------------
@@ -680,6 +681,26 @@ async fn ensure_courses(
     )
 }
 
+async fn ensure_labs(conn: &mut PgConnection, ids: &[Uuid], pointer: &str) -> Result<(), ApiError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let visible = db::visible_labs(conn, ids).await?;
+    validation(
+        ids.iter()
+            .enumerate()
+            .filter(|(_, id)| !visible.contains(id))
+            .map(|(i, id)| {
+                field(
+                    format!("{pointer}/{i}"),
+                    "unknown_lab",
+                    format!("No such lab: {id}."),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// 422 unless the lab category exists.
 async fn ensure_category(conn: &mut PgConnection, category: Option<Uuid>) -> Result<(), ApiError> {
     let Some(category) = category else {
@@ -1074,7 +1095,7 @@ pub async fn put_prerequisites(
         .await?
         .ok_or_else(|| not_found("course"))?;
     ensure_courses(&mut tx, &set.course_ids, "/course_ids").await?;
-    if db::prerequisite_cycle(&mut tx, id, &set.course_ids).await? {
+    if db::prerequisite_cycle(&mut tx, db::Prerequisites::Course, id, &set.course_ids).await? {
         return Err(rule(
             StatusCode::UNPROCESSABLE_ENTITY,
             "prerequisite_cycle",
@@ -1084,7 +1105,7 @@ pub async fn put_prerequisites(
             Vec::new(),
         ));
     }
-    db::set_prerequisites(&mut tx, id, &set.course_ids).await?;
+    db::set_prerequisites(&mut tx, db::Prerequisites::Course, id, &set.course_ids).await?;
     let page = course_page(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(page))
@@ -1628,6 +1649,64 @@ pub async fn unpublish_lab(
         .await?
         .ok_or_else(|| not_found("lab"))?;
     db::set_lab_published(&mut tx, id, false).await?;
+    let page = lab_page(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(page))
+}
+
+/// Replaces the labs a learner completes before starting this one.
+#[utoipa::path(
+    put, path = "/api/v1/authoring/labs/{id}/prerequisites", tag = "authoring",
+    params(("id" = Uuid, Path, description = "The lab")),
+    request_body = LabPrerequisiteSet,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The lab with its required labs", body = LabDetail),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such lab among those the caller manages", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Too many, the lab itself (`self_prerequisite`), ids that are not labs the caller can see (`unknown_lab`, each listed), or `prerequisite_cycle`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn put_lab_prerequisites(
+    State(state): State<AppState>,
+    me: SignedIn,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(mut set): ApiJson<LabPrerequisiteSet>,
+) -> Result<Json<LabDetail>, ApiError> {
+    dedup(&mut set.lab_ids);
+    let mut checks = Checks::default();
+    checks.check(
+        set.lab_ids.len() <= MAX_SET,
+        "/lab_ids",
+        "too_many",
+        format!("At most {MAX_SET} labs."),
+    );
+    for (i, lab) in set.lab_ids.iter().enumerate() {
+        checks.check(
+            *lab != id,
+            &format!("/lab_ids/{i}"),
+            "self_prerequisite",
+            "A lab cannot require itself.",
+        );
+    }
+    checks.finish()?;
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
+    db::lock_lab(&mut tx, id)
+        .await?
+        .ok_or_else(|| not_found("lab"))?;
+    ensure_labs(&mut tx, &set.lab_ids, "/lab_ids").await?;
+    if db::prerequisite_cycle(&mut tx, db::Prerequisites::Lab, id, &set.lab_ids).await? {
+        return Err(rule(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "prerequisite_cycle",
+            "One of these labs already requires this one (perhaps through another): no learner \
+             could ever start it."
+                .to_owned(),
+            Vec::new(),
+        ));
+    }
+    db::set_prerequisites(&mut tx, db::Prerequisites::Lab, id, &set.lab_ids).await?;
     let page = lab_page(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(page))
