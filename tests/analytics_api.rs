@@ -757,3 +757,34 @@ async fn course_figures_are_exact_and_paged() {
     let a = api.get(&format!("{COURSES}?limit=-1"), Some(t)).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn one_user_may_send_sixty_batches_a_minute() {
+    let server = spawn_server().await;
+    let api = Api::new(&server.url);
+    let chatty = api
+        .sign_up("chatty@example.com", "correct horse battery", "C")
+        .await;
+    let quiet = api
+        .sign_up("quiet@example.com", "correct horse battery", "Q")
+        .await;
+    let batch = || json!([{"id": Uuid::now_v7(), "event_name": "page_view"}]);
+    for n in 0..60 {
+        let a = send(&api, &chatty.access_token, batch()).await;
+        assert_eq!(a.status, StatusCode::OK, "batch {n}: {a:?}");
+    }
+    let over = send(&api, &chatty.access_token, batch()).await;
+    assert_eq!(
+        (over.status, over.code().as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    let retry: u64 = over.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Another user is not slowed down by the first.
+    let a = send(&api, &quiet.access_token, batch()).await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+}

@@ -187,6 +187,18 @@ fn checked_batch(
         .collect())
 }
 
+/// Batches one user may send per minute: an app sends one every few seconds at most; more is
+/// a bug or abuse, and each batch is up to 100 rows written.
+pub const BATCHES_PER_MINUTE: u32 = 60;
+
+/// The per-user limit on analytics batches.
+pub fn batch_limiter() -> crate::auth::rate_limit::RateLimiter {
+    crate::auth::rate_limit::RateLimiter::new(crate::auth::rate_limit::Limit {
+        limit: BATCHES_PER_MINUTE,
+        window: std::time::Duration::from_secs(60),
+    })
+}
+
 /// Send a batch of events (1–100). Idempotent by event id: events whose id the server already
 /// has are counted as duplicates and change nothing, so a failed batch can simply be sent again.
 /// The server records who sent them, from which address and with which user agent.
@@ -200,6 +212,7 @@ fn checked_batch(
         (status = 401, description = "Not signed in (anonymous events are not accepted)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over the server's limit (1 MiB by default)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`batch_too_large` (more than 100 events), or `validation_failed` with every bad field under `/events/{index}/…`; nothing of the batch is stored", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: more than 60 batches a minute from this user; `Retry-After` says when to send again", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn ingest_events(
@@ -208,6 +221,10 @@ pub async fn ingest_events(
     client: ClientInfo,
     ApiJson(batch): ApiJson<EventBatch>,
 ) -> Result<Json<EventBatchReceipt>, ApiError> {
+    state
+        .analytics_limit
+        .check(&me.0.sub.to_string(), std::time::Instant::now())
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let events = checked_batch(batch, Utc::now())?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     let inserted = db::insert_events(&mut tx, me.0.sub, &client, &events).await?;

@@ -45,6 +45,8 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// Rate limits and refresh rules.
     pub auth: Arc<auth::AuthPolicy>,
+    /// Analytics batches per user per minute.
+    pub analytics_limit: Arc<crate::auth::rate_limit::RateLimiter>,
     /// Where payments come from.
     pub payments: crate::payments::PaymentProvider,
     /// Uploaded files, by content.
@@ -68,6 +70,7 @@ impl AppState {
             db,
             keys,
             auth: auth::AuthPolicy::new(limits),
+            analytics_limit: Arc::new(analytics::batch_limiter()),
             payments: crate::payments::PaymentProvider::default(),
             store: crate::media::store::ContentStore::new(media_dir.join("uploads")),
             max_upload_bytes,
