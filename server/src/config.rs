@@ -33,6 +33,10 @@ pub struct Cli {
 
 /// What to do.
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; boxing would only complicate the callers"
+)]
 pub enum Command {
     /// Apply migrations, then serve the API until SIGINT or SIGTERM (the default).
     Serve(ServeOptions),
@@ -132,6 +136,58 @@ pub struct ServeOptions {
         default_value_t = 10
     )]
     pub refresh_reuse_grace_secs: u64,
+
+    /// Days the sync change log keeps an entry; a device whose last sync is older starts again
+    /// from a snapshot (0: never compact).
+    #[arg(long, env = "SKILLTRACK_SYNC_LOG_RETENTION_DAYS", default_value_t = 30)]
+    pub sync_log_retention_days: u32,
+
+    /// Where lab workspaces live (one directory per learner and lab). Default:
+    /// `<data-dir>/labs`.
+    #[arg(long, env = "SKILLTRACK_LAB_WORKSPACE_DIR")]
+    pub lab_workspace_dir: Option<PathBuf>,
+
+    /// The unprivileged OS user lab sandboxes run as when the server runs as root.
+    #[arg(
+        long,
+        env = "SKILLTRACK_LAB_SANDBOX_USER",
+        default_value = "skilltrack-lab"
+    )]
+    pub lab_sandbox_user: String,
+
+    /// The most memory one lab environment may use, in MiB, whatever its lab asks.
+    #[arg(long, env = "SKILLTRACK_LAB_MEMORY_CAP_MB", default_value_t = 2048)]
+    pub lab_memory_cap_mb: u64,
+
+    /// The most processes one lab environment may run.
+    #[arg(long, env = "SKILLTRACK_LAB_PROCESS_CAP", default_value_t = 256)]
+    pub lab_process_cap: u32,
+
+    /// The most storage one lab workspace may hold (and the largest file), in MiB.
+    #[arg(long, env = "SKILLTRACK_LAB_DISK_CAP_MB", default_value_t = 2048)]
+    pub lab_disk_cap_mb: u64,
+
+    /// Seconds a lab shell outlives its last dropped terminal connection before the session
+    /// is paused.
+    #[arg(
+        long,
+        env = "SKILLTRACK_LAB_RECONNECT_GRACE_SECS",
+        default_value_t = 300
+    )]
+    pub lab_reconnect_grace_secs: u64,
+
+    /// Seconds between rounds of the idle reaper.
+    #[arg(
+        long,
+        env = "SKILLTRACK_LAB_REAPER_INTERVAL_SECS",
+        default_value_t = 30
+    )]
+    pub lab_reaper_interval_secs: u64,
+
+    /// Extra origins (comma-separated) a browser may open lab terminals from, besides the
+    /// desktop app's and the server's own.
+    #[arg(long, env = "SKILLTRACK_LAB_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub lab_allowed_origins: Vec<String>,
 }
 
 /// How log lines look.
@@ -177,6 +233,29 @@ impl ServeOptions {
             .try_get_matches_from(["serve"])
             .and_then(|m| Self::from_arg_matches(&m))
             .unwrap_or_else(|e| e.exit())
+    }
+}
+
+impl ServeOptions {
+    /// The labs settings these flags describe, over `data_dir`.
+    pub fn lab_settings(&self, data_dir: &std::path::Path) -> crate::labs::LabSettings {
+        let mut labs = crate::labs::LabSettings::defaults(data_dir);
+        if let Some(dir) = &self.lab_workspace_dir {
+            labs.sandbox.workspace_root.clone_from(dir);
+        }
+        labs.sandbox.os_user.clone_from(&self.lab_sandbox_user);
+        labs.sandbox.memory_cap_bytes = self.lab_memory_cap_mb.max(16) << 20;
+        labs.sandbox.process_cap = self.lab_process_cap.max(8);
+        labs.sandbox.disk_cap_bytes = self.lab_disk_cap_mb.max(1) << 20;
+        labs.reconnect_grace = std::time::Duration::from_secs(self.lab_reconnect_grace_secs);
+        labs.reaper_interval = std::time::Duration::from_secs(self.lab_reaper_interval_secs.max(1));
+        labs.allowed_origins.extend(
+            self.lab_allowed_origins
+                .iter()
+                .filter(|o| !o.is_empty())
+                .cloned(),
+        );
+        labs
     }
 }
 

@@ -1,0 +1,423 @@
+//! Lab sessions, their environments and workspace files. Reads run under the caller's RLS
+//! role (a learner sees their own sessions, a lab's instructor those of their lab); writes are
+//! the server's (`lab_sessions`, `cloud_environments` and `user_files` are "the server
+//! decides" tables, `migrations/0006_row_level_security.sql`) and run as `service_role` after
+//! the handler's own checks. Starting a lab's rules live in `migrations/0020_lab_runtime.sql`.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use skilltrack_protocol::catalog::LabRef;
+use skilltrack_protocol::labs::{LabEnvironment, LabSession};
+use skilltrack_protocol::{FileType, LabSessionStatus, PgEnum as _};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{decode, with_scale};
+
+/// A lab as starting it needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LabToStart {
+    /// Id.
+    pub id: Uuid,
+    /// Published (only the lab's instructor and admins may start a draft).
+    pub is_published: bool,
+    /// The template.
+    pub environment_template: Option<String>,
+    /// `{"cpu": …, "memory": GB, "storage": GB}`.
+    pub resource_requirements: Value,
+}
+
+/// The lab, if the caller may see it.
+pub async fn lab_to_start(
+    conn: &mut PgConnection,
+    lab: Uuid,
+) -> Result<Option<LabToStart>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, is_published, environment_template, resource_requirements FROM labs WHERE id = $1",
+    )
+    .bind(lab)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Opens a session and its environment (`service_role`); raises `lab_session_active` or
+/// `lab_full`.
+pub async fn open_session(
+    conn: &mut PgConnection,
+    user: Uuid,
+    lab: Uuid,
+    template: &str,
+    resources: &Value,
+    environment_data: &Value,
+    auto_save: bool,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar("SELECT public.open_lab_session($1, $2, $3, $4, $5, $6)")
+        .bind(user)
+        .bind(lab)
+        .bind(template)
+        .bind(resources)
+        .bind(environment_data)
+        .bind(auto_save)
+        .fetch_one(conn)
+        .await
+}
+
+/// A session with its environment and lab, as read from the database.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    /// Id.
+    pub id: Uuid,
+    /// The learner.
+    pub user_id: Uuid,
+    /// The lab.
+    pub lab_id: Uuid,
+    slug: String,
+    title: String,
+    status: String,
+    started_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+    duration_minutes: i32,
+    last_activity: DateTime<Utc>,
+    cost_estimate: Decimal,
+    resource_usage: Value,
+    progress_data: Value,
+    /// The workspace outlives the session.
+    pub auto_save_enabled: bool,
+    /// What the server recorded at start (driver, profile, network, limits).
+    pub environment_data: Value,
+    /// The environment's id.
+    pub environment_id: Uuid,
+    environment_status: String,
+    /// The template.
+    pub template_name: String,
+    /// The resources the lab asked for.
+    pub resource_config: Value,
+    /// Minutes of no input before the reaper stops it.
+    pub auto_stop_minutes: i32,
+    environment_started_at: Option<DateTime<Utc>>,
+    stopped_at: Option<DateTime<Utc>>,
+}
+
+impl SessionRow {
+    /// The session's status.
+    pub fn status(&self) -> Result<LabSessionStatus, sqlx::Error> {
+        decode("status", &self.status)
+    }
+
+    /// The last input saved.
+    pub fn last_activity_at(&self) -> DateTime<Utc> {
+        self.last_activity
+    }
+
+    /// Starting, active or paused.
+    pub fn is_live(&self) -> bool {
+        matches!(self.status.as_str(), "starting" | "active" | "paused")
+    }
+
+    /// As the API shows it.
+    pub fn into_wire(self) -> Result<LabSession, sqlx::Error> {
+        let status: LabSessionStatus = decode("status", &self.status)?;
+        let live = matches!(
+            status,
+            LabSessionStatus::Starting | LabSessionStatus::Active
+        );
+        Ok(LabSession {
+            id: self.id,
+            user_id: self.user_id,
+            lab: LabRef {
+                id: self.lab_id,
+                slug: self.slug,
+                title: self.title,
+            },
+            status,
+            environment: LabEnvironment {
+                id: self.environment_id,
+                status: decode("environment_status", &self.environment_status)?,
+                template_name: self.template_name,
+                profile: self.environment_data["profile"]
+                    .as_str()
+                    .unwrap_or("shell-basic")
+                    .to_owned(),
+                network: self.environment_data["network"].as_bool().unwrap_or(false),
+                resource_config: self.resource_config,
+                auto_stop_minutes: self.auto_stop_minutes,
+                started_at: self.environment_started_at,
+                stopped_at: self.stopped_at,
+            },
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            duration_minutes: self.duration_minutes,
+            last_activity: self.last_activity,
+            auto_stop_at: live.then(|| {
+                self.last_activity + chrono::Duration::minutes(i64::from(self.auto_stop_minutes))
+            }),
+            cost_estimate: with_scale(self.cost_estimate, 4),
+            resource_usage: self.resource_usage,
+            progress_data: self.progress_data,
+            auto_save_enabled: self.auto_save_enabled,
+            terminal_path: format!("/api/v1/lab-sessions/{}/terminal", self.id),
+        })
+    }
+}
+
+/// Live sessions' duration and cost are computed to now; ended ones are as recorded. A lab the
+/// caller can no longer see (unpublished since) still names itself by id.
+const SESSION_SELECT: &str = "SELECT s.id, s.user_id, s.lab_id,
+      coalesce(l.slug, '') AS slug, coalesce(l.title, '') AS title, s.status::text AS status,
+      s.started_at, s.ended_at,
+      CASE WHEN s.ended_at IS NULL
+           THEN floor(extract(epoch FROM now() - s.started_at) / 60)::int
+           ELSE coalesce(s.duration_minutes, 0) END AS duration_minutes,
+      s.last_activity,
+      CASE WHEN s.ended_at IS NULL AND l.id IS NOT NULL
+           THEN round(l.estimated_cost * extract(epoch FROM now() - s.started_at)::numeric / 3600, 4)
+           ELSE s.cost_estimate END AS cost_estimate,
+      s.resource_usage, s.progress_data, s.auto_save_enabled, s.environment_data,
+      e.id AS environment_id, e.status::text AS environment_status, e.template_name,
+      e.resource_config, e.auto_stop_minutes, e.started_at AS environment_started_at, e.stopped_at
+    FROM lab_sessions s
+    JOIN cloud_environments e ON e.session_id = s.session_id
+    LEFT JOIN labs l ON l.id = s.lab_id";
+
+/// A session, if the caller may see it.
+pub async fn session(conn: &mut PgConnection, id: Uuid) -> Result<Option<SessionRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SESSION_SELECT} WHERE s.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The user's sessions, newest first (`live_only`: starting, active or paused).
+pub async fn sessions_of(
+    conn: &mut PgConnection,
+    user: Uuid,
+    live_only: bool,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SESSION_SELECT} WHERE s.user_id = $1
+           AND (NOT $2 OR s.status IN ('starting', 'active', 'paused'))
+         ORDER BY s.started_at DESC, s.id DESC LIMIT 200"
+    ))
+    .bind(user)
+    .bind(live_only)
+    .fetch_all(conn)
+    .await
+}
+
+/// Every active session (the reaper's view, `service_role`).
+pub async fn active_sessions(conn: &mut PgConnection) -> Result<Vec<SessionRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SESSION_SELECT} WHERE s.status = 'active'"))
+        .fetch_all(conn)
+        .await
+}
+
+/// Moves a session and its environment from one status to another; false when the session
+/// was not in `from` (someone else moved it first).
+pub async fn transition(
+    conn: &mut PgConnection,
+    id: Uuid,
+    from: &[LabSessionStatus],
+    to: LabSessionStatus,
+    environment: &str,
+) -> Result<bool, sqlx::Error> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let ended = matches!(to, LabSessionStatus::Completed | LabSessionStatus::Expired);
+    let moved: Option<Uuid> = sqlx::query_scalar(
+        "WITH s AS (
+           UPDATE public.lab_sessions s SET status = $3::lab_session_status,
+                  ended_at = CASE WHEN $5 THEN now() END,
+                  duration_minutes = floor(extract(epoch FROM now() - s.started_at) / 60)::int,
+                  cost_estimate = round(coalesce((SELECT estimated_cost FROM public.labs WHERE id = s.lab_id), 0)
+                                        * extract(epoch FROM now() - s.started_at)::numeric / 3600, 4)
+            WHERE s.id = $1 AND s.status::text = ANY($2)
+           RETURNING s.id, s.session_id, s.user_id, s.lab_id),
+         e AS (
+           UPDATE public.cloud_environments e SET status = $4::environment_status,
+                  started_at = CASE WHEN $4 = 'running' THEN coalesce(e.started_at, now()) ELSE e.started_at END,
+                  stopped_at = CASE WHEN $4 IN ('stopped', 'deleted', 'error', 'paused') THEN now() END,
+                  last_activity = CASE WHEN $4 = 'running' THEN now() ELSE e.last_activity END
+             FROM s WHERE e.session_id = s.session_id
+           RETURNING e.id),
+         a AS (
+           INSERT INTO public.user_activities (user_id, activity_type, entity_type, entity_id, metadata)
+           SELECT s.user_id, 'lab_complete', 'lab', s.lab_id, jsonb_build_object('session_id', s.id)
+             FROM s WHERE $3 = 'completed')
+         SELECT id FROM s",
+    )
+    .bind(id)
+    .bind(&from)
+    .bind(to.as_str())
+    .bind(environment)
+    .bind(ended)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if moved.is_some() && matches!(to, LabSessionStatus::Active) {
+        sqlx::query("UPDATE public.lab_sessions SET last_activity = now() WHERE id = $1")
+            .bind(id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(moved.is_some())
+}
+
+/// Saves what the reaper measured: the last input (when there was new input), usage, duration
+/// and cost so far; a new input withdraws an idle warning.
+pub async fn record_activity(
+    conn: &mut PgConnection,
+    id: Uuid,
+    input_at: Option<DateTime<Utc>>,
+    usage: &Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "WITH s AS (
+           UPDATE public.lab_sessions s
+              SET last_activity = coalesce($2, s.last_activity),
+                  environment_data = CASE WHEN $2 IS NULL THEN s.environment_data
+                                          ELSE s.environment_data - 'idle_warned_at' END,
+                  resource_usage = $3,
+                  duration_minutes = floor(extract(epoch FROM now() - s.started_at) / 60)::int,
+                  cost_estimate = round(coalesce((SELECT estimated_cost FROM public.labs WHERE id = s.lab_id), 0)
+                                        * extract(epoch FROM now() - s.started_at)::numeric / 3600, 4)
+            WHERE s.id = $1 RETURNING s.session_id)
+         UPDATE public.cloud_environments e SET last_activity = coalesce($2, e.last_activity)
+           FROM s WHERE e.session_id = s.session_id",
+    )
+    .bind(id)
+    .bind(input_at)
+    .bind(usage)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Tells the learner their idle lab stops soon, once per idle stretch.
+pub async fn warn_idle(
+    conn: &mut PgConnection,
+    row: &SessionRow,
+    stops_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "WITH s AS (
+           UPDATE public.lab_sessions SET environment_data = environment_data
+                  || jsonb_build_object('idle_warned_at', now())
+            WHERE id = $1 AND NOT environment_data ? 'idle_warned_at' RETURNING id)
+         INSERT INTO public.notifications (user_id, title, message, entity_type, entity_id)
+         SELECT $2, 'Your lab stops soon',
+                format('Nothing has been typed in \"%s\" for a while: it stops itself at %s UTC unless you type something.',
+                       $3, to_char($4 AT TIME ZONE 'UTC', 'HH24:MI')),
+                'lab_session', $1
+           FROM s",
+    )
+    .bind(row.id)
+    .bind(row.user_id)
+    .bind(&row.title)
+    .bind(stops_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Tells the learner their lab was stopped for being idle.
+pub async fn notify_stopped(conn: &mut PgConnection, row: &SessionRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO public.notifications (user_id, title, message, entity_type, entity_id)
+         VALUES ($1, 'Your lab stopped', format('\"%s\" stopped itself after %s minutes without input.', $2, $3),
+                 'lab_session', $4)",
+    )
+    .bind(row.user_id)
+    .bind(&row.title)
+    .bind(row.auto_stop_minutes)
+    .bind(row.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether a live session's warning was sent.
+pub fn was_warned(row: &SessionRow) -> bool {
+    row.environment_data.get("idle_warned_at").is_some()
+}
+
+/// Replaces the session's saved progress.
+pub async fn save_progress(
+    conn: &mut PgConnection,
+    id: Uuid,
+    progress: &Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE public.lab_sessions SET progress_data = $2 WHERE id = $1")
+        .bind(id)
+        .bind(progress)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A workspace file as `user_files` records it.
+#[derive(Debug, Clone)]
+pub struct FileRecord<'a> {
+    /// The learner.
+    pub user_id: Uuid,
+    /// The environment.
+    pub environment_id: Uuid,
+    /// The path in the workspace.
+    pub path: &'a str,
+    /// The last part of the path.
+    pub name: &'a str,
+    /// A directory.
+    pub is_directory: bool,
+    /// Bytes.
+    pub size: i64,
+    /// Its media type.
+    pub mime_type: &'a str,
+    /// Its kind.
+    pub file_type: FileType,
+}
+
+/// Records a file or directory (replacing the record of the same path), linked to its parent
+/// directory's record when there is one.
+pub async fn upsert_file(
+    conn: &mut PgConnection,
+    f: &FileRecord<'_>,
+    parent: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO public.user_files (user_id, environment_id, filename, original_filename, file_path,
+                                        file_type, file_size, mime_type, is_directory, parent_directory_id)
+         VALUES ($1, $2, $3, $3, $4, $5::file_type, $6, $7, $8,
+                 (SELECT id FROM public.user_files WHERE environment_id = $2 AND file_path = $9))
+         ON CONFLICT (environment_id, file_path) DO UPDATE
+           SET file_size = EXCLUDED.file_size, mime_type = EXCLUDED.mime_type,
+               file_type = EXCLUDED.file_type, is_directory = EXCLUDED.is_directory, updated_at = now()",
+    )
+    .bind(f.user_id)
+    .bind(f.environment_id)
+    .bind(f.name)
+    .bind(f.path)
+    .bind(f.file_type.as_str())
+    .bind(f.size)
+    .bind(f.mime_type)
+    .bind(f.is_directory)
+    .bind(parent.unwrap_or("\u{0}"))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets a path and everything under it.
+pub async fn delete_files(
+    conn: &mut PgConnection,
+    environment: Uuid,
+    path: &str,
+) -> Result<(), sqlx::Error> {
+    // Children first: parent_directory_id has no ON DELETE action.
+    sqlx::query(
+        "DELETE FROM public.user_files WHERE environment_id = $1
+           AND (file_path = $2 OR starts_with(file_path, $2 || '/'))",
+    )
+    .bind(environment)
+    .bind(path)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

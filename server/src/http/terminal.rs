@@ -1,0 +1,343 @@
+//! The terminal WebSocket: `GET /api/v1/lab-sessions/{id}/terminal`.
+//!
+//! * **Authentication** without the token in the URL (where access logs would keep it): the
+//!   upgrade request's `Authorization: Bearer …`, or else the first text frame,
+//!   `{"type":"auth","token":"…"}`, within [`AUTH_TIMEOUT`].
+//! * **Origin**: a browser's `Origin` must be the server's own or one of the configured ones;
+//!   a native client sends none.
+//! * **Frames**: binary both ways for the terminal's bytes; small JSON text frames for control
+//!   (`TerminalClientFrame`, `TerminalServerFrame` in the protocol crate).
+//! * **Reconnect**: the shell does not belong to the connection; each (re)connection first
+//!   gets `ready` with the number of bytes replayed, the recent output, then live output.
+//! * **Read-only attach**: the lab's instructor (or an admin), who can see the session but is
+//!   not its learner, gets `read_only` and their input is ignored.
+//!
+//! Close codes: 4401 unauthenticated, 4403 forbidden, 4404 no such session, 4409 the session
+//! is not active, 4008 the client fell behind the output, 4500 the shell could not start.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use skilltrack_protocol::LabSessionStatus;
+use skilltrack_protocol::Problem;
+use skilltrack_protocol::labs::{TerminalClientFrame, TerminalMode, TerminalServerFrame};
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::ApiPath;
+use crate::db::labs as db;
+use crate::db::session::{Access, Caller, begin};
+
+/// How long a connection may take to send its `auth` frame.
+pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The terminal route.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(terminal))
+}
+
+fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    if state
+        .labs
+        .settings
+        .allowed_origins
+        .iter()
+        .any(|o| o == origin)
+    {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    host.is_some() && origin_host == host
+}
+
+/// Attaches to a lab session's terminal over a WebSocket (see the module docs for the
+/// protocol).
+#[utoipa::path(
+    get, path = "/api/v1/lab-sessions/{id}/terminal", tag = "labs",
+    params(("id" = Uuid, Path, description = "The session")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 101, description = "Switched to the WebSocket protocol"),
+        (status = 400, description = "A bad id, or not a WebSocket upgrade request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad or expired token in `Authorization`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`origin_not_allowed`", body = Problem, content_type = "application/problem+json"),
+        (status = 405, description = "Not a GET", body = Problem, content_type = "application/problem+json"),
+        (status = 426, description = "The connection cannot be upgraded", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn terminal(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if !origin_allowed(&state, &headers) {
+        return Err(ApiError::Rule {
+            status: StatusCode::FORBIDDEN,
+            code: "origin_not_allowed".into(),
+            detail: "This origin may not open lab terminals.".into(),
+            errors: Vec::new(),
+        });
+    }
+    let pre_auth = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim().to_owned())
+                .unwrap_or_default();
+            Some(
+                state
+                    .keys
+                    .verify(&token)
+                    .map_err(|e| ApiError::Unauthorized {
+                        code: "invalid_token",
+                        detail: e.to_string(),
+                    })?
+                    .sub,
+            )
+        }
+    };
+    Ok(ws
+        .max_message_size(1 << 20)
+        .on_upgrade(move |socket| serve(socket, state, id, pre_auth)))
+}
+
+/// The most output sent in one frame.
+const FRAME_BYTES: usize = 64 * 1024;
+
+/// `chunk` and whatever else is already queued, up to [`FRAME_BYTES`], as one frame: one
+/// WebSocket write per burst of output instead of one per PTY read. `None`: the client fell
+/// behind.
+fn coalesce(chunk: Bytes, live: &mut broadcast::Receiver<Bytes>) -> Option<Bytes> {
+    let mut frame: Option<Vec<u8>> = None;
+    while frame.as_ref().map_or(chunk.len(), Vec::len) < FRAME_BYTES {
+        match live.try_recv() {
+            Ok(more) => frame
+                .get_or_insert_with(|| chunk.to_vec())
+                .extend_from_slice(&more),
+            Err(TryRecvError::Lagged(_)) => return None,
+            Err(_) => break,
+        }
+    }
+    Some(frame.map_or(chunk, Bytes::from))
+}
+
+/// Acts on one frame from the client; `false` when the connection should end.
+async fn on_client_message(
+    state: &AppState,
+    socket: &mut WebSocket,
+    terminal: &crate::labs::terminal::Terminal,
+    mode: TerminalMode,
+    message: Message,
+) -> bool {
+    let interactive = mode == TerminalMode::Interactive;
+    match message {
+        // A read-only watcher's keystrokes go nowhere.
+        Message::Binary(bytes) => !interactive || terminal.write(bytes.to_vec()).await,
+        Message::Text(text) => match serde_json::from_str::<TerminalClientFrame>(text.as_str()) {
+            Ok(TerminalClientFrame::Resize { cols, rows })
+                if interactive
+                    && terminal
+                        .resize(cols.clamp(2, 1000), rows.clamp(2, 1000))
+                        .is_ok() =>
+            {
+                let driver = state.labs.driver();
+                let pid = terminal.pid();
+                let _ = tokio::task::spawn_blocking(move || driver.notify_resized(pid)).await;
+                true
+            }
+            Ok(TerminalClientFrame::Ping) => send_frame(socket, &TerminalServerFrame::Pong).await,
+            _ => true,
+        },
+        Message::Close(_) => false,
+        _ => true,
+    }
+}
+
+async fn send_frame(socket: &mut WebSocket, frame: &TerminalServerFrame) -> bool {
+    let text = serde_json::to_string(frame).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+async fn close(mut socket: WebSocket, code: u16, error: &str, detail: &str) {
+    let _ = send_frame(
+        &mut socket,
+        &TerminalServerFrame::Error {
+            code: error.to_owned(),
+            detail: detail.to_owned(),
+        },
+    )
+    .await;
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: error.to_owned().into(),
+        })))
+        .await;
+}
+
+/// Waits for the `auth` frame and checks its token.
+async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<Uuid> {
+    let message = tokio::time::timeout(AUTH_TIMEOUT, socket.recv())
+        .await
+        .ok()??
+        .ok()?;
+    let Message::Text(text) = message else {
+        return None;
+    };
+    match serde_json::from_str::<TerminalClientFrame>(text.as_str()).ok()? {
+        TerminalClientFrame::Auth { token } => state.keys.verify(&token).ok().map(|c| c.sub),
+        _ => None,
+    }
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "a connection's life, from authentication to detach, reads best in one place"
+)]
+async fn serve(mut socket: WebSocket, state: AppState, id: Uuid, pre_auth: Option<Uuid>) {
+    let user = match pre_auth {
+        Some(user) => user,
+        None => match authenticate(&state, &mut socket).await {
+            Some(user) => user,
+            None => {
+                return close(
+                    socket,
+                    4401,
+                    "unauthenticated",
+                    "Send {\"type\":\"auth\",\"token\":…} first.",
+                )
+                .await;
+            }
+        },
+    };
+    let row = async {
+        let mut tx = begin(state.db.api(), Caller::User(user), Access::ReadOnly).await?;
+        let row = db::session(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(row)
+    }
+    .await;
+    let row = match row {
+        Ok(Some(row)) => row,
+        Ok(None) => return close(socket, 4404, "not_found", "No such lab session.").await,
+        Err(e) => {
+            tracing::error!(error = %e, "reading a lab session for its terminal");
+            return close(socket, 4500, "internal", "The database is not available.").await;
+        }
+    };
+    if !matches!(row.status(), Ok(LabSessionStatus::Active)) {
+        return close(
+            socket,
+            4409,
+            "session_not_active",
+            "Start or resume the session first.",
+        )
+        .await;
+    }
+    let mode = if row.user_id == user {
+        TerminalMode::Interactive
+    } else {
+        TerminalMode::ReadOnly
+    };
+    let terminal = match mode {
+        TerminalMode::Interactive => match state
+            .labs
+            .ensure_shell(id, &state.labs.spec_for(&row))
+            .await
+        {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(session = %id, error = %e, "starting a lab shell for its terminal");
+                return close(
+                    socket,
+                    4500,
+                    "sandbox_failed",
+                    "The lab's shell could not start.",
+                )
+                .await;
+            }
+        },
+        TerminalMode::ReadOnly => match state.labs.terminal(id).await {
+            Some(t) => t,
+            None => {
+                return close(
+                    socket,
+                    4409,
+                    "terminal_not_running",
+                    "The learner's shell is not running.",
+                )
+                .await;
+            }
+        },
+    };
+    let mut attachment = terminal.attach();
+    let ready = TerminalServerFrame::Ready {
+        mode,
+        replayed_bytes: attachment.replay.len() as u64,
+    };
+    let mut open = send_frame(&mut socket, &ready).await;
+    if open && !attachment.replay.is_empty() {
+        let replay = std::mem::take(&mut attachment.replay);
+        open = socket.send(Message::Binary(replay.into())).await.is_ok();
+    }
+    while open {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { break };
+                open = on_client_message(&state, &mut socket, &terminal, mode, message).await;
+            }
+            output = attachment.live.recv() => match output {
+                Ok(chunk) => {
+                    if let Some(frame) = coalesce(chunk, &mut attachment.live) {
+                        open = socket.send(Message::Binary(frame)).await.is_ok();
+                    } else {
+                        let _ = send_frame(&mut socket, &TerminalServerFrame::Lagged).await;
+                        let _ = socket.send(Message::Close(Some(CloseFrame { code: 4008, reason: "lagged".into() }))).await;
+                        break;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let _ = send_frame(&mut socket, &TerminalServerFrame::Lagged).await;
+                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 4008, reason: "lagged".into() }))).await;
+                    break;
+                }
+                Err(RecvError::Closed) => {
+                    let _ = send_frame(&mut socket, &TerminalServerFrame::Exited).await;
+                    break;
+                }
+            },
+            changed = attachment.exited.changed() => {
+                if changed.is_err() || *attachment.exited.borrow() {
+                    // Output read before the end is already queued: send it first.
+                    while let Ok(chunk) = attachment.live.try_recv() {
+                        if socket.send(Message::Binary(chunk)).await.is_err() { break; }
+                    }
+                    let _ = send_frame(&mut socket, &TerminalServerFrame::Exited).await;
+                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 1000, reason: "exited".into() }))).await;
+                    break;
+                }
+            }
+        }
+    }
+    terminal.detach();
+}

@@ -1,0 +1,242 @@
+//! Labs at run time: environments behind the [`driver::EnvironmentDriver`] trait (the local
+//! [`sandbox::LocalSandbox`] by default), the shells running in them ([`terminal::Terminal`]),
+//! and the idle [`reaper`]. The lifecycle's records (`lab_sessions`, `cloud_environments`,
+//! `user_files`) are written by `http::labs` through `db::labs`; this module only runs things.
+
+pub mod driver;
+pub mod reaper;
+pub mod sandbox;
+pub mod terminal;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use portable_pty::PtySize;
+use uuid::Uuid;
+
+use self::driver::{
+    DriverError, EnvironmentDriver, EnvironmentSpec, ResourceLimits, SandboxProfile,
+};
+use self::sandbox::{LocalSandbox, SandboxSettings};
+use self::terminal::Terminal;
+
+/// How labs run on this server.
+#[derive(Debug, Clone)]
+pub struct LabSettings {
+    /// The local sandbox driver's settings.
+    pub sandbox: SandboxSettings,
+    /// How long a shell outlives its last dropped connection.
+    pub reconnect_grace: Duration,
+    /// How much recent output is replayed to a client that (re)connects, in bytes.
+    pub replay_bytes: usize,
+    /// How often the reaper looks for idle environments.
+    pub reaper_interval: Duration,
+    /// How long before an idle environment stops its learner is warned.
+    pub idle_warning: Duration,
+    /// Origins a browser-based terminal may connect from (a request without `Origin`, from a
+    /// native client, is always allowed; one from the server's own host too).
+    pub allowed_origins: Vec<String>,
+    /// The largest file the files API reads or writes, in bytes.
+    pub max_file_bytes: u64,
+}
+
+impl LabSettings {
+    /// The defaults, with workspaces under `data_dir/labs`.
+    pub fn defaults(data_dir: &std::path::Path) -> Self {
+        Self {
+            sandbox: SandboxSettings {
+                workspace_root: data_dir.join("labs"),
+                os_user: "skilltrack-lab".into(),
+                memory_cap_bytes: 2 << 30,
+                process_cap: 256,
+                disk_cap_bytes: 2 << 30,
+                tmp_bytes: 256 << 20,
+                bwrap: "bwrap".into(),
+            },
+            reconnect_grace: Duration::from_secs(300),
+            replay_bytes: 64 * 1024,
+            reaper_interval: Duration::from_secs(30),
+            idle_warning: Duration::from_secs(5 * 60),
+            allowed_origins: vec![
+                "tauri://localhost".into(),
+                "http://tauri.localhost".into(),
+                "https://tauri.localhost".into(),
+            ],
+            max_file_bytes: 16 << 20,
+        }
+    }
+}
+
+/// The default PTY size until the client says otherwise.
+pub const DEFAULT_SIZE: PtySize = PtySize {
+    rows: 24,
+    cols: 80,
+    pixel_width: 0,
+    pixel_height: 0,
+};
+
+/// The running side of labs: the driver and the shells of this server, by lab session.
+#[derive(Debug)]
+pub struct Labs {
+    /// The settings.
+    pub settings: LabSettings,
+    driver: Arc<dyn EnvironmentDriver>,
+    terminals: tokio::sync::Mutex<HashMap<Uuid, Arc<Terminal>>>,
+}
+
+impl Labs {
+    /// Labs on the local sandbox driver.
+    pub fn new(settings: LabSettings) -> Self {
+        let driver = Arc::new(LocalSandbox::new(settings.sandbox.clone()));
+        Self::with_driver(settings, driver)
+    }
+
+    /// Labs on another driver.
+    pub fn with_driver(settings: LabSettings, driver: Arc<dyn EnvironmentDriver>) -> Self {
+        Self {
+            settings,
+            driver,
+            terminals: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// An environment's limits: what its lab asks (`cpu` cores, `memory` and `storage` in GB),
+    /// within the server's caps.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "small positive numbers, clamped first"
+    )]
+    pub fn limits_for(&self, resources: &serde_json::Value) -> ResourceLimits {
+        let caps = &self.settings.sandbox;
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get) as f64;
+        let number = |key: &str, default: f64| resources[key].as_f64().unwrap_or(default).max(0.0);
+        let gib = |gb: f64| (gb * f64::from(1u32 << 30)) as u64;
+        ResourceLimits {
+            cpu_cores: number("cpu", 1.0).clamp(1.0, cores).ceil() as u32,
+            memory_bytes: gib(number("memory", 2.0)).clamp(64 << 20, caps.memory_cap_bytes),
+            max_processes: caps.process_cap,
+            disk_bytes: gib(number("storage", 10.0)).clamp(1 << 20, caps.disk_cap_bytes),
+        }
+    }
+
+    /// The driver's view of a session's environment.
+    pub fn spec_for(&self, row: &crate::db::labs::SessionRow) -> EnvironmentSpec {
+        EnvironmentSpec {
+            environment_id: row.environment_id,
+            user_id: row.user_id,
+            lab_id: row.lab_id,
+            profile: SandboxProfile::for_template(Some(&row.template_name)),
+            limits: self.limits_for(&row.resource_config),
+        }
+    }
+
+    /// The driver.
+    pub fn driver(&self) -> Arc<dyn EnvironmentDriver> {
+        Arc::clone(&self.driver)
+    }
+
+    /// Runs a blocking driver call on the blocking pool.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn EnvironmentDriver) -> Result<T, DriverError> + Send + 'static,
+    ) -> Result<T, DriverError> {
+        let driver = self.driver();
+        tokio::task::spawn_blocking(move || f(driver.as_ref()))
+            .await
+            .map_err(|e| DriverError::io("the driver call", e))?
+    }
+
+    /// The session's shell, started (with its environment) if it is not running.
+    pub async fn ensure_shell(
+        &self,
+        session: Uuid,
+        spec: &EnvironmentSpec,
+    ) -> Result<Arc<Terminal>, DriverError> {
+        let mut terminals = self.terminals.lock().await;
+        if let Some(t) = terminals.get(&session) {
+            if !t.has_exited() {
+                return Ok(Arc::clone(t));
+            }
+        }
+        let spec = spec.clone();
+        let replay = self.settings.replay_bytes;
+        let terminal = self
+            .blocking(move |driver| {
+                driver.create(&spec)?;
+                let shell = driver.start_shell(&spec, DEFAULT_SIZE)?;
+                Terminal::spawn(spec, shell, replay)
+            })
+            .await?;
+        terminals.insert(session, Arc::clone(&terminal));
+        Ok(terminal)
+    }
+
+    /// The session's shell, if it runs on this server.
+    pub async fn terminal(&self, session: Uuid) -> Option<Arc<Terminal>> {
+        self.terminals.lock().await.get(&session).cloned()
+    }
+
+    /// Every shell of this server, by session.
+    pub async fn terminals(&self) -> Vec<(Uuid, Arc<Terminal>)> {
+        self.terminals
+            .lock()
+            .await
+            .iter()
+            .map(|(k, v)| (*k, Arc::clone(v)))
+            .collect()
+    }
+
+    /// Stops the session's shell and every process of its environment; deletes the workspace
+    /// too when `keep_workspace` is false.
+    pub async fn stop(
+        &self,
+        session: Uuid,
+        spec: &EnvironmentSpec,
+        keep_workspace: bool,
+    ) -> Result<(), DriverError> {
+        if let Some(t) = self.terminals.lock().await.remove(&session) {
+            t.kill();
+        }
+        let spec = spec.clone();
+        self.blocking(move |driver| {
+            if keep_workspace {
+                driver.stop(&spec)
+            } else {
+                driver.destroy(&spec)
+            }
+        })
+        .await
+    }
+
+    /// Stops every shell of this server and removes their resource controls (at shutdown).
+    /// Sessions stay active: a terminal that connects after a restart starts a new shell over
+    /// the same workspace.
+    pub async fn shut_down(&self) {
+        let terminals: Vec<Arc<Terminal>> = self
+            .terminals
+            .lock()
+            .await
+            .drain()
+            .map(|(_, t)| t)
+            .collect();
+        for t in terminals {
+            t.kill();
+            let spec = t.spec.clone();
+            let _ = self.blocking(move |driver| driver.stop(&spec)).await;
+        }
+    }
+}
+
+impl Drop for Labs {
+    /// Whatever still runs when the labs go away (a test's server, a failed start) is killed
+    /// and its cgroups removed, so nothing outlives the server.
+    fn drop(&mut self) {
+        for (_, t) in self.terminals.get_mut().drain() {
+            t.kill();
+            let _ = self.driver.stop(&t.spec);
+        }
+    }
+}

@@ -1,0 +1,900 @@
+//! The local sandbox driver: each environment is a workspace directory and a shell started
+//! with `portable-pty` inside bubblewrap, as an unprivileged OS user.
+//!
+//! The command line, outermost first (each step `exec`s the next, so the PTY's child *is*
+//! bubblewrap in the end):
+//!
+//! 1. `sh -c 'echo $$ > …/cgroup.procs; exec "$@"'` — only when the host lets us make cgroups
+//!    (v2, or v1's `memory`, `pids` and `cpu` controllers): the sandbox joins its own cgroup
+//!    before it is started, so nothing it runs ever escapes the limits;
+//! 2. `setpriv --reuid --regid --clear-groups` — only when the server is root: bubblewrap run
+//!    by root would be root inside and out, so the sandbox drops to the lab user first;
+//! 3. `prlimit` — rlimits: core dumps off, open files, the largest file (the disk quota), a
+//!    ceiling on processes, and the address space when there is no memory cgroup;
+//! 4. `bwrap` — new user, pid, ipc, uts, cgroup and (unless the profile has network) net
+//!    namespaces; `/usr` and `/etc` read-only, a private `/tmp` of bounded size, the workspace
+//!    as `/home/lab`, nothing else of the host (not the data directory, not `/run`, not other
+//!    workspaces); `--new-session`, `--die-with-parent`, `--disable-userns`;
+//! 5. `script` — a PTY *inside* the sandbox. `--new-session` takes the shell away from the
+//!    outer PTY (that is what stops `TIOCSTI` from typing into it), so without a terminal of
+//!    its own the shell would have no job control and Ctrl-C would reach bubblewrap instead.
+//!
+//! The workspace's files are read and written by the same sandbox (`find`, `cat`, `mkdir`,
+//! `rm` run inside it as the lab user), so a symbolic link made in the shell can only ever lead
+//! to what the shell could already see.
+//!
+//! bubblewrap's `--die-with-parent` is tied to the *thread* that spawned it, so shells are
+//! spawned from one long-lived thread ([`Spawner`]), never from tokio's blocking pool, whose
+//! idle threads exit.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+use super::driver::{
+    DriverError, EnvironmentDriver, EnvironmentSpec, ShellProcess, Usage, WorkspaceEntry,
+    WorkspacePath,
+};
+
+/// Where the workspace appears inside the sandbox.
+pub const SANDBOX_HOME: &str = "/home/lab";
+
+/// The name of the cgroup directory that holds one cgroup per environment.
+const CGROUP_PARENT: &str = "skilltrack-labs";
+
+/// Settings of the local sandbox driver.
+#[derive(Debug, Clone)]
+pub struct SandboxSettings {
+    /// One directory per learner and lab lives under here.
+    pub workspace_root: PathBuf,
+    /// The OS user sandboxes run as when the server is root.
+    pub os_user: String,
+    /// The most memory one environment may have, whatever its lab asks, in bytes.
+    pub memory_cap_bytes: u64,
+    /// The most processes one environment may run.
+    pub process_cap: u32,
+    /// The most storage one workspace may hold, in bytes.
+    pub disk_cap_bytes: u64,
+    /// The size of the sandbox's private `/tmp`, in bytes.
+    pub tmp_bytes: u64,
+    /// bubblewrap's program name (looked up in `PATH` and the usual directories) or path.
+    pub bwrap: String,
+}
+
+/// The programs the driver runs, found at start.
+#[derive(Debug, Clone)]
+struct Tools {
+    bwrap: PathBuf,
+    setpriv: PathBuf,
+    prlimit: PathBuf,
+    script: PathBuf,
+}
+
+/// Which cgroup hierarchy the host has, and where our environments' cgroups go.
+#[derive(Debug, Clone)]
+enum Cgroups {
+    /// The unified hierarchy: one directory per environment under `parent`.
+    V2 { parent: PathBuf },
+    /// cgroup v1: a directory per environment under each controller's `parent`.
+    V1 {
+        parents: Vec<(&'static str, PathBuf)>,
+    },
+    /// No cgroup we may write: rlimits only.
+    None,
+}
+
+/// Runs closures on one long-lived thread (see the module docs: `--die-with-parent`).
+struct Spawner {
+    jobs: mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+impl fmt::Debug for Spawner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Spawner")
+    }
+}
+
+impl Spawner {
+    fn new() -> Result<Self, DriverError> {
+        let (jobs, queue) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        std::thread::Builder::new()
+            .name("lab-spawner".into())
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                for job in queue {
+                    job();
+                }
+            })
+            .map_err(|e| DriverError::io("starting the sandbox spawner thread", e))?;
+        Ok(Self { jobs })
+    }
+
+    fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(f());
+            }))
+            .ok()?;
+        rx.recv().ok()
+    }
+}
+
+/// The local sandbox driver (see the module docs).
+#[derive(Debug)]
+pub struct LocalSandbox {
+    settings: SandboxSettings,
+    tools: Result<Tools, String>,
+    /// `Some((uid, gid))` when the server is root and must drop to the lab user.
+    identity: Result<Option<(u32, u32)>, String>,
+    cgroups: Cgroups,
+    /// Started with the first shell.
+    spawner: std::sync::Mutex<Option<Spawner>>,
+}
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"].map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+fn find_tools(bwrap: &str) -> Result<Tools, String> {
+    let need = |name: &str, package: &str| {
+        let found = if name.contains('/') {
+            Some(PathBuf::from(name)).filter(|p| p.is_file())
+        } else {
+            find_program(name)
+        };
+        found.ok_or_else(|| format!("{name} (Debian package `{package}`)"))
+    };
+    Ok(Tools {
+        bwrap: need(bwrap, "bubblewrap")?,
+        setpriv: need("setpriv", "util-linux")?,
+        prlimit: need("prlimit", "util-linux")?,
+        script: need("script", "bsdutils")?,
+    })
+}
+
+fn write_file(path: &Path, value: &str) -> std::io::Result<()> {
+    std::fs::write(path, value)
+}
+
+impl Cgroups {
+    /// Finds the hierarchy and makes our parent cgroup; `None` when it cannot be written.
+    fn detect() -> Self {
+        let root = Path::new("/sys/fs/cgroup");
+        if root.join("cgroup.controllers").is_file() {
+            let parent = root.join(CGROUP_PARENT);
+            let ok = std::fs::create_dir_all(&parent).is_ok()
+                && {
+                    // Controllers must be enabled at every level above a leaf; errors here mean
+                    // a delegation we do not have, checked below by the limit files existing.
+                    let _ = write_file(&root.join("cgroup.subtree_control"), "+memory +pids +cpu");
+                    let _ =
+                        write_file(&parent.join("cgroup.subtree_control"), "+memory +pids +cpu");
+                    true
+                }
+                && parent.join("cgroup.subtree_control").is_file();
+            return if ok { Self::V2 { parent } } else { Self::None };
+        }
+        let mut parents = Vec::new();
+        for controller in ["memory", "pids", "cpu"] {
+            let dir = root.join(controller);
+            if dir.join("cgroup.procs").is_file() {
+                let parent = dir.join(CGROUP_PARENT);
+                if std::fs::create_dir_all(&parent).is_ok() {
+                    parents.push((controller, parent));
+                }
+            }
+        }
+        if parents.is_empty() {
+            Self::None
+        } else {
+            Self::V1 { parents }
+        }
+    }
+
+    fn has(&self, controller: &str) -> bool {
+        match self {
+            Self::V2 { .. } => true,
+            Self::V1 { parents } => parents.iter().any(|(c, _)| *c == controller),
+            Self::None => false,
+        }
+    }
+
+    /// The directories an environment's processes join.
+    fn dirs(&self, env: &str) -> Vec<(&'static str, PathBuf)> {
+        match self {
+            Self::V2 { parent } => vec![("unified", parent.join(env))],
+            Self::V1 { parents } => parents.iter().map(|(c, p)| (*c, p.join(env))).collect(),
+            Self::None => Vec::new(),
+        }
+    }
+
+    fn create(&self, env: &str, spec: &EnvironmentSpec) -> Result<(), DriverError> {
+        let limits = spec.limits;
+        for (controller, dir) in self.dirs(env) {
+            std::fs::create_dir_all(&dir).map_err(|e| DriverError::io("making the cgroup", e))?;
+            let settings: Vec<(&str, String)> = match controller {
+                "unified" => vec![
+                    ("memory.max", limits.memory_bytes.to_string()),
+                    ("memory.swap.max", "0".into()),
+                    ("pids.max", limits.max_processes.to_string()),
+                    (
+                        "cpu.max",
+                        format!("{} 100000", u64::from(limits.cpu_cores) * 100_000),
+                    ),
+                ],
+                "memory" => vec![("memory.limit_in_bytes", limits.memory_bytes.to_string())],
+                "pids" => vec![("pids.max", limits.max_processes.to_string())],
+                "cpu" => vec![
+                    ("cpu.cfs_period_us", "100000".into()),
+                    (
+                        "cpu.cfs_quota_us",
+                        (u64::from(limits.cpu_cores) * 100_000).to_string(),
+                    ),
+                ],
+                _ => Vec::new(),
+            };
+            for (file, value) in settings {
+                let path = dir.join(file);
+                // memory.swap.max is missing without swap accounting: not a failure.
+                if path.exists() {
+                    write_file(&path, &value)
+                        .map_err(|e| DriverError::io(format!("setting {}", path.display()), e))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn pids(&self, env: &str) -> Vec<i32> {
+        let mut pids: Vec<i32> = self
+            .dirs(env)
+            .iter()
+            .filter_map(|(_, dir)| std::fs::read_to_string(dir.join("cgroup.procs")).ok())
+            .flat_map(|s| {
+                s.lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        pids
+    }
+
+    /// Kills whatever is left in the environment's cgroups and removes them.
+    fn remove(&self, env: &str) {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            let pids = self.pids(env);
+            if pids.is_empty() || Instant::now() > deadline {
+                break;
+            }
+            for pid in pids {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for (_, dir) in self.dirs(env) {
+            for _ in 0..50 {
+                if !dir.exists() || std::fs::remove_dir(&dir).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    fn read_u64(&self, env: &str, v1: (&str, &str), v2: &str) -> Option<u64> {
+        let path = match self {
+            Self::V2 { parent } => parent.join(env).join(v2),
+            Self::V1 { parents } => parents
+                .iter()
+                .find(|(c, _)| *c == v1.0)?
+                .1
+                .join(env)
+                .join(v1.1),
+            Self::None => return None,
+        };
+        std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    }
+}
+
+/// Sums the sizes of the files under `dir` without following symbolic links.
+fn tree_size(dir: &Path) -> u64 {
+    let mut total = 0u64;
+    let mut stack = vec![dir.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > 200_000 {
+                return total;
+            }
+            let Ok(meta) = entry.path().symlink_metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    total
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+impl LocalSandbox {
+    /// A driver with these settings. It always constructs: a missing tool or user is reported
+    /// by [`EnvironmentDriver::check`] when a lab starts, with a clear error, so the rest of
+    /// the API keeps working on a host without bubblewrap.
+    pub fn new(settings: SandboxSettings) -> Self {
+        let identity = if nix::unistd::geteuid().is_root() {
+            match nix::unistd::User::from_name(&settings.os_user) {
+                Ok(Some(user)) if !user.uid.is_root() => {
+                    Ok(Some((user.uid.as_raw(), user.gid.as_raw())))
+                }
+                _ => Err(settings.os_user.clone()),
+            }
+        } else {
+            Ok(None)
+        };
+        Self {
+            tools: find_tools(&settings.bwrap),
+            identity,
+            cgroups: Cgroups::detect(),
+            spawner: std::sync::Mutex::new(None),
+            settings,
+        }
+    }
+
+    /// Runs `f` on the spawner thread, starting it first if need be.
+    fn on_spawner<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, DriverError> {
+        let mut spawner = self
+            .spawner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if spawner.is_none() {
+            *spawner = Some(Spawner::new()?);
+        }
+        spawner.as_ref().and_then(|s| s.run(f)).ok_or_else(|| {
+            DriverError::io("starting the sandboxed shell", "the spawner thread is gone")
+        })
+    }
+
+    /// Which resource controls are in force: `cgroup-v2`, `cgroup-v1` or `rlimits`.
+    pub fn enforcement(&self) -> &'static str {
+        match self.cgroups {
+            Cgroups::V2 { .. } => "cgroup-v2",
+            Cgroups::V1 { .. } => "cgroup-v1",
+            Cgroups::None => "rlimits",
+        }
+    }
+
+    fn tools(&self) -> Result<&Tools, DriverError> {
+        self.tools
+            .as_ref()
+            .map_err(|missing| DriverError::SandboxToolMissing {
+                tool: missing.clone(),
+                hint: "install it; labs never run without a sandbox".into(),
+            })
+    }
+
+    fn ids(&self) -> Result<Option<(u32, u32)>, DriverError> {
+        self.identity
+            .clone()
+            .map_err(DriverError::SandboxUserMissing)
+    }
+
+    /// `<root>/<user>/<lab>`: a learner's workspace of a lab, kept across sessions.
+    pub fn workspace(&self, spec: &EnvironmentSpec) -> PathBuf {
+        self.settings
+            .workspace_root
+            .join(spec.user_id.to_string())
+            .join(spec.lab_id.to_string())
+    }
+
+    /// The full command line of a sandbox running `inner` (see the module docs).
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one command line, read top to bottom"
+    )]
+    fn command_line(
+        &self,
+        spec: &EnvironmentSpec,
+        inner: &[&str],
+        join_cgroups: bool,
+    ) -> Result<Vec<String>, DriverError> {
+        let tools = self.tools()?;
+        let ids = self.ids()?;
+        let env = spec.environment_id.to_string();
+        let mut argv: Vec<String> = Vec::new();
+        if join_cgroups {
+            let dirs = self.cgroups.dirs(&env);
+            if !dirs.is_empty() {
+                let joins = dirs.iter().fold(String::new(), |mut joins, (_, d)| {
+                    let procs = shell_quote(&d.join("cgroup.procs").to_string_lossy());
+                    let _ = write!(joins, "echo $$ > {procs} || exit 97; ");
+                    joins
+                });
+                argv.extend([
+                    "/bin/sh".into(),
+                    "-c".into(),
+                    format!("{joins}exec \"$@\""),
+                    "sh".into(),
+                ]);
+            }
+        }
+        if let Some((uid, gid)) = ids {
+            argv.extend([
+                tools.setpriv.to_string_lossy().into_owned(),
+                format!("--reuid={uid}"),
+                format!("--regid={gid}"),
+                "--clear-groups".into(),
+                "--".into(),
+            ]);
+        }
+        let limits = spec.limits;
+        argv.push(tools.prlimit.to_string_lossy().into_owned());
+        argv.push("--core=0".into());
+        argv.push("--nofile=1024".into());
+        argv.push(format!("--fsize={}", limits.disk_bytes));
+        // RLIMIT_NPROC counts every process of the (shared) lab user on the host: with a pids
+        // cgroup it is only a backstop; without one it is the limit. The files API's own short
+        // commands (not joined to the cgroup) must not fail because a shell is at its limit.
+        let nproc = if !join_cgroups || self.cgroups.has("pids") {
+            4096
+        } else {
+            limits.max_processes
+        };
+        argv.push(format!("--nproc={nproc}"));
+        if !(join_cgroups && self.cgroups.has("memory")) {
+            argv.push(format!("--as={}", limits.memory_bytes));
+        }
+        argv.push("--".into());
+        argv.push(tools.bwrap.to_string_lossy().into_owned());
+        let mut bwrap: Vec<String> = [
+            "--unshare-user",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--disable-userns",
+            "--hostname",
+            "lab",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+        ]
+        .map(String::from)
+        .to_vec();
+        if !spec.profile.network {
+            bwrap.push("--unshare-net".into());
+        }
+        // Merged-/usr hosts have these as links into /usr; older ones as directories.
+        for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
+            let host = Path::new("/").join(top);
+            match host.symlink_metadata() {
+                Ok(m) if m.file_type().is_symlink() => {
+                    if let Ok(target) = std::fs::read_link(&host) {
+                        bwrap.extend([
+                            "--symlink".into(),
+                            target.to_string_lossy().into_owned(),
+                            host.to_string_lossy().into_owned(),
+                        ]);
+                    }
+                }
+                Ok(m) if m.is_dir() => {
+                    bwrap.extend([
+                        "--ro-bind".into(),
+                        host.to_string_lossy().into_owned(),
+                        host.to_string_lossy().into_owned(),
+                    ]);
+                }
+                _ => {}
+            }
+        }
+        let workspace = self.workspace(spec);
+        bwrap.extend(
+            [
+                "--ro-bind",
+                "/etc",
+                "/etc",
+                "--proc",
+                "/proc",
+                "--dev",
+                "/dev",
+                "--size",
+                &self.settings.tmp_bytes.to_string(),
+                "--tmpfs",
+                "/tmp",
+                "--bind",
+                &workspace.to_string_lossy(),
+                SANDBOX_HOME,
+                "--chdir",
+                SANDBOX_HOME,
+                "--clearenv",
+                "--setenv",
+                "HOME",
+                SANDBOX_HOME,
+                "--setenv",
+                "PATH",
+                "/usr/local/bin:/usr/bin:/bin",
+                "--setenv",
+                "TERM",
+                "xterm-256color",
+                "--setenv",
+                "LANG",
+                "C.UTF-8",
+                "--setenv",
+                "SHELL",
+                "/bin/bash",
+                "--setenv",
+                "PS1",
+                "lab:\\w\\$ ",
+                "--",
+            ]
+            .map(String::from),
+        );
+        argv.extend(bwrap);
+        argv.extend(inner.iter().map(|s| (*s).to_owned()));
+        Ok(argv)
+    }
+
+    /// Runs `script` (a `sh -c` script with `$1`… as `args`) inside the environment's sandbox,
+    /// as the lab user, and returns its standard output.
+    fn run_inside(
+        &self,
+        spec: &EnvironmentSpec,
+        script: &str,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+    ) -> Result<Vec<u8>, DriverError> {
+        let mut program = vec!["/bin/sh", "-c", script, "sh"];
+        program.extend_from_slice(args);
+        let line = self.command_line(spec, &program, false)?;
+        let mut command = Command::new(&line[0]);
+        command
+            .args(&line[1..])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+            .current_dir("/")
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .map_err(|e| DriverError::io("starting the sandbox", e))?;
+        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            // A write error means the command ended early; its status says why.
+            let _ = pipe.write_all(bytes);
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| DriverError::io("running in the sandbox", e))?;
+        if output.status.success() {
+            return Ok(output.stdout);
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        Err(
+            if stderr.contains("No such file") || stderr.contains("Not a directory") {
+                DriverError::NotFound
+            } else if stderr.contains("Is a directory") || stderr.contains("File exists") {
+                DriverError::Conflict("A directory or file is in the way.".into())
+            } else if stderr.contains("Permission denied")
+                || stderr.contains("Read-only file system")
+            {
+                DriverError::Denied
+            } else if stderr.contains("File too large") || stderr.contains("No space") {
+                DriverError::QuotaExceeded {
+                    quota_bytes: spec.limits.disk_bytes,
+                }
+            } else {
+                DriverError::Io {
+                    context: "the sandboxed file operation failed".into(),
+                    message: stderr.chars().take(300).collect(),
+                }
+            },
+        )
+    }
+}
+
+/// Every process below `root` (by parent pid), `root` excluded.
+fn descendants(root: u32) -> Vec<(u32, String)> {
+    let mut parents: HashMap<u32, Vec<(u32, String)>> = HashMap::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid …`; comm may itself hold spaces and parentheses.
+            let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+                continue;
+            };
+            let comm = stat[open + 1..close].to_owned();
+            let Some(parent) = stat[close + 1..]
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse().ok())
+            else {
+                continue;
+            };
+            parents.entry(parent).or_default().push((pid, comm));
+        }
+    }
+    let mut out = Vec::new();
+    let mut queue = vec![root];
+    while let Some(p) = queue.pop() {
+        for (child, comm) in parents.remove(&p).unwrap_or_default() {
+            queue.push(child);
+            out.push((child, comm));
+        }
+    }
+    out
+}
+
+impl EnvironmentDriver for LocalSandbox {
+    fn name(&self) -> &'static str {
+        "local-sandbox"
+    }
+
+    fn check(&self) -> Result<(), DriverError> {
+        self.tools()?;
+        self.ids()?;
+        Ok(())
+    }
+
+    fn create(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
+        self.check()?;
+        let root = &self.settings.workspace_root;
+        let user_dir = root.join(spec.user_id.to_string());
+        let workspace = self.workspace(spec);
+        std::fs::create_dir_all(&workspace)
+            .map_err(|e| DriverError::io("making the workspace", e))?;
+        // The lab user must pass through (never list) the directories above its workspace.
+        for dir in [root.as_path(), user_dir.as_path()] {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o711))
+                .map_err(|e| DriverError::io("setting workspace permissions", e))?;
+        }
+        std::fs::set_permissions(&workspace, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| DriverError::io("setting workspace permissions", e))?;
+        if let Some((uid, gid)) = self.ids()? {
+            nix::unistd::chown(
+                &workspace,
+                Some(nix::unistd::Uid::from_raw(uid)),
+                Some(nix::unistd::Gid::from_raw(gid)),
+            )
+            .map_err(|e| DriverError::io("giving the workspace to the lab user", e))?;
+        }
+        self.cgroups.create(&spec.environment_id.to_string(), spec)
+    }
+
+    fn start_shell(
+        &self,
+        spec: &EnvironmentSpec,
+        size: PtySize,
+    ) -> Result<ShellProcess, DriverError> {
+        let script = self.tools()?.script.to_string_lossy().into_owned();
+        let argv = self.command_line(
+            spec,
+            &[&script, "-qfec", "/bin/bash --login", "/dev/null"],
+            true,
+        )?;
+        self.on_spawner(move || -> Result<ShellProcess, DriverError> {
+            let pair = native_pty_system()
+                .openpty(size)
+                .map_err(|e| DriverError::io("opening a PTY", e))?;
+            let mut command = CommandBuilder::new(&argv[0]);
+            command.args(&argv[1..]);
+            command.env_clear();
+            command.env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin");
+            command.cwd("/");
+            let child = pair
+                .slave
+                .spawn_command(command)
+                .map_err(|e| DriverError::io("starting the sandboxed shell", e))?;
+            // The slave must close here, or reading the master never ends when the shell does.
+            drop(pair.slave);
+            let killer = child.clone_killer();
+            Ok(ShellProcess {
+                master: pair.master,
+                child,
+                killer,
+            })
+        })?
+    }
+
+    fn notify_resized(&self, shell_pid: Option<u32>) {
+        let Some(pid) = shell_pid else { return };
+        // `script` inside the sandbox copies the outer PTY's size to its own on SIGWINCH, which
+        // the kernel sends only to the outer PTY's foreground group (bubblewrap): pass it on.
+        for (child, comm) in descendants(pid) {
+            if comm == "script" {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(i32::try_from(child).unwrap_or(i32::MAX)),
+                    nix::sys::signal::Signal::SIGWINCH,
+                );
+            }
+        }
+    }
+
+    fn stop(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
+        self.cgroups.remove(&spec.environment_id.to_string());
+        Ok(())
+    }
+
+    fn destroy(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
+        self.stop(spec)?;
+        let workspace = self.workspace(spec);
+        if workspace.exists() {
+            std::fs::remove_dir_all(&workspace)
+                .map_err(|e| DriverError::io("deleting the workspace", e))?;
+        }
+        Ok(())
+    }
+
+    fn list(
+        &self,
+        spec: &EnvironmentSpec,
+        dir: &WorkspacePath,
+    ) -> Result<Vec<WorkspaceEntry>, DriverError> {
+        let target = dir.in_sandbox().to_string_lossy().into_owned();
+        let out = self.run_inside(
+            spec,
+            r#"[ -d "$1" ] || { echo "$1: Not a directory" >&2; exit 1; }; find "$1" -mindepth 1 -maxdepth 1 -printf '%y\t%s\t%T@\t%P\0'"#,
+            &[&target],
+            None,
+        )?;
+        let prefix = if dir.is_root() {
+            String::new()
+        } else {
+            format!("{}/", dir.as_str())
+        };
+        let mut entries: Vec<WorkspaceEntry> = out
+            .split(|b| *b == 0)
+            .filter(|r| !r.is_empty())
+            .filter_map(|record| {
+                let record = String::from_utf8_lossy(record);
+                let mut fields = record.splitn(4, '\t');
+                let kind = fields.next()?;
+                let size: u64 = fields.next()?.parse().ok()?;
+                let modified: f64 = fields.next()?.parse().ok()?;
+                let name = fields.next()?;
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    reason = "seconds since the epoch fit"
+                )]
+                let modified_unix = modified as i64;
+                Some(WorkspaceEntry {
+                    path: format!("{prefix}{name}"),
+                    is_directory: kind == "d",
+                    is_symlink: kind == "l",
+                    size: if kind == "d" { 0 } else { size },
+                    modified_unix,
+                })
+            })
+            .collect();
+        entries.sort_by(|a, b| {
+            b.is_directory
+                .cmp(&a.is_directory)
+                .then(a.path.cmp(&b.path))
+        });
+        Ok(entries)
+    }
+
+    fn read(
+        &self,
+        spec: &EnvironmentSpec,
+        path: &WorkspacePath,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, DriverError> {
+        let target = path.in_sandbox().to_string_lossy().into_owned();
+        let limit = (max_bytes + 1).to_string();
+        let bytes = self.run_inside(
+            spec,
+            r#"[ -d "$1" ] && { echo "$1: Is a directory" >&2; exit 1; }; head -c "$2" -- "$1""#,
+            &[&target, &limit],
+            None,
+        )?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(DriverError::Conflict(format!(
+                "The file is larger than {max_bytes} bytes; download it from the terminal instead."
+            )));
+        }
+        Ok(bytes)
+    }
+
+    fn write(
+        &self,
+        spec: &EnvironmentSpec,
+        path: &WorkspacePath,
+        bytes: &[u8],
+    ) -> Result<(), DriverError> {
+        if path.is_root() {
+            return Err(DriverError::BadPath("Name a file to write.".into()));
+        }
+        let target = path.in_sandbox().to_string_lossy().into_owned();
+        self.run_inside(
+            spec,
+            r#"mkdir -p -- "$(dirname -- "$1")" || exit 1; if [ -d "$1" ]; then echo "$1: Is a directory" >&2; exit 1; fi; cat > "$1""#,
+            &[&target],
+            Some(bytes),
+        )?;
+        Ok(())
+    }
+
+    fn make_dir(&self, spec: &EnvironmentSpec, path: &WorkspacePath) -> Result<(), DriverError> {
+        let target = path.in_sandbox().to_string_lossy().into_owned();
+        self.run_inside(spec, r#"mkdir -p -- "$1""#, &[&target], None)?;
+        Ok(())
+    }
+
+    fn remove(&self, spec: &EnvironmentSpec, path: &WorkspacePath) -> Result<(), DriverError> {
+        if path.is_root() {
+            return Err(DriverError::BadPath(
+                "The workspace itself cannot be deleted.".into(),
+            ));
+        }
+        let target = path.in_sandbox().to_string_lossy().into_owned();
+        self.run_inside(
+            spec,
+            r#"[ -e "$1" ] || [ -L "$1" ] || { echo "$1: No such file" >&2; exit 1; }; rm -rf -- "$1""#,
+            &[&target],
+            None,
+        )?;
+        Ok(())
+    }
+
+    fn usage(&self, spec: &EnvironmentSpec) -> Usage {
+        let env = spec.environment_id.to_string();
+        Usage {
+            memory_bytes: self.cgroups.read_u64(
+                &env,
+                ("memory", "memory.usage_in_bytes"),
+                "memory.current",
+            ),
+            processes: self
+                .cgroups
+                .read_u64(&env, ("pids", "pids.current"), "pids.current"),
+            disk_bytes: tree_size(&self.workspace(spec)),
+        }
+    }
+}
