@@ -1,0 +1,484 @@
+//! Offline sync's SQL: reading the change log and the rows it names under the caller's RLS
+//! role (pull), and the writes of pushed mutations with their idempotency records.
+//! `migrations/0030_sync_log.sql` explains the log, `0031_sync_push.sql` the push side.
+//!
+//! A pull page is read in one transaction opened by [`crate::db::session::begin`] as the caller,
+//! so whatever RLS hides from them is a tombstone here, never a row. The change log itself is
+//! reached only through SECURITY DEFINER functions that return a caller the entries meant for
+//! them (shared rows and their own).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use skilltrack_protocol::sync::{ChangeOp, PullPage, RowChange, SyncTable};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Numbers the committed change-log entries (commit order). Run it in a transaction of its own,
+/// before the pull's: it holds a lock until its transaction ends.
+pub async fn sequence(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT private.sync_sequence()")
+        .fetch_one(conn)
+        .await
+}
+
+/// Compacts the change log (as `service_role`): drops superseded entries, then every entry
+/// logged before `before`, and returns the new horizon (cursors below it must start again).
+pub async fn compact(conn: &mut PgConnection, before: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT private.sync_compact($1)")
+        .bind(before)
+        .fetch_one(conn)
+        .await
+}
+
+/// Where a pull resumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    /// Nothing yet: start a snapshot.
+    Start,
+    /// Reading a snapshot taken at log position `base`: table `table` (an index into
+    /// [`SyncTable::ALL`]) after row `after`.
+    Snapshot {
+        /// The log position the snapshot stands for; the tail resumes there.
+        base: i64,
+        /// The table being read.
+        table: usize,
+        /// The last row sent from it.
+        after: Option<Uuid>,
+    },
+    /// Following the log after this position.
+    Tail(i64),
+}
+
+impl Cursor {
+    /// Parses a cursor a client sent; `None` when it is not one of ours.
+    pub fn parse(text: Option<&str>) -> Option<Self> {
+        let text = text.unwrap_or("").trim();
+        if text.is_empty() || text == "0" {
+            return Some(Self::Start);
+        }
+        if let Some(rest) = text.strip_prefix('s') {
+            let mut parts = rest.split('.');
+            let base = parts.next()?.parse().ok()?;
+            let table: usize = parts.next()?.parse().ok()?;
+            let after = match parts.next()? {
+                "-" => None,
+                id => Some(id.parse().ok()?),
+            };
+            if parts.next().is_some() || table > SyncTable::ALL.len() {
+                return None;
+            }
+            return Some(Self::Snapshot { base, table, after });
+        }
+        text.parse().ok().filter(|n| *n >= 0).map(Self::Tail)
+    }
+
+    /// The cursor's wire form (opaque to clients).
+    pub fn encode(self) -> String {
+        match self {
+            Self::Start => "0".to_owned(),
+            Self::Snapshot { base, table, after } => format!(
+                "s{base}.{table}.{}",
+                after.map_or_else(|| "-".to_owned(), |id| id.to_string())
+            ),
+            Self::Tail(seq) => seq.to_string(),
+        }
+    }
+}
+
+/// How a synced table is read: where the rows come from (aliased `t`), the JSON each row
+/// travels as, and which rows of it are the caller's own (for personal tables; `$2` is the
+/// caller).
+struct Source {
+    from: &'static str,
+    row: &'static str,
+    mine: Option<&'static str>,
+}
+
+fn source(table: SyncTable) -> Source {
+    const PLAIN: &str = "to_jsonb(t)";
+    let (from, row, mine) = match table {
+        // Numeric money and ratings go as exact strings; the search vector stays home.
+        SyncTable::Courses => (
+            "public.courses t",
+            "to_jsonb(t) - 'search' || jsonb_build_object('price', t.price::text, 'rating', t.rating::text)",
+            None,
+        ),
+        SyncTable::Labs => (
+            "public.labs t",
+            "to_jsonb(t) - 'search' || jsonb_build_object('rating', t.rating::text,
+                'estimated_cost', t.estimated_cost::text)",
+            None,
+        ),
+        // Never the table itself: its answer keys are for the course's managers, and a device
+        // holds what a learner may hold, whoever signs in on it. The learner's projection comes
+        // from the function learners use, for each assessment the caller may see.
+        SyncTable::AssessmentQuestions => (
+            "public.assessments a CROSS JOIN LATERAL public.assessment_questions_for_learner(a.id) t",
+            PLAIN,
+            None,
+        ),
+        SyncTable::Profiles => ("public.profiles t", PLAIN, Some("t.id = $2")),
+        SyncTable::UserAssessmentAnswers => (
+            "public.user_assessment_answers t",
+            PLAIN,
+            Some(
+                "t.attempt_id IN (SELECT x.id FROM public.user_assessment_attempts x
+                                  WHERE x.user_id = $2)",
+            ),
+        ),
+        SyncTable::Enrollments => ("public.enrollments t", PLAIN, Some("t.user_id = $2")),
+        SyncTable::UserProgress => ("public.user_progress t", PLAIN, Some("t.user_id = $2")),
+        SyncTable::UserBookmarks => ("public.user_bookmarks t", PLAIN, Some("t.user_id = $2")),
+        SyncTable::Notifications => ("public.notifications t", PLAIN, Some("t.user_id = $2")),
+        SyncTable::Certificates => ("public.certificates t", PLAIN, Some("t.user_id = $2")),
+        SyncTable::UserAssessmentAttempts => (
+            "public.user_assessment_attempts t",
+            PLAIN,
+            Some("t.user_id = $2"),
+        ),
+        SyncTable::Services => ("public.services t", PLAIN, None),
+        SyncTable::LabCategories => ("public.lab_categories t", PLAIN, None),
+        SyncTable::CourseTags => ("public.course_tags t", PLAIN, None),
+        SyncTable::CourseModules => ("public.course_modules t", PLAIN, None),
+        SyncTable::CourseLessons => ("public.course_lessons t", PLAIN, None),
+        SyncTable::CourseTagRelationships => ("public.course_tag_relationships t", PLAIN, None),
+        SyncTable::CoursePrerequisites => ("public.course_prerequisites t", PLAIN, None),
+        SyncTable::LabPrerequisites => ("public.lab_prerequisites t", PLAIN, None),
+        SyncTable::Assessments => ("public.assessments t", PLAIN, None),
+        SyncTable::CourseReviews => ("public.course_reviews t", PLAIN, None),
+        SyncTable::LabReviews => ("public.lab_reviews t", PLAIN, None),
+    };
+    Source { from, row, mine }
+}
+
+/// The rows among `ids` that the caller may see now, as they travel.
+async fn visible_rows(
+    conn: &mut PgConnection,
+    me: Uuid,
+    table: SyncTable,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Value)>, sqlx::Error> {
+    let s = source(table);
+    let sql = format!(
+        "SELECT t.id, {} FROM {} WHERE t.id = ANY($1){}",
+        s.row,
+        s.from,
+        s.mine.map(|m| format!(" AND {m}")).unwrap_or_default()
+    );
+    let query = sqlx::query_as(&sql).bind(ids);
+    let query = if s.mine.is_some() {
+        query.bind(me)
+    } else {
+        query
+    };
+    query.fetch_all(conn).await
+}
+
+/// Up to `limit` rows of `table` the caller may see, after `after`, in id order.
+async fn snapshot_rows(
+    conn: &mut PgConnection,
+    me: Uuid,
+    table: SyncTable,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<(Uuid, Value)>, sqlx::Error> {
+    let s = source(table);
+    let sql = format!(
+        "SELECT t.id, {} FROM {} WHERE t.id > $1{} ORDER BY t.id LIMIT {limit}",
+        s.row,
+        s.from,
+        s.mine.map(|m| format!(" AND {m}")).unwrap_or_default()
+    );
+    let query = sqlx::query_as(&sql).bind(after.unwrap_or(Uuid::nil()));
+    let query = if s.mine.is_some() {
+        query.bind(me)
+    } else {
+        query
+    };
+    query.fetch_all(conn).await
+}
+
+/// One page of changes for the caller after `cursor` (see [`Cursor`]), at most `limit` rows.
+/// Run [`sequence`] first, in its own transaction, so the log is numbered up to now.
+pub async fn pull(
+    conn: &mut PgConnection,
+    me: Uuid,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<PullPage, sqlx::Error> {
+    let (horizon, head): (i64, i64) =
+        sqlx::query_as("SELECT horizon, head FROM private.sync_position()")
+            .fetch_one(&mut *conn)
+            .await?;
+    // A cursor the log can no longer serve (compacted past it, from another database, or not
+    // ours at all) starts a new snapshot, and says so: the client drops what it has.
+    let (cursor, reset) = match Cursor::parse(cursor) {
+        Some(Cursor::Start) => (Cursor::Start, false),
+        Some(Cursor::Tail(seq)) if seq >= horizon && seq <= head => (Cursor::Tail(seq), false),
+        Some(c @ Cursor::Snapshot { base, .. }) if base >= horizon && base <= head => (c, false),
+        Some(_) | None => (Cursor::Start, true),
+    };
+    let mut page = match cursor {
+        Cursor::Start => snapshot_page(conn, me, head, 0, None, limit, head).await?,
+        Cursor::Snapshot { base, table, after } => {
+            snapshot_page(conn, me, base, table, after, limit, head).await?
+        }
+        Cursor::Tail(seq) => tail_page(conn, me, seq, limit).await?,
+    };
+    page.reset = reset;
+    Ok(page)
+}
+
+async fn snapshot_page(
+    conn: &mut PgConnection,
+    me: Uuid,
+    base: i64,
+    mut table: usize,
+    mut after: Option<Uuid>,
+    limit: u32,
+    head: i64,
+) -> Result<PullPage, sqlx::Error> {
+    let mut changes = Vec::new();
+    while let Some(&t) = SyncTable::ALL.get(table) {
+        let room = limit.saturating_sub(u32::try_from(changes.len()).unwrap_or(u32::MAX));
+        if room == 0 {
+            break;
+        }
+        let rows = snapshot_rows(conn, me, t, after, room).await?;
+        let exhausted = rows.len() < room as usize;
+        after = rows.last().map(|(id, _)| *id);
+        changes.extend(rows.into_iter().map(|(id, row)| RowChange {
+            table: t,
+            id,
+            op: ChangeOp::Upsert,
+            row: Some(row),
+        }));
+        if exhausted {
+            table += 1;
+            after = None;
+        }
+    }
+    let (cursor, has_more) = if table >= SyncTable::ALL.len() {
+        // Done: follow the log from where the snapshot stood.
+        (Cursor::Tail(base), base < head)
+    } else {
+        (Cursor::Snapshot { base, table, after }, true)
+    };
+    Ok(PullPage {
+        changes,
+        cursor: cursor.encode(),
+        has_more,
+        reset: false,
+    })
+}
+
+async fn tail_page(
+    conn: &mut PgConnection,
+    me: Uuid,
+    after: i64,
+    limit: u32,
+) -> Result<PullPage, sqlx::Error> {
+    let entries: Vec<(i64, String, Uuid)> =
+        sqlx::query_as("SELECT seq, tbl, row_id FROM private.sync_changes($1, $2)")
+            .bind(after)
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_all(&mut *conn)
+            .await?;
+    let has_more = entries.len() >= limit as usize;
+    let last = entries.last().map_or(after, |e| e.0);
+    // Each row once per page, in the order of its first entry; its current state decides.
+    let mut order: Vec<(SyncTable, Uuid)> = Vec::new();
+    let mut by_table: HashMap<SyncTable, Vec<Uuid>> = HashMap::new();
+    for (_, name, id) in entries {
+        // A table another migration tracks before this server knows it: skipped, not fatal.
+        let Some(table) = SyncTable::from_name(&name) else {
+            continue;
+        };
+        let ids = by_table.entry(table).or_default();
+        if !ids.contains(&id) {
+            ids.push(id);
+            order.push((table, id));
+        }
+    }
+    let mut visible: HashMap<(SyncTable, Uuid), Value> = HashMap::new();
+    for (table, ids) in &by_table {
+        for (id, row) in visible_rows(conn, me, *table, ids).await? {
+            visible.insert((*table, id), row);
+        }
+    }
+    let changes = order
+        .into_iter()
+        .map(|(table, id)| match visible.remove(&(table, id)) {
+            Some(row) => RowChange {
+                table,
+                id,
+                op: ChangeOp::Upsert,
+                row: Some(row),
+            },
+            None => RowChange {
+                table,
+                id,
+                op: ChangeOp::Delete,
+                row: None,
+            },
+        })
+        .collect();
+    Ok(PullPage {
+        changes,
+        cursor: Cursor::Tail(last).encode(),
+        has_more,
+        reset: false,
+    })
+}
+
+/// Whether the caller may record progress in `lesson` (it exists, and they may study it).
+pub async fn may_study_lesson(conn: &mut PgConnection, lesson: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT private.may_study_lesson($1)")
+        .bind(lesson)
+        .fetch_one(conn)
+        .await
+}
+
+/// What an earlier push answered for mutation `id`: `None` if it never arrived,
+/// `Some(None)` if it was applied, `Some(Some(code, reason))` if it was refused.
+pub async fn previous_outcome(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<Option<(String, String)>>, sqlx::Error> {
+    let row: Option<(Option<Value>,)> =
+        sqlx::query_as("SELECT outcome FROM public.applied_mutations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(outcome,)| {
+        outcome.map(|o| {
+            (
+                o["code"].as_str().unwrap_or("rejected").to_owned(),
+                o["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+    }))
+}
+
+/// Records that mutation `id` was refused, and why, so that a retry gets the same answer.
+pub async fn record_rejection(
+    conn: &mut PgConnection,
+    user: Uuid,
+    id: Uuid,
+    kind: &str,
+    code: &str,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO public.applied_mutations (id, user_id, kind, outcome)
+         VALUES ($1, $2, $3, jsonb_build_object('code', $4::text, 'reason', $5::text))
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(kind)
+    .bind(code)
+    .bind(reason)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Moves the caller's last-writer-wins clock for (`kind`, `target`) to `at`; false when a write
+/// with a later (or the same) client time was applied before, so this one must change nothing.
+pub async fn clock_advance(
+    conn: &mut PgConnection,
+    kind: &str,
+    target: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT private.sync_clock_advance($1, $2, $3)")
+        .bind(kind)
+        .bind(target)
+        .bind(at)
+        .fetch_one(conn)
+        .await
+}
+
+/// Writes or rewrites the caller's review of a course.
+pub async fn put_course_review(
+    conn: &mut PgConnection,
+    user: Uuid,
+    course: Uuid,
+    rating: i32,
+    text: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO public.course_reviews (user_id, course_id, rating, review_text)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id, course_id) DO UPDATE
+         SET rating = EXCLUDED.rating, review_text = EXCLUDED.review_text",
+    )
+    .bind(user)
+    .bind(course)
+    .bind(rating)
+    .bind(text)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Writes or rewrites the caller's review of a lab.
+pub async fn put_lab_review(
+    conn: &mut PgConnection,
+    user: Uuid,
+    lab: Uuid,
+    rating: i32,
+    text: Option<&str>,
+    difficulty: Option<i32>,
+    time_accuracy: Option<i32>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO public.lab_reviews (user_id, lab_id, rating, review_text, difficulty_rating,
+                                         time_accuracy_rating)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (user_id, lab_id) DO UPDATE
+         SET rating = EXCLUDED.rating, review_text = EXCLUDED.review_text,
+             difficulty_rating = EXCLUDED.difficulty_rating,
+             time_accuracy_rating = EXCLUDED.time_accuracy_rating",
+    )
+    .bind(user)
+    .bind(lab)
+    .bind(rating)
+    .bind(text)
+    .bind(difficulty)
+    .bind(time_accuracy)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Deletes the caller's review of a course, if there is one.
+pub async fn delete_course_review(
+    conn: &mut PgConnection,
+    user: Uuid,
+    course: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM public.course_reviews WHERE user_id = $1 AND course_id = $2")
+        .bind(user)
+        .bind(course)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Deletes the caller's review of a lab, if there is one.
+pub async fn delete_lab_review(
+    conn: &mut PgConnection,
+    user: Uuid,
+    lab: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM public.lab_reviews WHERE user_id = $1 AND lab_id = $2")
+        .bind(user)
+        .bind(lab)
+        .execute(conn)
+        .await
+        .map(drop)
+}

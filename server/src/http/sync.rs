@@ -1,0 +1,664 @@
+//! Offline sync over HTTP: pull pages of changes, push queued offline writes, and the live
+//! channel (Server-Sent Events) that tells a device to pull now. The wire types and their rules
+//! are in `skilltrack_protocol::sync`; the SQL in `crate::db::sync`.
+//!
+//! Every pull and push runs under the caller's RLS role, so a device receives and changes only
+//! what its user may.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use skilltrack_protocol::EnrollmentStatus;
+use skilltrack_protocol::Problem;
+use skilltrack_protocol::engagement::BookmarkEntity;
+use skilltrack_protocol::learning::ProgressUpdate;
+use skilltrack_protocol::sync::{
+    DEFAULT_PULL_LIMIT, LiveScope, LiveSignal, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS, Mutation,
+    MutationKind, MutationOutcome, MutationResult, PullPage, PushRequest, PushResponse,
+};
+use sqlx::{Connection as _, PgConnection};
+use tokio::sync::{broadcast, watch};
+use tower_http::compression::CompressionLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::{ApiError, sqlstate};
+use super::extract::{ApiJson, ApiQuery, SignedIn};
+use super::validate::Checks;
+use crate::db::session::{Access, begin};
+use crate::db::{engagement, learning, sync};
+use crate::sync::Notice;
+
+/// The sync routes. Their answers are compressed (gzip or zstd, as the client accepts): a pull
+/// page of rows shrinks several times over.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(pull))
+        .routes(routes!(push))
+        .routes(routes!(live))
+        .layer(CompressionLayer::new())
+}
+
+/// `GET /api/v1/sync/pull` query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PullQuery {
+    /// Where to resume: the `cursor` of the last page applied; absent for a first sync.
+    pub cursor: Option<String>,
+    /// Rows per page, 1–5000 (default 1000).
+    pub limit: Option<u32>,
+}
+
+/// Pull the changes after a cursor: the current version of every changed row the caller may
+/// see, and a tombstone for every row deleted or no longer visible to them. Apply the page and
+/// its `cursor` in one local transaction; pull again while `has_more`. With no cursor: a
+/// snapshot of everything the caller may see. A cursor older than the log's compaction horizon
+/// starts a fresh snapshot with `reset: true` (drop every synced row first).
+#[utoipa::path(
+    get, path = "/api/v1/sync/pull", tag = "sync",
+    params(PullQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of changes", body = PullPage),
+        (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn pull(
+    State(state): State<AppState>,
+    me: SignedIn,
+    ApiQuery(query): ApiQuery<PullQuery>,
+) -> Result<Json<PullPage>, ApiError> {
+    let limit = query.limit.unwrap_or(DEFAULT_PULL_LIMIT);
+    Checks::default()
+        .check(
+            (1..=MAX_PULL_LIMIT).contains(&limit),
+            "/limit",
+            "out_of_range",
+            format!("From 1 to {MAX_PULL_LIMIT}."),
+        )
+        .finish()?;
+    // Number what has committed, in a transaction of its own (the sequencer's lock lasts to the
+    // end of its transaction), then read under the caller's role.
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
+    sync::sequence(&mut tx).await?;
+    tx.commit().await?;
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
+    let page = sync::pull(&mut tx, me.0.sub, query.cursor.as_deref(), limit).await?;
+    tx.commit().await?;
+    Ok(Json(page))
+}
+
+/// Push queued offline writes (1–500, oldest first). Each is applied under the caller's role
+/// with its id recorded in the same transaction, so a retried mutation changes nothing; each
+/// gets its own answer (applied, duplicate, or rejected with a code), and a rejected one never
+/// holds back the ones after it. The whole batch commits together: after an error answer or a
+/// lost connection, send the same batch again.
+#[utoipa::path(
+    post, path = "/api/v1/sync/push", tag = "sync",
+    request_body = PushRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One answer per mutation, in order", body = PushResponse),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the request size limit (1 MiB by default)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a batch of 1–500 well-formed mutations", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn push(
+    State(state): State<AppState>,
+    me: SignedIn,
+    ApiJson(request): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    Checks::default()
+        .check(
+            (1..=MAX_PUSH_MUTATIONS).contains(&request.mutations.len()),
+            "/mutations",
+            "out_of_range",
+            format!("From 1 to {MAX_PUSH_MUTATIONS} mutations per push."),
+        )
+        .finish()?;
+    let mut attempt = 0;
+    let mut isolation = Isolation::Optimistic;
+    loop {
+        match push_once(&state, &me, &request.mutations, isolation).await {
+            Err(Refusal::Abandon) => isolation = Isolation::Savepoints,
+            Err(Refusal::Db(e)) if must_retry(&e) && attempt < 4 => {
+                attempt += 1;
+                tracing::info!(attempt, "push deadlocked with another; running it again");
+                tokio::time::sleep(Duration::from_millis(10 * (1 << attempt))).await;
+            }
+            Err(Refusal::Db(e)) => return Err(ApiError::from(e)),
+            Err(Refusal::Api(e)) => return Err(e),
+            Ok(response) => return Ok(Json(response)),
+        }
+    }
+}
+
+/// How the mutations of one attempt at a batch are kept apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// No savepoints (two round trips fewer per mutation): the usual batch, where everything
+    /// applies. The first refusal abandons the attempt, which then runs again with savepoints.
+    Optimistic,
+    /// A savepoint per mutation: a refusal rolls back alone and the batch goes on.
+    Savepoints,
+}
+
+/// The batch in one transaction.
+async fn push_once(
+    state: &AppState,
+    me: &SignedIn,
+    mutations: &[Mutation],
+    isolation: Isolation,
+) -> Result<PushResponse, Refusal> {
+    let user = me.0.sub;
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
+    let mut results = Vec::with_capacity(mutations.len());
+    for mutation in mutations {
+        let outcome = match isolation {
+            Isolation::Optimistic => apply_optimistically(&mut tx, user, mutation).await?,
+            Isolation::Savepoints => apply(&mut tx, user, mutation).await?,
+        };
+        results.push(MutationResult {
+            id: mutation.id,
+            outcome,
+        });
+    }
+    tx.commit().await?;
+    Ok(PushResponse { results })
+}
+
+/// Why a mutation was not applied: a refusal for the client, or a database error, kept whole so
+/// that a deadlock between two pushes of the same user can be told apart and retried.
+#[derive(Debug)]
+enum Refusal {
+    Api(ApiError),
+    Db(sqlx::Error),
+    /// A mutation was refused in an optimistic attempt: run the batch again with savepoints.
+    Abandon,
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl From<sqlx::Error> for Refusal {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+/// Two pushes of one user (two devices) may lock the same enrollments in different orders;
+/// PostgreSQL then aborts one of them, which is worth running again, not refusing.
+fn must_retry(e: &sqlx::Error) -> bool {
+    matches!(sqlstate(e).as_deref(), Some("40P01" | "40001"))
+}
+
+/// A database error as the client's refusal, with a sentence of our own for `forbidden`.
+fn refused(e: sqlx::Error, forbidden: &str) -> Refusal {
+    if must_retry(&e) {
+        return Refusal::Db(e);
+    }
+    match ApiError::from(e) {
+        ApiError::Forbidden(_) => Refusal::Api(ApiError::Forbidden(forbidden.to_owned())),
+        other => Refusal::Api(other),
+    }
+}
+
+/// One mutation, without a savepoint: applied, a duplicate, or the end of this attempt.
+async fn apply_optimistically(
+    tx: &mut PgConnection,
+    user: Uuid,
+    mutation: &Mutation,
+) -> Result<MutationOutcome, Refusal> {
+    if !learning::claim_mutation(tx, user, mutation.id, mutation.change.name()).await? {
+        return Ok(match sync::previous_outcome(tx, mutation.id).await? {
+            Some(Some((code, reason))) => MutationOutcome::Rejected { code, reason },
+            _ => MutationOutcome::Duplicate,
+        });
+    }
+    match effect(tx, user, mutation).await {
+        Ok(()) => Ok(MutationOutcome::Applied),
+        Err(Refusal::Db(e)) if must_retry(&e) => Err(Refusal::Db(e)),
+        Err(_) => Err(Refusal::Abandon),
+    }
+}
+
+/// One mutation, in a savepoint of its own: claimed, then applied; a refusal rolls back to the
+/// savepoint (the batch goes on) and is recorded with its reason.
+async fn apply(
+    tx: &mut PgConnection,
+    user: Uuid,
+    mutation: &Mutation,
+) -> Result<MutationOutcome, Refusal> {
+    let kind = mutation.change.name();
+    let mut savepoint = tx.begin().await?;
+    // Claimed first: a concurrent push of the same mutation waits here for this one's
+    // transaction, then finds the id taken.
+    if !learning::claim_mutation(&mut savepoint, user, mutation.id, kind).await? {
+        savepoint.rollback().await?;
+        return Ok(match sync::previous_outcome(tx, mutation.id).await? {
+            Some(Some((code, reason))) => MutationOutcome::Rejected { code, reason },
+            _ => MutationOutcome::Duplicate,
+        });
+    }
+    match effect(&mut savepoint, user, mutation).await {
+        Ok(()) => {
+            savepoint.commit().await?;
+            Ok(MutationOutcome::Applied)
+        }
+        Err(Refusal::Db(e)) if must_retry(&e) => Err(Refusal::Db(e)),
+        Err(refusal) => {
+            savepoint.rollback().await?;
+            let (code, reason) = rejection(match refusal {
+                Refusal::Api(e) => e,
+                Refusal::Db(e) => ApiError::from(e),
+                Refusal::Abandon => ApiError::Internal("an optimistic refusal escaped".to_owned()),
+            })
+            .map_err(Refusal::Api)?;
+            sync::record_rejection(tx, user, mutation.id, kind, &code, &reason).await?;
+            Ok(MutationOutcome::Rejected { code, reason })
+        }
+    }
+}
+
+/// A refusal's stable code and sentence. Errors that are the server's (the database away, a
+/// bug) are not refusals: they fail the whole push, which the client retries.
+fn rejection(e: ApiError) -> Result<(String, String), ApiError> {
+    Ok(match e {
+        ApiError::BadRequest(detail) => ("bad_request".to_owned(), detail),
+        ApiError::Unauthorized { code, detail } | ApiError::Conflict { code, detail } => {
+            (code.to_owned(), detail)
+        }
+        ApiError::Forbidden(detail) => ("forbidden".to_owned(), detail),
+        ApiError::NotFound(detail) => ("not_found".to_owned(), detail),
+        ApiError::Validation { detail, errors } => {
+            let particulars: Vec<String> = errors
+                .into_iter()
+                .map(|f| format!("{}: {}", f.pointer, f.detail))
+                .collect();
+            let reason = if particulars.is_empty() {
+                detail
+            } else {
+                particulars.join("; ")
+            };
+            ("validation_failed".to_owned(), reason)
+        }
+        ApiError::Rule { code, detail, .. } => (code, detail),
+        e @ (ApiError::RateLimited { .. } | ApiError::Unavailable | ApiError::Internal(_)) => {
+            return Err(e);
+        }
+    })
+}
+
+/// What a mutation does, by its kind's merge rule.
+async fn effect(conn: &mut PgConnection, user: Uuid, mutation: &Mutation) -> Result<(), Refusal> {
+    let at = mutation.at;
+    match &mutation.change {
+        MutationKind::LessonProgress {
+            lesson_id,
+            progress_percentage,
+            add_minutes,
+            completed,
+        } => {
+            let update = ProgressUpdate {
+                progress_percentage: *progress_percentage,
+                add_minutes: *add_minutes,
+                completed: *completed,
+                mutation_id: Some(mutation.id),
+            };
+            progress(conn, user, *lesson_id, &update).await
+        }
+        MutationKind::CourseReviewPut {
+            course_id,
+            rating,
+            review_text,
+        } => {
+            let review = CourseReview {
+                course: *course_id,
+                rating: *rating,
+                text: review_text.as_deref(),
+            };
+            course_review(conn, user, *course_id, at, Some(review)).await
+        }
+        MutationKind::CourseReviewDelete { course_id } => {
+            course_review(conn, user, *course_id, at, None).await
+        }
+        MutationKind::LabReviewPut { lab_id, .. } | MutationKind::LabReviewDelete { lab_id } => {
+            lab_review(conn, user, *lab_id, at, &mutation.change).await
+        }
+        MutationKind::BookmarkAdd {
+            entity_type,
+            entity_id,
+        } => bookmark(conn, user, *entity_type, *entity_id, at, true).await,
+        MutationKind::BookmarkRemove {
+            entity_type,
+            entity_id,
+        } => bookmark(conn, user, *entity_type, *entity_id, at, false).await,
+        MutationKind::NotificationRead { notification_id } => {
+            engagement::mark_read(conn, user, *notification_id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("You have no such notification.".to_owned()))?;
+            Ok(())
+        }
+        MutationKind::Enroll { course_id } => enroll(conn, user, *course_id).await,
+        MutationKind::CancelEnrollment { course_id } => {
+            if !learning::cancel(conn, user, *course_id).await?
+                && learning::my_enrollment(conn, user, *course_id)
+                    .await?
+                    .is_none()
+            {
+                return Err(Refusal::Api(ApiError::NotFound(
+                    "You have no enrollment in this course.".to_owned(),
+                )));
+            }
+            Ok(())
+        }
+        MutationKind::AssessmentSubmit {
+            attempt_id,
+            assessment_id,
+            answers,
+        } => {
+            let submission = skilltrack_protocol::assessments::AttemptSubmission {
+                assessment_id: *assessment_id,
+                answers: answers.clone(),
+            };
+            super::assessments::submit_attempt(
+                conn,
+                crate::db::session::Caller::User(user),
+                user,
+                *attempt_id,
+                &submission,
+            )
+            .await?;
+            Ok(())
+        }
+    }
+}
+
+/// A course review's words, as a mutation carries them.
+struct CourseReview<'a> {
+    course: Uuid,
+    rating: i32,
+    text: Option<&'a str>,
+}
+
+/// Write (`Some`) or delete (`None`) the caller's review of a course, last writer winning.
+async fn course_review(
+    conn: &mut PgConnection,
+    user: Uuid,
+    course: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+    review: Option<CourseReview<'_>>,
+) -> Result<(), Refusal> {
+    if let Some(r) = &review {
+        review_checks(r.rating, r.text, None, None)?;
+    }
+    if !sync::clock_advance(conn, "course_review", &course.to_string(), at).await? {
+        return Ok(());
+    }
+    match review {
+        Some(r) => sync::put_course_review(conn, user, r.course, r.rating, r.text)
+            .await
+            .map_err(|e| review_refused(e, "course")),
+        None => Ok(sync::delete_course_review(conn, user, course).await?),
+    }
+}
+
+/// Write or delete the caller's review of a lab, last writer winning.
+async fn lab_review(
+    conn: &mut PgConnection,
+    user: Uuid,
+    lab: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+    change: &MutationKind,
+) -> Result<(), Refusal> {
+    if let MutationKind::LabReviewPut {
+        rating,
+        review_text,
+        difficulty_rating,
+        time_accuracy_rating,
+        ..
+    } = change
+    {
+        review_checks(
+            *rating,
+            review_text.as_deref(),
+            *difficulty_rating,
+            *time_accuracy_rating,
+        )?;
+        if sync::clock_advance(conn, "lab_review", &lab.to_string(), at).await? {
+            sync::put_lab_review(
+                conn,
+                user,
+                lab,
+                *rating,
+                review_text.as_deref(),
+                *difficulty_rating,
+                *time_accuracy_rating,
+            )
+            .await
+            .map_err(|e| review_refused(e, "lab"))?;
+        }
+    } else if sync::clock_advance(conn, "lab_review", &lab.to_string(), at).await? {
+        sync::delete_lab_review(conn, user, lab).await?;
+    }
+    Ok(())
+}
+
+/// Monotonic percentage, sticky completion, additive minutes: the database's merge.
+async fn progress(
+    conn: &mut PgConnection,
+    user: Uuid,
+    lesson: Uuid,
+    update: &ProgressUpdate,
+) -> Result<(), Refusal> {
+    Checks::default()
+        .check(
+            update
+                .progress_percentage
+                .is_none_or(|p| (0..=100).contains(&p)),
+            "/change/progress_percentage",
+            "out_of_range",
+            "From 0 to 100.",
+        )
+        .check(
+            update.add_minutes.is_none_or(|m| (0..=1440).contains(&m)),
+            "/change/add_minutes",
+            "out_of_range",
+            "From 0 to 1440 (a day).",
+        )
+        .finish()?;
+    if !sync::may_study_lesson(conn, lesson).await? {
+        return Err(Refusal::Api(ApiError::NotFound(
+            "No such lesson, or you are not enrolled in its course.".to_owned(),
+        )));
+    }
+    learning::record_progress(conn, user, lesson, update)
+        .await
+        .map_err(|e| refused(e, "Only learners enrolled in the course record progress."))?;
+    Ok(())
+}
+
+fn review_checks(
+    rating: i32,
+    text: Option<&str>,
+    difficulty: Option<i32>,
+    time_accuracy: Option<i32>,
+) -> Result<(), ApiError> {
+    let mut checks = Checks::default();
+    for (value, pointer) in [
+        (Some(rating), "/change/rating"),
+        (difficulty, "/change/difficulty_rating"),
+        (time_accuracy, "/change/time_accuracy_rating"),
+    ] {
+        checks.check(
+            value.is_none_or(|v| (1..=5).contains(&v)),
+            pointer,
+            "out_of_range",
+            "From 1 to 5.",
+        );
+    }
+    checks
+        .check(
+            text.is_none_or(|t| t.chars().count() <= 10_000),
+            "/change/review_text",
+            "too_long",
+            "At most 10,000 characters.",
+        )
+        .finish()
+}
+
+/// An add/remove set with remembered removals: the later client time wins.
+async fn bookmark(
+    conn: &mut PgConnection,
+    user: Uuid,
+    entity: BookmarkEntity,
+    id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+    add: bool,
+) -> Result<(), Refusal> {
+    let target = format!("{}:{id}", entity.as_str());
+    if !sync::clock_advance(conn, "bookmark", &target, at).await? {
+        return Ok(());
+    }
+    if !add {
+        engagement::remove_bookmark(conn, user, entity, id).await?;
+        return Ok(());
+    }
+    engagement::add_bookmark(conn, user, entity, id)
+        .await
+        .map_err(|e| match refused(e, "") {
+            Refusal::Api(ApiError::NotFound(_) | ApiError::Forbidden(_)) => Refusal::Api(
+                ApiError::NotFound("Nothing to bookmark there, or you may not see it.".to_owned()),
+            ),
+            other => other,
+        })?;
+    Ok(())
+}
+
+/// The server decides, by the online route's rules; already enrolled is what was asked for.
+async fn enroll(conn: &mut PgConnection, user: Uuid, course: Uuid) -> Result<(), Refusal> {
+    let (_, published) = learning::course_price(conn, course)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No such course.".to_owned()))?;
+    if !published {
+        return Err(Refusal::Api(ApiError::Conflict {
+            code: "course_unpublished",
+            detail: "This course is not open for enrollment.".to_owned(),
+        }));
+    }
+    let existing = learning::my_enrollment(conn, user, course).await?;
+    if existing
+        .as_ref()
+        .is_some_and(|e| e.status != EnrollmentStatus::Cancelled)
+    {
+        return Ok(());
+    }
+    learning::enroll(conn, user, course, existing.as_ref()).await?;
+    Ok(())
+}
+
+fn review_refused(e: sqlx::Error, what: &str) -> Refusal {
+    refused(
+        e,
+        if what == "course" {
+            "Only learners enrolled in the course may review it."
+        } else {
+            "Only learners who have tried the lab may review it."
+        },
+    )
+}
+
+/// The live channel: a Server-Sent Events stream of `pull` events (data: a [`LiveSignal`]),
+/// one at once on connecting and one whenever the catalog or the caller's own rows change. The
+/// stream ends when the access token expires (reconnect with a fresh one) and when the server
+/// shuts down; a comment every 15 s keeps proxies from closing it.
+#[utoipa::path(
+    get, path = "/api/v1/sync/live", tag = "sync",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`text/event-stream` of `pull` events", body = LiveSignal, content_type = "text/event-stream"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn live(
+    State(state): State<AppState>,
+    me: SignedIn,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let notices = state.live.subscribe().await;
+    let left = u64::try_from(me.0.exp - chrono::Utc::now().timestamp()).unwrap_or(0);
+    let stream = LiveStream {
+        notices,
+        closed: state.live.closed(),
+        user: me.0.sub,
+        greeted: false,
+        until: tokio::time::Instant::now() + Duration::from_secs(left),
+    };
+    Sse::new(futures_util::stream::unfold(stream, LiveStream::next))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// One device's view of the feed.
+struct LiveStream {
+    notices: broadcast::Receiver<Notice>,
+    closed: watch::Receiver<bool>,
+    user: Uuid,
+    greeted: bool,
+    until: tokio::time::Instant,
+}
+
+enum Step {
+    End,
+    Received(Result<Notice, broadcast::error::RecvError>),
+}
+
+impl LiveStream {
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+        // Whatever happened while the device was away, it pulls once on connecting.
+        if !self.greeted {
+            self.greeted = true;
+            return Some((Ok(signal(LiveScope::Everything)), self));
+        }
+        loop {
+            let closed = &mut self.closed;
+            let step = tokio::select! {
+                () = async { let _ = closed.wait_for(|c| *c).await; } => Step::End,
+                () = tokio::time::sleep_until(self.until) => Step::End,
+                received = self.notices.recv() => Step::Received(received),
+            };
+            let scope = match step {
+                Step::End | Step::Received(Err(broadcast::error::RecvError::Closed)) => {
+                    return None;
+                }
+                Step::Received(Ok(Notice::Catalog)) => LiveScope::Catalog,
+                Step::Received(Ok(Notice::User(u))) if u == self.user => LiveScope::Mine,
+                Step::Received(Ok(Notice::User(_))) => continue,
+                // Fell behind, or the server's listener may have missed something.
+                Step::Received(
+                    Ok(Notice::Everything) | Err(broadcast::error::RecvError::Lagged(_)),
+                ) => LiveScope::Everything,
+            };
+            return Some((Ok(signal(scope)), self));
+        }
+    }
+}
+
+fn signal(scope: LiveScope) -> Event {
+    Event::default()
+        .event("pull")
+        .json_data(LiveSignal { scope })
+        .unwrap_or_else(|_| Event::default().event("pull"))
+}
