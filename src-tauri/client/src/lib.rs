@@ -1,8 +1,22 @@
-//! The Skilltrack client engine: the offline cache (SQLite), the sync engine, the HTTP client
-//! and the token store, with no Tauri dependency so it is tested headless.
+//! The Skilltrack client engine: the offline cache (SQLite), the sync engine, the HTTP client,
+//! the session store and media downloads — with no Tauri dependency, so it is tested headless
+//! and driven by the `skilltrack` CLI as well as by the desktop app.
 //!
-//! Not built yet: the offline-sync issue fills it in. It exists now so the workspace has its
-//! final shape; it exports nothing, so nothing can mistake it for working code.
+//! * [`cache`]: every SQL statement of the client; rows as synced, the outbox, downloads.
+//! * [`api`]: the server's HTTP API.
+//! * [`tokens`]: the session in the OS keyring (or a private file where there is none).
+//! * [`sync`]: push, pull, the live channel, online/offline status, backoff.
+//! * [`writes`]: a learner's offline writes (progress, bookmarks, reviews, notifications read).
+//! * [`downloads`]: resumable, verified media downloads.
+//! * [`device`]: one account's data directory, with all of the above opened.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod api;
+pub mod cache;
+pub mod device;
+pub mod downloads;
+pub mod sync;
+pub mod tokens;
+pub mod writes;

@@ -1,0 +1,114 @@
+//! The cache's own migrations, applied in order and counted in `PRAGMA user_version`. Like the
+//! server's: never edit one that has shipped, add the next.
+
+use rusqlite::Connection;
+
+use super::CacheError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: synced rows, sync state, the outbox, rejected writes, downloads, catalog search.
+    r"
+    CREATE TABLE rows (
+      tbl  TEXT NOT NULL,
+      id   TEXT NOT NULL,
+      data TEXT NOT NULL CHECK (json_valid(data)),
+      PRIMARY KEY (tbl, id)
+    ) WITHOUT ROWID;
+    -- How the screens find rows: children by parent, the caller's rows by what they are about.
+    CREATE INDEX rows_by_course ON rows (tbl, json_extract(data, '$.course_id'));
+    CREATE INDEX rows_by_module ON rows (tbl, json_extract(data, '$.module_id'));
+    CREATE INDEX rows_by_lesson ON rows (tbl, json_extract(data, '$.lesson_id'));
+    CREATE INDEX rows_by_assessment ON rows (tbl, json_extract(data, '$.assessment_id'));
+    CREATE INDEX rows_by_attempt ON rows (tbl, json_extract(data, '$.attempt_id'));
+
+    CREATE TABLE sync_state (
+      key   TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    );
+
+    -- Writes made here and not yet answered by the server, oldest first. `row_key` names the
+    -- local row the write changed, so a pulled version of that row does not overwrite it
+    -- while the write waits; `tbl`, `row_id` and `undo` (the row before the write, NULL if
+    -- there was none) put it back if the server refuses the write.
+    CREATE TABLE outbox (
+      seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+      id         TEXT NOT NULL UNIQUE,
+      body       TEXT NOT NULL CHECK (json_valid(body)),
+      row_key    TEXT,
+      tbl        TEXT,
+      row_id     TEXT,
+      undo       TEXT,
+      tries      INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT,
+      queued_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE INDEX outbox_by_row ON outbox (row_key);
+
+    -- Writes the server refused, kept to tell the learner why.
+    CREATE TABLE rejected (
+      id          TEXT PRIMARY KEY,
+      body        TEXT NOT NULL,
+      code        TEXT NOT NULL,
+      reason      TEXT NOT NULL,
+      rejected_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+
+    CREATE TABLE downloads (
+      url         TEXT PRIMARY KEY,
+      lesson_id   TEXT,
+      path        TEXT NOT NULL,
+      bytes_total INTEGER,
+      bytes_done  INTEGER NOT NULL DEFAULT 0,
+      etag        TEXT,
+      state       TEXT NOT NULL CHECK (state IN ('partial', 'complete')),
+      updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+
+    -- Offline catalog search over published courses: title, descriptions, tags.
+    CREATE VIRTUAL TABLE course_search USING fts5 (
+      id UNINDEXED, title, short_description, description, tags,
+      tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER course_search_insert AFTER INSERT ON rows WHEN new.tbl = 'courses' BEGIN
+      INSERT INTO course_search (id, title, short_description, description, tags)
+      VALUES (new.id, json_extract(new.data, '$.title'),
+              coalesce(json_extract(new.data, '$.short_description'), ''),
+              coalesce(json_extract(new.data, '$.description'), ''),
+              coalesce((SELECT group_concat(value, ' ') FROM json_each(new.data, '$.tags')), ''));
+    END;
+    CREATE TRIGGER course_search_delete AFTER DELETE ON rows WHEN old.tbl = 'courses' BEGIN
+      DELETE FROM course_search WHERE id = old.id;
+    END;
+    CREATE TRIGGER course_search_update AFTER UPDATE ON rows WHEN new.tbl = 'courses' BEGIN
+      DELETE FROM course_search WHERE id = old.id;
+      INSERT INTO course_search (id, title, short_description, description, tags)
+      VALUES (new.id, json_extract(new.data, '$.title'),
+              coalesce(json_extract(new.data, '$.short_description'), ''),
+              coalesce(json_extract(new.data, '$.description'), ''),
+              coalesce((SELECT group_concat(value, ' ') FROM json_each(new.data, '$.tags')), ''));
+    END;
+    ",
+];
+
+/// Applies the migrations this file has not seen, each in its own transaction.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), CacheError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if version > known {
+        return Err(CacheError::TooNew {
+            found: version,
+            known,
+        });
+    }
+    for (n, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", n + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! The `skilltrack` CLI's commands: each a thin call into the client engine, printing text
+//! for people or JSON for scripts.
+
+#![allow(clippy::print_stdout, reason = "printing results is what a CLI is for")]
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+
+use skilltrack_client::cache::CourseFilter;
+use skilltrack_client::device;
+use skilltrack_client::sync::{SyncEngine, lock};
+use skilltrack_client::tokens::StoreKind;
+use skilltrack_client::writes::ProgressInput;
+use uuid::Uuid;
+
+/// Skilltrack from the command line: an offline cache of your courses that syncs with the server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// The server.
+    #[arg(
+        long,
+        env = "SKILLTRACK_SERVER",
+        default_value = "http://127.0.0.1:8787",
+        global = true
+    )]
+    server: String,
+    /// Where the cache, downloads and (without a keyring) the session live.
+    #[arg(long, env = "SKILLTRACK_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Where to keep the session: the OS keyring (falling back to a private file where none
+    /// runs), or always the file.
+    #[arg(
+        long,
+        env = "SKILLTRACK_TOKEN_STORE",
+        value_enum,
+        default_value = "keyring",
+        global = true
+    )]
+    token_store: StoreKind,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign in (the password is read from `$SKILLTRACK_PASSWORD`, else asked for).
+    SignIn {
+        /// Your e-mail address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Forget the session on this device (the cache stays).
+    SignOut,
+    /// Send queued work and fetch changes, once (or keep syncing with --watch).
+    Sync {
+        /// Rows per pulled page.
+        #[arg(long, default_value_t = skilltrack_client::sync::PULL_PAGE)]
+        page_size: u32,
+        /// Keep running: sync on every change signalled by the server, every local write, and
+        /// every 30 s; Ctrl-C stops.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// What the cache holds, what waits to be sent, and what the server refused.
+    Status,
+    /// Fetch everything again on the next sync (queued work is kept).
+    Resync,
+    /// Courses in the offline cache.
+    Courses {
+        /// Words to search for (titles, descriptions, tags).
+        #[arg(long)]
+        search: Option<String>,
+        /// Only free courses.
+        #[arg(long)]
+        free: bool,
+    },
+    /// Record progress in a lesson (works offline; sent on the next sync).
+    Progress {
+        /// The lesson's id.
+        lesson: Uuid,
+        /// How far, 0–100.
+        #[arg(long)]
+        percent: Option<i32>,
+        /// Minutes spent since the last report.
+        #[arg(long)]
+        minutes: Option<i32>,
+        /// Mark the lesson complete.
+        #[arg(long)]
+        complete: bool,
+    },
+    /// Download a lesson's media for offline viewing (resumes an interrupted download).
+    Download {
+        /// The media URL or server path (e.g. /media/demo/intro.webm).
+        url: String,
+        /// The lesson it belongs to.
+        #[arg(long)]
+        lesson: Option<String>,
+    },
+    /// Delete a downloaded file.
+    DeleteDownload {
+        /// The media URL it was downloaded from.
+        url: String,
+    },
+}
+
+/// Runs the command line's command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(device::default_data_dir);
+    let engine = Arc::new(
+        device::open(&cli.server, &data_dir, &cli.token_store)
+            .with_context(|| format!("opening Skilltrack's data in {}", data_dir.display()))?,
+    );
+    match cli.command {
+        Command::SignIn { email } => sign_in(&engine, &email, cli.json).await?,
+        Command::SignOut => {
+            engine
+                .sign_out()
+                .await
+                .map_err(|e| anyhow::anyhow!(e.explain()))?;
+            say(
+                cli.json,
+                &serde_json::json!({"signed_out": true}),
+                "Signed out.",
+            );
+        }
+        Command::Sync {
+            watch: false,
+            page_size,
+        } => {
+            engine.set_page_size(page_size);
+            let report = engine
+                .sync_once()
+                .await
+                .map_err(|e| anyhow::anyhow!(e.explain()))?;
+            say(
+                cli.json,
+                &serde_json::to_value(&report)?,
+                &format!(
+                    "Sent {} change(s) ({} refused); received {} row(s) in {} page(s).",
+                    report.pushed, report.rejected, report.pulled, report.pages
+                ),
+            );
+        }
+        Command::Sync {
+            watch: true,
+            page_size,
+        } => {
+            engine.set_page_size(page_size);
+            watch(engine).await;
+        }
+        Command::Resync => {
+            lock(engine.cache()).forget_cursor()?;
+            say(
+                cli.json,
+                &serde_json::json!({"resync": true}),
+                "The next sync fetches everything again.",
+            );
+        }
+        Command::Status => status(&engine, cli.json)?,
+        Command::Courses { search, free } => courses(&engine, search, free, cli.json)?,
+        Command::Progress {
+            lesson,
+            percent,
+            minutes,
+            complete,
+        } => {
+            let row = engine
+                .record_progress(
+                    lesson,
+                    ProgressInput {
+                        percentage: percent,
+                        add_minutes: minutes,
+                        completed: complete,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!(e.explain()))?;
+            say(
+                cli.json,
+                &row,
+                &format!(
+                    "Saved: {}% done, {} min; it will be sent on the next sync.",
+                    row["progress_percentage"], row["time_spent_minutes"]
+                ),
+            );
+        }
+        Command::Download { url, lesson } => {
+            download(&engine, &url, lesson.as_deref(), &data_dir, cli.json).await?;
+        }
+        Command::DeleteDownload { url } => {
+            engine.delete_download(&url).await?;
+            say(cli.json, &serde_json::json!({"deleted": url}), "Deleted.");
+        }
+    }
+    Ok(())
+}
+
+async fn sign_in(engine: &SyncEngine, email: &str, json: bool) -> anyhow::Result<()> {
+    let password = match std::env::var("SKILLTRACK_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => prompt("Password: ")?,
+    };
+    let session = engine
+        .sign_in(email, &password)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.explain()))?;
+    say(
+        json,
+        &serde_json::json!({"signed_in": session.user.email, "token_store": engine.tokens().kind()}),
+        &format!(
+            "Signed in as {} (session kept in the {:?} store).",
+            session.user.email,
+            engine.tokens().kind()
+        ),
+    );
+    Ok(())
+}
+
+fn courses(
+    engine: &SyncEngine,
+    search: Option<String>,
+    free: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let cards = lock(engine.cache()).courses(&CourseFilter {
+        text: search,
+        free_only: free,
+        ..CourseFilter::default()
+    })?;
+    if json {
+        println!("{}", serde_json::to_string(&cards)?);
+    } else {
+        for c in cards {
+            println!(
+                "{}  {}  ({})",
+                c.course["id"].as_str().unwrap_or_default(),
+                c.course["title"].as_str().unwrap_or_default(),
+                c.course["level"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn download(
+    engine: &SyncEngine,
+    url: &str,
+    lesson: Option<&str>,
+    data_dir: &std::path::Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut last = 0u64;
+    let record = engine
+        .download(url, lesson, &device::media_dir(data_dir), |p| {
+            // A progress bar on stderr, redrawn every 1 %.
+            if let Some(total) = p.total.filter(|t| *t > 0) {
+                let pct = p.done * 100 / total;
+                if pct != last || p.done == total {
+                    last = pct;
+                    let bar = "#".repeat(usize::try_from(pct / 2).unwrap_or(0));
+                    eprint!("\r[{bar:<50}] {pct:>3}%  {} / {total} bytes", p.done);
+                }
+            }
+        })
+        .await?;
+    eprintln!();
+    say(
+        json,
+        &serde_json::to_value(&record)?,
+        &format!("Saved to {}", record.path),
+    );
+    Ok(())
+}
+
+fn say(json: bool, value: &serde_json::Value, text: &str) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+fn prompt(label: &str) -> anyhow::Result<String> {
+    eprint!("{label}");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let line = line.trim_end_matches(['\n', '\r']).to_owned();
+    if line.is_empty() {
+        bail!("no password given");
+    }
+    Ok(line)
+}
+
+fn status(engine: &SyncEngine, json: bool) -> anyhow::Result<()> {
+    let cache = lock(engine.cache());
+    let counts = cache.row_counts()?;
+    let pending = cache.outbox_len()?;
+    let rejected = cache.rejections()?;
+    let media = cache.download_bytes()?;
+    let integrity = cache.integrity_check()?;
+    let cursor = cache.state("cursor")?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "rows": counts.iter().map(|(t, n)| (t.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+                "pending": pending,
+                "rejected": rejected,
+                "download_bytes": media,
+                "integrity": integrity,
+                "cursor": cursor,
+                "token_store": engine.tokens().kind(),
+            })
+        );
+        return Ok(());
+    }
+    println!("Waiting to be sent: {pending}");
+    for r in &rejected {
+        println!("Refused by the server: {} ({})", r.reason, r.code);
+    }
+    println!("Downloads: {media} bytes");
+    for (table, n) in counts {
+        println!("  {table}: {n}");
+    }
+    println!("Cache integrity: {integrity}");
+    Ok(())
+}
+
+async fn watch(engine: Arc<SyncEngine>) {
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let mut status = engine.status();
+    let runner = tokio::spawn(Arc::clone(&engine).run(Duration::from_secs(30), stop));
+    tokio::spawn(async move {
+        while status.changed().await.is_ok() {
+            let s = status.borrow().clone();
+            if !s.syncing {
+                match &s.problem {
+                    Some(p) => eprintln!("{p}"),
+                    None => eprintln!("In sync ({} waiting).", s.pending),
+                }
+            }
+        }
+    });
+    let _ = tokio::signal::ctrl_c().await;
+    let _ = stop_tx.send(true);
+    let _ = runner.await;
+}

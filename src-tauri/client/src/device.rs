@@ -1,0 +1,41 @@
+//! A device's Skilltrack data: one directory holding the cache, the downloads and (where the
+//! keyring is unavailable) the session, for one server.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::api::ApiClient;
+use crate::cache::Cache;
+use crate::sync::{SyncEngine, SyncError};
+use crate::tokens::{StoreKind, TokenStore};
+
+/// The default data directory: `$XDG_DATA_HOME/skilltrack` (or `~/.local/share/skilltrack`).
+pub fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("skilltrack")
+}
+
+/// Opens the engine for `server` with its data in `data_dir` (created if missing), keeping
+/// the session in the keyring where one works (`prefer`: [`StoreKind::File`] skips it).
+pub fn open(server: &str, data_dir: &Path, prefer: &StoreKind) -> Result<SyncEngine, SyncError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| SyncError::Io {
+        context: format!("creating {}", data_dir.display()),
+        source,
+    })?;
+    let cache = Cache::open(&data_dir.join("cache.sqlite3"))?;
+    let api = ApiClient::new(server)?;
+    let tokens = TokenStore::open(
+        data_dir,
+        &format!("{server}|{}", data_dir.display()),
+        prefer,
+    );
+    SyncEngine::new(api, Arc::new(Mutex::new(cache)), tokens)
+}
+
+/// Where downloaded media go.
+pub fn media_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("media")
+}
