@@ -391,7 +391,17 @@ async fn a_client_killed_mid_sync_loses_nothing_and_applies_nothing_twice() {
         .unwrap()
         .as_nanos() as u64;
     let mut rng = Lcg(seed);
-    let mut minutes_written = 0;
+    // How long an uninterrupted sync of each kind takes here, so kills land inside them.
+    let timed = |args: &[&str]| {
+        let started = Instant::now();
+        run(args);
+        started.elapsed()
+    };
+    run(&["resync"]);
+    let pull_time = timed(&["sync", "--page-size", "20"]);
+    run(&["progress", &lesson, "--minutes", "1"]);
+    let push_time = timed(&["sync", "--page-size", "20"]);
+    let mut minutes_written = 1;
     let (mut killed_push, mut killed_pull) = (0, 0);
     for round in 0..200 {
         let pull_round = round % 2 == 1;
@@ -402,10 +412,10 @@ async fn a_client_killed_mid_sync_loses_nothing_and_applies_nothing_twice() {
             run(&["progress", &lesson, "--minutes", "1"]);
             minutes_written += 1;
         }
-        let mut child = cli(&["sync", "--page-size", "40"]).spawn().unwrap();
-        // A push round's sync is short (one mutation, a small pull): kill it sooner.
-        let window = if pull_round { 250 } else { 60 };
-        std::thread::sleep(Duration::from_millis(rng.below(window)));
+        let mut child = cli(&["sync", "--page-size", "20"]).spawn().unwrap();
+        let window = if pull_round { pull_time } else { push_time };
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(100).max(10);
+        std::thread::sleep(Duration::from_millis(rng.below(window_ms)));
         let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
         if matches!(child.try_wait(), Ok(None)) {
             let _ = kill(pid, Signal::SIGKILL);
@@ -422,6 +432,10 @@ async fn a_client_killed_mid_sync_loses_nothing_and_applies_nothing_twice() {
             "round {round} (seed {seed}): {status}"
         );
     }
+    eprintln!(
+        "crash rounds: {killed_push} syncs killed in push rounds, {killed_pull} in pull rounds \
+         (windows {push_time:?} and {pull_time:?}, seed {seed})"
+    );
     // Let the last sync finish: every write is on the server exactly once.
     run(&["sync"]);
     let status = run(&["status"]);
@@ -442,7 +456,7 @@ async fn a_client_killed_mid_sync_loses_nothing_and_applies_nothing_twice() {
         "{status}"
     );
     assert!(
-        killed_push >= 20 && killed_pull >= 20,
+        killed_push >= 30 && killed_pull >= 30,
         "too few kills to prove anything: {killed_push} during push, {killed_pull} during pull"
     );
 }

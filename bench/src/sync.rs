@@ -17,6 +17,8 @@
     reason = "rates of at most millions of rows"
 )]
 
+mod sync_client;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -432,6 +434,10 @@ async fn measure(url: &str, args: &Args) -> anyhow::Result<Vec<Figure>> {
         mutations.len() + updates.len()
     );
     figures.push(catch_up);
+
+    // The same, lived by devices running the client engine.
+    let (client, _) = sync_client::measure(url, args.page, args.mutations).await?;
+    figures.extend(client);
     Ok(figures)
 }
 

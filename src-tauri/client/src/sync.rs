@@ -284,20 +284,30 @@ impl SyncEngine {
         }
     }
 
+    /// Pulls pages until the server has no more, fetching the next page while the last one is
+    /// applied (each page still commits with its own cursor, in order).
     async fn pull_all(&self, token: &str, report: &mut SyncReport) -> Result<(), SyncError> {
+        let cursor = lock(&self.cache).state("cursor")?;
+        let limit = self.page_size.load(std::sync::atomic::Ordering::Relaxed);
+        let mut page: PullPage = self.api.pull(token, cursor.as_deref(), limit).await?;
         loop {
-            let cursor = lock(&self.cache).state("cursor")?;
-            let limit = self.page_size.load(std::sync::atomic::Ordering::Relaxed);
-            let page: PullPage = self.api.pull(token, cursor.as_deref(), limit).await?;
             let more = page.has_more;
+            let next_cursor = page.cursor.clone();
             let cache = Arc::clone(&self.cache);
-            let applied = tokio::task::spawn_blocking(move || lock(&cache).apply_page(&page))
+            let applying = tokio::task::spawn_blocking(move || lock(&cache).apply_page(&page));
+            let next = if more {
+                Some(self.api.pull(token, Some(&next_cursor), limit).await)
+            } else {
+                None
+            };
+            let applied = applying
                 .await
                 .map_err(|e| ApiError::Protocol(e.to_string()))??;
             report.pulled += applied;
             report.pages += 1;
-            if !more {
-                return Ok(());
+            match next {
+                None => return Ok(()),
+                Some(fetched) => page = fetched?,
             }
         }
     }

@@ -119,13 +119,14 @@ impl Cache {
         Ok(out)
     }
 
+    /// `table` and `path` are this module's literals (the partial indexes need literals).
     fn ordered(&self, table: &str, path: &str, value: &str) -> Result<Vec<Value>, CacheError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT data FROM rows WHERE tbl = ?1 AND json_extract(data, '{path}') = ?2
+            "SELECT data FROM rows WHERE tbl = '{table}' AND json_extract(data, '{path}') = ?1
              ORDER BY coalesce(json_extract(data, '$.sort_order'), 0), id"
         ))?;
         let rows = stmt
-            .query_map(params![table, value], |r| r.get::<_, String>(0))?
+            .query_map(params![value], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         rows.iter()
             .map(|t| serde_json::from_str(t).map_err(CacheError::from))

@@ -75,6 +75,8 @@ impl Cache {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // 32 MiB of page cache: a first sync writes a few hundred thousand index entries.
+        conn.pragma_update(None, "cache_size", -32_000)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mut cache = Self { conn };
         schema::migrate(&mut cache.conn)?;

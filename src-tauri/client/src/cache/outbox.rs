@@ -75,6 +75,17 @@ impl Cache {
                 params![write.table.as_str(), write.row_id.to_string()],
             )?,
         };
+        if before.is_none() && write.row.is_some() {
+            tx.execute(
+                "INSERT INTO shadows (row_key, tbl, id) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (row_key) DO UPDATE SET tbl = excluded.tbl, id = excluded.id",
+                params![
+                    write.row_key,
+                    write.table.as_str(),
+                    write.row_id.to_string()
+                ],
+            )?;
+        }
         tx.execute(
             "INSERT INTO outbox (id, body, row_key, tbl, row_id, undo)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

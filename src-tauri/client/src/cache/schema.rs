@@ -8,18 +8,36 @@ use super::CacheError;
 const MIGRATIONS: &[&str] = &[
     // 1: synced rows, sync state, the outbox, rejected writes, downloads, catalog search.
     r"
+    -- A rowid table, not WITHOUT ROWID: with (tbl, id) as the primary key SQLite's planner
+    -- prefers its `tbl = ?` prefix to the expression indexes below and scans a whole table.
     CREATE TABLE rows (
       tbl  TEXT NOT NULL,
       id   TEXT NOT NULL,
       data TEXT NOT NULL CHECK (json_valid(data)),
-      PRIMARY KEY (tbl, id)
-    ) WITHOUT ROWID;
+      UNIQUE (tbl, id)
+    );
     -- How the screens find rows: children by parent, the caller's rows by what they are about.
-    CREATE INDEX rows_by_course ON rows (tbl, json_extract(data, '$.course_id'));
-    CREATE INDEX rows_by_module ON rows (tbl, json_extract(data, '$.module_id'));
-    CREATE INDEX rows_by_lesson ON rows (tbl, json_extract(data, '$.lesson_id'));
-    CREATE INDEX rows_by_assessment ON rows (tbl, json_extract(data, '$.assessment_id'));
-    CREATE INDEX rows_by_attempt ON rows (tbl, json_extract(data, '$.attempt_id'));
+    -- Partial indexes, one per table and field: a row pays only for the index of its own
+    -- table (a JSON field is extracted once, not once per index). Queries name the table as
+    -- a literal so SQLite can use them.
+    CREATE INDEX modules_by_course ON rows (json_extract(data, '$.course_id'))
+      WHERE tbl = 'course_modules';
+    CREATE INDEX lessons_by_module ON rows (json_extract(data, '$.module_id'))
+      WHERE tbl = 'course_lessons';
+    CREATE INDEX progress_by_lesson ON rows (json_extract(data, '$.lesson_id'))
+      WHERE tbl = 'user_progress';
+    CREATE INDEX enrollments_by_course ON rows (json_extract(data, '$.course_id'))
+      WHERE tbl = 'enrollments';
+    CREATE INDEX reviews_by_course ON rows (json_extract(data, '$.course_id'))
+      WHERE tbl = 'course_reviews';
+    CREATE INDEX assessments_by_course ON rows (json_extract(data, '$.course_id'))
+      WHERE tbl = 'assessments';
+    CREATE INDEX questions_by_assessment ON rows (json_extract(data, '$.assessment_id'))
+      WHERE tbl = 'assessment_questions';
+    CREATE INDEX attempts_by_assessment ON rows (json_extract(data, '$.assessment_id'))
+      WHERE tbl = 'user_assessment_attempts';
+    CREATE INDEX answers_by_attempt ON rows (json_extract(data, '$.attempt_id'))
+      WHERE tbl = 'user_assessment_answers';
 
     CREATE TABLE sync_state (
       key   TEXT PRIMARY KEY,
@@ -43,6 +61,14 @@ const MIGRATIONS: &[&str] = &[
       queued_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
     );
     CREATE INDEX outbox_by_row ON outbox (row_key);
+
+    -- Rows an offline write created under an id of this device's, by natural key: when the
+    -- server's row for the same thing arrives (under its own id), the local one goes.
+    CREATE TABLE shadows (
+      row_key TEXT PRIMARY KEY,
+      tbl     TEXT NOT NULL,
+      id      TEXT NOT NULL
+    );
 
     -- Writes the server refused, kept to tell the learner why.
     CREATE TABLE rejected (
