@@ -2,26 +2,23 @@
 //! learners take them online and offline, the server grades fairly and keeps time, keys stay
 //! secret until submission, instructors grade essays and read statistics.
 
+#![allow(
+    clippy::many_single_char_names,
+    reason = "tokens and ids read best as o(wner), t(aker), q(uestions) in these scenarios"
+)]
+
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use skilltrack_protocol::auth::Session;
 use skilltrack_server::seed::demo_id;
 use skilltrack_tests::api::{Answer, Api};
-use skilltrack_tests::{TestServer, spawn_server};
+use skilltrack_tests::spawn_demo_server;
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
 /// The demo course these tests build on: free, taught by instructor@skilltrack.dev.
 const COURSE: &str = "intro-to-the-command-line";
-
-async fn demo_server() -> TestServer {
-    let server = spawn_server().await;
-    skilltrack_server::seed::load_demo(&server.db.db, server.data_dir.path())
-        .await
-        .unwrap();
-    server
-}
 
 fn course_id() -> Uuid {
     demo_id(&format!("course/{COURSE}"))
@@ -145,7 +142,7 @@ fn assert_no_secrets(what: &str, a: &Answer) {
 
 #[tokio::test]
 async fn instructors_author_every_question_type_with_clear_errors() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let owner = sign_in(&api, "instructor").await;
     let o = owner.access_token.as_str();
@@ -320,7 +317,7 @@ async fn instructors_author_every_question_type_with_clear_errors() {
 
 #[tokio::test]
 async fn a_learner_takes_every_question_type_and_gets_fair_feedback_after_grading() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let owner = sign_in(&api, "instructor").await;
     let o = owner.access_token.as_str();
@@ -619,7 +616,7 @@ async fn answer_as(api: &Api, token: &str, attempt: Uuid, question: Uuid) -> Ans
 
 #[tokio::test]
 async fn offline_attempts_arrive_once_and_max_attempts_holds_under_concurrency() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let owner = sign_in(&api, "instructor").await;
     let (quiz, q) =
@@ -730,7 +727,7 @@ async fn offline_attempts_arrive_once_and_max_attempts_holds_under_concurrency()
 
 #[tokio::test]
 async fn the_server_keeps_time_on_timed_attempts() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let owner = sign_in(&api, "instructor").await;
     let (exam, q) = quiz_with_every_type(
@@ -910,7 +907,7 @@ async fn the_server_keeps_time_on_timed_attempts() {
 
 #[tokio::test]
 async fn a_final_exam_must_be_passed_for_the_course_to_complete() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let me = enrolled_learner(&api, "graduate").await;
     let t = me.access_token.as_str();

@@ -389,7 +389,9 @@ async fn a_client_killed_mid_sync_loses_nothing_and_applies_nothing_twice() {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_nanos() as u64;
+        .as_secs()
+        .wrapping_mul(1_000_003)
+        ^ u64::from(std::process::id());
     let mut rng = Lcg(seed);
     // How long an uninterrupted sync of each kind takes here, so kills land inside them.
     let timed = |args: &[&str]| {
@@ -420,9 +422,9 @@ async fn a_client_killed_mid_sync_loses_nothing_and_applies_nothing_twice() {
         if matches!(child.try_wait(), Ok(None)) {
             let _ = kill(pid, Signal::SIGKILL);
             if pull_round {
-                killed_pull += 1
+                killed_pull += 1;
             } else {
-                killed_push += 1
+                killed_push += 1;
             }
         }
         let _ = child.wait();

@@ -35,6 +35,11 @@ fn cached_rows(engine: &SyncEngine) -> anyhow::Result<Vec<(SyncTable, Uuid, serd
     Ok(rows)
 }
 
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "an index into at most a few hundred samples"
+)]
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(i).copied().unwrap_or(0.0)
@@ -46,59 +51,89 @@ pub async fn measure(
     page: u32,
     mutations: usize,
 ) -> anyhow::Result<(Vec<Figure>, Vec<f64>)> {
-    let mut figures = Vec::new();
     let root = tempfile::Builder::new()
         .prefix("skilltrack-sync-client-")
         .tempdir_in("/tmp")?;
-    let laptop = device(url, &root.path().join("laptop"), page)?;
-    laptop
+    let laptop = signed_in_device(url, &root.path().join("laptop"), page).await?;
+    let mut figures = first_sync(&laptop, &root.path().join("raw.sqlite3"), page).await?;
+    let phone = signed_in_device(url, &root.path().join("phone"), page).await?;
+    phone
+        .sync_once()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.explain()))?;
+    let latencies = propagation(&laptop, &phone).await?;
+    figures.push(offline_push(&laptop, mutations).await?);
+    figures.push(Figure {
+        what: format!(
+            "change between two online devices: p50 {:.0} ms, p99 {:.0} ms (50 writes)",
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99)
+        ),
+        rows: latencies.len(),
+        seconds: latencies.iter().sum::<f64>() / 1000.0,
+        bytes: 0,
+        requests: 0,
+    });
+    Ok((figures, latencies))
+}
+
+async fn signed_in_device(
+    url: &str,
+    dir: &std::path::Path,
+    page: u32,
+) -> anyhow::Result<Arc<SyncEngine>> {
+    let engine = device(url, dir, page)?;
+    engine
         .sign_in("learner@skilltrack.dev", "learner-demo-pass")
         .await
         .map_err(|e| anyhow::anyhow!(e.explain()))?;
+    Ok(engine)
+}
 
-    // A first sync into a real SQLite file (WAL, synchronous=FULL), page by page.
+/// A first sync into a real SQLite file (WAL, synchronous=FULL), page by page; then the same
+/// rows inserted straight into a fresh SQLite file, one transaction per page too.
+async fn first_sync(
+    laptop: &SyncEngine,
+    raw_path: &std::path::Path,
+    page: u32,
+) -> anyhow::Result<Vec<Figure>> {
     let started = Instant::now();
     let report = laptop
         .sync_once()
         .await
         .map_err(|e| anyhow::anyhow!(e.explain()))?;
-    figures.push(Figure {
+    let synced = Figure {
         what: "client: first sync into SQLite (pull + apply, page by page)".to_owned(),
         rows: report.pulled,
         seconds: started.elapsed().as_secs_f64(),
         bytes: 0,
         requests: report.pages,
-    });
-    // The same rows inserted straight into a fresh SQLite file, one transaction per page too.
-    let rows = cached_rows(&laptop)?;
-    let raw_path = root.path().join("raw.sqlite3");
-    let mut raw = Cache::open(&raw_path)?;
+    };
+    let rows = cached_rows(laptop)?;
+    let mut raw = Cache::open(raw_path)?;
     let started = Instant::now();
     for chunk in rows.chunks(page as usize) {
         raw.insert_raw(chunk)?;
     }
-    figures.push(Figure {
+    let inserted = Figure {
         what: "raw SQLite: the same rows inserted, same page size".to_owned(),
         rows: rows.len(),
         seconds: started.elapsed().as_secs_f64(),
         bytes: 0,
         requests: rows.len().div_ceil(page as usize),
-    });
+    };
+    Ok(vec![synced, inserted])
+}
 
-    // Two online devices: each write on the laptop reaches the phone's cache.
-    let phone = device(url, &root.path().join("phone"), page)?;
-    phone
-        .sign_in("learner@skilltrack.dev", "learner-demo-pass")
-        .await
-        .map_err(|e| anyhow::anyhow!(e.explain()))?;
-    phone
-        .sync_once()
-        .await
-        .map_err(|e| anyhow::anyhow!(e.explain()))?;
+/// Both devices run their sync loops; each write on the laptop is timed until the phone's cache
+/// holds it. Milliseconds, sorted.
+async fn propagation(
+    laptop: &Arc<SyncEngine>,
+    phone: &Arc<SyncEngine>,
+) -> anyhow::Result<Vec<f64>> {
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let laptop_loop =
-        tokio::spawn(Arc::clone(&laptop).run(Duration::from_secs(3600), stop.clone()));
-    let phone_loop = tokio::spawn(Arc::clone(&phone).run(Duration::from_secs(3600), stop));
+    let laptop_loop = tokio::spawn(Arc::clone(laptop).run(Duration::from_secs(3600), stop.clone()));
+    let phone_loop = tokio::spawn(Arc::clone(phone).run(Duration::from_secs(3600), stop));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let lesson: Uuid = lock(laptop.cache())
         .all_rows(SyncTable::UserProgress)?
@@ -114,7 +149,7 @@ pub async fn measure(
     };
     let mut latencies = Vec::new();
     for _ in 0..50 {
-        let before = minutes(&phone);
+        let before = minutes(phone);
         let started = Instant::now();
         laptop
             .record_progress(
@@ -126,7 +161,7 @@ pub async fn measure(
             )
             .await
             .map_err(|e| anyhow::anyhow!(e.explain()))?;
-        while minutes(&phone) <= before {
+        while minutes(phone) <= before {
             anyhow::ensure!(
                 started.elapsed() < Duration::from_secs(10),
                 "a change never arrived"
@@ -140,8 +175,11 @@ pub async fn measure(
     let _ = laptop_loop.await;
     let _ = phone_loop.await;
     latencies.sort_by(f64::total_cmp);
+    Ok(latencies)
+}
 
-    // Offline writes queued on the laptop, pushed when it reconnects.
+/// Offline writes queued on the laptop, pushed when it reconnects (and pulled back).
+async fn offline_push(laptop: &SyncEngine, mutations: usize) -> anyhow::Result<Figure> {
     let lessons: Vec<Uuid> = lock(laptop.cache())
         .all_rows(SyncTable::UserProgress)?
         .iter()
@@ -167,10 +205,10 @@ pub async fn measure(
         .await
         .map_err(|e| anyhow::anyhow!(e.explain()))?;
     anyhow::ensure!(
-        report.pushed as i64 == queued && report.rejected == 0,
+        i64::try_from(report.pushed)? == queued && report.rejected == 0,
         "{report:?}"
     );
-    figures.push(Figure {
+    Ok(Figure {
         what: format!(
             "client: {queued} queued offline writes pushed on reconnect (and pulled back)"
         ),
@@ -178,17 +216,5 @@ pub async fn measure(
         seconds: started.elapsed().as_secs_f64(),
         bytes: 0,
         requests: report.pushed.div_ceil(500) + report.pages,
-    });
-    figures.push(Figure {
-        what: format!(
-            "change between two online devices: p50 {:.0} ms, p99 {:.0} ms (50 writes)",
-            percentile(&latencies, 0.5),
-            percentile(&latencies, 0.99)
-        ),
-        rows: latencies.len(),
-        seconds: latencies.iter().sum::<f64>() / 1000.0,
-        bytes: 0,
-        requests: 0,
-    });
-    Ok((figures, latencies))
+    })
 }

@@ -164,7 +164,7 @@ pub fn check_question(
             }
             Ok(())
         }
-        (QuestionType::TrueFalse, Some(AnswerKey::TrueFalse { .. })) => Ok(()),
+
         (QuestionType::ShortAnswer, Some(AnswerKey::Accepted { answers })) => {
             if answers.iter().any(|a| normalize_short_answer(a).is_empty()) || answers.is_empty() {
                 Err(FitError::InvalidKey(
@@ -174,7 +174,8 @@ pub fn check_question(
                 Ok(())
             }
         }
-        (QuestionType::Essay | QuestionType::Code, None) => Ok(()),
+        (QuestionType::TrueFalse, Some(AnswerKey::TrueFalse { .. }))
+        | (QuestionType::Essay | QuestionType::Code, None) => Ok(()),
         (QuestionType::Essay | QuestionType::Code, Some(_)) => Err(FitError::InvalidKey(
             "essays and code are graded by the instructor and take no answer key",
         )),

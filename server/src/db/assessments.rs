@@ -136,6 +136,11 @@ pub struct QuestionRecord {
     pub sort_order: i32,
 }
 
+/// The columns of a question as the grader and managers read them.
+const QUESTION_COLUMNS: &str =
+    "id, assessment_id, question_text, question_type::text AS question_type,
+    options, correct_answer, points, explanation, sort_order";
+
 #[derive(sqlx::FromRow)]
 struct QuestionRow {
     id: Uuid,
@@ -193,11 +198,10 @@ pub async fn questions_with_keys(
     conn: &mut PgConnection,
     assessment: Uuid,
 ) -> Result<Vec<QuestionRecord>, sqlx::Error> {
-    sqlx::query_as::<_, QuestionRow>(
-        "SELECT id, assessment_id, question_text, question_type::text AS question_type, options,
-                correct_answer, points, explanation, sort_order
-         FROM assessment_questions WHERE assessment_id = $1 ORDER BY sort_order, id",
-    )
+    sqlx::query_as::<_, QuestionRow>(&format!(
+        "SELECT {QUESTION_COLUMNS} FROM assessment_questions
+         WHERE assessment_id = $1 ORDER BY sort_order, id"
+    ))
     .bind(assessment)
     .fetch_all(conn)
     .await?
@@ -211,11 +215,9 @@ pub async fn question_with_key(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<QuestionRecord>, sqlx::Error> {
-    sqlx::query_as::<_, QuestionRow>(
-        "SELECT id, assessment_id, question_text, question_type::text AS question_type, options,
-                correct_answer, points, explanation, sort_order
-         FROM assessment_questions WHERE id = $1",
-    )
+    sqlx::query_as::<_, QuestionRow>(&format!(
+        "SELECT {QUESTION_COLUMNS} FROM assessment_questions WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?
@@ -907,13 +909,18 @@ pub async fn attempt_totals(
     .await
 }
 
+/// How one question fared: its id, graded answers, correct ones, and the most common wrong
+/// answers (stored forms) with their counts.
+pub type QuestionTally = (Uuid, i64, i64, Vec<(String, i64)>);
+
 /// Per question of an assessment: graded answers, correct ones, and the five most common
-/// wrong answers (stored forms) with their counts.
+/// wrong answers.
 pub async fn question_statistics(
     conn: &mut PgConnection,
     assessment: Uuid,
-) -> Result<Vec<(Uuid, i64, i64, Vec<(String, i64)>)>, sqlx::Error> {
-    let rows: Vec<(Uuid, i64, i64, sqlx::types::Json<Vec<(String, i64)>>)> = sqlx::query_as(
+) -> Result<Vec<QuestionTally>, sqlx::Error> {
+    type Row = (Uuid, i64, i64, sqlx::types::Json<Vec<(String, i64)>>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT q.id,
                 count(w.id) FILTER (WHERE w.is_correct IS NOT NULL),
                 count(w.id) FILTER (WHERE w.is_correct),

@@ -648,13 +648,13 @@ pub async fn statistics(
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     managed(&mut tx, id).await?;
     let questions = db::questions_with_keys(&mut tx, id).await?;
-    let stats = db::question_statistics(&mut tx, id).await?;
+    let per_question = db::question_statistics(&mut tx, id).await?;
     let (submitted_attempts, passed_attempts) = db::attempt_totals(&mut tx, id).await?;
     tx.commit().await?;
     let questions = questions
         .into_iter()
         .map(|q| {
-            let (graded, correct, wrong) = stats
+            let (graded, correct, wrong) = per_question
                 .iter()
                 .find(|s| s.0 == q.id)
                 .map(|s| (s.1, s.2, s.3.clone()))

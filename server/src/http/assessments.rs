@@ -345,10 +345,10 @@ pub async fn get_assessment(
     let attempts = settle_open_attempts(&mut tx, caller, user, id).await?;
     let questions = db::learner_questions(&mut tx, id).await?;
     tx.commit().await?;
-    let used = i32::try_from(attempts.len()).unwrap_or(i32::MAX);
+    let started = i32::try_from(attempts.len()).unwrap_or(i32::MAX);
     Ok(Json(LearnerAssessment {
-        attempts_left: assessment.max_attempts.map(|m| (m - used).max(0)),
-        attempts_used: used,
+        attempts_left: assessment.max_attempts.map(|m| (m - started).max(0)),
+        attempts_used: started,
         open_attempt: attempts
             .iter()
             .find(|a| a.completed_at.is_none())
