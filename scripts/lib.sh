@@ -13,8 +13,14 @@ as_root() {
 }
 
 # Debian packages the project needs: PostgreSQL's server binaries for the embedded cluster,
-# setpriv (util-linux) to run it unprivileged, a C toolchain for crates that build C.
-apt_packages=(postgresql util-linux build-essential pkg-config ca-certificates curl)
+# setpriv (util-linux) to run it unprivileged, a C toolchain for crates that build C,
+# bubblewrap for the lab sandboxes (with util-linux's setpriv and prlimit, bsdutils' script).
+apt_packages=(postgresql util-linux build-essential pkg-config ca-certificates curl bubblewrap bsdutils)
+# The desktop app (Tauri v2 on Linux): WebKitGTK 4.1 and GTK 3 to build and run it, librsvg for
+# its icons, GStreamer's base and good plugins to play lesson videos; for its end-to-end test,
+# Xvfb (with xauth) as the display and WebKitWebDriver (webkit2gtk-driver) under tauri-driver.
+apt_packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good webkit2gtk-driver xvfb xauth)
 
 ensure_apt_packages() {
   local missing=()
@@ -63,8 +69,64 @@ ensure_postgres_os_user() {
   fi
 }
 
+# Lab sandboxes never run as root: as root the server drops to this user before bubblewrap.
+ensure_lab_sandbox_user() {
+  local user="${SKILLTRACK_LAB_SANDBOX_USER:-skilltrack-lab}"
+  if [ "$(id -u)" -eq 0 ] && ! id -u "$user" >/dev/null 2>&1; then
+    say "creating the system user $user that lab sandboxes run as"
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+  fi
+}
+
+# The desktop app's front end (ui/) is built with Node; Debian's nodejs is too old for Vite 6.
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "node and npm are missing: the desktop app's front end (ui/) needs Node.js 18 or newer" >&2
+    echo "(install it from https://nodejs.org or your distribution's nodejs 20 package)" >&2
+    exit 1
+  fi
+  local major
+  major="$(node --version | sed 's/^v//; s/\..*//')"
+  if [ "$major" -lt 18 ]; then
+    echo "Node.js $(node --version) is too old: the desktop app's front end needs 18 or newer" >&2
+    exit 1
+  fi
+}
+
+# ui/node_modules as package-lock.json says, reinstalled only when the lock file changed.
+ensure_ui_packages() {
+  ensure_node
+  local stamp="$top/ui/node_modules/.skilltrack-lock-sha256" want
+  want="$(sha256sum "$top/ui/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing the front end's packages (npm ci in ui/)"
+    (cd "$top/ui" && npm ci --no-audit --no-fund)
+    echo "$want" >"$stamp"
+  fi
+}
+
+# tauri-driver (WebDriver for the desktop app's end-to-end test), in a fixed place.
+ensure_tauri_driver() {
+  local tools="$HOME/.cache/skilltrack/tools"
+  if [ ! -x "$tools/bin/tauri-driver" ]; then
+    say "installing tauri-driver into $tools"
+    CARGO_TARGET_DIR="$tools/target" cargo install tauri-driver --locked --version '^2' --root "$tools"
+    rm -rf "$tools/target"
+  fi
+  export SKILLTRACK_TAURI_DRIVER="$tools/bin/tauri-driver"
+}
+
+# The desktop app's front end, into ui/dist (the app embeds it when it is built).
+build_ui() {
+  ensure_ui_packages
+  say "building the desktop app's front end (ui/dist)"
+  (cd "$top/ui" && npm run --silent build)
+}
+
 ensure_everything() {
   ensure_apt_packages
   ensure_rust
   ensure_postgres_os_user
+  ensure_lab_sandbox_user
+  ensure_ui_packages
 }

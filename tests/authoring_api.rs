@@ -7,19 +7,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use skilltrack_server::seed::demo_id;
 use skilltrack_tests::api::{Answer, Api};
-use skilltrack_tests::{TestServer, spawn_server};
+use skilltrack_tests::spawn_demo_server;
 
 const PASSWORD: &str = "correct horse battery";
 const VIDEO: &str = "/media/demo/intro-to-the-terminal.webm";
-
-/// A server with the demo catalog loaded.
-async fn demo_server() -> TestServer {
-    let server = spawn_server().await;
-    skilltrack_server::seed::load_demo(&server.db.db, server.data_dir.path())
-        .await
-        .unwrap();
-    server
-}
 
 /// The demo accounts' tokens, and a fresh student's.
 struct People {
@@ -214,7 +205,7 @@ fn codes(a: &Answer) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn an_instructor_builds_previews_publishes_and_unpublishes_a_course() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let p = people(&api).await;
 
@@ -518,7 +509,7 @@ async fn an_instructor_builds_previews_publishes_and_unpublishes_a_course() {
 
 #[tokio::test]
 async fn edits_change_only_what_they_name() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let p = people(&api).await;
     let b = build_course(&api, &p.instructor, "edit-me").await;
@@ -736,7 +727,7 @@ async fn edits_change_only_what_they_name() {
 
 #[tokio::test]
 async fn publishing_needs_a_complete_course() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let p = people(&api).await;
     let course = new_course(&api, &p.instructor, "half-done").await;
@@ -869,7 +860,7 @@ async fn publishing_needs_a_complete_course() {
 
 #[tokio::test]
 async fn every_rule_is_answered_with_its_code() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let p = people(&api).await;
     let courses = "/api/v1/authoring/courses";
@@ -1237,7 +1228,7 @@ async fn every_rule_is_answered_with_its_code() {
 
 #[tokio::test]
 async fn students_cannot_author() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let p = people(&api).await;
     let a = post(
@@ -1305,7 +1296,7 @@ async fn students_cannot_author() {
 /// with 404, and the instructor's content is untouched.
 #[tokio::test]
 async fn another_instructor_cannot_read_change_or_delete_anything_of_theirs() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let p = people(&api).await;
     let b = build_course(&api, &p.instructor, "private-course").await;
@@ -1492,7 +1483,7 @@ async fn another_instructor_cannot_read_change_or_delete_anything_of_theirs() {
 
 #[tokio::test]
 async fn admins_manage_everyones_content() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let p = people(&api).await;
     let b = build_course(&api, &p.instructor, "moderated").await;
@@ -1578,7 +1569,7 @@ async fn admins_manage_everyones_content() {
 
 #[tokio::test]
 async fn labs_are_authored_drafted_and_published_the_same_way() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let p = people(&api).await;
     let python = demo_id("course/python-for-data-analysis").to_string();
@@ -1697,7 +1688,7 @@ async fn labs_are_authored_drafted_and_published_the_same_way() {
 
 #[tokio::test]
 async fn the_callers_lists_page_newest_first() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let p = people(&api).await;
     for slug in ["page-one", "page-two", "page-three"] {
@@ -1727,7 +1718,7 @@ async fn the_callers_lists_page_newest_first() {
 
 #[tokio::test]
 async fn what_learners_paid_for_or_started_is_never_deleted() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let p = people(&api).await;
 

@@ -6,19 +6,10 @@ use serde_json::{Value, json};
 use skilltrack_protocol::auth::Session;
 use skilltrack_server::seed::demo_id;
 use skilltrack_tests::api::{Answer, Api};
-use skilltrack_tests::{TestServer, spawn_server};
+use skilltrack_tests::spawn_demo_server;
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";
-
-/// A server with the demo catalog loaded.
-async fn demo_server() -> TestServer {
-    let server = spawn_server().await;
-    skilltrack_server::seed::load_demo(&server.db.db, server.data_dir.path())
-        .await
-        .unwrap();
-    server
-}
 
 fn course(slug: &str) -> Uuid {
     demo_id(&format!("course/{slug}"))
@@ -46,7 +37,7 @@ async fn enroll(api: &Api, token: &str, slug: &str) -> Answer {
 
 #[tokio::test]
 async fn anyone_browses_the_published_catalog() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     assert_eq!(items(&api.get("/api/v1/services", None).await).len(), 4);
     assert_eq!(
@@ -122,7 +113,7 @@ async fn anyone_browses_the_published_catalog() {
 
 #[tokio::test]
 async fn lessons_are_for_enrolled_learners_and_drafts_for_their_instructor() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     // Anonymous: the course and its modules, no lessons.
     let page = api
@@ -226,7 +217,7 @@ async fn lessons_are_for_enrolled_learners_and_drafts_for_their_instructor() {
 
 #[tokio::test]
 async fn every_enrollment_rule_has_its_own_answer() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let me = api.sign_up("joiner@example.com", PASSWORD, "Joiner").await;
     let t = me.access_token.as_str();
@@ -405,7 +396,7 @@ async fn every_enrollment_rule_has_its_own_answer() {
 
 #[tokio::test]
 async fn last_seat_races_leave_exactly_max_students_enrolled() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     sqlx::query("UPDATE courses SET max_students = 3 WHERE id = $1")
         .bind(course("docker-fundamentals"))
@@ -442,7 +433,7 @@ async fn last_seat_races_leave_exactly_max_students_enrolled() {
 
 #[tokio::test]
 async fn studying_to_the_end_earns_a_certificate_anyone_can_verify() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let me = api
         .sign_up("finisher@example.com", PASSWORD, "Fin Isher")
@@ -582,7 +573,7 @@ async fn studying_to_the_end_earns_a_certificate_anyone_can_verify() {
 
 #[tokio::test]
 async fn a_final_exam_must_be_passed_before_the_course_completes() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let me = api.sign_up("examinee@example.com", PASSWORD, "E").await;
     let t = me.access_token.as_str();
@@ -636,7 +627,7 @@ async fn a_final_exam_must_be_passed_before_the_course_completes() {
 
 #[tokio::test]
 async fn nobody_reads_or_changes_another_learners_learning() {
-    let server = demo_server().await;
+    let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let a = api.sign_up("owner@example.com", PASSWORD, "A").await;
     let b = api.sign_up("snoop@example.com", PASSWORD, "B").await;

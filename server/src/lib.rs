@@ -6,9 +6,11 @@
 //! * [`grading`]: how quiz answers are checked and scored (pure functions).
 //! * [`db`]: every SQL statement the server runs, the pools, the per-request RLS transaction.
 //! * [`http`]: the router, probes, and problem+json errors.
+//! * [`labs`]: lab environments (the sandbox driver), their terminals, the idle reaper.
 //! * [`media`]: the content store for uploads, and recognising files by their bytes.
 //! * [`payments`]: payment providers (test mode only, so far).
 //! * [`seed`]: the demo catalog.
+//! * [`sync`]: the live channel's fan-out of the database's change notifications.
 //! * [`config`]: flags and environment.
 
 #![forbid(unsafe_code)]
@@ -20,9 +22,11 @@ pub mod config;
 pub mod db;
 pub mod grading;
 pub mod http;
+pub mod labs;
 pub mod media;
 pub mod payments;
 pub mod seed;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr as _;
@@ -173,7 +177,22 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
     };
     let media = media_dir(data_dir);
     let sweeper = tokio::spawn(sweep_expired_attempts(db.clone()));
-    let state = http::AppState::new(db.clone(), keys, auth_limits, &media, limits.upload_bytes);
+    let state = http::AppState::new(db.clone(), keys, auth_limits, &media, limits.upload_bytes)
+        .with_labs(options.lab_settings(data_dir));
+    if let Err(e) = state.labs.driver().check() {
+        // The API serves without labs; starting one answers `sandbox_unavailable`.
+        tracing::warn!(error = %e, "lab environments cannot run on this host");
+    }
+    let reaper = labs::reaper::spawn(db.clone(), std::sync::Arc::clone(&state.labs));
+    let state_labs = std::sync::Arc::clone(&state.labs);
+    let live = state.live.clone();
+    if options.sync_log_retention_days > 0 {
+        sync::spawn_compaction(
+            db.clone(),
+            chrono::Duration::days(i64::from(options.sync_log_retention_days)),
+            Duration::from_secs(3600),
+        );
+    }
     let app = http::router(state, &limits, &media);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -190,13 +209,19 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Live sync streams never end by themselves; graceful shutdown waits for every stream.
+        live.close();
+    })
     .await
     .map_err(|source| RunError::Io {
         context: "serving HTTP".into(),
         source,
     })?;
     sweeper.abort();
+    reaper.abort();
+    state_labs.shut_down().await;
     tracing::info!("HTTP server stopped");
     Ok(())
 }
@@ -210,7 +235,9 @@ async fn sweep_expired_attempts(db: Database) {
         match db::assessments::sweep_expired_attempts(db.api()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(closed = n, "closed timed attempts whose time ran out"),
-            Err(e) => tracing::warn!(error = %e, "closing expired attempts failed; retrying in a minute"),
+            Err(e) => {
+                tracing::warn!(error = %e, "closing expired attempts failed; retrying in a minute");
+            }
         }
     }
 }

@@ -1,11 +1,16 @@
-//! The Skilltrack desktop app (Tauri v2). Not built yet: the desktop issue puts the Tauri shell
-//! here, as thin command adapters over `skilltrack-client`. Until then this binary says so
-//! instead of pretending.
+//! The Skilltrack desktop app (see the library for how it is put together).
 
-fn main() -> std::process::ExitCode {
-    eprintln!(
-        "skilltrack-desktop is not built yet (see the desktop-app issue); \
-         run the server with scripts/run-demo"
-    );
-    std::process::ExitCode::from(2)
+#![forbid(unsafe_code)]
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    skilltrack_desktop::run()?;
+    Ok(())
 }

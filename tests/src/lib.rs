@@ -27,6 +27,7 @@ use uuid::Uuid;
 pub mod api;
 pub mod fixtures;
 pub mod process;
+pub mod proxy;
 
 pub use process::{ServerProcess, server_binary};
 
@@ -133,9 +134,34 @@ async fn start_harness() -> anyhow::Result<Harness> {
         let pool = db::connect_pool(maintenance.clone().database(&building), 1).await?;
         db::migrate(&pool).await?;
         pool.close().await;
-        sqlx::raw_sql(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+        // A backend of the migration pool can outlive `close` for a while, and RENAME refuses
+        // while anyone is connected: end them (this process holds the build lock, so nobody
+        // else should be there), then retry briefly.
+        let mut tries = 0;
+        loop {
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+            )
+            .bind(&building)
             .execute(&mut conn)
             .await?;
+            match sqlx::raw_sql(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+                .execute(&mut conn)
+                .await
+            {
+                Err(sqlx::Error::Database(e))
+                    if e.code().as_deref() == Some("55006") && tries < 100 =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
     }
     sqlx::query("SELECT pg_advisory_unlock(7351)")
         .execute(&mut conn)
@@ -235,6 +261,15 @@ pub struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// [`spawn_server`] with the demo catalog loaded (`seed-demo`'s accounts, courses, labs).
+pub async fn spawn_demo_server() -> TestServer {
+    let server = spawn_server().await;
+    skilltrack_server::seed::load_demo(&server.db.db, server.data_dir.path())
+        .await
+        .expect("loading the demo catalog");
+    server
+}
+
 /// Starts the server's real router on 127.0.0.1:0, with default limits.
 pub async fn spawn_server() -> TestServer {
     spawn_server_with(AuthLimits::default()).await
@@ -287,5 +322,60 @@ impl Drop for TestServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// Starts the server's real router with labs enabled for tests: workspaces in the server's
+/// data directory (made reachable by the sandbox user), the idle reaper running every second,
+/// small resource caps; `configure` may change any setting.
+pub async fn spawn_lab_server(
+    configure: impl FnOnce(&mut skilltrack_server::labs::LabSettings),
+) -> TestServer {
+    use std::os::unix::fs::PermissionsExt as _;
+    let db = test_db().await;
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    // The sandbox user must pass through the data directory to reach its workspace.
+    std::fs::set_permissions(data_dir.path(), std::fs::Permissions::from_mode(0o711))
+        .expect("chmod");
+    let mut labs = skilltrack_server::labs::LabSettings::defaults(data_dir.path());
+    labs.reaper_interval = std::time::Duration::from_secs(1);
+    labs.sandbox.memory_cap_bytes = 256 << 20;
+    labs.sandbox.process_cap = 64;
+    labs.sandbox.disk_cap_bytes = 64 << 20;
+    labs.sandbox.tmp_bytes = 16 << 20;
+    configure(&mut labs);
+    let keys = TokenKeys::new(TEST_JWT_SECRET, std::time::Duration::from_secs(900)).expect("keys");
+    let media = skilltrack_server::media_dir(data_dir.path());
+    let http = HttpLimits::default();
+    let state = AppState::new(
+        db.db.clone(),
+        keys,
+        AuthLimits::default(),
+        &media,
+        http.upload_bytes,
+    )
+    .with_labs(labs);
+    skilltrack_server::labs::reaper::spawn(db.db.clone(), std::sync::Arc::clone(&state.labs));
+    let app = skilltrack_server::http::router(state, &http, &media);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    TestServer {
+        url,
+        db,
+        data_dir,
+        shutdown: Some(tx),
     }
 }

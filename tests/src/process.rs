@@ -26,6 +26,17 @@ pub fn server_binary() -> PathBuf {
     bin
 }
 
+/// The `skilltrack` CLI (the client engine), built by the test command before the tests run.
+pub fn client_binary() -> PathBuf {
+    let bin = server_binary().with_file_name("skilltrack");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build -p skilltrack-client --bin skilltrack`), as the README's test command does",
+        bin.display()
+    );
+    bin
+}
+
 /// A data directory the cluster's OS user can reach even when the tests run as root.
 pub fn data_dir() -> tempfile::TempDir {
     tempfile::Builder::new()

@@ -12,6 +12,7 @@
 //! * [`catalog`], [`learning`]: the catalog; enrollments, progress, certificates, payments.
 //! * [`authoring`]: what instructors send to create and edit their courses and labs.
 //! * [`analytics`]: event batches and the admins' summaries.
+//! * [`sync`]: offline sync: pull pages, pushed mutations, live signals.
 //! * [`assessments`]: quizzes and exams: questions, attempts, grading, statistics.
 
 #![forbid(unsafe_code)]
@@ -25,10 +26,12 @@ pub mod catalog;
 pub mod engagement;
 pub mod enums;
 pub mod health;
+pub mod labs;
 pub mod learning;
 pub mod problem;
 pub mod profile;
 pub mod settings;
+pub mod sync;
 pub mod uploads;
 
 pub use enums::*;

@@ -16,11 +16,13 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod engagement;
 pub mod health;
+pub mod labs;
 pub mod learning;
 pub mod profiles;
 pub mod seed;
 pub mod session;
 pub mod settings;
+pub mod sync;
 pub mod uploads;
 
 use std::time::Duration;

@@ -12,11 +12,14 @@ pub mod engagement;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod labs;
 pub mod learning;
 pub mod me;
 pub mod openapi;
 pub mod pagination;
 pub mod settings;
+pub mod sync;
+pub mod terminal;
 pub mod uploads;
 pub mod validate;
 
@@ -55,6 +58,10 @@ pub struct AppState {
     pub max_upload_bytes: u64,
     /// The OpenAPI document as JSON, built once.
     pub openapi: Arc<String>,
+    /// The live sync channel's fan-out of database change notifications.
+    pub live: crate::sync::LiveFeed,
+    /// Lab environments and their terminals.
+    pub labs: Arc<crate::labs::Labs>,
 }
 
 impl AppState {
@@ -66,6 +73,7 @@ impl AppState {
         media_dir: &std::path::Path,
         max_upload_bytes: u64,
     ) -> Self {
+        let live = crate::sync::LiveFeed::new(db.api());
         Self {
             db,
             keys,
@@ -74,6 +82,10 @@ impl AppState {
             payments: crate::payments::PaymentProvider::default(),
             store: crate::media::store::ContentStore::new(media_dir.join("uploads")),
             max_upload_bytes,
+            live,
+            labs: Arc::new(crate::labs::Labs::new(crate::labs::LabSettings::defaults(
+                media_dir.parent().unwrap_or(media_dir),
+            ))),
             openapi: Arc::new(
                 api_routes()
                     .split_for_parts()
@@ -82,6 +94,13 @@ impl AppState {
                     .unwrap_or_default(),
             ),
         }
+    }
+
+    /// The same state with these labs settings (the server's flags; tests' short timers).
+    #[must_use]
+    pub fn with_labs(mut self, settings: crate::labs::LabSettings) -> Self {
+        self.labs = Arc::new(crate::labs::Labs::new(settings));
+        self
     }
 }
 
@@ -159,6 +178,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(authoring::routes())
         .merge(analytics::routes())
         .merge(uploads::routes())
+        .merge(labs::routes())
+        .merge(terminal::routes())
+        .merge(sync::routes())
         .merge(assessments::routes())
         .merge(assessment_authoring::routes())
 }

@@ -1,0 +1,367 @@
+//! The commands the window calls: thin adapters that read the engine's cache (so every screen
+//! works offline) or call the engine, and shape the answer with [`crate::views`].
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use skilltrack_client::cache::{CourseFilter, DownloadRecord};
+use skilltrack_client::sync::{SyncEngine, lock};
+use skilltrack_client::writes::ProgressInput;
+use skilltrack_protocol::engagement::BookmarkEntity;
+use skilltrack_protocol::sync::SyncTable;
+use tauri::{AppHandle, Emitter as _, Manager as _, State};
+use uuid::Uuid;
+
+use crate::Desktop;
+use crate::device::Device;
+use crate::error::CommandError;
+use crate::views::{
+    Account, CatalogQuery, CourseCard, CourseScreen, LaunchState, LearningItem, LessonDownload,
+    LessonItem, LessonPage, ModuleItem, SettingsPage, opt_text, text,
+};
+
+type Answer<T> = Result<T, CommandError>;
+
+/// The event that carries [`LessonDownload`] progress to the window.
+pub const DOWNLOAD_PROGRESS_EVENT: &str = "download-progress";
+
+fn id(s: &str) -> Answer<Uuid> {
+    s.parse()
+        .map_err(|_| CommandError::new("invalid_id", format!("{s:?} is not an id")))
+}
+
+async fn engine(desktop: &Desktop) -> Arc<SyncEngine> {
+    Arc::clone(&desktop.device.lock().await.engine)
+}
+
+async fn user(engine: &SyncEngine) -> Answer<String> {
+    engine
+        .signed_in_user()
+        .await
+        .map(|u| u.to_string())
+        .ok_or_else(|| CommandError::new("signed_out", "Sign in first."))
+}
+
+fn own(rows: Vec<Value>, user: &str) -> impl Iterator<Item = Value> + '_ {
+    rows.into_iter()
+        .filter(move |r| r["user_id"] == json!(user))
+}
+
+/// Lessons of a course the learner completed, as the cache holds them (with unsynced ones).
+fn completed_lessons(engine: &SyncEngine, user: &str, course_id: &str) -> Answer<HashSet<String>> {
+    let rows = lock(engine.cache()).rows_where(SyncTable::UserProgress, "course_id", course_id)?;
+    Ok(own(rows, user)
+        .filter(|r| !r["completed_at"].is_null())
+        .map(|r| text(&r, "lesson_id"))
+        .collect())
+}
+
+fn percent(done: usize, total: usize) -> i32 {
+    if total == 0 {
+        return 0;
+    }
+    i32::try_from(done * 100 / total).unwrap_or(100)
+}
+
+/// Where the app syncs, who is signed in, how sync is doing.
+#[tauri::command]
+pub async fn launch_state(desktop: State<'_, Desktop>) -> Answer<LaunchState> {
+    let device = desktop.device.lock().await;
+    Ok(LaunchState {
+        server: device.server.clone(),
+        account: device.kept_account(),
+        status: device.engine.status().borrow().clone(),
+    })
+}
+
+/// Signs in and starts syncing.
+#[tauri::command]
+pub async fn sign_in(
+    desktop: State<'_, Desktop>,
+    email: String,
+    password: String,
+) -> Answer<Account> {
+    let engine = engine(&desktop).await;
+    engine.sign_in(email.trim(), &password).await?;
+    let mut device = desktop.device.lock().await;
+    device.start_syncing();
+    device
+        .kept_account()
+        .ok_or_else(|| CommandError::new("session_store", "The session could not be kept."))
+}
+
+/// Stops syncing and forgets the session (the cache and downloads stay).
+#[tauri::command]
+pub async fn sign_out(desktop: State<'_, Desktop>) -> Answer<()> {
+    let mut device = desktop.device.lock().await;
+    device.stop_syncing();
+    device.engine.sign_out().await?;
+    Ok(())
+}
+
+/// Asks the sync loop to sync now.
+#[tauri::command]
+pub async fn sync_now(desktop: State<'_, Desktop>) -> Answer<()> {
+    engine(&desktop).await.nudge();
+    Ok(())
+}
+
+/// Switches to another server (its own cache and session) and remembers the choice.
+#[tauri::command]
+pub async fn set_server(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    url: String,
+) -> Answer<LaunchState> {
+    let url = url.trim().trim_end_matches('/').to_owned();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(CommandError::new(
+            "invalid_server",
+            "The server's address starts with http:// or https://",
+        ));
+    }
+    let mut device = desktop.device.lock().await;
+    if device.server != url {
+        let next = Device::open(&app, &desktop.config, &url)?;
+        allow_media(&app, &next)?;
+        *device = next;
+        std::fs::write(desktop.config.data_root.join("server-url"), &url)
+            .map_err(|e| CommandError::new("io", format!("The server could not be saved: {e}")))?;
+    }
+    Ok(LaunchState {
+        server: device.server.clone(),
+        account: device.kept_account(),
+        status: device.engine.status().borrow().clone(),
+    })
+}
+
+/// Lets the window load this device's downloaded media through the asset protocol (and nothing
+/// else on disk).
+pub fn allow_media(app: &AppHandle, device: &Device) -> Answer<()> {
+    let dir = device.media_dir();
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CommandError::new("io", format!("{}: {e}", dir.display())))?;
+    app.asset_protocol_scope()
+        .allow_directory(&dir, true)
+        .map_err(|e| CommandError::new("io", e.to_string()))
+}
+
+/// The catalog from the cache, with offline search and filters.
+#[tauri::command]
+pub async fn catalog(desktop: State<'_, Desktop>, query: CatalogQuery) -> Answer<Vec<CourseCard>> {
+    let engine = engine(&desktop).await;
+    let filter = CourseFilter {
+        text: query.text.filter(|t| !t.trim().is_empty()),
+        level: query.level.filter(|l| !l.is_empty()),
+        free_only: query.free_only,
+        limit: Some(200),
+        ..CourseFilter::default()
+    };
+    let cards = lock(engine.cache()).courses(&filter)?;
+    Ok(cards
+        .iter()
+        .map(|c| CourseCard::from_row(&c.course))
+        .collect())
+}
+
+/// A course: syllabus, enrollment, bookmark, progress.
+#[tauri::command]
+pub async fn course_page(desktop: State<'_, Desktop>, course_id: String) -> Answer<CourseScreen> {
+    let engine = engine(&desktop).await;
+    let user = engine
+        .signed_in_user()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let done = completed_lessons(&engine, &user, &course_id)?;
+    let cache = lock(engine.cache());
+    let row = cache
+        .row(SyncTable::Courses, id(&course_id)?)?
+        .ok_or_else(|| CommandError::new("not_found", "This course is not on this device."))?;
+    let modules: Vec<ModuleItem> = cache
+        .syllabus(&course_id)?
+        .iter()
+        .map(|m| ModuleItem {
+            id: text(&m.module, "id"),
+            title: text(&m.module, "title"),
+            lessons: m
+                .lessons
+                .iter()
+                .map(|l| LessonItem::from_row(&l.lesson, done.contains(&text(&l.lesson, "id"))))
+                .collect(),
+        })
+        .collect();
+    let enrolled = own(
+        cache.rows_where(SyncTable::Enrollments, "course_id", &course_id)?,
+        &user,
+    )
+    .any(|e| e["status"] != json!("cancelled"));
+    let bookmarked = own(cache.all_rows(SyncTable::UserBookmarks)?, &user)
+        .any(|b| b["entity_type"] == json!("course") && b["entity_id"] == json!(course_id));
+    let total: usize = modules.iter().map(|m| m.lessons.len()).sum();
+    let completed = modules
+        .iter()
+        .flat_map(|m| &m.lessons)
+        .filter(|l| l.completed)
+        .count();
+    Ok(CourseScreen {
+        card: CourseCard::from_row(&row),
+        description: text(&row, "description"),
+        objectives: CourseScreen::objectives_of(&row),
+        modules,
+        enrolled,
+        bookmarked,
+        progress_percentage: percent(completed, total),
+    })
+}
+
+/// A lesson to study, with its downloaded media if any.
+#[tauri::command]
+pub async fn lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<LessonPage> {
+    let engine = engine(&desktop).await;
+    let user = engine
+        .signed_in_user()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let (row, course_id) = {
+        let cache = lock(engine.cache());
+        let row = cache
+            .row(SyncTable::CourseLessons, id(&lesson_id)?)?
+            .ok_or_else(|| CommandError::new("not_found", "This lesson is not on this device."))?;
+        let module = cache.row(SyncTable::CourseModules, id(&text(&row, "module_id"))?)?;
+        let course_id = module.map(|m| text(&m, "course_id")).unwrap_or_default();
+        (row, course_id)
+    };
+    let completed = completed_lessons(&engine, &user, &course_id)?.contains(&lesson_id);
+    let content_url = opt_text(&row, "content_url").filter(|u| !u.is_empty());
+    let download = match &content_url {
+        Some(url) => lock(engine.cache()).download(url)?,
+        None => None,
+    };
+    Ok(LessonPage {
+        item: LessonItem::from_row(&row, completed),
+        course_id,
+        description: opt_text(&row, "description"),
+        content_body: opt_text(&row, "content_body"),
+        content_url,
+        download,
+    })
+}
+
+/// Marks a lesson complete (here at once; on the server when synced).
+#[tauri::command]
+pub async fn complete_lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<()> {
+    let engine = engine(&desktop).await;
+    engine
+        .record_progress(
+            id(&lesson_id)?,
+            ProgressInput {
+                percentage: Some(100),
+                add_minutes: None,
+                completed: true,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Bookmarks a course, or removes the bookmark.
+#[tauri::command]
+pub async fn set_bookmark(desktop: State<'_, Desktop>, course_id: String, on: bool) -> Answer<()> {
+    let engine = engine(&desktop).await;
+    engine
+        .set_bookmark(BookmarkEntity::Course, id(&course_id)?, on)
+        .await?;
+    Ok(())
+}
+
+/// The learner's courses with progress, from cached rows (unsynced completions included).
+#[tauri::command]
+pub async fn my_learning(desktop: State<'_, Desktop>) -> Answer<Vec<LearningItem>> {
+    let engine = engine(&desktop).await;
+    let user = user(&engine).await?;
+    let enrollments: Vec<Value> = own(
+        lock(engine.cache()).all_rows(SyncTable::Enrollments)?,
+        &user,
+    )
+    .collect();
+    let mut items = Vec::with_capacity(enrollments.len());
+    for e in enrollments {
+        let course_id = text(&e, "course_id");
+        let done = completed_lessons(&engine, &user, &course_id)?;
+        let cache = lock(engine.cache());
+        let title = cache
+            .row(SyncTable::Courses, id(&course_id)?)?
+            .map(|c| text(&c, "title"))
+            .unwrap_or_default();
+        let lessons: Vec<String> = cache
+            .syllabus(&course_id)?
+            .iter()
+            .flat_map(|m| m.lessons.iter().map(|l| text(&l.lesson, "id")))
+            .collect();
+        let lessons_done = lessons.iter().filter(|l| done.contains(*l)).count();
+        items.push(LearningItem {
+            course_id,
+            title,
+            status: text(&e, "status"),
+            lessons_done: i32::try_from(lessons_done).unwrap_or(i32::MAX),
+            lessons_total: i32::try_from(lessons.len()).unwrap_or(i32::MAX),
+            progress_percentage: percent(lessons_done, lessons.len()),
+        });
+    }
+    items.sort_by(|a, b| a.title.cmp(&b.title));
+    Ok(items)
+}
+
+/// Downloads a lesson's media for offline study (resuming a partial download), sending
+/// `download-progress` events as bytes arrive.
+#[tauri::command]
+pub async fn download_lesson_media(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    lesson_id: String,
+) -> Answer<DownloadRecord> {
+    let (engine, dir) = {
+        let device = desktop.device.lock().await;
+        (Arc::clone(&device.engine), device.media_dir())
+    };
+    let url = lock(engine.cache())
+        .row(SyncTable::CourseLessons, id(&lesson_id)?)?
+        .and_then(|l| opt_text(&l, "content_url"))
+        .ok_or_else(|| CommandError::new("no_media", "This lesson has nothing to download."))?;
+    let mut last_sent = 0u64;
+    let record = engine
+        .download(&url, Some(&lesson_id), &dir, |p| {
+            // A progress bar needs a few hundred updates at most, not one per network chunk.
+            if p.done - last_sent >= 64 * 1024 || Some(p.done) == p.total || p.done == 0 {
+                last_sent = p.done;
+                let _ = app.emit(
+                    DOWNLOAD_PROGRESS_EVENT,
+                    LessonDownload {
+                        lesson_id: lesson_id.clone(),
+                        done: p.done,
+                        total: p.total,
+                    },
+                );
+            }
+        })
+        .await?;
+    Ok(record)
+}
+
+/// The settings screen: server, account, storage used, refused writes.
+#[tauri::command]
+pub async fn settings(desktop: State<'_, Desktop>) -> Answer<SettingsPage> {
+    let device = desktop.device.lock().await;
+    let cache = lock(device.engine.cache());
+    Ok(SettingsPage {
+        server: device.server.clone(),
+        account: device.kept_account(),
+        data_dir: device.data_dir().display().to_string(),
+        storage_bytes: cache.download_bytes()?,
+        downloads: cache.downloads()?,
+        rejections: cache.rejections()?,
+    })
+}

@@ -1,0 +1,161 @@
+//! The client engine as the app runs it: one engine per server, its sync loop while someone is
+//! signed in, and its status forwarded to the window as the `sync-status` event.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use skilltrack_client::sync::SyncEngine;
+use skilltrack_client::tokens::StoreKind;
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Emitter as _};
+use tokio::sync::watch;
+
+use crate::error::CommandError;
+use crate::views::Account;
+
+/// How often the loop syncs when nothing wakes it (the live channel and local writes do).
+const SYNC_EVERY: Duration = Duration::from_secs(60);
+
+/// The event that carries [`skilltrack_client::sync::SyncStatus`] to the window.
+pub const SYNC_STATUS_EVENT: &str = "sync-status";
+
+/// Where and how the app keeps its data.
+#[derive(Debug, Clone)]
+pub struct DeviceConfig {
+    /// The app's data directory; each server gets its own directory under `servers/`.
+    pub data_root: PathBuf,
+    /// Keyring, or a private file (tests, machines without a keyring).
+    pub store: StoreKind,
+}
+
+/// The engine of the current server, with its sync loop when running.
+pub struct Device {
+    /// The server's URL.
+    pub server: String,
+    /// This server's data directory.
+    pub data_dir: PathBuf,
+    /// The engine.
+    pub engine: Arc<SyncEngine>,
+    sync_loop: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    forward: JoinHandle<()>,
+}
+
+/// A directory name for a server URL: its characters that are safe in a file name.
+pub fn server_dir_name(server: &str) -> String {
+    server
+        .trim_end_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl Device {
+    /// Opens the engine for `server`, forwarding its status to `app`; starts syncing if a
+    /// session is kept.
+    pub fn open(
+        app: &AppHandle,
+        config: &DeviceConfig,
+        server: &str,
+    ) -> Result<Self, CommandError> {
+        let data_dir = config
+            .data_root
+            .join("servers")
+            .join(server_dir_name(server));
+        let engine = Arc::new(skilltrack_client::device::open(
+            server,
+            &data_dir,
+            &config.store,
+        )?);
+        let mut status = engine.status();
+        let handle = app.clone();
+        let forward = tauri::async_runtime::spawn(async move {
+            loop {
+                let now = status.borrow_and_update().clone();
+                let _ = handle.emit(SYNC_STATUS_EVENT, now);
+                if status.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+        let mut device = Self {
+            server: server.to_owned(),
+            data_dir,
+            engine,
+            sync_loop: None,
+            forward,
+        };
+        if device.kept_account().is_some() {
+            device.start_syncing();
+        }
+        Ok(device)
+    }
+
+    /// The signed-in account, from the kept session (no network needed).
+    pub fn kept_account(&self) -> Option<Account> {
+        let session = self.engine.tokens().load().ok().flatten()?;
+        Some(Account {
+            id: session.user.id.to_string(),
+            email: session.user.email,
+            full_name: session.user.full_name,
+            role: serde_json::to_value(session.user.role)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Starts the sync loop (pull now, then on live signals, local writes and a timer).
+    pub fn start_syncing(&mut self) {
+        if self.sync_loop.is_some() {
+            return;
+        }
+        let (stop, stopped) = watch::channel(false);
+        let task = tauri::async_runtime::spawn(Arc::clone(&self.engine).run(SYNC_EVERY, stopped));
+        self.sync_loop = Some((stop, task));
+    }
+
+    /// Stops the sync loop.
+    pub fn stop_syncing(&mut self) {
+        if let Some((stop, _task)) = self.sync_loop.take() {
+            let _ = stop.send(true);
+        }
+    }
+
+    /// Where downloaded media go.
+    pub fn media_dir(&self) -> PathBuf {
+        skilltrack_client::device::media_dir(&self.data_dir)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        self.stop_syncing();
+        self.forward.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_dir_name;
+
+    #[test]
+    fn each_server_gets_a_directory_named_after_it() {
+        assert_eq!(
+            server_dir_name("http://127.0.0.1:8787/"),
+            "http___127.0.0.1_8787"
+        );
+        assert_ne!(server_dir_name("http://a:1"), server_dir_name("http://a:2"));
+    }
+}

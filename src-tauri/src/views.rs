@@ -1,0 +1,287 @@
+//! What the commands answer: the screens' data, shaped from cached rows here so the front end
+//! reads typed fields. Exported to `ui/src/bindings/` with ts-rs; never retyped in TypeScript.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use skilltrack_client::cache::{DownloadRecord, Rejection};
+use skilltrack_client::sync::SyncStatus;
+use ts_rs::TS;
+
+/// The signed-in account.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct Account {
+    /// The user's id.
+    pub id: String,
+    /// E-mail address.
+    pub email: String,
+    /// Display name.
+    pub full_name: Option<String>,
+    /// `learner`, `instructor` or `admin`.
+    pub role: String,
+}
+
+/// What the app needs at start: where it syncs, who is signed in, how sync is doing.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct LaunchState {
+    /// The server's URL.
+    pub server: String,
+    /// The signed-in account, if any (known offline from the kept session).
+    pub account: Option<Account>,
+    /// Sync status now.
+    pub status: SyncStatus,
+}
+
+/// How to narrow the catalog.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[ts(export)]
+pub struct CatalogQuery {
+    /// Words to search for (offline full-text search).
+    pub text: Option<String>,
+    /// `Beginner`, `Intermediate` or `Advanced`.
+    pub level: Option<String>,
+    /// Only free courses.
+    pub free_only: bool,
+}
+
+/// A course in the catalog.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CourseCard {
+    /// Id.
+    pub id: String,
+    /// URL name.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// One line about it.
+    pub summary: String,
+    /// Difficulty.
+    pub level: String,
+    /// How long, in words (e.g. `6 weeks`).
+    pub duration: String,
+    /// Price, exact decimal text (`0.00` when free).
+    pub price: String,
+    /// Costs nothing.
+    pub is_free: bool,
+    /// Average rating, exact decimal text.
+    pub rating: String,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// A lesson in a syllabus.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct LessonItem {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// `text`, `video`, `quiz`, `lab` or `assignment`.
+    pub content_type: String,
+    /// Minutes, if known.
+    pub duration_minutes: Option<i32>,
+    /// The learner completed it.
+    pub completed: bool,
+}
+
+/// A module of a course.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ModuleItem {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Its lessons the learner may study (none when not enrolled).
+    pub lessons: Vec<LessonItem>,
+}
+
+/// A course's page.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CourseScreen {
+    /// The card fields.
+    pub card: CourseCard,
+    /// The full description.
+    pub description: String,
+    /// What the learner will be able to do.
+    pub objectives: Vec<String>,
+    /// Modules in order.
+    pub modules: Vec<ModuleItem>,
+    /// The learner is enrolled.
+    pub enrolled: bool,
+    /// The learner bookmarked it.
+    pub bookmarked: bool,
+    /// Share of its lessons completed, 0–100.
+    pub progress_percentage: i32,
+}
+
+/// A lesson to study.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct LessonPage {
+    /// The syllabus fields.
+    pub item: LessonItem,
+    /// Its course.
+    pub course_id: String,
+    /// What it is about.
+    pub description: Option<String>,
+    /// Markdown, for text lessons.
+    pub content_body: Option<String>,
+    /// Its media (a video), on the server.
+    pub content_url: Option<String>,
+    /// The media downloaded for offline, if it is.
+    pub download: Option<DownloadRecord>,
+}
+
+/// A course the learner is enrolled in.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct LearningItem {
+    /// The course.
+    pub course_id: String,
+    /// Its title.
+    pub title: String,
+    /// `active`, `completed` or `cancelled`.
+    pub status: String,
+    /// Lessons completed (here, including changes not yet synced).
+    pub lessons_done: i32,
+    /// Lessons in the course.
+    pub lessons_total: i32,
+    /// Share completed, 0–100.
+    pub progress_percentage: i32,
+}
+
+/// The settings screen.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SettingsPage {
+    /// The server's URL.
+    pub server: String,
+    /// The signed-in account.
+    pub account: Option<Account>,
+    /// Where this device keeps its data.
+    pub data_dir: String,
+    /// Bytes used by downloaded media.
+    #[ts(type = "number")]
+    pub storage_bytes: i64,
+    /// Downloaded media.
+    pub downloads: Vec<DownloadRecord>,
+    /// Writes the server refused, with its reasons.
+    pub rejections: Vec<Rejection>,
+}
+
+/// Progress of a lesson's media download, sent as the `download-progress` event.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct LessonDownload {
+    /// The lesson.
+    pub lesson_id: String,
+    /// Bytes on disk.
+    #[ts(type = "number")]
+    pub done: u64,
+    /// Full size, if known.
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
+}
+
+/// A text field of a row, or empty.
+pub(crate) fn text(row: &Value, field: &str) -> String {
+    match &row[field] {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A text field of a row, if set.
+pub(crate) fn opt_text(row: &Value, field: &str) -> Option<String> {
+    row[field].as_str().map(str::to_owned)
+}
+
+fn strings(row: &Value, field: &str) -> Vec<String> {
+    row[field]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl CourseCard {
+    /// The card of a cached `courses` row.
+    pub fn from_row(row: &Value) -> Self {
+        let price = match text(row, "price") {
+            p if p.is_empty() => "0.00".to_owned(),
+            p => p,
+        };
+        let description = text(row, "description");
+        let summary = opt_text(row, "short_description")
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| first_sentence(&description));
+        Self {
+            id: text(row, "id"),
+            slug: text(row, "slug"),
+            title: text(row, "title"),
+            summary,
+            level: text(row, "level"),
+            duration: text(row, "duration"),
+            is_free: price.parse::<f64>().is_ok_and(|p| p == 0.0),
+            price,
+            rating: text(row, "rating"),
+            tags: strings(row, "tags"),
+        }
+    }
+}
+
+impl CourseScreen {
+    /// The objectives of a cached `courses` row.
+    pub fn objectives_of(row: &Value) -> Vec<String> {
+        strings(row, "objectives")
+    }
+}
+
+fn first_sentence(text: &str) -> String {
+    let end = text.find(". ").map_or(text.len(), |i| i + 1);
+    text[..end].to_owned()
+}
+
+impl LessonItem {
+    /// The item of a cached `course_lessons` row.
+    pub fn from_row(row: &Value, completed: bool) -> Self {
+        Self {
+            id: text(row, "id"),
+            title: text(row, "title"),
+            content_type: text(row, "content_type"),
+            duration_minutes: row["duration_minutes"]
+                .as_i64()
+                .and_then(|m| i32::try_from(m).ok()),
+            completed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_course_card_reads_exact_prices_and_falls_back_to_the_first_sentence() {
+        let card = CourseCard::from_row(&json!({
+            "id": "c1", "slug": "py", "title": "Python", "description": "Learn pandas. Then more.",
+            "price": "0.00", "level": "Beginner", "rating": "4.50", "tags": ["pandas"]
+        }));
+        assert!(card.is_free);
+        assert_eq!(card.summary, "Learn pandas.");
+        assert_eq!(card.tags, ["pandas"]);
+        let paid = CourseCard::from_row(&json!({"price": "89.00"}));
+        assert!(!paid.is_free);
+        assert_eq!(paid.price, "89.00");
+    }
+}
