@@ -1,5 +1,5 @@
 //! The desktop app end to end, in its real webview: the built `skilltrack-desktop` under Xvfb,
-//! driven over WebDriver (tauri-driver + WebKitWebDriver), against the real server with the demo
+//! driven over `WebDriver` (`tauri-driver` + `WebKitWebDriver`), against the real server with the demo
 //! catalog behind a proxy that can lose the network. Saves screenshots of the main screens to
 //! `docs/screenshots/` for the README.
 
@@ -59,7 +59,7 @@ fn tauri_driver() -> PathBuf {
 }
 
 /// A child process stopped with SIGTERM (never SIGKILL: tauri-driver must stop its
-/// WebKitWebDriver, or it is orphaned) and reaped on drop.
+/// `WebKitWebDriver`, or it is orphaned) and reaped on drop.
 struct Stopped(Child, &'static str);
 
 impl Drop for Stopped {
