@@ -1,7 +1,8 @@
 //! The desktop app end to end, in its real webview: the built `skilltrack-desktop` under Xvfb,
 //! driven over `WebDriver` (`tauri-driver` + `WebKitWebDriver`), against the real server with the demo
-//! catalog behind a proxy that can lose the network. Saves screenshots of the main screens to
-//! `docs/screenshots/` for the README.
+//! catalog behind a proxy that can lose the network. Saves screenshots of the main screens
+//! (under the target directory; into `docs/screenshots/` for the README with
+//! `SKILLTRACK_README_SCREENSHOTS=1`).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -170,11 +171,19 @@ async fn text_of(client: &Client, css: &str, step: &str) -> String {
         .unwrap_or_else(|e| panic!("{step}: reading `{css}`: {e}"))
 }
 
+/// Saves a screenshot of the window under the target directory (`screenshots/`), and into
+/// `docs/screenshots/` for the README when `SKILLTRACK_README_SCREENSHOTS=1` (so an ordinary
+/// test run leaves the checkout clean).
 async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("a screenshot");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
-    std::fs::create_dir_all(&dir).expect("docs/screenshots");
-    std::fs::write(dir.join(format!("{name}.png")), png).expect("saving a screenshot");
+    let mut dirs = vec![Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots")];
+    if std::env::var("SKILLTRACK_README_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots"));
+    }
+    for dir in dirs {
+        std::fs::create_dir_all(&dir).expect("a screenshots directory");
+        std::fs::write(dir.join(format!("{name}.png")), &png).expect("saving a screenshot");
+    }
 }
 
 /// Opens the first lesson of the course page that is a text lesson not completed yet.
