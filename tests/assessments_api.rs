@@ -50,6 +50,26 @@ async fn enrolled_learner(api: &Api, name: &str) -> Session {
     me
 }
 
+/// The id of [`COURSE`]'s published assessment of this kind (`quiz`, `final_exam`), as its
+/// learner lists them.
+async fn assessment_of_kind(api: &Api, token: &str, kind: &str) -> String {
+    let listed = api
+        .get(
+            &format!("/api/v1/courses/{}/assessments", course_id()),
+            Some(token),
+        )
+        .await;
+    listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {listed:?}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn put(api: &Api, path: &str, token: &str, body: Value) -> Answer {
     api.call(Method::PUT, path, Some(token), Some(body)).await
 }
@@ -942,21 +962,7 @@ async fn a_final_exam_must_be_passed_for_the_course_to_complete() {
     );
 
     // Take the final exam, answering with the instructor's keys.
-    let listed = api
-        .get(
-            &format!("/api/v1/courses/{}/assessments", course_id()),
-            Some(t),
-        )
-        .await;
-    let exam = listed.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["kind"] == "final_exam")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let exam = assessment_of_kind(&api, t, "final_exam").await;
     let owner = sign_in(&api, "instructor").await;
     let keys = api
         .get(
@@ -1069,21 +1075,7 @@ async fn no_log_line_gives_an_answer_away() {
     let api = Api::new(&server.url);
     let me = enrolled_learner(&api, "logged").await;
     let t = me.access_token.as_str();
-    let listed = api
-        .get(
-            &format!("/api/v1/courses/{}/assessments", course_id()),
-            Some(t),
-        )
-        .await;
-    let quiz = listed.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["kind"] == "quiz")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let quiz = assessment_of_kind(&api, t, "quiz").await;
     let view = api
         .get(&format!("/api/v1/assessments/{quiz}"), Some(t))
         .await;
