@@ -250,7 +250,9 @@ async fn a_learner_starts_pauses_resumes_and_stops_a_lab() {
     assert_eq!(done.body["status"], "completed");
     assert_eq!(done.body["environment"]["status"], "stopped");
     assert!(done.body["ended_at"].is_string());
-    assert!(w.workspace(&ana, w.lab).join("notes.txt").is_file());
+    // Kept on the host (a directory, or where workspaces are volumes, one holding an image);
+    // the next session below reads the file back.
+    assert!(w.workspace(&ana, w.lab).is_dir());
     let completes: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM user_activities WHERE user_id = $1 AND activity_type = 'lab_complete'",
     )
@@ -302,6 +304,7 @@ async fn without_auto_save_the_workspace_goes_with_the_session() {
         .await;
     assert_eq!(done.body["environment"]["status"], "deleted");
     assert!(!w.workspace(&bo, w.lab).exists());
+    assert!(!w.workspace(&bo, w.lab).with_extension("img").exists());
 }
 
 #[tokio::test]

@@ -167,6 +167,12 @@ pub struct ServeOptions {
     #[arg(long, env = "SKILLTRACK_LAB_DISK_CAP_MB", default_value_t = 2048)]
     pub lab_disk_cap_mb: u64,
 
+    /// Each lab workspace its own filesystem (a loop-mounted ext4 image) where the server is
+    /// root and the host has loop devices, so the disk cap holds however many files a learner
+    /// writes; `false` keeps plain directories (the cap is then the largest file).
+    #[arg(long, env = "SKILLTRACK_LAB_WORKSPACE_VOLUMES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub lab_workspace_volumes: bool,
+
     /// Seconds a lab shell outlives its last dropped terminal connection before the session
     /// is paused.
     #[arg(
@@ -247,6 +253,7 @@ impl ServeOptions {
         labs.sandbox.memory_cap_bytes = self.lab_memory_cap_mb.max(16) << 20;
         labs.sandbox.process_cap = self.lab_process_cap.max(8);
         labs.sandbox.disk_cap_bytes = self.lab_disk_cap_mb.max(1) << 20;
+        labs.sandbox.workspace_volumes = self.lab_workspace_volumes;
         labs.reconnect_grace = std::time::Duration::from_secs(self.lab_reconnect_grace_secs);
         labs.reaper_interval = std::time::Duration::from_secs(self.lab_reaper_interval_secs.max(1));
         labs.allowed_origins.extend(

@@ -7,6 +7,7 @@ pub mod driver;
 pub mod reaper;
 pub mod sandbox;
 pub mod terminal;
+pub mod volume;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,6 +54,7 @@ impl LabSettings {
                 disk_cap_bytes: 2 << 30,
                 tmp_bytes: 256 << 20,
                 bwrap: "bwrap".into(),
+                workspace_volumes: true,
             },
             reconnect_grace: Duration::from_secs(300),
             replay_bytes: 64 * 1024,

@@ -19,6 +19,9 @@
 //!    outer PTY (that is what stops `TIOCSTI` from typing into it), so without a terminal of
 //!    its own the shell would have no job control and Ctrl-C would reach bubblewrap instead.
 //!
+//! Where the host allows it, each workspace is its own small filesystem (a loop-mounted ext4
+//! image, [`super::volume`]), so its storage quota holds however many files a learner writes.
+//!
 //! The workspace's files are read and written by the same sandbox (`find`, `cat`, `mkdir`,
 //! `rm` run inside it as the lab user), so a symbolic link made in the shell can only ever lead
 //! to what the shell could already see.
@@ -43,6 +46,7 @@ use super::driver::{
     DriverError, EnvironmentDriver, EnvironmentSpec, ShellProcess, Usage, WorkspaceEntry,
     WorkspacePath,
 };
+use super::volume::WorkspaceVolumes;
 
 /// Where the workspace appears inside the sandbox.
 pub const SANDBOX_HOME: &str = "/home/lab";
@@ -67,6 +71,9 @@ pub struct SandboxSettings {
     pub tmp_bytes: u64,
     /// bubblewrap's program name (looked up in `PATH` and the usual directories) or path.
     pub bwrap: String,
+    /// Each workspace its own filesystem where the host allows it, so its quota is a hard
+    /// limit ([`super::volume`]).
+    pub workspace_volumes: bool,
 }
 
 /// The programs the driver runs, found at start.
@@ -136,6 +143,7 @@ pub struct LocalSandbox {
     /// `Some((uid, gid))` when the server is root and must drop to the lab user.
     identity: Result<Option<(u32, u32)>, String>,
     cgroups: Cgroups,
+    volumes: WorkspaceVolumes,
     /// Started with the first shell.
     spawner: std::sync::Mutex<Option<Spawner>>,
 }
@@ -361,10 +369,23 @@ impl LocalSandbox {
         } else {
             Ok(None)
         };
+        let volumes = if settings.workspace_volumes {
+            WorkspaceVolumes::detect()
+        } else {
+            WorkspaceVolumes::disabled("turned off in the settings")
+        };
+        match volumes.availability() {
+            Ok(()) => tracing::info!("lab storage quotas: each workspace its own filesystem"),
+            Err(why) => tracing::info!(
+                why,
+                "lab storage quotas: plain directories, the largest file capped (not the total)"
+            ),
+        }
         Self {
             tools: find_tools(&settings.bwrap),
             identity,
             cgroups: Cgroups::detect(),
+            volumes,
             spawner: std::sync::Mutex::new(None),
             settings,
         }
@@ -394,6 +415,21 @@ impl LocalSandbox {
             Cgroups::V1 { .. } => "cgroup-v1",
             Cgroups::None => "rlimits",
         }
+    }
+
+    /// How the storage quota is kept: `volume` (each workspace its own filesystem) or
+    /// `rlimit` (the largest file, and the files API's check), with why when not `volume`.
+    pub fn storage_enforcement(&self) -> (&'static str, Option<&str>) {
+        match self.volumes.availability() {
+            Ok(()) => ("volume", None),
+            Err(why) => ("rlimit", Some(why)),
+        }
+    }
+
+    /// Mounts the workspace's volume if it is not (before anything reads or writes it).
+    fn mount(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
+        self.volumes
+            .ensure(&self.workspace(spec), spec.limits.disk_bytes, self.ids()?)
     }
 
     fn tools(&self) -> Result<&Tools, DriverError> {
@@ -577,6 +613,7 @@ impl LocalSandbox {
         args: &[&str],
         stdin: Option<&[u8]>,
     ) -> Result<Vec<u8>, DriverError> {
+        self.mount(spec)?;
         let mut program = vec!["/bin/sh", "-c", script, "sh"];
         program.extend_from_slice(args);
         let line = self.command_line(spec, &program, false)?;
@@ -689,6 +726,7 @@ impl EnvironmentDriver for LocalSandbox {
         let workspace = self.workspace(spec);
         std::fs::create_dir_all(&workspace)
             .map_err(|e| DriverError::io("making the workspace", e))?;
+        self.mount(spec)?;
         // The lab user must pass through (never list) the directories above its workspace.
         for dir in [root.as_path(), user_dir.as_path()] {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o711))
@@ -758,12 +796,14 @@ impl EnvironmentDriver for LocalSandbox {
 
     fn stop(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
         self.cgroups.remove(&spec.environment_id.to_string());
+        self.volumes.release(&self.workspace(spec));
         Ok(())
     }
 
     fn destroy(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
         self.stop(spec)?;
         let workspace = self.workspace(spec);
+        self.volumes.destroy(&workspace)?;
         if workspace.exists() {
             std::fs::remove_dir_all(&workspace)
                 .map_err(|e| DriverError::io("deleting the workspace", e))?;
@@ -884,6 +924,8 @@ impl EnvironmentDriver for LocalSandbox {
     }
 
     fn usage(&self, spec: &EnvironmentSpec) -> Usage {
+        // Measured on the volume, not on the empty directory under it.
+        let _ = self.mount(spec);
         let env = spec.environment_id.to_string();
         Usage {
             memory_bytes: self.cgroups.read_u64(
