@@ -25,6 +25,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 pub mod api;
+pub mod desktop;
 pub mod fixtures;
 pub mod process;
 pub mod proxy;
@@ -321,6 +322,19 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        // Lab workspaces may be mounted volumes (the server keeps them mounted while a lab
+        // runs): unmount them before the data directory is deleted, or the mounts (and their
+        // loop devices) outlive the test.
+        if let Ok(data_dir) = self.data_dir.path().canonicalize() {
+            for mount in skilltrack_server::labs::volume::mount_points() {
+                if mount.starts_with(&data_dir) {
+                    let _ = std::process::Command::new("umount")
+                        .arg("-l")
+                        .arg(&mount)
+                        .output();
+                }
+            }
         }
     }
 }

@@ -1,0 +1,295 @@
+//! Driving the desktop app in its real webview: the built `skilltrack-desktop` under Xvfb, over
+//! `WebDriver` (`tauri-driver` + `WebKitWebDriver`). Each desktop test starts its own display,
+//! driver and app with [`DesktopApp::launch`], so they run side by side.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::json;
+
+/// How long the app gets for anything a learner would wait for (the first sync included).
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The target directory's `tmp/` (what `CARGO_TARGET_TMPDIR` names for integration tests).
+fn target_tmpdir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.ancestors()
+        .nth(3)
+        .map_or_else(std::env::temp_dir, |target| target.join("tmp"))
+}
+
+/// The app, its `WebDriver` session, and what runs it (stopped in order when dropped: the
+/// session first, then tauri-driver, then Xvfb).
+pub struct DesktopApp {
+    /// The `WebDriver` session driving the app's window.
+    pub client: Client,
+    _driver: Stopped,
+    _xvfb: Stopped,
+}
+
+impl DesktopApp {
+    /// Starts Xvfb, tauri-driver and the app, against `server` with its data in `data_dir`
+    /// (tokens in a file there: no keyring on a test machine).
+    pub async fn launch(server: &str, data_dir: &Path) -> Self {
+        let app = desktop_binary();
+        let (xvfb, display) = start_xvfb();
+        let (port, native_port) = (free_port(), free_port());
+        let driver = Command::new(tauri_driver())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("DISPLAY", &display)
+            .env("SKILLTRACK_SERVER", server)
+            .env("SKILLTRACK_DATA_DIR", data_dir)
+            .env("SKILLTRACK_TOKEN_STORE", "file")
+            // WebKit's defaults, on purpose: WEBKIT_DISABLE_DMABUF_RENDERER (a common Xvfb tip)
+            // makes WebKitWebDriver's screenshots hang.
+            .stdout(Stdio::null())
+            .spawn()
+            .expect(
+                "starting tauri-driver (scripts/lib.sh installs it into ~/.cache/skilltrack/tools)",
+            );
+        let driver = Stopped(driver, "tauri-driver");
+
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({"application": app}));
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&webdriver)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() > deadline => {
+                    panic!("starting the app over WebDriver at {webdriver} failed: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+            }
+        };
+        Self {
+            client,
+            _driver: driver,
+            _xvfb: xvfb,
+        }
+    }
+
+    /// Signs in on the sign-in screen and waits for the catalog's first card.
+    pub async fn sign_in(&self, email: &str, password: &str) {
+        let client = &self.client;
+        let step = "signing in";
+        find(client, r#"[data-testid="sign-in"]"#, step).await;
+        find(client, "input[name=email]", step)
+            .await
+            .send_keys(email)
+            .await
+            .expect(step);
+        find(client, "input[name=password]", step)
+            .await
+            .send_keys(password)
+            .await
+            .expect(step);
+        find(client, "button[type=submit]", step)
+            .await
+            .click()
+            .await
+            .expect(step);
+        find(
+            client,
+            r#"[data-testid="course-card"]"#,
+            "the catalog fills from the first sync",
+        )
+        .await;
+    }
+
+    /// Closes the window (ending the `WebDriver` session).
+    pub async fn close(self) {
+        self.client.clone().close().await.expect("closing the app");
+    }
+}
+
+/// The `skilltrack-desktop` binary, built by the test command (`cargo build -p skilltrack-desktop`).
+pub fn desktop_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|profile| profile.join("skilltrack-desktop"))
+        .expect("target directory");
+    assert!(
+        bin.exists(),
+        "{} is missing: build the UI and the app first (`cd ui && npm run build`, then \
+         `cargo build -p skilltrack-desktop`), as scripts/test-all does",
+        bin.display()
+    );
+    bin
+}
+
+/// tauri-driver: `SKILLTRACK_TAURI_DRIVER`, else where scripts/lib.sh installs it, else `$PATH`.
+pub fn tauri_driver() -> PathBuf {
+    if let Some(p) = std::env::var_os("SKILLTRACK_TAURI_DRIVER") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let installed = home.join(".cache/skilltrack/tools/bin/tauri-driver");
+    if installed.exists() {
+        return installed;
+    }
+    PathBuf::from("tauri-driver")
+}
+
+/// A child process stopped with SIGTERM (never SIGKILL: tauri-driver must stop its
+/// `WebKitWebDriver`, or it is orphaned) and reaped on drop.
+pub struct Stopped(pub Child, pub &'static str);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.0.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("{} did not stop after SIGTERM; killing it", self.1);
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts Xvfb on a display nobody uses.
+pub fn start_xvfb() -> (Stopped, String) {
+    let n = (90..200)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .expect("a free X display number");
+    let child = Command::new("Xvfb")
+        .arg(format!(":{n}"))
+        .args(["-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting Xvfb (Debian package xvfb; scripts/lib.sh installs it)");
+    let xvfb = Stopped(child, "Xvfb");
+    let socket = format!("/tmp/.X11-unix/X{n}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !Path::new(&socket).exists() {
+        assert!(Instant::now() < deadline, "Xvfb never opened display :{n}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (xvfb, format!(":{n}"))
+}
+
+/// A TCP port free on 127.0.0.1 right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Fails the test at `step`, saving what the window showed (a screenshot and its HTML) next to
+/// the test binary's temporary files.
+pub async fn fail(client: &Client, step: &str, why: &str) -> ! {
+    let dir = target_tmpdir();
+    let _ = std::fs::create_dir_all(&dir);
+    // Named by the step, so desktop tests failing side by side keep their own windows.
+    let name: String = step
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(60)
+        .collect();
+    let base = dir.join(format!("desktop-failure-{name}"));
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(base.with_extension("png"), png);
+    }
+    let html = client.source().await.unwrap_or_default();
+    let _ = std::fs::write(base.with_extension("html"), &html);
+    panic!(
+        "{step}: {why}\n(the window is saved in {}.{{png,html}}; its text: {:?})",
+        base.display(),
+        html.chars().take(2000).collect::<String>()
+    );
+}
+
+/// Waits for a CSS selector to match, failing with what the step was for.
+pub async fn find(client: &Client, css: &str, step: &str) -> fantoccini::elements::Element {
+    match client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => fail(client, step, &format!("`{css}` never appeared: {e}")).await,
+    }
+}
+
+/// Waits until an element's attribute satisfies `ok`, failing with the last value seen.
+pub async fn wait_attr(
+    client: &Client,
+    css: &str,
+    attr: &str,
+    step: &str,
+    ok: impl Fn(&str) -> bool,
+) {
+    let deadline = Instant::now() + PATIENCE;
+    let mut last = None;
+    while Instant::now() < deadline {
+        if let Ok(e) = client.find(Locator::Css(css)).await {
+            last = e.attr(attr).await.ok().flatten();
+            if last.as_deref().is_some_and(&ok) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    fail(
+        client,
+        step,
+        &format!("`{css}` [{attr}] never became right; last seen {last:?}"),
+    )
+    .await;
+}
+
+/// The text of the first element matching `css`, once it appears.
+pub async fn text_of(client: &Client, css: &str, step: &str) -> String {
+    find(client, css, step)
+        .await
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("{step}: reading `{css}`: {e}"))
+}
+
+/// Saves a screenshot of the window under the target directory (`screenshots/`), and into
+/// `docs/screenshots/` for the README when `SKILLTRACK_README_SCREENSHOTS=1` (so an ordinary
+/// test run leaves the checkout clean).
+pub async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("a screenshot");
+    let mut dirs = vec![target_tmpdir().join("screenshots")];
+    if std::env::var("SKILLTRACK_README_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots"));
+    }
+    for dir in dirs {
+        std::fs::create_dir_all(&dir).expect("a screenshots directory");
+        std::fs::write(dir.join(format!("{name}.png")), &png).expect("saving a screenshot");
+    }
+}
