@@ -1,7 +1,10 @@
-//! pgbench replaying a course page's SQL — the very statement the server runs
-//! (`skilltrack_server::db::catalog::course_page_sql::PAGE`) — in one read-only transaction as
-//! `authenticated` with the learner's claims, exactly as the API's request transaction does. It measures what the database alone can do, for the HTTP
-//! figures to be read against.
+//! pgbench replaying a course page's SQL — the very statements the server runs
+//! (`skilltrack_server::db::catalog::course_page_sql`): the whole page (`PAGE`, what every
+//! request ran before the page cache, and still runs when the cache cannot serve), and the
+//! per-caller probe (`PROBE`, all a request runs when the shared part is cached) — in one
+//! read-only transaction as `authenticated` with the learner's claims, exactly as the API's
+//! request transaction does. It measures what the database alone can do, for the HTTP figures
+//! to be read against.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -28,11 +31,24 @@ fn one_line(statement: &str) -> String {
     statement.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The script: the request transaction around the course page's statement, with the learner's
-/// identity and the course as literals in place of the bind parameters.
-pub fn script(setup: &Setup) -> String {
+/// Which of the course page's statements pgbench runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Statement {
+    /// The whole page ([`sql::PAGE`]).
+    Page,
+    /// The per-caller probe ([`sql::PROBE`]).
+    Probe,
+}
+
+/// The script: the request transaction around one of the course page's statements, with the
+/// learner's identity and the course as literals in place of the bind parameters.
+pub fn script(setup: &Setup, statement: Statement) -> String {
     let claims = format!(r#"{{"role": "authenticated", "sub": "{}"}}"#, setup.user_id);
-    let page = one_line(sql::PAGE)
+    let sql = match statement {
+        Statement::Page => sql::PAGE,
+        Statement::Probe => sql::PROBE,
+    };
+    let page = one_line(sql)
         .replace("$1", "NULL::uuid")
         .replace("$2", &format!("'{}'", setup.slug))
         .replace("$3", &format!("'{}'::uuid", setup.user_id));
@@ -58,11 +74,12 @@ pub fn course_detail(
     bin_dir: &Path,
     socket_dir: &Path,
     setup: &Setup,
+    statement: Statement,
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<Report> {
     let file = tempfile::Builder::new().suffix(".sql").tempfile()?;
-    std::fs::write(file.path(), script(setup))?;
+    std::fs::write(file.path(), script(setup, statement))?;
     let out = Command::new(bin_dir.join("pgbench"))
         // Prepared statements, as sqlx uses them; the server's pool is smaller, but each of
         // pgbench's clients is a backend of its own, as each of the load's connections is.

@@ -19,6 +19,7 @@
 pub mod auth;
 pub mod cluster;
 pub mod config;
+pub mod course_page_cache;
 pub mod db;
 pub mod grading;
 pub mod http;

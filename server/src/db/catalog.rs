@@ -8,7 +8,8 @@ use skilltrack_protocol::catalog::{
     CourseDetail, CourseRef, CourseSummary, CourseTag, LabCategory, LabDetail, LabRef, LabSummary,
     Lesson, LessonSummary, PublicProfile, Service,
 };
-use skilltrack_protocol::{DifficultyLevel, PgEnum as _};
+use skilltrack_protocol::learning::Enrollment;
+use skilltrack_protocol::{DifficultyLevel, EnrollmentStatus, PgEnum as _};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -66,13 +67,12 @@ const COURSE_COLUMNS: &str =
          c.price, c.rating, c.student_count, c.instructor_id, c.image_url, c.tags, c.language,
          c.is_published, c.created_at, c.updated_at";
 
-/// The SQL of a course page; `bench/` replays it in pgbench.
-pub mod course_page_sql {
-    /// The whole page as one JSON document, in one round trip: the course, its modules with the
-    /// lessons the caller may see (RLS decides), the courses it requires, its instructor's
-    /// public card, and the caller's enrollment. `$1`: id (or NULL), `$2`: slug, `$3`: the
-    /// caller (or NULL). No row: no such course, or not visible to the caller.
-    pub const PAGE: &str = "
+/// The course page statement, with `$extra` columns after the page's JSON (a macro, so that
+/// each variant is one constant string).
+macro_rules! course_page_statement {
+    ($extra:literal) => {
+        concat!(
+            "
         WITH c AS (SELECT * FROM courses WHERE id = $1 OR slug = $2 LIMIT 1)
         SELECT json_build_object(
           'course', json_build_object(
@@ -114,8 +114,52 @@ pub mod course_page_sql {
               'id', e.id, 'course', json_build_object('id', c.id, 'slug', c.slug, 'title', c.title),
               'status', e.status, 'enrolled_at', e.enrolled_at, 'completed_at', e.completed_at,
               'progress_percentage', e.progress_percentage)
-            FROM enrollments e WHERE e.user_id = $3 AND e.course_id = c.id))
-        FROM c";
+            FROM enrollments e WHERE e.user_id = $3 AND e.course_id = c.id))",
+            $extra,
+            "
+        FROM c"
+        )
+    };
+}
+
+/// The SQL of a course page; `bench/` replays it in pgbench.
+pub mod course_page_sql {
+    /// The whole page as one JSON document, in one round trip: the course, its modules with the
+    /// lessons the caller may see (RLS decides), the courses it requires, its instructor's
+    /// public card, and the caller's enrollment. `$1`: id (or NULL), `$2`: slug, `$3`: the
+    /// caller (or NULL). No row: no such course, or not visible to the caller.
+    pub const PAGE: &str = course_page_statement!("");
+
+    /// [`PAGE`], then the page's version and whether the page may be kept for other callers
+    /// (`crate::course_page_cache`): the course is published, the caller manages nothing (no
+    /// admin, no course of their own: RLS shows them exactly what it shows any learner), and
+    /// the instructor's card is public by their role (another user's card depends on their
+    /// reviews, which no version follows). Read in one statement, so all of it is of one
+    /// snapshot.
+    pub const PAGE_VERSIONED: &str = course_page_statement!(
+        ",
+          coalesce((SELECT v.version FROM private.course_page_versions v
+                    WHERE v.course_id = c.id), 0),
+          c.is_published
+            AND NOT (SELECT private.is_admin())
+            AND NOT EXISTS (SELECT 1 FROM courses t WHERE t.instructor_id = $3)
+            AND (c.instructor_id IS NULL OR private.card_is_public_by_role(c.instructor_id))"
+    );
+
+    /// The per-caller part of a course page, under the caller's role: the course (if they may
+    /// see it), its page's version, whether they see what every non-manager sees, and their
+    /// enrollment. Same parameters as [`PAGE`].
+    pub const PROBE: &str = "
+        SELECT c.id AS course_id,
+               coalesce(v.version, 0) AS version,
+               c.is_published
+                 AND NOT (SELECT private.is_admin())
+                 AND NOT EXISTS (SELECT 1 FROM courses t WHERE t.instructor_id = $3) AS shared,
+               e.id AS enrollment_id, e.status::text AS status, e.enrolled_at, e.completed_at,
+               e.progress_percentage
+        FROM (SELECT id, is_published FROM courses WHERE id = $1 OR slug = $2 LIMIT 1) c
+        LEFT JOIN private.course_page_versions v ON v.course_id = c.id
+        LEFT JOIN enrollments e ON e.user_id = $3 AND e.course_id = c.id";
 
     /// Public cards. `$1`: user ids.
     pub const CARDS: &str =
@@ -297,6 +341,145 @@ pub async fn course_detail(
         .await?;
     page.map(|json| serde_json::from_value(json).map_err(|e| sqlx::Error::Decode(Box::new(e))))
         .transpose()
+}
+
+/// A course page's per-caller part: what [`crate::course_page_cache`] needs to serve the
+/// shared part from memory.
+#[derive(Debug, Clone)]
+pub struct CoursePageProbe {
+    /// The course.
+    pub course_id: Uuid,
+    /// Its page's version (`private.course_page_versions`).
+    pub version: i64,
+    /// Whether the caller sees the page every non-manager sees: the course is published and the
+    /// caller is neither an admin nor any course's instructor.
+    pub shared: bool,
+    /// The caller's enrollment, without its course (the page has it).
+    pub enrollment: Option<EnrollmentInPage>,
+}
+
+/// The caller's enrollment as a course page shows it.
+#[derive(Debug, Clone)]
+pub struct EnrollmentInPage {
+    /// Id.
+    pub id: Uuid,
+    /// Status.
+    pub status: EnrollmentStatus,
+    /// Joined.
+    pub enrolled_at: DateTime<Utc>,
+    /// Completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// 0–100.
+    pub progress_percentage: i32,
+}
+
+impl EnrollmentInPage {
+    /// The enrollment in `course`.
+    pub fn in_course(&self, course: &CourseSummary) -> Enrollment {
+        Enrollment {
+            id: self.id,
+            course: CourseRef {
+                id: course.id,
+                slug: course.slug.clone(),
+                title: course.title.clone(),
+            },
+            status: self.status,
+            enrolled_at: self.enrolled_at,
+            completed_at: self.completed_at,
+            progress_percentage: self.progress_percentage,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ProbeRow {
+    course_id: Uuid,
+    version: i64,
+    shared: bool,
+    enrollment_id: Option<Uuid>,
+    status: Option<String>,
+    enrolled_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+    progress_percentage: Option<i32>,
+}
+
+/// The per-caller part of a course page by id or slug ([`course_page_sql::PROBE`]), if the
+/// caller may see the course.
+pub async fn course_page_probe(
+    conn: &mut PgConnection,
+    id_or_slug: &str,
+    me: Option<Uuid>,
+) -> Result<Option<CoursePageProbe>, sqlx::Error> {
+    let Some(row) = sqlx::query_as::<_, ProbeRow>(course_page_sql::PROBE)
+        .bind(id_or_slug.parse::<Uuid>().ok())
+        .bind(id_or_slug)
+        .bind(me)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let enrollment = match (
+        row.enrollment_id,
+        row.status,
+        row.enrolled_at,
+        row.progress_percentage,
+    ) {
+        (Some(id), Some(status), Some(enrolled_at), Some(progress_percentage)) => {
+            Some(EnrollmentInPage {
+                id,
+                status: decode("status", &status)?,
+                enrolled_at,
+                completed_at: row.completed_at,
+                progress_percentage,
+            })
+        }
+        _ => None,
+    };
+    Ok(Some(CoursePageProbe {
+        course_id: row.course_id,
+        version: row.version,
+        shared: row.shared,
+        enrollment,
+    }))
+}
+
+/// A course page read whole under the caller's role, with what the cache needs to keep it.
+#[derive(Debug, Clone)]
+pub struct VersionedCoursePage {
+    /// The page, as RLS shows it to the caller.
+    pub detail: CourseDetail,
+    /// Its version, read in the same statement.
+    pub version: i64,
+    /// Whether every non-manager sees this page (but for the enrollment and, with it, the
+    /// lessons): the caller manages nothing, the course is published, and its instructor's
+    /// card is public by their role alone.
+    pub shareable: bool,
+}
+
+/// [`course_detail`] with the page's version and whether it may be shared
+/// ([`course_page_sql::PAGE_VERSIONED`]).
+pub async fn course_detail_versioned(
+    conn: &mut PgConnection,
+    id_or_slug: &str,
+    me: Option<Uuid>,
+) -> Result<Option<VersionedCoursePage>, sqlx::Error> {
+    let Some((json, version, shareable)) =
+        sqlx::query_as::<_, (serde_json::Value, i64, bool)>(course_page_sql::PAGE_VERSIONED)
+            .bind(id_or_slug.parse::<Uuid>().ok())
+            .bind(id_or_slug)
+            .bind(me)
+            .fetch_optional(conn)
+            .await?
+    else {
+        return Ok(None);
+    };
+    let detail = serde_json::from_value(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(Some(VersionedCoursePage {
+        detail,
+        version,
+        shareable,
+    }))
 }
 
 /// A lesson's content, if the caller may study it.

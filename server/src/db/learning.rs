@@ -2,6 +2,8 @@
 //! The rules (who may join, how progress merges, when a course completes) are the database's:
 //! see `migrations/0010_learning.sql`.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use skilltrack_protocol::catalog::CourseRef;
@@ -142,6 +144,76 @@ pub async fn claim_mutation(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Records the mutations `ids` (all of one `kind`) as applied, in one statement; returns the
+/// ids claimed now — an id missing from the answer had been claimed before (a retry), or
+/// appears twice in `ids`.
+pub async fn claim_mutations(
+    conn: &mut PgConnection,
+    user: Uuid,
+    ids: &[Uuid],
+    kind: &str,
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    let claimed: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO applied_mutations (id, user_id, kind)
+         SELECT u.id, $2, $3 FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, n) ORDER BY u.n
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id",
+    )
+    .bind(ids)
+    .bind(user)
+    .bind(kind)
+    .fetch_all(conn)
+    .await?;
+    Ok(claimed.into_iter().collect())
+}
+
+/// One lesson's share of a batch of progress updates, merged: the highest percentage, the
+/// minutes added up, completed if any update completed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergedProgress {
+    /// The lesson.
+    pub lesson: Uuid,
+    /// 0–100.
+    pub progress_percentage: i32,
+    /// Minutes to add.
+    pub add_minutes: i32,
+    /// Whether to mark it completed.
+    pub completed: bool,
+}
+
+/// [`record_progress`] for many lessons in one statement, each lesson at most once. The
+/// database's merge applies to each row as it does to one; the per-row triggers (activity,
+/// course progress) run at the end of the statement and see all of its rows.
+pub async fn record_progress_rows(
+    conn: &mut PgConnection,
+    user: Uuid,
+    rows: &[MergedProgress],
+) -> Result<(), sqlx::Error> {
+    let lessons: Vec<Uuid> = rows.iter().map(|r| r.lesson).collect();
+    let percentages: Vec<i32> = rows.iter().map(|r| r.progress_percentage).collect();
+    let minutes: Vec<i32> = rows.iter().map(|r| r.add_minutes).collect();
+    let completed: Vec<bool> = rows.iter().map(|r| r.completed).collect();
+    sqlx::query(
+        "INSERT INTO user_progress (user_id, lesson_id, course_id, progress_percentage,
+                                    time_spent_minutes, completed_at)
+         SELECT $1, u.lesson_id, NULL, u.pct, u.minutes, CASE WHEN u.completed THEN now() END
+         FROM unnest($2::uuid[], $3::int4[], $4::int4[], $5::bool[])
+              AS u(lesson_id, pct, minutes, completed)
+         ON CONFLICT (user_id, lesson_id) DO UPDATE SET
+           progress_percentage = EXCLUDED.progress_percentage,
+           time_spent_minutes = user_progress.time_spent_minutes + EXCLUDED.time_spent_minutes,
+           completed_at = EXCLUDED.completed_at",
+    )
+    .bind(user)
+    .bind(&lessons)
+    .bind(&percentages)
+    .bind(&minutes)
+    .bind(&completed)
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 const PROGRESS_COLUMNS: &str =

@@ -352,14 +352,46 @@ pub async fn previous_outcome(
             .bind(id)
             .fetch_optional(conn)
             .await?;
-    Ok(row.map(|(outcome,)| {
-        outcome.map(|o| {
-            (
-                o["code"].as_str().unwrap_or("rejected").to_owned(),
-                o["reason"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-    }))
+    Ok(row.map(|(outcome,)| outcome.map(|o| outcome_parts(&o))))
+}
+
+/// A stored refusal's code and reason.
+fn outcome_parts(outcome: &Value) -> (String, String) {
+    (
+        outcome["code"].as_str().unwrap_or("rejected").to_owned(),
+        outcome["reason"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// The lessons among `lessons` the caller may record progress in, each with its course (the
+/// rule of [`may_study_lesson`], asked of a whole batch at once).
+pub async fn lessons_i_may_study(
+    conn: &mut PgConnection,
+    lessons: &[Uuid],
+) -> Result<HashMap<Uuid, Uuid>, sqlx::Error> {
+    let rows: Vec<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT lesson_id, course_id FROM private.lessons_i_may_study($1)")
+            .bind(lessons)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// What earlier pushes answered for these mutations, by id: `None` if applied,
+/// `Some((code, reason))` if refused; an id that never arrived is not in the map.
+pub async fn previous_outcomes(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Option<(String, String)>>, sqlx::Error> {
+    let rows: Vec<(Uuid, Option<Value>)> =
+        sqlx::query_as("SELECT id, outcome FROM public.applied_mutations WHERE id = ANY ($1)")
+            .bind(ids)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, outcome)| (id, outcome.map(|o| outcome_parts(&o))))
+        .collect())
 }
 
 /// Records that mutation `id` was refused, and why, so that a retry gets the same answer.

@@ -18,6 +18,7 @@ use super::error::ApiError;
 use super::extract::{AnyCaller, ApiPath, ApiQuery};
 use super::pagination;
 use super::validate::Checks;
+use crate::course_page_cache;
 use crate::db::catalog::{self, CourseFilter, CourseSort, Cursor, LabFilter};
 use crate::db::session::{Access, Caller, begin};
 
@@ -166,16 +167,46 @@ pub async fn get_course(
     AnyCaller(caller): AnyCaller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CourseDetail>, ApiError> {
-    let mut tx = begin(state.db.api(), caller, Access::ReadOnly).await?;
+    let not_found = || ApiError::NotFound("No such course.".to_owned());
     let me = match caller {
         Caller::User(user) => Some(user),
         Caller::Anonymous => None,
     };
-    let detail = catalog::course_detail(&mut tx, &id, me)
+    let mut tx = begin(state.db.api(), caller, Access::ReadOnly).await?;
+    // The caller's part first (their enrollment, and whether they see what every
+    // non-manager sees): then the shared part from memory if it is there at this version.
+    let probe = catalog::course_page_probe(&mut tx, &id, me)
         .await?
-        .ok_or_else(|| ApiError::NotFound("No such course.".to_owned()))?;
+        .ok_or_else(not_found)?;
+    let studies = probe
+        .enrollment
+        .as_ref()
+        .is_some_and(|e| course_page_cache::studies(e.status));
+    if probe.shared {
+        if let Some(mut detail) = state
+            .course_pages
+            .page(probe.course_id, probe.version, studies)
+        {
+            tx.commit().await?;
+            detail.my_enrollment = probe.enrollment.map(|e| e.in_course(&detail.course));
+            return Ok(Json(detail));
+        }
+    }
+    let page = catalog::course_detail_versioned(&mut tx, &id, me)
+        .await?
+        .ok_or_else(not_found)?;
     tx.commit().await?;
-    Ok(Json(detail))
+    if page.shareable {
+        let studies = page
+            .detail
+            .my_enrollment
+            .as_ref()
+            .is_some_and(|e| course_page_cache::studies(e.status));
+        state
+            .course_pages
+            .remember(page.version, &page.detail, studies);
+    }
+    Ok(Json(page.detail))
 }
 
 /// A lesson's content, for enrolled learners, the course's instructor and admins.

@@ -60,6 +60,8 @@ pub struct AppState {
     pub openapi: Arc<String>,
     /// The live sync channel's fan-out of database change notifications.
     pub live: crate::sync::LiveFeed,
+    /// The shared part of course pages, per course and version.
+    pub course_pages: crate::course_page_cache::CoursePageCache,
     /// Lab environments and their terminals.
     pub labs: Arc<crate::labs::Labs>,
 }
@@ -83,6 +85,7 @@ impl AppState {
             store: crate::media::store::ContentStore::new(media_dir.join("uploads")),
             max_upload_bytes,
             live,
+            course_pages: crate::course_page_cache::CoursePageCache::new(),
             labs: Arc::new(crate::labs::Labs::new(crate::labs::LabSettings::defaults(
                 media_dir.parent().unwrap_or(media_dir),
             ))),

@@ -5,6 +5,7 @@
 //! Every pull and push runs under the caller's RLS role, so a device receives and changes only
 //! what its user may.
 
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -164,7 +165,22 @@ async fn push_once(
     let user = me.0.sub;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     let mut results = Vec::with_capacity(mutations.len());
-    for mutation in mutations {
+    let mut rest = mutations;
+    while let Some(mutation) = rest.first() {
+        // Consecutive progress mutations go together when everything is expected to apply.
+        let run = rest.iter().take_while(|m| is_progress(m)).count();
+        if isolation == Isolation::Optimistic && run > 1 {
+            let (together, after) = rest.split_at(run);
+            let outcomes = progress_run(&mut tx, user, together).await?;
+            results.extend(
+                together
+                    .iter()
+                    .zip(outcomes)
+                    .map(|(m, outcome)| MutationResult { id: m.id, outcome }),
+            );
+            rest = after;
+            continue;
+        }
         let outcome = match isolation {
             Isolation::Optimistic => apply_optimistically(&mut tx, user, mutation).await?,
             Isolation::Savepoints => apply(&mut tx, user, mutation).await?,
@@ -173,9 +189,153 @@ async fn push_once(
             id: mutation.id,
             outcome,
         });
+        rest = &rest[1..];
     }
     tx.commit().await?;
     Ok(PushResponse { results })
+}
+
+/// Whether a mutation is a lesson's progress (those are applied in runs, [`progress_run`]).
+fn is_progress(mutation: &Mutation) -> bool {
+    matches!(mutation.change, MutationKind::LessonProgress { .. })
+}
+
+/// Consecutive progress mutations, applied together in an optimistic attempt: claimed in one
+/// statement, checked in one, merged per lesson and written in (at most) two, instead of three
+/// statements per mutation. Same answers, same effects as one by one: progress merges
+/// commutatively (highest percentage, minutes added, completion kept), a mutation seen before
+/// (or twice in the run) is a duplicate, and the course-start activity goes to the first lesson
+/// of each course (see [`apply_progress_rows`]). Anything that would be refused abandons the
+/// attempt, which then runs one mutation at a time with savepoints and gives each refusal its
+/// own answer.
+async fn progress_run(
+    tx: &mut PgConnection,
+    user: Uuid,
+    run: &[Mutation],
+) -> Result<Vec<MutationOutcome>, Refusal> {
+    let mut updates = Vec::with_capacity(run.len());
+    for mutation in run {
+        let MutationKind::LessonProgress {
+            lesson_id,
+            progress_percentage,
+            add_minutes,
+            completed,
+        } = &mutation.change
+        else {
+            return Err(Refusal::Abandon);
+        };
+        // The ranges of `progress`, whose refusal the savepoint attempt will word.
+        if !progress_percentage.is_none_or(|p| (0..=100).contains(&p))
+            || !add_minutes.is_none_or(|m| (0..=1440).contains(&m))
+        {
+            return Err(Refusal::Abandon);
+        }
+        updates.push(learning::MergedProgress {
+            lesson: *lesson_id,
+            progress_percentage: progress_percentage.unwrap_or(0),
+            add_minutes: add_minutes.unwrap_or(0),
+            completed: *completed,
+        });
+    }
+    let ids: Vec<Uuid> = run.iter().map(|m| m.id).collect();
+    let claimed = learning::claim_mutations(tx, user, &ids, "lesson_progress").await?;
+
+    // Answers in order: the first occurrence of an id claimed now applies; any other is a
+    // duplicate, or gets the answer an earlier push got.
+    let mut outcomes = Vec::with_capacity(run.len());
+    let mut applying = HashSet::with_capacity(run.len());
+    let mut earlier = Vec::new();
+    for mutation in run {
+        if claimed.contains(&mutation.id) && applying.insert(mutation.id) {
+            outcomes.push(Some(MutationOutcome::Applied));
+        } else if claimed.contains(&mutation.id) {
+            outcomes.push(Some(MutationOutcome::Duplicate));
+        } else {
+            earlier.push(mutation.id);
+            outcomes.push(None);
+        }
+    }
+    let previous = if earlier.is_empty() {
+        HashMap::new()
+    } else {
+        sync::previous_outcomes(tx, &earlier).await?
+    };
+    let outcomes = run
+        .iter()
+        .zip(outcomes)
+        .map(|(mutation, outcome)| {
+            outcome.unwrap_or_else(|| match previous.get(&mutation.id) {
+                Some(Some((code, reason))) => MutationOutcome::Rejected {
+                    code: code.clone(),
+                    reason: reason.clone(),
+                },
+                _ => MutationOutcome::Duplicate,
+            })
+        })
+        .collect();
+
+    // The effects of the mutations applied now, merged per lesson (first seen first).
+    let mut merged: Vec<learning::MergedProgress> = Vec::new();
+    let mut position: HashMap<Uuid, usize> = HashMap::new();
+    let mut seen = HashSet::with_capacity(run.len());
+    for (mutation, update) in run.iter().zip(&updates) {
+        if !applying.contains(&mutation.id) || !seen.insert(mutation.id) {
+            continue;
+        }
+        if let Some(&k) = position.get(&update.lesson) {
+            let row = &mut merged[k];
+            row.progress_percentage = row.progress_percentage.max(update.progress_percentage);
+            row.add_minutes += update.add_minutes;
+            row.completed |= update.completed;
+        } else {
+            position.insert(update.lesson, merged.len());
+            merged.push(*update);
+        }
+    }
+    if merged.is_empty() {
+        return Ok(outcomes);
+    }
+    let lessons: Vec<Uuid> = merged.iter().map(|r| r.lesson).collect();
+    let courses = sync::lessons_i_may_study(tx, &lessons).await?;
+    if merged.iter().any(|r| !courses.contains_key(&r.lesson)) {
+        return Err(Refusal::Abandon);
+    }
+    apply_progress_rows(tx, user, &merged, &courses).await?;
+    Ok(outcomes)
+}
+
+/// Writes merged progress rows: first one row per course, then the rest. The course-start
+/// activity is recorded by a row trigger for a new row when no *other* progress row of the
+/// learner in that course exists; row triggers run at the end of their statement and see all
+/// of its rows, so two new lessons of a course in one statement would each see the other and
+/// neither record it. One new row per course in the first statement keeps the rule of one
+/// mutation at a time.
+async fn apply_progress_rows(
+    tx: &mut PgConnection,
+    user: Uuid,
+    rows: &[learning::MergedProgress],
+    courses: &HashMap<Uuid, Uuid>,
+) -> Result<(), Refusal> {
+    let mut started = HashSet::new();
+    let (first, rest): (Vec<_>, Vec<_>) = rows
+        .iter()
+        .copied()
+        .partition(|r| courses.get(&r.lesson).is_some_and(|c| started.insert(*c)));
+    for part in [first, rest] {
+        if part.is_empty() {
+            continue;
+        }
+        learning::record_progress_rows(tx, user, &part)
+            .await
+            .map_err(|e| {
+                if must_retry(&e) {
+                    Refusal::Db(e)
+                } else {
+                    Refusal::Abandon
+                }
+            })?;
+    }
+    Ok(())
 }
 
 /// Why a mutation was not applied: a refusal for the client, or a database error, kept whole so
