@@ -129,6 +129,8 @@ pub struct WorkspaceFile {
     /// A symbolic link (listed, never followed).
     pub is_symlink: bool,
     /// Bytes (0 for directories).
+    // A byte count far below 2^53: a plain number in TypeScript, as in JSON.
+    #[ts(type = "number")]
     pub size: u64,
     /// Last modified.
     pub modified_at: DateTime<Utc>,
@@ -144,8 +146,12 @@ pub struct WorkspaceListing {
     /// Its entries.
     pub items: Vec<WorkspaceFile>,
     /// Bytes the whole workspace holds.
+    // A byte count far below 2^53: a plain number in TypeScript, as in JSON.
+    #[ts(type = "number")]
     pub used_bytes: u64,
     /// Bytes it may hold.
+    // A byte count far below 2^53: a plain number in TypeScript, as in JSON.
+    #[ts(type = "number")]
     pub quota_bytes: u64,
 }
 
@@ -206,6 +212,8 @@ pub enum TerminalServerFrame {
         /// Interactive or read-only.
         mode: TerminalMode,
         /// Bytes of recent output about to be replayed.
+        // A byte count far below 2^53: a plain number in TypeScript, as in JSON.
+        #[ts(type = "number")]
         replayed_bytes: u64,
     },
     /// Answers a ping.

@@ -18,6 +18,24 @@ pub fn default_data_dir() -> PathBuf {
         .join("skilltrack")
 }
 
+/// Where one server's data lives under an app's data root: `<root>/servers/<name>`, the name
+/// made of the URL's characters that are safe in a file name. Each server keeps its own cache,
+/// downloads and session, so switching servers never mixes their data.
+pub fn server_data_dir(data_root: &Path, server: &str) -> PathBuf {
+    let name: String = server
+        .trim_end_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    data_root.join("servers").join(name)
+}
+
 /// Opens the engine for `server` with its data in `data_dir` (created if missing), keeping
 /// the session in the keyring where one works (`prefer`: [`StoreKind::File`] skips it).
 pub fn open(server: &str, data_dir: &Path, prefer: &StoreKind) -> Result<SyncEngine, SyncError> {
@@ -38,4 +56,22 @@ pub fn open(server: &str, data_dir: &Path, prefer: &StoreKind) -> Result<SyncEng
 /// Where downloaded media go.
 pub fn media_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("media")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_server_gets_a_directory_named_after_it() {
+        let root = Path::new("/data");
+        assert_eq!(
+            server_data_dir(root, "http://127.0.0.1:8787/"),
+            Path::new("/data/servers/http___127.0.0.1_8787")
+        );
+        assert_ne!(
+            server_data_dir(root, "http://a:1"),
+            server_data_dir(root, "http://a:2")
+        );
+    }
 }

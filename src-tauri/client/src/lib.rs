@@ -7,16 +7,22 @@
 //! * [`tokens`]: the session in the OS keyring (or a private file where there is none).
 //! * [`sync`]: push, pull, the live channel, online/offline status, backoff.
 //! * [`writes`]: a learner's offline writes (progress, bookmarks, reviews, notifications read).
+//! * [`online`]: what needs the server (sign-up, enrolling, timed attempts, reviews of attempts).
 //! * [`downloads`]: resumable, verified media downloads.
+//! * [`labs`]: the lab catalog from the cache, lab sessions and files, the terminal connection.
 //! * [`device`]: one account's data directory, with all of the above opened.
+//! * [`authoring`]: an instructor's courses (drafts included), publishing, the grading queue.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod authoring;
 pub mod cache;
 pub mod device;
 pub mod downloads;
+pub mod labs;
+pub mod online;
 pub mod sync;
 pub mod tokens;
 pub mod writes;

@@ -55,32 +55,40 @@ fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// The catalog's statement: `?1` the search (FTS5 syntax) when `searching`, `?2` a service,
+/// `?3` a level, `?4` free only, `?5` the limit.
+fn courses_sql(searching: bool) -> String {
+    format!(
+        "SELECT r.data FROM rows r {}
+         WHERE r.tbl = 'courses'
+           AND coalesce(json_extract(r.data, '$.is_published'), 1)
+           AND (?2 IS NULL OR json_extract(r.data, '$.service_id') = ?2)
+           AND (?3 IS NULL OR json_extract(r.data, '$.level') = ?3)
+           AND (NOT ?4 OR CAST(coalesce(json_extract(r.data, '$.price'), '0') AS REAL) = 0)
+         ORDER BY {} LIMIT ?5",
+        if searching {
+            "JOIN (SELECT id, rank FROM course_search WHERE course_search MATCH ?1) s
+             ON s.id = r.id"
+        } else {
+            // The planner would take the `(tbl, id)` key and sort every course; the index
+            // is in the ORDER BY's order, so the LIMIT stops the scan.
+            "INDEXED BY courses_by_rating"
+        },
+        if searching {
+            "s.rank"
+        } else {
+            "CAST(coalesce(json_extract(r.data, '$.rating'), '0') AS REAL) DESC,
+             json_extract(r.data, '$.title')"
+        },
+    )
+}
+
 impl Cache {
     /// Published courses the cache holds, best match first when searching, else by rating.
     pub fn courses(&self, filter: &CourseFilter) -> Result<Vec<CourseCard>, CacheError> {
         let limit = i64::from(filter.limit.unwrap_or(50).clamp(1, 500));
         let search = filter.text.as_deref().and_then(fts_query);
-        let sql = format!(
-            "SELECT r.data FROM rows r {}
-             WHERE r.tbl = 'courses'
-               AND coalesce(json_extract(r.data, '$.is_published'), 1)
-               AND (?2 IS NULL OR json_extract(r.data, '$.service_id') = ?2)
-               AND (?3 IS NULL OR json_extract(r.data, '$.level') = ?3)
-               AND (NOT ?4 OR CAST(coalesce(json_extract(r.data, '$.price'), '0') AS REAL) = 0)
-             ORDER BY {} LIMIT ?5",
-            if search.is_some() {
-                "JOIN (SELECT id, rank FROM course_search WHERE course_search MATCH ?1) s
-                 ON s.id = r.id"
-            } else {
-                "JOIN (SELECT ?1 AS unused) ON true"
-            },
-            if search.is_some() {
-                "s.rank"
-            } else {
-                "CAST(coalesce(json_extract(r.data, '$.rating'), '0') AS REAL) DESC,
-                 json_extract(r.data, '$.title')"
-            },
-        );
+        let sql = courses_sql(search.is_some());
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt
             .query_map(
@@ -165,6 +173,62 @@ mod tests {
             .collect();
         t.sort();
         t
+    }
+
+    #[test]
+    fn the_catalog_pages_best_rated_first_from_its_index() {
+        let mut cache = Cache::in_memory().unwrap();
+        let rated = |title: &str, rating: &str, published: bool| {
+            let mut c = course(title, &[], "0.00");
+            let row = c.row.as_mut().unwrap();
+            row["rating"] = json!(rating);
+            row["is_published"] = json!(published);
+            c
+        };
+        let page = PullPage {
+            changes: vec![
+                rated("B", "4.50", true),
+                rated("A", "4.50", true),
+                rated("Top", "4.90", true),
+                rated("Draft", "5.00", false),
+                rated("Low", "3.00", true),
+                rated("Unrated", "0", true),
+            ],
+            cursor: "c1".into(),
+            has_more: false,
+            reset: false,
+        };
+        cache.apply_page(&page).unwrap();
+        let page_of = |limit| -> Vec<String> {
+            cache
+                .courses(&CourseFilter {
+                    limit: Some(limit),
+                    ..CourseFilter::default()
+                })
+                .unwrap()
+                .into_iter()
+                .map(|c| c.course["title"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(page_of(3), ["Top", "A", "B"]);
+        assert_eq!(page_of(10), ["Top", "A", "B", "Low", "Unrated"]);
+        // A page reads a page of the index, not a sort of every course.
+        let plan: Vec<String> = cache
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", courses_sql(false)))
+            .unwrap()
+            .query_map(
+                rusqlite::params![None::<String>, None::<String>, None::<String>, false, 3],
+                |r| r.get::<_, String>(3),
+            )
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|step| step.contains("courses_by_rating"))
+                && plan.iter().all(|step| !step.contains("TEMP B-TREE")),
+            "{plan:?}"
+        );
     }
 
     #[test]

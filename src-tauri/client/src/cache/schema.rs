@@ -114,6 +114,15 @@ const MIGRATIONS: &[&str] = &[
               coalesce((SELECT group_concat(value, ' ') FROM json_each(new.data, '$.tags')), ''));
     END;
     ",
+    // 2: the catalog's order (best rated first, then by title) as an index, so a page of it
+    // reads a page of rows, not every course: with 10,000 courses the first page came from a
+    // sort of all of them, and their pages filled the page cache.
+    r"
+    CREATE INDEX courses_by_rating ON rows (
+      CAST(coalesce(json_extract(data, '$.rating'), '0') AS REAL) DESC,
+      json_extract(data, '$.title')
+    ) WHERE tbl = 'courses';
+    ",
 ];
 
 /// Applies the migrations this file has not seen, each in its own transaction.
