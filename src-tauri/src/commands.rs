@@ -1,6 +1,9 @@
 //! The commands the window calls: thin adapters that read the engine's cache (so every screen
 //! works offline) or call the engine, and shape the answer with [`crate::views`].
 
+pub mod media;
+pub mod startup;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -16,26 +19,35 @@ use uuid::Uuid;
 use crate::Desktop;
 use crate::device::Device;
 use crate::error::CommandError;
+use crate::local_media::LocalMedia;
 use crate::views::{
-    Account, CatalogQuery, CourseCard, CourseScreen, LaunchState, LearningItem, LessonDownload,
-    LessonItem, LessonPage, ModuleItem, SettingsPage, opt_text, text,
+    Account, BookmarkItem, CATALOG_PAGE, CatalogQuery, CertificateItem, CourseCard, CourseScreen,
+    LaunchState, LearningItem, LessonDownload, LessonItem, LessonPage, ModuleItem, MyLearningPage,
+    PrerequisiteItem, ReviewItem, SettingsPage, opt_text, text,
 };
+
+pub mod account;
+pub mod notifications;
+pub mod quiz;
+
+pub mod instructor;
+pub mod labs;
 
 type Answer<T> = Result<T, CommandError>;
 
 /// The event that carries [`LessonDownload`] progress to the window.
 pub const DOWNLOAD_PROGRESS_EVENT: &str = "download-progress";
 
-fn id(s: &str) -> Answer<Uuid> {
+pub(crate) fn id(s: &str) -> Answer<Uuid> {
     s.parse()
         .map_err(|_| CommandError::new("invalid_id", format!("{s:?} is not an id")))
 }
 
-async fn engine(desktop: &Desktop) -> Arc<SyncEngine> {
+pub(crate) async fn engine(desktop: &Desktop) -> Arc<SyncEngine> {
     Arc::clone(&desktop.device.lock().await.engine)
 }
 
-async fn user(engine: &SyncEngine) -> Answer<String> {
+pub(crate) async fn user(engine: &SyncEngine) -> Answer<String> {
     engine
         .signed_in_user()
         .await
@@ -43,7 +55,7 @@ async fn user(engine: &SyncEngine) -> Answer<String> {
         .ok_or_else(|| CommandError::new("signed_out", "Sign in first."))
 }
 
-fn own(rows: Vec<Value>, user: &str) -> impl Iterator<Item = Value> + '_ {
+pub(crate) fn own(rows: Vec<Value>, user: &str) -> impl Iterator<Item = Value> + '_ {
     rows.into_iter()
         .filter(move |r| r["user_id"] == json!(user))
 }
@@ -136,15 +148,14 @@ pub async fn set_server(
     })
 }
 
-/// Lets the window load this device's downloaded media through the asset protocol (and nothing
-/// else on disk).
+/// Lets the window play this device's downloaded media (and nothing else on disk) from the
+/// loopback media server.
 pub fn allow_media(app: &AppHandle, device: &Device) -> Answer<()> {
     let dir = device.media_dir();
     std::fs::create_dir_all(&dir)
         .map_err(|e| CommandError::new("io", format!("{}: {e}", dir.display())))?;
-    app.asset_protocol_scope()
-        .allow_directory(&dir, true)
-        .map_err(|e| CommandError::new("io", e.to_string()))
+    app.state::<LocalMedia>().serve_from(dir);
+    Ok(())
 }
 
 /// The catalog from the cache, with offline search and filters.
@@ -155,7 +166,7 @@ pub async fn catalog(desktop: State<'_, Desktop>, query: CatalogQuery) -> Answer
         text: query.text.filter(|t| !t.trim().is_empty()),
         level: query.level.filter(|l| !l.is_empty()),
         free_only: query.free_only,
-        limit: Some(200),
+        limit: Some(query.limit.unwrap_or(CATALOG_PAGE).clamp(1, 500)),
         ..CourseFilter::default()
     };
     let cards = lock(engine.cache()).courses(&filter)?;
@@ -199,6 +210,38 @@ pub async fn course_page(desktop: State<'_, Desktop>, course_id: String) -> Answ
     .any(|e| e["status"] != json!("cancelled"));
     let bookmarked = own(cache.all_rows(SyncTable::UserBookmarks)?, &user)
         .any(|b| b["entity_type"] == json!("course") && b["entity_id"] == json!(course_id));
+    let completed_courses: HashSet<String> = own(cache.all_rows(SyncTable::Enrollments)?, &user)
+        .filter(|e| e["status"] == json!("completed"))
+        .map(|e| text(&e, "course_id"))
+        .collect();
+    let mut prerequisites = Vec::new();
+    for p in cache.rows_where(SyncTable::CoursePrerequisites, "course_id", &course_id)? {
+        let prerequisite = text(&p, "prerequisite_course_id");
+        let title = match prerequisite.parse() {
+            Ok(pid) => cache
+                .row(SyncTable::Courses, pid)?
+                .map(|c| text(&c, "title"))
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        prerequisites.push(PrerequisiteItem {
+            completed: completed_courses.contains(&prerequisite),
+            course_id: prerequisite,
+            title,
+        });
+    }
+    let mut reviews: Vec<ReviewItem> = cache
+        .rows_where(SyncTable::CourseReviews, "course_id", &course_id)?
+        .iter()
+        .map(|r| ReviewItem::from_row(r, &user))
+        .collect();
+    reviews.sort_by(|a, b| b.written_at.cmp(&a.written_at));
+    let my_review = reviews.iter().find(|r| r.mine).cloned();
+    let assessments = if enrolled {
+        quiz::course_assessments(&cache, &user, &course_id)?
+    } else {
+        Vec::new()
+    };
     let total: usize = modules.iter().map(|m| m.lessons.len()).sum();
     let completed = modules
         .iter()
@@ -213,7 +256,125 @@ pub async fn course_page(desktop: State<'_, Desktop>, course_id: String) -> Answ
         enrolled,
         bookmarked,
         progress_percentage: percent(completed, total),
+        prerequisites,
+        assessments,
+        reviews,
+        my_review,
     })
+}
+
+/// Enrolls in a course. Only the server can decide (payment, seats, deadline, prerequisites),
+/// so this needs the network; the next sync brings the course's lessons.
+#[tauri::command]
+pub async fn enroll(desktop: State<'_, Desktop>, course_id: String) -> Answer<()> {
+    let engine = engine(&desktop).await;
+    engine
+        .enroll(id(&course_id)?)
+        .await
+        .map_err(|e| needs_network(e, "Enrolling"))?;
+    Ok(())
+}
+
+/// The error of an action that needs the server: offline, it says so in words instead of the
+/// sync engine's "saved here" (nothing is saved for later).
+pub(crate) fn needs_network(e: skilltrack_client::sync::SyncError, what: &str) -> CommandError {
+    use skilltrack_client::api::ApiError;
+    use skilltrack_client::sync::SyncError;
+    match e {
+        SyncError::Api(ApiError::Offline(_)) => CommandError::new(
+            "offline",
+            format!(
+                "{what} needs the server, which cannot be reached now. Try again when you are online."
+            ),
+        ),
+        other => other.into(),
+    }
+}
+
+/// Writes or rewrites the learner's review of a course (here at once, on the server when synced).
+#[tauri::command]
+pub async fn review_course(
+    desktop: State<'_, Desktop>,
+    course_id: String,
+    rating: i32,
+    review_text: Option<String>,
+) -> Answer<()> {
+    if !(1..=5).contains(&rating) {
+        return Err(CommandError::new(
+            "invalid_rating",
+            "Give the course from 1 to 5 stars.",
+        ));
+    }
+    let words = review_text
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    if words.as_ref().is_some_and(|t| t.chars().count() > 10_000) {
+        return Err(CommandError::new(
+            "review_too_long",
+            "A review may be at most 10,000 characters.",
+        ));
+    }
+    let engine = engine(&desktop).await;
+    engine.review_course(id(&course_id)?, rating, words).await?;
+    Ok(())
+}
+
+/// Records how far a video lesson has played, so it resumes there on any device: the share of
+/// its length, kept as the lesson's `progress_percentage` (which only goes up and syncs).
+/// Nothing is written unless the share grew.
+#[tauri::command]
+pub async fn record_video_position(
+    desktop: State<'_, Desktop>,
+    lesson_id: String,
+    position_seconds: f64,
+    duration_seconds: f64,
+) -> Answer<i32> {
+    let engine = engine(&desktop).await;
+    let user = user(&engine).await?;
+    let lesson = id(&lesson_id)?;
+    let Some(share) = video_share(position_seconds, duration_seconds) else {
+        return Err(CommandError::new(
+            "invalid_position",
+            "The video's position and length must be positive numbers.",
+        ));
+    };
+    let before = lesson_percentage(&engine, &user, &lesson_id)?;
+    if share <= before {
+        return Ok(before);
+    }
+    engine
+        .record_progress(
+            lesson,
+            ProgressInput {
+                percentage: Some(share),
+                add_minutes: None,
+                completed: false,
+            },
+        )
+        .await?;
+    Ok(share)
+}
+
+/// The share of a video played, 0–99: a position at the very end is still "resume near the
+/// end", never completion (the learner marks a lesson complete). `None` for nonsense.
+fn video_share(position: f64, duration: f64) -> Option<i32> {
+    if !(position.is_finite() && duration.is_finite()) || position < 0.0 || duration <= 0.0 {
+        return None;
+    }
+    let share = (position / duration * 100.0).floor().clamp(0.0, 99.0);
+    // In range by the clamp above.
+    #[allow(clippy::cast_possible_truncation)]
+    Some(share as i32)
+}
+
+/// The learner's recorded progress in a lesson, 0–100.
+fn lesson_percentage(engine: &SyncEngine, user: &str, lesson_id: &str) -> Answer<i32> {
+    let rows = lock(engine.cache()).rows_where(SyncTable::UserProgress, "lesson_id", lesson_id)?;
+    Ok(own(rows, user)
+        .filter_map(|r| r["progress_percentage"].as_i64())
+        .max()
+        .and_then(|p| i32::try_from(p).ok())
+        .unwrap_or(0))
 }
 
 /// A lesson to study, with its downloaded media if any.
@@ -235,6 +396,7 @@ pub async fn lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<Le
         (row, course_id)
     };
     let completed = completed_lessons(&engine, &user, &course_id)?.contains(&lesson_id);
+    let progress_percentage = lesson_percentage(&engine, &user, &lesson_id)?;
     let content_url = opt_text(&row, "content_url").filter(|u| !u.is_empty());
     let download = match &content_url {
         Some(url) => lock(engine.cache()).download(url)?,
@@ -247,6 +409,7 @@ pub async fn lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<Le
         content_body: opt_text(&row, "content_body"),
         content_url,
         download,
+        progress_percentage,
     })
 }
 
@@ -277,9 +440,10 @@ pub async fn set_bookmark(desktop: State<'_, Desktop>, course_id: String, on: bo
     Ok(())
 }
 
-/// The learner's courses with progress, from cached rows (unsynced completions included).
+/// The learner's courses with progress (unsynced completions included), certificates and
+/// bookmarks, from cached rows.
 #[tauri::command]
-pub async fn my_learning(desktop: State<'_, Desktop>) -> Answer<Vec<LearningItem>> {
+pub async fn my_learning(desktop: State<'_, Desktop>) -> Answer<MyLearningPage> {
     let engine = engine(&desktop).await;
     let user = user(&engine).await?;
     let enrollments: Vec<Value> = own(
@@ -312,7 +476,58 @@ pub async fn my_learning(desktop: State<'_, Desktop>) -> Answer<Vec<LearningItem
         });
     }
     items.sort_by(|a, b| a.title.cmp(&b.title));
-    Ok(items)
+    let cache = lock(engine.cache());
+    let title_of = |table: SyncTable, entity: &str| -> Answer<String> {
+        Ok(match entity.parse() {
+            Ok(eid) => cache
+                .row(table, eid)?
+                .map(|r| match opt_text(&r, "title") {
+                    Some(t) => t,
+                    None => text(&r, "name"),
+                })
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        })
+    };
+    let mut certificates = Vec::new();
+    for c in own(cache.all_rows(SyncTable::Certificates)?, &user) {
+        let course_id = text(&c, "course_id");
+        certificates.push(CertificateItem {
+            id: text(&c, "id"),
+            course_title: title_of(SyncTable::Courses, &course_id)?,
+            course_id,
+            certificate_number: text(&c, "certificate_number"),
+            issued_at: text(&c, "issued_at"),
+            is_valid: c["is_valid"].as_bool().unwrap_or(true),
+        });
+    }
+    certificates.sort_by(|a, b| b.issued_at.cmp(&a.issued_at));
+    let mut bookmarks = Vec::new();
+    for b in own(cache.all_rows(SyncTable::UserBookmarks)?, &user) {
+        let entity_type = text(&b, "entity_type");
+        let entity_id = text(&b, "entity_id");
+        let table = match entity_type.as_str() {
+            "course" => Some(SyncTable::Courses),
+            "lab" => Some(SyncTable::Labs),
+            "service" => Some(SyncTable::Services),
+            _ => None,
+        };
+        let title = match table {
+            Some(t) => title_of(t, &entity_id)?,
+            None => String::new(),
+        };
+        bookmarks.push(BookmarkItem {
+            entity_type,
+            entity_id,
+            title,
+        });
+    }
+    bookmarks.sort_by(|a, b| a.title.cmp(&b.title));
+    Ok(MyLearningPage {
+        courses: items,
+        certificates,
+        bookmarks,
+    })
 }
 
 /// Downloads a lesson's media for offline study (resuming a partial download), sending
@@ -364,4 +579,21 @@ pub async fn settings(desktop: State<'_, Desktop>) -> Answer<SettingsPage> {
         downloads: cache.downloads()?,
         rejections: cache.rejections()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::video_share;
+
+    #[test]
+    fn a_video_position_is_kept_as_a_share_below_completion() {
+        assert_eq!(video_share(30.0, 60.0), Some(50));
+        assert_eq!(video_share(59.9, 60.0), Some(99));
+        // The end of the video is not completion: the learner marks the lesson complete.
+        assert_eq!(video_share(60.0, 60.0), Some(99));
+        assert_eq!(video_share(0.0, 60.0), Some(0));
+        assert_eq!(video_share(-1.0, 60.0), None);
+        assert_eq!(video_share(10.0, 0.0), None);
+        assert_eq!(video_share(f64::NAN, 60.0), None);
+    }
 }

@@ -41,21 +41,6 @@ pub struct Device {
     forward: JoinHandle<()>,
 }
 
-/// A directory name for a server URL: its characters that are safe in a file name.
-pub fn server_dir_name(server: &str) -> String {
-    server
-        .trim_end_matches('/')
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 impl Device {
     /// Opens the engine for `server`, forwarding its status to `app`; starts syncing if a
     /// session is kept.
@@ -64,10 +49,7 @@ impl Device {
         config: &DeviceConfig,
         server: &str,
     ) -> Result<Self, CommandError> {
-        let data_dir = config
-            .data_root
-            .join("servers")
-            .join(server_dir_name(server));
+        let data_dir = skilltrack_client::device::server_data_dir(&config.data_root, server);
         let engine = Arc::new(skilltrack_client::device::open(
             server,
             &data_dir,
@@ -143,19 +125,5 @@ impl Drop for Device {
     fn drop(&mut self) {
         self.stop_syncing();
         self.forward.abort();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::server_dir_name;
-
-    #[test]
-    fn each_server_gets_a_directory_named_after_it() {
-        assert_eq!(
-            server_dir_name("http://127.0.0.1:8787/"),
-            "http___127.0.0.1_8787"
-        );
-        assert_ne!(server_dir_name("http://a:1"), server_dir_name("http://a:2"));
     }
 }

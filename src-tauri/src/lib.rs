@@ -4,6 +4,8 @@
 //! * [`commands`]: what the window may call — thin adapters over the engine and its cache.
 //! * [`views`]: the screens' data, exported to TypeScript with ts-rs.
 //! * [`error`]: errors as the window sees them (a code and words).
+//! * [`local_media`]: downloaded media played over loopback HTTP (`WebKitGTK` cannot play video
+//!   from a custom scheme such as `asset:`).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -11,6 +13,7 @@
 pub mod commands;
 pub mod device;
 pub mod error;
+pub mod local_media;
 pub mod views;
 
 use std::path::PathBuf;
@@ -61,6 +64,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let config = DeviceConfig { data_root, store };
     let server = chosen_server(&config.data_root);
     let device = Device::open(app.handle(), &config, &server)?;
+    app.manage(local_media::LocalMedia::start(device.media_dir())?);
     commands::allow_media(app.handle(), &device)?;
     app.manage(Desktop {
         config,
@@ -71,6 +75,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Runs the app until its window closes.
 pub fn run() -> tauri::Result<()> {
+    commands::startup::mark_launch();
     tauri::Builder::default()
         .setup(setup)
         .invoke_handler(tauri::generate_handler![
@@ -87,6 +92,43 @@ pub fn run() -> tauri::Result<()> {
             commands::my_learning,
             commands::download_lesson_media,
             commands::settings,
+            commands::enroll,
+            commands::review_course,
+            commands::record_video_position,
+            commands::account::sign_up,
+            commands::notifications::notifications,
+            commands::notifications::unread_notifications,
+            commands::notifications::mark_notification_read,
+            commands::notifications::mark_all_notifications_read,
+            commands::quiz::quiz,
+            commands::quiz::start_attempt,
+            commands::quiz::save_answer,
+            commands::quiz::submit_attempt,
+            commands::quiz::attempt_result,
+            commands::instructor::instructor_courses,
+            commands::instructor::publish_course,
+            commands::instructor::unpublish_course,
+            commands::instructor::grading_queue,
+            commands::instructor::grade_answer,
+            commands::media::media_url,
+            commands::startup::catalog_interactive,
+            commands::labs::labs,
+            commands::labs::lab_page,
+            commands::labs::lab_live_session,
+            commands::labs::lab_session,
+            commands::labs::start_lab,
+            commands::labs::pause_lab,
+            commands::labs::resume_lab,
+            commands::labs::stop_lab,
+            commands::labs::lab_files,
+            commands::labs::lab_make_directory,
+            commands::labs::lab_delete_file,
+            commands::labs::lab_upload_file,
+            commands::labs::lab_download_file,
+            commands::labs::open_terminal,
+            commands::labs::terminal_input,
+            commands::labs::terminal_resize,
+            commands::labs::close_terminal,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
 }

@@ -7,6 +7,13 @@ use skilltrack_client::cache::{DownloadRecord, Rejection};
 use skilltrack_client::sync::SyncStatus;
 use ts_rs::TS;
 
+pub mod instructor;
+pub mod labs;
+
+pub mod quiz;
+
+use self::quiz::AssessmentItem;
+
 /// The signed-in account.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
@@ -43,7 +50,14 @@ pub struct CatalogQuery {
     pub level: Option<String>,
     /// Only free courses.
     pub free_only: bool,
+    /// How many cards, best first (default [`CATALOG_PAGE`]; at most 500): the screen shows a
+    /// page and asks for more.
+    pub limit: Option<u32>,
 }
+
+/// Cards the catalog shows at first and adds on "Show more": a screenful or two, so a large
+/// catalog opens as fast and as light as a small one.
+pub const CATALOG_PAGE: u32 = 48;
 
 /// A course in the catalog.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -117,6 +131,118 @@ pub struct CourseScreen {
     pub bookmarked: bool,
     /// Share of its lessons completed, 0–100.
     pub progress_percentage: i32,
+    /// Courses to complete before enrolling, and whether the learner has.
+    pub prerequisites: Vec<PrerequisiteItem>,
+    /// Its published quizzes, assignments and exams (enrolled learners).
+    pub assessments: Vec<AssessmentItem>,
+    /// Learners' reviews, newest first (the learner's own included).
+    pub reviews: Vec<ReviewItem>,
+    /// The learner's own review, if written.
+    pub my_review: Option<ReviewItem>,
+}
+
+/// A course to complete before enrolling in another.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct PrerequisiteItem {
+    /// The course.
+    pub course_id: String,
+    /// Its title (empty if it is not on this device).
+    pub title: String,
+    /// The learner has completed it.
+    pub completed: bool,
+}
+
+/// A review of a course.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReviewItem {
+    /// Id.
+    pub id: String,
+    /// Stars, 1–5.
+    pub rating: i32,
+    /// Words.
+    pub review_text: Option<String>,
+    /// Written by the signed-in learner.
+    pub mine: bool,
+    /// The reviewer had paid or enrolled.
+    pub verified: bool,
+    /// Learners who found it helpful.
+    pub helpful_votes: i32,
+    /// Last written, RFC 3339.
+    pub written_at: String,
+}
+
+/// A notification.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct NotificationItem {
+    /// Id.
+    pub id: String,
+    /// Headline.
+    pub title: String,
+    /// Words.
+    pub message: String,
+    /// What it is about (`course`, `certificate`, `assessment`, …).
+    pub entity_type: Option<String>,
+    /// Its id.
+    pub entity_id: Option<String>,
+    /// Sent, RFC 3339.
+    pub created_at: String,
+    /// Read (here, even before the server knows).
+    pub read: bool,
+}
+
+/// The notifications screen.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct NotificationsPage {
+    /// Newest first.
+    pub items: Vec<NotificationItem>,
+    /// How many are unread.
+    pub unread: i32,
+}
+
+/// A certificate the learner earned.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CertificateItem {
+    /// Id.
+    pub id: String,
+    /// The course.
+    pub course_id: String,
+    /// Its title.
+    pub course_title: String,
+    /// The number anyone can verify.
+    pub certificate_number: String,
+    /// Issued, RFC 3339.
+    pub issued_at: String,
+    /// Not revoked.
+    pub is_valid: bool,
+}
+
+/// Something the learner bookmarked.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct BookmarkItem {
+    /// `course`, `lab` or `service`.
+    pub entity_type: String,
+    /// Its id.
+    pub entity_id: String,
+    /// Its title (empty if it is not on this device).
+    pub title: String,
+}
+
+/// The "my learning" screen.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct MyLearningPage {
+    /// Enrolled courses with progress.
+    pub courses: Vec<LearningItem>,
+    /// Certificates earned.
+    pub certificates: Vec<CertificateItem>,
+    /// Bookmarks.
+    pub bookmarks: Vec<BookmarkItem>,
 }
 
 /// A lesson to study.
@@ -135,6 +261,9 @@ pub struct LessonPage {
     pub content_url: Option<String>,
     /// The media downloaded for offline, if it is.
     pub download: Option<DownloadRecord>,
+    /// How far the learner got, 0–100 (synced from any device; a video resumes at this share
+    /// of its length).
+    pub progress_percentage: i32,
 }
 
 /// A course the learner is enrolled in.
@@ -249,6 +378,42 @@ impl CourseScreen {
 fn first_sentence(text: &str) -> String {
     let end = text.find(". ").map_or(text.len(), |i| i + 1);
     text[..end].to_owned()
+}
+
+impl ReviewItem {
+    /// The item of a cached `course_reviews` row.
+    pub fn from_row(row: &Value, user: &str) -> Self {
+        Self {
+            id: text(row, "id"),
+            rating: row["rating"]
+                .as_i64()
+                .and_then(|r| i32::try_from(r).ok())
+                .unwrap_or(0),
+            review_text: opt_text(row, "review_text").filter(|t| !t.is_empty()),
+            mine: !user.is_empty() && text(row, "user_id") == user,
+            verified: row["is_verified_purchase"].as_bool().unwrap_or(false),
+            helpful_votes: row["helpful_votes"]
+                .as_i64()
+                .and_then(|r| i32::try_from(r).ok())
+                .unwrap_or(0),
+            written_at: opt_text(row, "updated_at").unwrap_or_else(|| text(row, "created_at")),
+        }
+    }
+}
+
+impl NotificationItem {
+    /// The item of a cached `notifications` row.
+    pub fn from_row(row: &Value) -> Self {
+        Self {
+            id: text(row, "id"),
+            title: text(row, "title"),
+            message: text(row, "message"),
+            entity_type: opt_text(row, "entity_type"),
+            entity_id: opt_text(row, "entity_id"),
+            created_at: text(row, "created_at"),
+            read: !row["read_at"].is_null() || row["notification_status"] == "read",
+        }
+    }
 }
 
 impl LessonItem {

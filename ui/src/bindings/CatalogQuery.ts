@@ -15,4 +15,9 @@ level: string | null,
 /**
  * Only free courses.
  */
-free_only: boolean, };
+free_only: boolean, 
+/**
+ * How many cards, best first (default [`CATALOG_PAGE`]; at most 500): the screen shows a
+ * page and asks for more.
+ */
+limit: number | null, };

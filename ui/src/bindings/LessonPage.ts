@@ -29,4 +29,9 @@ content_url: string | null,
 /**
  * The media downloaded for offline, if it is.
  */
-download: DownloadRecord | null, };
+download: DownloadRecord | null, 
+/**
+ * How far the learner got, 0–100 (synced from any device; a video resumes at this share
+ * of its length).
+ */
+progress_percentage: number, };

@@ -12,7 +12,7 @@ mode: TerminalMode,
 /**
  * Bytes of recent output about to be replayed.
  */
-replayed_bytes: bigint, } | { "type": "pong" } | { "type": "lagged" } | { "type": "exited" } | { "type": "error", 
+replayed_bytes: number, } | { "type": "pong" } | { "type": "lagged" } | { "type": "exited" } | { "type": "error", 
 /**
  * A stable code.
  */

@@ -23,7 +23,7 @@ is_symlink: boolean,
 /**
  * Bytes (0 for directories).
  */
-size: bigint, 
+size: number, 
 /**
  * Last modified.
  */

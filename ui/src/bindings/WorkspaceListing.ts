@@ -16,8 +16,8 @@ items: Array<WorkspaceFile>,
 /**
  * Bytes the whole workspace holds.
  */
-used_bytes: bigint, 
+used_bytes: number, 
 /**
  * Bytes it may hold.
  */
-quota_bytes: bigint, };
+quota_bytes: number, };

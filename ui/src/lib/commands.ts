@@ -1,15 +1,32 @@
 // The app's commands, typed with the Rust types exported to ../bindings (never retyped here).
 // Tauri maps these camelCase argument names to the commands' snake_case parameters.
-import { invoke } from "@tauri-apps/api/core";
+import { invoke, type Channel } from "@tauri-apps/api/core";
 import type { Account } from "../bindings/Account";
 import type { CatalogQuery } from "../bindings/CatalogQuery";
 import type { CourseCard } from "../bindings/CourseCard";
 import type { CourseScreen } from "../bindings/CourseScreen";
 import type { DownloadRecord } from "../bindings/DownloadRecord";
 import type { LaunchState } from "../bindings/LaunchState";
-import type { LearningItem } from "../bindings/LearningItem";
+import type { MyLearningPage } from "../bindings/MyLearningPage";
 import type { LessonPage } from "../bindings/LessonPage";
 import type { SettingsPage } from "../bindings/SettingsPage";
+import type { AnswerValue } from "../bindings/AnswerValue";
+import type { AttemptItem } from "../bindings/AttemptItem";
+import type { NotificationsPage } from "../bindings/NotificationsPage";
+import type { OpenAttempt } from "../bindings/OpenAttempt";
+import type { QuizResult } from "../bindings/QuizResult";
+import type { QuizScreen } from "../bindings/QuizScreen";
+import type { Attempt } from "../bindings/Attempt";
+import type { CourseDetail } from "../bindings/CourseDetail";
+import type { GradingQueue } from "../bindings/GradingQueue";
+import type { InstructorCourse } from "../bindings/InstructorCourse";
+import type { LabQuery } from "../bindings/LabQuery";
+import type { LabScreen } from "../bindings/LabScreen";
+import type { LabSession } from "../bindings/LabSession";
+import type { LabsScreen } from "../bindings/LabsScreen";
+import type { SavedFile } from "../bindings/SavedFile";
+import type { TerminalMessage } from "../bindings/TerminalMessage";
+import type { WorkspaceListing } from "../bindings/WorkspaceListing";
 
 export const commands = {
   launchState: () => invoke<LaunchState>("launch_state"),
@@ -22,10 +39,63 @@ export const commands = {
   lesson: (lessonId: string) => invoke<LessonPage>("lesson", { lessonId }),
   completeLesson: (lessonId: string) => invoke<null>("complete_lesson", { lessonId }),
   setBookmark: (courseId: string, on: boolean) => invoke<null>("set_bookmark", { courseId, on }),
-  myLearning: () => invoke<LearningItem[]>("my_learning"),
+  myLearning: () => invoke<MyLearningPage>("my_learning"),
   downloadLessonMedia: (lessonId: string) =>
     invoke<DownloadRecord>("download_lesson_media", { lessonId }),
   settings: () => invoke<SettingsPage>("settings"),
+  // Learner: enrolling and signing up need the server; reviews and notifications work offline.
+  signUp: (email: string, password: string, fullName: string) =>
+    invoke<Account>("sign_up", { email, password, fullName }),
+  enroll: (courseId: string) => invoke<null>("enroll", { courseId }),
+  reviewCourse: (courseId: string, rating: number, reviewText: string | null) =>
+    invoke<null>("review_course", { courseId, rating, reviewText }),
+  recordVideoPosition: (lessonId: string, positionSeconds: number, durationSeconds: number) =>
+    invoke<number>("record_video_position", { lessonId, positionSeconds, durationSeconds }),
+  notifications: () => invoke<NotificationsPage>("notifications"),
+  unreadNotifications: () => invoke<number>("unread_notifications"),
+  markNotificationRead: (notificationId: string) =>
+    invoke<null>("mark_notification_read", { notificationId }),
+  markAllNotificationsRead: () => invoke<null>("mark_all_notifications_read"),
+  // Quizzes: untimed ones are taken on this device (offline too), timed ones on the server.
+  quiz: (assessmentId: string) => invoke<QuizScreen>("quiz", { assessmentId }),
+  startAttempt: (assessmentId: string) => invoke<OpenAttempt>("start_attempt", { assessmentId }),
+  saveAnswer: (attemptId: string, questionId: string, answer: AnswerValue) =>
+    invoke<null>("save_answer", { attemptId, questionId, answer }),
+  submitAttempt: (attemptId: string) => invoke<AttemptItem>("submit_attempt", { attemptId }),
+  attemptResult: (attemptId: string) => invoke<QuizResult>("attempt_result", { attemptId }),
+  // Instructor: the list reads the cache; publishing and grading are online only.
+  instructorCourses: () => invoke<InstructorCourse[]>("instructor_courses"),
+  publishCourse: (courseId: string) => invoke<CourseDetail>("publish_course", { courseId }),
+  unpublishCourse: (courseId: string) => invoke<CourseDetail>("unpublish_course", { courseId }),
+  gradingQueue: () => invoke<GradingQueue>("grading_queue"),
+  gradeAnswer: (answerId: string, points: number, feedback: string | null) =>
+    invoke<Attempt>("grade_answer", { answerId, points, feedback }),
+  mediaUrl: (path: string) => invoke<string>("media_url", { path }),
+  catalogInteractive: (cards: number) => invoke<null>("catalog_interactive", { cards }),
+  // Labs: the catalog reads the cache; sessions, files and the terminal need the server.
+  labs: (query: LabQuery) => invoke<LabsScreen>("labs", { query }),
+  labPage: (labId: string) => invoke<LabScreen>("lab_page", { labId }),
+  labLiveSession: (labId: string) => invoke<LabSession | null>("lab_live_session", { labId }),
+  labSession: (sessionId: string) => invoke<LabSession>("lab_session", { sessionId }),
+  startLab: (labId: string) => invoke<LabSession>("start_lab", { labId }),
+  pauseLab: (sessionId: string) => invoke<LabSession>("pause_lab", { sessionId }),
+  resumeLab: (sessionId: string) => invoke<LabSession>("resume_lab", { sessionId }),
+  stopLab: (sessionId: string) => invoke<LabSession>("stop_lab", { sessionId }),
+  labFiles: (sessionId: string, path: string) => invoke<WorkspaceListing>("lab_files", { sessionId, path }),
+  labMakeDirectory: (sessionId: string, path: string) => invoke<null>("lab_make_directory", { sessionId, path }),
+  labDeleteFile: (sessionId: string, path: string) => invoke<null>("lab_delete_file", { sessionId, path }),
+  // The file's bytes go as the raw body; headers carry ASCII only, hence the encoded path.
+  labUploadFile: (sessionId: string, path: string, bytes: Uint8Array) =>
+    invoke<null>("lab_upload_file", bytes, {
+      headers: { "x-session-id": sessionId, "x-path": encodeURIComponent(path) },
+    }),
+  labDownloadFile: (sessionId: string, path: string) => invoke<SavedFile>("lab_download_file", { sessionId, path }),
+  openTerminal: (sessionId: string, onEvent: Channel<TerminalMessage | ArrayBuffer>) =>
+    invoke<string>("open_terminal", { sessionId, onEvent }),
+  terminalInput: (terminalId: string, data: string) => invoke<null>("terminal_input", { terminalId, data }),
+  terminalResize: (terminalId: string, cols: number, rows: number) =>
+    invoke<null>("terminal_resize", { terminalId, cols, rows }),
+  closeTerminal: (terminalId: string) => invoke<null>("close_terminal", { terminalId }),
 };
 
 /** The events the app sends, and their payload types. */

@@ -4,4 +4,14 @@ export type Route =
   | { screen: "course"; courseId: string }
   | { screen: "lesson"; courseId: string; lessonId: string }
   | { screen: "learning" }
-  | { screen: "settings" };
+  | { screen: "settings" }
+  | { screen: "quiz"; courseId: string; assessmentId: string }
+  | { screen: "notifications" }
+  // The instructor's screens; previews show the learner screens over a draft, with a banner.
+  | { screen: "instructor" }
+  | { screen: "grading" }
+  | { screen: "preview-course"; courseId: string }
+  | { screen: "preview-lesson"; courseId: string; lessonId: string }
+  // Labs: the list (from the cache) and a lab's page with its terminal and files.
+  | { screen: "labs" }
+  | { screen: "lab"; labId: string };
