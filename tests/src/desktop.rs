@@ -281,8 +281,18 @@ pub async fn text_of(client: &Client, css: &str, step: &str) -> String {
 
 /// Saves a screenshot of the window under the target directory (`screenshots/`), and into
 /// `docs/screenshots/` for the README when `SKILLTRACK_README_SCREENSHOTS=1` (so an ordinary
-/// test run leaves the checkout clean).
+/// test run leaves the checkout clean). `WebKit` snapshots its last painted frame, which can lag
+/// behind the DOM (a screen just opened, keys just typed), so two animation frames are waited
+/// for first.
 pub async fn screenshot(client: &Client, name: &str) {
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("waiting for a painted frame before `{name}`: {e}"));
     let png = client.screenshot().await.expect("a screenshot");
     let mut dirs = vec![target_tmpdir().join("screenshots")];
     if std::env::var("SKILLTRACK_README_SCREENSHOTS").is_ok_and(|v| v == "1") {
