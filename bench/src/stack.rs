@@ -1,0 +1,114 @@
+//! The server under benchmark: an embedded PostgreSQL cluster (durable, in a temporary
+//! directory), the schema and the demo data, and the real HTTP server on a free port, on its own
+//! runtime so the load generator never queues behind it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use skilltrack_server::cluster::{self, ClusterOptions, EmbeddedCluster};
+use skilltrack_server::db::{Database, PoolSizes};
+use skilltrack_server::http::{self, AppState, HttpLimits};
+
+/// How the stack is sized.
+pub struct StackOptions {
+    /// Directory for PostgreSQL's binaries (default: searched).
+    pub pg_bin_dir: Option<PathBuf>,
+    /// Connections in the server's API pool.
+    pub pool: u32,
+    /// Worker threads of the server's runtime.
+    pub server_threads: usize,
+}
+
+/// A running server with its database; stopped (database closed, cluster stopped, files
+/// removed) when dropped.
+pub struct Stack {
+    /// The server's base URL.
+    pub url: String,
+    /// The database, for generating data as its owner.
+    pub db: Database,
+    /// The server's runtime (also the one to run database work on).
+    pub runtime: tokio::runtime::Runtime,
+    _cluster: EmbeddedCluster,
+    _dir: tempfile::TempDir,
+}
+
+impl Stack {
+    /// Starts PostgreSQL, migrates, loads the demo data, and serves HTTP.
+    ///
+    /// # Errors
+    /// When PostgreSQL, the schema, the demo data or the listener fail.
+    pub fn start(options: &StackOptions) -> anyhow::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("skilltrack-bench-")
+            .tempdir_in("/tmp")?;
+        let cluster = EmbeddedCluster::start(&ClusterOptions {
+            dir: dir.path().join("postgres"),
+            bin_dir: options.pg_bin_dir.clone(),
+            os_user: "postgres".to_owned(),
+            durable: true,
+        })
+        .context("starting PostgreSQL")?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(options.server_threads)
+            .enable_all()
+            .build()?;
+        let media = dir.path().join("media");
+        let (db, url) = runtime.block_on(async {
+            skilltrack_server::db::bootstrap::ensure_database(
+                cluster.connect_options(cluster::SUPERUSER, "postgres"),
+                cluster::DATABASE,
+            )
+            .await?;
+            let db = Database::open(
+                cluster.connect_options(cluster::SUPERUSER, cluster::DATABASE),
+                None,
+                PoolSizes {
+                    owner: 2,
+                    api: options.pool,
+                },
+            )
+            .await?;
+            skilltrack_server::seed::load_demo(&db, dir.path()).await?;
+            let url = serve(db.clone(), &media).await?;
+            anyhow::Ok((db, url))
+        })?;
+        Ok(Self {
+            url,
+            db,
+            runtime,
+            _cluster: cluster,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.runtime.block_on(self.db.close());
+    }
+}
+
+async fn serve(db: Database, media: &Path) -> anyhow::Result<String> {
+    let keys =
+        skilltrack_server::auth::tokens::TokenKeys::new(&[42u8; 32], Duration::from_secs(3600))?;
+    let limits = HttpLimits::default();
+    let state = AppState::new(
+        db,
+        keys,
+        http::auth::AuthLimits::default(),
+        media,
+        limits.upload_bytes,
+    );
+    let app = http::router(state, &limits, media);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+    Ok(url)
+}
