@@ -94,6 +94,7 @@ fn main() -> anyhow::Result<()> {
         pg_bin_dir: args.pg_bin_dir.clone(),
         pool: 8,
         server_threads: 2,
+        labs: false,
     })?;
     stack.runtime.block_on(generate(&stack, args.courses))?;
     let data = tempfile::Builder::new()

@@ -13,15 +13,14 @@
 
 mod load;
 mod pgbench;
+mod stack;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Parser;
-use skilltrack_server::cluster::{self, ClusterOptions, EmbeddedCluster};
-use skilltrack_server::db::{Database, PoolSizes};
-use skilltrack_server::http::{self, AppState, HttpLimits};
+
+use crate::stack::{Stack, StackOptions};
 
 /// Load-tests the course-detail GET and the progress PUT, beside pgbench on the same SQL.
 #[derive(Debug, Parser)]
@@ -46,64 +45,15 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = tempfile::Builder::new()
-        .prefix("skilltrack-bench-")
-        .tempdir_in("/tmp")?;
-    let options = ClusterOptions {
-        dir: dir.path().join("postgres"),
-        bin_dir: args.pg_bin_dir.clone(),
-        os_user: "postgres".to_owned(),
-        durable: true,
-    };
-    let cluster = EmbeddedCluster::start(&options).context("starting PostgreSQL")?;
-    let bin_dir = cluster::find_binaries(args.pg_bin_dir.as_deref())?;
-
+    let bin_dir = skilltrack_server::cluster::find_binaries(args.pg_bin_dir.as_deref())?;
     // The server: its own runtime and threads, as in production.
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.server_threads)
-        .enable_all()
-        .build()?;
-    let media = dir.path().join("media");
-    let (db, url) = server_rt.block_on(async {
-        skilltrack_server::db::bootstrap::ensure_database(
-            cluster.connect_options(cluster::SUPERUSER, "postgres"),
-            cluster::DATABASE,
-        )
-        .await?;
-        let db = Database::open(
-            cluster.connect_options(cluster::SUPERUSER, cluster::DATABASE),
-            None,
-            PoolSizes {
-                owner: 2,
-                api: args.pool,
-            },
-        )
-        .await?;
-        skilltrack_server::seed::load_demo(&db, dir.path()).await?;
-        let keys = skilltrack_server::auth::tokens::TokenKeys::new(
-            &[42u8; 32],
-            Duration::from_secs(3600),
-        )?;
-        let limits = HttpLimits::default();
-        let state = AppState::new(
-            db.clone(),
-            keys,
-            http::auth::AuthLimits::default(),
-            &media,
-            limits.upload_bytes,
-        );
-        let app = http::router(state, &limits, &media);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await;
-        });
-        anyhow::Ok((db, url))
+    let stack = Stack::start(&StackOptions {
+        pg_bin_dir: args.pg_bin_dir.clone(),
+        pool: args.pool,
+        server_threads: args.server_threads,
+        labs: false,
     })?;
+    let url = stack.url.clone();
 
     // The client: another runtime, so the load generator does not queue behind the server.
     let client_rt = tokio::runtime::Builder::new_multi_thread()
@@ -128,7 +78,7 @@ fn main() -> anyhow::Result<()> {
     ))?;
     let pg = pgbench::course_detail(
         &bin_dir,
-        cluster.socket_dir(),
+        stack.socket_dir(),
         &setup,
         pgbench::Statement::Page,
         args.connections,
@@ -136,7 +86,7 @@ fn main() -> anyhow::Result<()> {
     )?;
     let pg_probe = pgbench::course_detail(
         &bin_dir,
-        cluster.socket_dir(),
+        stack.socket_dir(),
         &setup,
         pgbench::Statement::Probe,
         args.connections,
@@ -145,9 +95,7 @@ fn main() -> anyhow::Result<()> {
 
     print_table(args.connections, &get, &put, &pg, &pg_probe);
 
-    server_rt.block_on(db.close());
-    drop(server_rt);
-    drop(cluster);
+    drop(stack);
     Ok(())
 }
 

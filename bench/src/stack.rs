@@ -18,6 +18,9 @@ pub struct StackOptions {
     pub pool: u32,
     /// Worker threads of the server's runtime.
     pub server_threads: usize,
+    /// Labs on the local sandbox driver, workspaces in the stack's directory (checked at start:
+    /// a host without bubblewrap fails here, not in the middle of a measurement).
+    pub labs: bool,
 }
 
 /// A running server with its database; stopped (database closed, cluster stopped, files
@@ -29,7 +32,7 @@ pub struct Stack {
     pub db: Database,
     /// The server's runtime (also the one to run database work on).
     pub runtime: tokio::runtime::Runtime,
-    _cluster: EmbeddedCluster,
+    cluster: EmbeddedCluster,
     _dir: tempfile::TempDir,
 }
 
@@ -42,6 +45,11 @@ impl Stack {
         let dir = tempfile::Builder::new()
             .prefix("skilltrack-bench-")
             .tempdir_in("/tmp")?;
+        if options.labs {
+            use std::os::unix::fs::PermissionsExt as _;
+            // The sandbox user passes through the directory to its workspace.
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711))?;
+        }
         let cluster = EmbeddedCluster::start(&ClusterOptions {
             dir: dir.path().join("postgres"),
             bin_dir: options.pg_bin_dir.clone(),
@@ -70,16 +78,27 @@ impl Stack {
             )
             .await?;
             skilltrack_server::seed::load_demo(&db, dir.path()).await?;
-            let url = serve(db.clone(), &media).await?;
+            let labs = options
+                .labs
+                .then(|| skilltrack_server::labs::LabSettings::defaults(dir.path()));
+            let url = serve(db.clone(), &media, labs).await?;
             anyhow::Ok((db, url))
         })?;
         Ok(Self {
             url,
             db,
             runtime,
-            _cluster: cluster,
+            cluster,
             _dir: dir,
         })
+    }
+}
+
+impl Stack {
+    /// The directory of PostgreSQL's unix socket (for pgbench).
+    #[allow(dead_code, reason = "only api-load runs pgbench")]
+    pub fn socket_dir(&self) -> &Path {
+        self.cluster.socket_dir()
     }
 }
 
@@ -89,17 +108,24 @@ impl Drop for Stack {
     }
 }
 
-async fn serve(db: Database, media: &Path) -> anyhow::Result<String> {
+async fn serve(
+    db: Database,
+    media: &Path,
+    labs: Option<skilltrack_server::labs::LabSettings>,
+) -> anyhow::Result<String> {
     let keys =
         skilltrack_server::auth::tokens::TokenKeys::new(&[42u8; 32], Duration::from_secs(3600))?;
     let limits = HttpLimits::default();
-    let state = AppState::new(
-        db,
-        keys,
-        http::auth::AuthLimits::default(),
-        media,
-        limits.upload_bytes,
-    );
+    // Benchmarks sign in many times from one address.
+    let auth = http::auth::AuthLimits {
+        per_ip: 10_000,
+        ..http::auth::AuthLimits::default()
+    };
+    let mut state = AppState::new(db, keys, auth, media, limits.upload_bytes);
+    if let Some(labs) = labs {
+        state = state.with_labs(labs);
+        state.labs.driver().check()?;
+    }
     let app = http::router(state, &limits, media);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);

@@ -17,18 +17,18 @@
     reason = "rates of at most millions of rows"
 )]
 
+mod stack;
 mod sync_client;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Parser;
 use serde_json::{Value, json};
-use skilltrack_server::cluster::{self, ClusterOptions, EmbeddedCluster};
-use skilltrack_server::db::{Database, PoolSizes};
-use skilltrack_server::http::{self, AppState, HttpLimits};
 use uuid::Uuid;
+
+use crate::stack::{Stack, StackOptions};
 
 /// Measures pull and push on a generated catalog.
 #[derive(Debug, Parser)]
@@ -77,64 +77,15 @@ struct Figure {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = tempfile::Builder::new()
-        .prefix("skilltrack-sync-bench-")
-        .tempdir_in("/tmp")?;
-    let options = ClusterOptions {
-        dir: dir.path().join("postgres"),
-        bin_dir: args.pg_bin_dir.clone(),
-        os_user: "postgres".to_owned(),
-        durable: true,
-    };
-    let cluster = EmbeddedCluster::start(&options).context("starting PostgreSQL")?;
-
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.server_threads)
-        .enable_all()
-        .build()?;
-    let media = dir.path().join("media");
     let started = Instant::now();
-    let (db, url) = server_rt.block_on(async {
-        skilltrack_server::db::bootstrap::ensure_database(
-            cluster.connect_options(cluster::SUPERUSER, "postgres"),
-            cluster::DATABASE,
-        )
-        .await?;
-        let db = Database::open(
-            cluster.connect_options(cluster::SUPERUSER, cluster::DATABASE),
-            None,
-            PoolSizes {
-                owner: 2,
-                api: args.pool,
-            },
-        )
-        .await?;
-        skilltrack_server::seed::load_demo(&db, dir.path()).await?;
-        generate(&db, &args).await?;
-        let keys = skilltrack_server::auth::tokens::TokenKeys::new(
-            &[42u8; 32],
-            Duration::from_secs(3600),
-        )?;
-        let limits = HttpLimits::default();
-        let state = AppState::new(
-            db.clone(),
-            keys,
-            http::auth::AuthLimits::default(),
-            &media,
-            limits.upload_bytes,
-        );
-        let app = http::router(state, &limits, &media);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await;
-        });
-        anyhow::Ok((db, url))
+    let stack = Stack::start(&StackOptions {
+        pg_bin_dir: args.pg_bin_dir.clone(),
+        pool: args.pool,
+        server_threads: args.server_threads,
+        labs: false,
     })?;
+    stack.runtime.block_on(generate(&stack.db, &args))?;
+    let url = stack.url.clone();
     eprintln!("generated in {:.1} s", started.elapsed().as_secs_f64());
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
@@ -144,15 +95,13 @@ fn main() -> anyhow::Result<()> {
     let figures = client_rt.block_on(measure(&url, &args))?;
     print_table(&args, &figures);
 
-    server_rt.block_on(db.close());
-    drop(server_rt);
-    drop(cluster);
+    drop(stack);
     Ok(())
 }
 
 /// The generated catalog and the learner's rows, written as the owner with triggers off (the
 /// change log is not needed: a first sync reads the tables).
-async fn generate(db: &Database, args: &Args) -> anyhow::Result<()> {
+async fn generate(db: &skilltrack_server::db::Database, args: &Args) -> anyhow::Result<()> {
     let mut tx = db.owner().begin().await?;
     sqlx::query("SET LOCAL session_replication_role = replica")
         .execute(&mut *tx)

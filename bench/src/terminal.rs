@@ -13,8 +13,9 @@
     reason = "the figures on stdout are this program's output"
 )]
 
+mod stack;
+
 use std::io::{Read as _, Write as _};
-use std::os::unix::fs::PermissionsExt as _;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -22,10 +23,9 @@ use clap::Parser;
 use futures_util::{SinkExt as _, StreamExt as _};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use serde_json::{Value, json};
-use skilltrack_server::cluster::{self, ClusterOptions, EmbeddedCluster};
-use skilltrack_server::db::{Database, PoolSizes};
-use skilltrack_server::http::{self, AppState, HttpLimits};
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::stack::{Stack, StackOptions};
 
 /// Measures the lab terminal.
 #[derive(Debug, Parser)]
@@ -413,60 +413,13 @@ async fn measure(url: &str, args: &Args) -> anyhow::Result<Figures> {
 )]
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = tempfile::Builder::new()
-        .prefix("skilltrack-terminal-bench-")
-        .tempdir_in("/tmp")?;
-    // The sandbox user passes through the data directory to its workspace.
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711))?;
-    let options = ClusterOptions {
-        dir: dir.path().join("postgres"),
-        bin_dir: None,
-        os_user: "postgres".to_owned(),
-        durable: true,
-    };
-    let cluster = EmbeddedCluster::start(&options).context("starting PostgreSQL")?;
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.server_threads)
-        .enable_all()
-        .build()?;
-    let media = dir.path().join("media");
-    let (db, url) = server_rt.block_on(async {
-        skilltrack_server::db::bootstrap::ensure_database(
-            cluster.connect_options(cluster::SUPERUSER, "postgres"),
-            cluster::DATABASE,
-        )
-        .await?;
-        let db = Database::open(
-            cluster.connect_options(cluster::SUPERUSER, cluster::DATABASE),
-            None,
-            PoolSizes { owner: 2, api: 16 },
-        )
-        .await?;
-        skilltrack_server::seed::load_demo(&db, dir.path()).await?;
-        let keys = skilltrack_server::auth::tokens::TokenKeys::new(
-            &[42u8; 32],
-            Duration::from_secs(3600),
-        )?;
-        let limits = HttpLimits::default();
-        let auth = http::auth::AuthLimits {
-            per_ip: 10_000,
-            ..http::auth::AuthLimits::default()
-        };
-        let state = AppState::new(db.clone(), keys, auth, &media, limits.upload_bytes)
-            .with_labs(skilltrack_server::labs::LabSettings::defaults(dir.path()));
-        state.labs.driver().check()?;
-        let app = http::router(state, &limits, &media);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await;
-        });
-        anyhow::Ok((db, url))
+    let stack = Stack::start(&StackOptions {
+        pg_bin_dir: None,
+        pool: 16,
+        server_threads: args.server_threads,
+        labs: true,
     })?;
+    let url = stack.url.clone();
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -526,8 +479,6 @@ fn main() -> anyhow::Result<()> {
         server.sandbox_memory / 1024.0
     );
 
-    server_rt.block_on(db.close());
-    drop(server_rt);
-    drop(cluster);
+    drop(stack);
     Ok(())
 }
