@@ -10,7 +10,9 @@ use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use skilltrack_server::seed::demo_id;
 use skilltrack_tests::api::Api;
-use skilltrack_tests::desktop::{DesktopApp, PATIENCE, find, screenshot, text_of, wait_attr};
+use skilltrack_tests::desktop::{
+    DesktopApp, PATIENCE, click, find, screenshot, text_of, wait_attr,
+};
 use skilltrack_tests::proxy::Proxy;
 use skilltrack_tests::spawn_server;
 
@@ -27,15 +29,6 @@ const OFFLINE_QUIZ: &str = "Quick Check: Navigation and Files";
 const FREE_COURSE: &str = "docker-fundamentals";
 /// A course whose prerequisite ([`FREE_COURSE`]) the demo learner has not completed.
 const GATED_COURSE: &str = "kubernetes-in-production";
-
-/// Clicks what `css` matches once it appears.
-async fn click(client: &Client, css: &str, step: &str) {
-    find(client, css, step)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{step}: clicking `{css}`: {e}"));
-}
 
 /// Waits until the text of what `css` matches satisfies `ok` (the screens re-render as syncs
 /// land, so an element found once may be replaced), returning it.
@@ -136,11 +129,7 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
         .send_keys(LEARNER_PASSWORD)
         .await
         .expect(step);
-    find(client, "button[type=submit]", step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, "button[type=submit]", step).await;
 
     // The catalog arrives with the first sync.
     let step = "the catalog fills from the first sync";
@@ -185,11 +174,7 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
 
     // The course page: the enrolled learner sees its lessons.
     let step = "opening the course page";
-    find(client, &course_css, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, &course_css, step).await;
     let title = text_of(client, r#"[data-testid="course-title"]"#, step).await;
     assert_eq!(title, "Python for Data Analysis", "{step}");
     find(
@@ -205,11 +190,7 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
     let first = open_next_text_lesson(client, step).await;
     screenshot(client, "lesson").await;
     let step = "marking the lesson complete online";
-    find(client, r#"[data-testid="mark-complete"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="mark-complete"]"#, step).await;
     find(client, r#"[data-testid="lesson-completed"]"#, step).await;
     wait_attr(
         client,
@@ -223,20 +204,12 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
     // The network goes: another lesson, completed offline, waits.
     proxy.set_online(false);
     let step = "back to the course page";
-    find(client, r#"[data-testid="lesson"] button.link"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="lesson"] button.link"#, step).await;
     let step = "opening another text lesson offline";
     let second = open_next_text_lesson(client, step).await;
     assert_ne!(first, second, "{step}: a different lesson");
     let step = "marking a lesson complete offline";
-    find(client, r#"[data-testid="mark-complete"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="mark-complete"]"#, step).await;
     find(client, r#"[data-testid="lesson-completed"]"#, step).await;
     let step = "the indicator says offline with 1 change waiting";
     wait_attr(
@@ -278,11 +251,7 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
         "{step}: its start button is disabled"
     );
     let step = "taking the untimed quiz offline";
-    find(client, r#"[data-testid="quiz"] button.link"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="quiz"] button.link"#, step).await;
     open_assessment(client, OFFLINE_QUIZ, step).await;
     click(client, r#"[data-testid="start-attempt"]"#, step).await;
     // cd .. goes up; `ls -a` shows hidden files (true); `pwd` prints the directory.
@@ -335,19 +304,11 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
 
     // My learning and settings read the cache: they work offline too.
     let step = "my learning shows progress offline";
-    find(client, r#"[data-testid="nav-learning"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="nav-learning"]"#, step).await;
     find(client, r#"[data-testid="learning-item"]"#, step).await;
     screenshot(client, "my-learning").await;
     let step = "settings show the account offline";
-    find(client, r#"[data-testid="nav-settings"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="nav-settings"]"#, step).await;
     let account = text_of(client, r#"[data-testid="settings-account"]"#, step).await;
     assert!(account.contains(LEARNER), "{step}: shows {account:?}");
     screenshot(client, "settings").await;
@@ -355,11 +316,7 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
     // The network returns: the waiting change is sent.
     proxy.set_online(true);
     let step = "back online, nothing waits";
-    find(client, r#"[data-testid="sync-now"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="sync-now"]"#, step).await;
     wait_attr(
         client,
         r#"[data-testid="sync-indicator"]"#,
@@ -575,29 +532,18 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
 
     // A video lesson: downloaded with a progress bar, then played from the local file.
     let step = "opening the video lesson of the other enrolled course";
-    find(client, r#"[data-testid="nav-learning"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="nav-learning"]"#, step).await;
     let video_course = demo_id(&format!("course/{VIDEO_COURSE}"));
     let item = format!(r#"[data-testid="learning-item"][data-course-id="{video_course}"]"#);
-    find(client, &item, step).await.click().await.expect(step);
-    find(
+    click(client, &item, step).await;
+    click(
         client,
         r#"[data-testid="lesson-link"][data-type="video"]"#,
         step,
     )
-    .await
-    .click()
-    .await
-    .expect(step);
+    .await;
     let step = "downloading the video for offline";
-    find(client, r#"[data-testid="download"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="download"]"#, step).await;
     find(client, r#"[data-testid="video-player"]"#, step).await;
     // The player streams the downloaded file from the app's loopback media server (WebKitGTK
     // cannot play video from a custom scheme): it must really play, not just load.

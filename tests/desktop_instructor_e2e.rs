@@ -14,7 +14,7 @@ use skilltrack_client::tokens::StoreKind;
 use skilltrack_protocol::sync::SyncTable;
 use skilltrack_server::seed::demo_id;
 use skilltrack_tests::api::{Api, session};
-use skilltrack_tests::desktop::{DesktopApp, find, screenshot, text_of, wait_attr};
+use skilltrack_tests::desktop::{DesktopApp, click, find, screenshot, text_of, wait_attr};
 use skilltrack_tests::proxy::Proxy;
 use skilltrack_tests::spawn_demo_server;
 use uuid::Uuid;
@@ -188,11 +188,7 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
 
     // My courses: the draft is there, marked as one.
     let step = "opening the instructor's courses";
-    find(client, r#"[data-testid="nav-instructor"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="nav-instructor"]"#, step).await;
     let draft_css = format!(r#"[data-testid="instructor-course"][data-slug="{DRAFT}"]"#);
     wait_attr(client, &draft_css, "data-published", step, |v| v == "false").await;
     let status = text_of(
@@ -206,15 +202,12 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
 
     // Preview: the learner's course and lesson screens over the draft, under a banner.
     let step = "previewing the draft as a learner";
-    find(
+    click(
         client,
         &format!(r#"{draft_css} [data-testid="preview"]"#),
         step,
     )
-    .await
-    .click()
-    .await
-    .expect(step);
+    .await;
     find(client, r#"[data-testid="preview-banner"]"#, step).await;
     wait_attr(
         client,
@@ -227,15 +220,12 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
     let title = text_of(client, r#"[data-testid="course-title"]"#, step).await;
     assert_eq!(title, "Linux Incident Response", "{step}");
     let step = "opening a lesson of the draft in preview";
-    find(
+    click(
         client,
         r#"[data-testid="lesson-link"][data-type="text"]"#,
         step,
     )
-    .await
-    .click()
-    .await
-    .expect(step);
+    .await;
     let body = text_of(client, r#"[data-testid="lesson-body"]"#, step).await;
     assert!(
         body.contains("incident response playbook"),
@@ -251,20 +241,13 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
 
     // Publish: the server says it is published.
     let step = "publishing the draft";
-    find(client, r#"[data-testid="exit-preview"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
-    find(
+    click(client, r#"[data-testid="exit-preview"]"#, step).await;
+    click(
         client,
         &format!(r#"{draft_css} [data-testid="publish"]"#),
         step,
     )
-    .await
-    .click()
-    .await
-    .expect(step);
+    .await;
     find(client, r#"[data-testid="publish-outcome"]"#, step).await;
     wait_attr(client, &draft_css, "data-published", step, |v| v == "true").await;
     let page = api
@@ -279,11 +262,7 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
 
     // The grading queue: the learner's essay, graded with points and feedback.
     let step = "opening the grading queue";
-    find(client, r#"[data-testid="open-grading-queue"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="open-grading-queue"]"#, step).await;
     let pending_css = r#"[data-testid="pending-answer"][data-type="essay"]"#;
     let shown = text_of(
         client,
@@ -320,15 +299,12 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
     .await
     .expect(step);
     screenshot(client, "grading-queue").await;
-    find(
+    click(
         client,
         &format!(r#"{pending_css} [data-testid="submit-grade"]"#),
         step,
     )
-    .await
-    .click()
-    .await
-    .expect(step);
+    .await;
     let note = text_of(
         client,
         &format!(r#"[data-testid="graded-note"][data-answer-id="{answer_id}"]"#),
@@ -360,11 +336,7 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
     // the network and changes nothing.
     proxy.set_online(false);
     let step = "going offline";
-    find(client, r#"[data-testid="sync-now"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="sync-now"]"#, step).await;
     wait_attr(
         client,
         r#"[data-testid="sync-indicator"]"#,
@@ -374,21 +346,14 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
     )
     .await;
     let step = "unpublishing offline";
-    find(client, r#"[data-testid="nav-instructor"]"#, step)
-        .await
-        .click()
-        .await
-        .expect(step);
+    click(client, r#"[data-testid="nav-instructor"]"#, step).await;
     find(client, r#"[data-testid="instructor-offline"]"#, step).await;
-    find(
+    click(
         client,
         &format!(r#"{draft_css} [data-testid="unpublish"]"#),
         step,
     )
-    .await
-    .click()
-    .await
-    .expect(step);
+    .await;
     let refusal = text_of(client, r#"[data-testid="publish-error"]"#, step).await;
     assert!(
         refusal.contains("needs the server"),
@@ -399,15 +364,12 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
         .await;
     assert_eq!(still.body["course"]["is_published"], json!(true), "{step}");
     let step = "previewing offline";
-    find(
+    click(
         client,
         &format!(r#"{draft_css} [data-testid="preview"]"#),
         step,
     )
-    .await
-    .click()
-    .await
-    .expect(step);
+    .await;
     find(client, r#"[data-testid="preview-banner"]"#, step).await;
     find(client, r#"[data-testid="lesson-link"]"#, step).await;
     let lessons = client

@@ -18,7 +18,7 @@ use skilltrack_client::sync::SyncError;
 use skilltrack_client::tokens::StoreKind;
 use skilltrack_protocol::LabSessionStatus;
 use skilltrack_protocol::labs::{LabStart, TerminalMode};
-use skilltrack_tests::desktop::{DesktopApp, PATIENCE, fail, find, screenshot, wait_attr};
+use skilltrack_tests::desktop::{DesktopApp, PATIENCE, click, fail, find, screenshot, wait_attr};
 use skilltrack_tests::proxy::Proxy;
 use tokio::sync::mpsc;
 
@@ -301,14 +301,6 @@ async fn wait_for_row_where(client: &Client, step: &str, ok: impl Fn(&str) -> bo
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-async fn click(client: &Client, css: &str, step: &str) {
-    find(client, css, step)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{step}: clicking {css}: {e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

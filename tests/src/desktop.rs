@@ -243,6 +243,15 @@ pub async fn find(client: &Client, css: &str, step: &str) -> fantoccini::element
     }
 }
 
+/// Waits for a CSS selector to match, then clicks it.
+pub async fn click(client: &Client, css: &str, step: &str) {
+    find(client, css, step)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{step}: clicking `{css}`: {e}"));
+}
+
 /// Waits until an element's attribute satisfies `ok`, failing with the last value seen.
 pub async fn wait_attr(
     client: &Client,
