@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use skilltrack_server::seed::demo_id;
 use skilltrack_tests::api::Api;
 use skilltrack_tests::desktop::{
-    DesktopApp, PATIENCE, click, find, screenshot, text_of, wait_attr,
+    DesktopApp, PATIENCE, click, find, screenshot, text_of, type_into, wait_attr,
 };
 use skilltrack_tests::proxy::Proxy;
-use skilltrack_tests::spawn_server;
+use skilltrack_tests::spawn_demo_server;
 
 const LEARNER: &str = "learner@skilltrack.dev";
 const LEARNER_PASSWORD: &str = "learner-demo-pass";
@@ -105,10 +105,7 @@ async fn open_next_text_lesson(client: &Client, step: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
-    let server = spawn_server().await;
-    skilltrack_server::seed::load_demo(&server.db.db, server.data_dir.path())
-        .await
-        .expect("loading the demo catalog");
+    let server = spawn_demo_server().await;
     let proxy = Proxy::start(&server.url).await;
     let data = tempfile::tempdir().expect("the app's data directory");
     let app = DesktopApp::launch(&proxy.url, data.path()).await;
@@ -118,18 +115,7 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
     let step = "the sign-in screen shows";
     find(client, r#"[data-testid="sign-in"]"#, step).await;
     screenshot(client, "sign-in").await;
-    let step = "signing in as the demo learner";
-    find(client, "input[name=email]", step)
-        .await
-        .send_keys(LEARNER)
-        .await
-        .expect(step);
-    find(client, "input[name=password]", step)
-        .await
-        .send_keys(LEARNER_PASSWORD)
-        .await
-        .expect(step);
-    click(client, "button[type=submit]", step).await;
+    app.sign_in(LEARNER, LEARNER_PASSWORD).await;
 
     // The catalog arrives with the first sync.
     let step = "the catalog fills from the first sync";
@@ -146,11 +132,7 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
 
     // Offline search (the cache's full-text index).
     let step = "searching the catalog for `pandas`";
-    find(client, r#"[data-testid="catalog-search"]"#, step)
-        .await
-        .send_keys("pandas")
-        .await
-        .expect(step);
+    type_into(client, r#"[data-testid="catalog-search"]"#, "pandas", step).await;
     let course_css = format!(r#"[data-testid="course-card"][data-slug="{COURSE}"]"#);
     let deadline = Instant::now() + PATIENCE;
     loop {
@@ -267,15 +249,13 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
         step,
     )
     .await;
-    find(
+    type_into(
         client,
         r#"[data-testid="question"][data-type="short_answer"] [data-testid="answer-text"]"#,
+        "pwd",
         step,
     )
-    .await
-    .send_keys("pwd")
-    .await
-    .expect(step);
+    .await;
     screenshot(client, "quiz").await;
     click(client, r#"[data-testid="submit-attempt"]"#, step).await;
     let step = "the quiz taken offline waits to be graded";
@@ -422,15 +402,13 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
         step,
     )
     .await;
-    find(
+    type_into(
         client,
         r#"[data-testid="question"][data-type="essay"] [data-testid="answer-text"]"#,
+        "Permissions decide who may read, write and run a file.",
         step,
     )
-    .await
-    .send_keys("Permissions decide who may read, write and run a file.")
-    .await
-    .expect(step);
+    .await;
     find(
         client,
         r#"[data-testid="question"][data-type="code"] textarea"#,
@@ -489,11 +467,13 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
     let step = "writing a review";
     click(client, r#"[data-testid="write-review"]"#, step).await;
     click(client, r#"[data-testid="star"][data-stars="4"]"#, step).await;
-    find(client, r#"[data-testid="review-form"] textarea"#, step)
-        .await
-        .send_keys("Clear on images versus containers.")
-        .await
-        .expect(step);
+    type_into(
+        client,
+        r#"[data-testid="review-form"] textarea"#,
+        "Clear on images versus containers.",
+        step,
+    )
+    .await;
     click(client, r#"[data-testid="save-review"]"#, step).await;
     wait_text(
         client,

@@ -14,7 +14,9 @@ use skilltrack_client::tokens::StoreKind;
 use skilltrack_protocol::sync::SyncTable;
 use skilltrack_server::seed::demo_id;
 use skilltrack_tests::api::{Api, session};
-use skilltrack_tests::desktop::{DesktopApp, click, find, screenshot, text_of, wait_attr};
+use skilltrack_tests::desktop::{
+    DesktopApp, click, find, screenshot, text_of, type_into, wait_attr,
+};
 use skilltrack_tests::proxy::Proxy;
 use skilltrack_tests::spawn_demo_server;
 use uuid::Uuid;
@@ -279,25 +281,21 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
         .ok()
         .flatten()
         .expect("the pending answer names its id");
-    find(
+    type_into(
         client,
         &format!(r#"{pending_css} input[name="points"]"#),
+        "4",
         step,
     )
-    .await
-    .send_keys("4")
-    .await
-    .expect(step);
+    .await;
     let feedback = "Clear; mention that both create the file when it is missing.";
-    find(
+    type_into(
         client,
         &format!(r#"{pending_css} textarea[name="feedback"]"#),
+        feedback,
         step,
     )
-    .await
-    .send_keys(feedback)
-    .await
-    .expect(step);
+    .await;
     screenshot(client, "grading-queue").await;
     click(
         client,

@@ -18,7 +18,9 @@ use skilltrack_client::sync::SyncError;
 use skilltrack_client::tokens::StoreKind;
 use skilltrack_protocol::LabSessionStatus;
 use skilltrack_protocol::labs::{LabStart, TerminalMode};
-use skilltrack_tests::desktop::{DesktopApp, PATIENCE, click, fail, find, screenshot, wait_attr};
+use skilltrack_tests::desktop::{
+    DesktopApp, PATIENCE, click, fail, find, screenshot, type_into, wait_attr,
+};
 use skilltrack_tests::proxy::Proxy;
 use tokio::sync::mpsc;
 
@@ -441,11 +443,7 @@ async fn desktop_lab_a_learner_works_in_a_lab_in_the_app() {
     )
     .await;
     let step = "making a folder in the file browser";
-    find(client, r#"[data-testid="files-new-name"]"#, step)
-        .await
-        .send_keys("reports")
-        .await
-        .expect(step);
+    type_into(client, r#"[data-testid="files-new-name"]"#, "reports", step).await;
     click(
         client,
         r#"[data-testid="files-mkdir"]:not([disabled])"#,

@@ -90,16 +90,8 @@ impl DesktopApp {
         let client = &self.client;
         let step = "signing in";
         find(client, r#"[data-testid="sign-in"]"#, step).await;
-        find(client, "input[name=email]", step)
-            .await
-            .send_keys(email)
-            .await
-            .expect(step);
-        find(client, "input[name=password]", step)
-            .await
-            .send_keys(password)
-            .await
-            .expect(step);
+        type_into(client, "input[name=email]", email, step).await;
+        type_into(client, "input[name=password]", password, step).await;
         find(client, "button[type=submit]", step)
             .await
             .click()
@@ -250,6 +242,15 @@ pub async fn click(client: &Client, css: &str, step: &str) {
         .click()
         .await
         .unwrap_or_else(|e| panic!("{step}: clicking `{css}`: {e}"));
+}
+
+/// Waits for a CSS selector to match, then types `text` into it.
+pub async fn type_into(client: &Client, css: &str, text: &str, step: &str) {
+    find(client, css, step)
+        .await
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("{step}: typing into `{css}`: {e}"));
 }
 
 /// Waits until an element's attribute satisfies `ok`, failing with the last value seen.
