@@ -21,8 +21,8 @@ use crate::device::Device;
 use crate::error::CommandError;
 use crate::local_media::LocalMedia;
 use crate::views::{
-    Account, BookmarkItem, CATALOG_PAGE, CatalogQuery, CertificateItem, CourseCard, CourseScreen,
-    LaunchState, LearningItem, LessonDownload, LessonItem, LessonPage, ModuleItem, MyLearningPage,
+    Account, BookmarkItem, CatalogQuery, CertificateItem, CourseCard, CourseScreen, LaunchState,
+    LearningItem, LessonDownload, LessonItem, LessonPage, ModuleItem, MyLearningPage,
     PrerequisiteItem, ReviewItem, SettingsPage, opt_text, text,
 };
 
@@ -166,7 +166,7 @@ pub async fn catalog(desktop: State<'_, Desktop>, query: CatalogQuery) -> Answer
         text: query.text.filter(|t| !t.trim().is_empty()),
         level: query.level.filter(|l| !l.is_empty()),
         free_only: query.free_only,
-        limit: Some(query.limit.unwrap_or(CATALOG_PAGE).clamp(1, 500)),
+        limit: query.limit,
         ..CourseFilter::default()
     };
     let cards = lock(engine.cache()).courses(&filter)?;

@@ -50,14 +50,10 @@ pub struct CatalogQuery {
     pub level: Option<String>,
     /// Only free courses.
     pub free_only: bool,
-    /// How many cards, best first (default [`CATALOG_PAGE`]; at most 500): the screen shows a
-    /// page and asks for more.
+    /// How many cards, best first (the screen shows a page and asks for more; the cache's
+    /// default when absent, at most 500).
     pub limit: Option<u32>,
 }
-
-/// Cards the catalog shows at first and adds on "Show more": a screenful or two, so a large
-/// catalog opens as fast and as light as a small one.
-pub const CATALOG_PAGE: u32 = 48;
 
 /// A course in the catalog.
 #[derive(Debug, Clone, Serialize, TS)]

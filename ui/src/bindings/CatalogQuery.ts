@@ -17,7 +17,7 @@ level: string | null,
  */
 free_only: boolean, 
 /**
- * How many cards, best first (default [`CATALOG_PAGE`]; at most 500): the screen shows a
- * page and asks for more.
+ * How many cards, best first (the screen shows a page and asks for more; the cache's
+ * default when absent, at most 500).
  */
 limit: number | null, };
