@@ -155,36 +155,7 @@ async fn generate(stack: &Stack, courses: u32) -> anyhow::Result<()> {
     sqlx::query("SET LOCAL session_replication_role = replica")
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO courses (service_id, slug, title, description, duration, level, price,
-                              instructor_id, tags, is_published)
-         SELECT (SELECT id FROM services ORDER BY sort_order LIMIT 1), 'bench-course-' || g,
-                'Bench course ' || g, repeat('What this course teaches, in a few words. ', 6),
-                '10 hours', (ARRAY['Beginner', 'Intermediate', 'Advanced'])[1 + g % 3]::difficulty_level, 0,
-                (SELECT id FROM profiles WHERE email = 'instructor@skilltrack.dev'),
-                ARRAY['bench', 'generated'], true
-         FROM generate_series(1, $1) g",
-    )
-    .bind(i64::from(courses))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO course_modules (course_id, title, description, sort_order, is_published)
-         SELECT c.id, 'Module ' || m, 'What module ' || m || ' covers.', m, true
-         FROM courses c CROSS JOIN generate_series(1, 2) m WHERE c.slug LIKE 'bench-course-%'",
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO course_lessons (module_id, title, description, content_type, content_body,
-                                     duration_minutes, sort_order, is_published)
-         SELECT m.id, 'Lesson ' || l, 'A generated lesson.', 'text',
-                repeat('Markdown of a generated lesson, a line of it. ', 12), 10, l, true
-         FROM course_modules m JOIN courses c ON c.id = m.course_id
-         CROSS JOIN generate_series(1, 5) l WHERE c.slug LIKE 'bench-course-%'",
-    )
-    .execute(&mut *tx)
-    .await?;
+    stack::generate_catalog(&mut tx, courses, 2, 5).await?;
     tx.commit().await?;
     sqlx::query("ANALYZE").execute(stack.db.owner()).await?;
     Ok(())

@@ -138,3 +138,53 @@ async fn serve(
     });
     Ok(url)
 }
+
+/// A generated catalog in `tx`: `courses` published free courses (`bench-course-<n>`, levels in
+/// turn), each with `modules` modules of `lessons` text lessons, by the demo instructor. Run
+/// with `session_replication_role = replica` (triggers off: a first sync reads the tables, not
+/// the change log).
+#[allow(
+    dead_code,
+    reason = "api-load and terminal-bench use the demo catalog only"
+)]
+pub async fn generate_catalog(
+    tx: &mut sqlx::PgConnection,
+    courses: u32,
+    modules: u32,
+    lessons: u32,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO courses (service_id, slug, title, description, duration, level, price,
+                              instructor_id, tags, is_published)
+         SELECT (SELECT id FROM services ORDER BY sort_order LIMIT 1), 'bench-course-' || g,
+                'Bench course ' || g, repeat('What this course teaches, in a few words. ', 6),
+                '10 hours',
+                (ARRAY['Beginner', 'Intermediate', 'Advanced'])[1 + g % 3]::difficulty_level, 0,
+                (SELECT id FROM profiles WHERE email = 'instructor@skilltrack.dev'),
+                ARRAY['bench', 'generated'], true
+         FROM generate_series(1, $1) g",
+    )
+    .bind(i64::from(courses))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO course_modules (course_id, title, description, sort_order, is_published)
+         SELECT c.id, 'Module ' || m, 'What module ' || m || ' covers.', m, true
+         FROM courses c CROSS JOIN generate_series(1, $1) m WHERE c.slug LIKE 'bench-course-%'",
+    )
+    .bind(i64::from(modules))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO course_lessons (module_id, title, description, content_type, content_body,
+                                     duration_minutes, sort_order, is_published)
+         SELECT m.id, 'Lesson ' || l, 'A generated lesson.', 'text',
+                repeat('Markdown of a generated lesson, a line of it. ', 12), 10, l, true
+         FROM course_modules m JOIN courses c ON c.id = m.course_id
+         CROSS JOIN generate_series(1, $1) l WHERE c.slug LIKE 'bench-course-%'",
+    )
+    .bind(i64::from(lessons))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

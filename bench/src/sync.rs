@@ -106,38 +106,7 @@ async fn generate(db: &skilltrack_server::db::Database, args: &Args) -> anyhow::
     sqlx::query("SET LOCAL session_replication_role = replica")
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO courses (service_id, slug, title, description, duration, level, price,
-                              instructor_id, tags, is_published)
-         SELECT (SELECT id FROM services ORDER BY sort_order LIMIT 1), 'bench-course-' || g,
-                'Bench course ' || g, repeat('What this course teaches, in a few words. ', 6),
-                '10 hours', 'Beginner', 0,
-                (SELECT id FROM profiles WHERE email = 'instructor@skilltrack.dev'),
-                ARRAY['bench', 'generated'], true
-         FROM generate_series(1, $1) g",
-    )
-    .bind(i64::from(args.courses))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO course_modules (course_id, title, description, sort_order, is_published)
-         SELECT c.id, 'Module ' || m, 'What module ' || m || ' covers.', m, true
-         FROM courses c CROSS JOIN generate_series(1, $1) m WHERE c.slug LIKE 'bench-course-%'",
-    )
-    .bind(i64::from(args.modules))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO course_lessons (module_id, title, description, content_type, content_body,
-                                     duration_minutes, sort_order, is_published)
-         SELECT m.id, 'Lesson ' || l, 'A generated lesson.', 'text',
-                repeat('Markdown of a generated lesson, a line of it. ', 12), 10, l, true
-         FROM course_modules m JOIN courses c ON c.id = m.course_id
-         CROSS JOIN generate_series(1, $1) l WHERE c.slug LIKE 'bench-course-%'",
-    )
-    .bind(i64::from(args.lessons))
-    .execute(&mut *tx)
-    .await?;
+    stack::generate_catalog(&mut tx, args.courses, args.modules, args.lessons).await?;
     sqlx::query(
         "INSERT INTO enrollments (user_id, course_id)
          SELECT p.id, c.id FROM profiles p CROSS JOIN courses c
