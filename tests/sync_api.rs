@@ -62,8 +62,9 @@ impl Device {
             );
             match c.op {
                 ChangeOp::Upsert => {
+                    let row = c.row.as_ref().expect("an upsert carries its row");
                     self.rows
-                        .insert(key, c.row.clone().expect("an upsert carries its row"));
+                        .insert(key, row.to_value().expect("a row is JSON"));
                 }
                 ChangeOp::Delete => {
                     self.rows.remove(&key);

@@ -185,7 +185,61 @@ pub struct RowChange {
         optional,
         as = "Option<std::collections::HashMap<String, serde_json::Value>>"
     )]
-    pub row: Option<serde_json::Value>,
+    pub row: Option<RowData>,
+}
+
+/// A synced row's columns as the JSON text it travels as. Neither side builds a tree for a row
+/// it only passes on or stores: the server sends the text PostgreSQL made, a device's cache
+/// stores the text it received. [`RowData::to_value`] parses it where a field is needed.
+///
+/// Equality is of the text: the same row written with other spacing or key order is unequal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RowData(Box<serde_json::value::RawValue>);
+
+impl RowData {
+    /// A row from JSON text (checked to be JSON, kept as it is).
+    ///
+    /// # Errors
+    /// The text is not JSON.
+    pub fn from_json(text: String) -> Result<Self, serde_json::Error> {
+        serde_json::value::RawValue::from_string(text).map(Self)
+    }
+
+    /// A row from a JSON value (written compactly).
+    pub fn from_value(value: &serde_json::Value) -> Self {
+        // A `Value` always serializes, and always to valid JSON.
+        Self(serde_json::value::to_raw_value(value).unwrap_or_else(|_| Self::null()))
+    }
+
+    fn null() -> Box<serde_json::value::RawValue> {
+        serde_json::value::RawValue::NULL.to_owned()
+    }
+
+    /// The JSON text.
+    pub fn as_json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The row parsed.
+    ///
+    /// # Errors
+    /// Never for a row made by [`RowData::from_json`] or received (both checked the text).
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+}
+
+impl From<Box<serde_json::value::RawValue>> for RowData {
+    fn from(raw: Box<serde_json::value::RawValue>) -> Self {
+        Self(raw)
+    }
+}
+
+impl PartialEq for RowData {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_json() == other.as_json()
+    }
 }
 
 /// `GET /api/v1/sync/pull`: one page of changes.

@@ -11,8 +11,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use skilltrack_protocol::sync::{ChangeOp, PullPage, RowChange, SyncTable};
+use serde_json::value::RawValue;
+use skilltrack_protocol::sync::{ChangeOp, PullPage, RowChange, RowData, SyncTable};
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 /// Numbers the committed change-log entries (commit order). Run it in a transaction of its own,
@@ -97,7 +99,9 @@ struct Source {
 }
 
 fn source(table: SyncTable) -> Source {
-    const PLAIN: &str = "to_jsonb(t)";
+    // `json`, not `jsonb`: PostgreSQL writes the record's text straight out (no binary form
+    // built, sorted and printed again), and the text travels to the device as it is.
+    const PLAIN: &str = "to_json(t)";
     let (from, row, mine) = match table {
         // Numeric money and ratings go as exact strings; the search vector stays home.
         SyncTable::Courses => (
@@ -153,13 +157,16 @@ fn source(table: SyncTable) -> Source {
     Source { from, row, mine }
 }
 
+/// A row's id and its JSON text, checked but not parsed into a tree.
+type RawRow = (Uuid, Json<Box<RawValue>>);
+
 /// The rows among `ids` that the caller may see now, as they travel.
 async fn visible_rows(
     conn: &mut PgConnection,
     me: Uuid,
     table: SyncTable,
     ids: &[Uuid],
-) -> Result<Vec<(Uuid, Value)>, sqlx::Error> {
+) -> Result<Vec<RawRow>, sqlx::Error> {
     let s = source(table);
     let sql = format!(
         "SELECT t.id, {} FROM {} WHERE t.id = ANY($1){}",
@@ -183,7 +190,7 @@ async fn snapshot_rows(
     table: SyncTable,
     after: Option<Uuid>,
     limit: u32,
-) -> Result<Vec<(Uuid, Value)>, sqlx::Error> {
+) -> Result<Vec<RawRow>, sqlx::Error> {
     let s = source(table);
     let sql = format!(
         "SELECT t.id, {} FROM {} WHERE t.id > $1{} ORDER BY t.id LIMIT {limit}",
@@ -249,11 +256,11 @@ async fn snapshot_page(
         let rows = snapshot_rows(conn, me, t, after, room).await?;
         let exhausted = rows.len() < room as usize;
         after = rows.last().map(|(id, _)| *id);
-        changes.extend(rows.into_iter().map(|(id, row)| RowChange {
+        changes.extend(rows.into_iter().map(|(id, Json(row))| RowChange {
             table: t,
             id,
             op: ChangeOp::Upsert,
-            row: Some(row),
+            row: Some(RowData::from(row)),
         }));
         if exhausted {
             table += 1;
@@ -302,10 +309,10 @@ async fn tail_page(
             order.push((table, id));
         }
     }
-    let mut visible: HashMap<(SyncTable, Uuid), Value> = HashMap::new();
+    let mut visible: HashMap<(SyncTable, Uuid), RowData> = HashMap::new();
     for (table, ids) in &by_table {
-        for (id, row) in visible_rows(conn, me, *table, ids).await? {
-            visible.insert((*table, id), row);
+        for (id, Json(row)) in visible_rows(conn, me, *table, ids).await? {
+            visible.insert((*table, id), RowData::from(row));
         }
     }
     let changes = order

@@ -157,19 +157,19 @@ mod tests {
 
     use std::sync::{Arc, Mutex};
 
-    use skilltrack_protocol::sync::{ChangeOp, PullPage, RowChange};
+    use skilltrack_protocol::sync::{ChangeOp, PullPage, RowChange, RowData};
 
     use super::*;
     use crate::api::ApiClient;
     use crate::cache::Cache;
     use crate::tokens::{StoreKind, TokenStore};
 
-    fn upsert(table: SyncTable, row: Value) -> RowChange {
+    fn upsert(table: SyncTable, row: &Value) -> RowChange {
         RowChange {
             table,
             id: row["id"].as_str().unwrap().parse().unwrap(),
             op: ChangeOp::Upsert,
-            row: Some(row),
+            row: Some(RowData::from_value(row)),
         }
     }
 
@@ -183,7 +183,7 @@ mod tests {
         let course = |id: Uuid, who: Uuid, published: bool, created: &str| {
             upsert(
                 SyncTable::Courses,
-                json!({"id": id.to_string(), "instructor_id": who.to_string(), "title": "t",
+                &json!({"id": id.to_string(), "instructor_id": who.to_string(), "title": "t",
                        "is_published": published, "created_at": created}),
             )
         };
@@ -194,17 +194,17 @@ mod tests {
                 course(theirs, Uuid::now_v7(), true, "2026-03-01T00:00:00Z"),
                 upsert(
                     SyncTable::CourseModules,
-                    json!({"id": module.to_string(), "course_id": new.to_string(),
+                    &json!({"id": module.to_string(), "course_id": new.to_string(),
                            "is_published": true}),
                 ),
                 upsert(
                     SyncTable::CourseLessons,
-                    json!({"id": lesson.to_string(), "module_id": module.to_string(),
+                    &json!({"id": lesson.to_string(), "module_id": module.to_string(),
                            "is_published": true}),
                 ),
                 upsert(
                     SyncTable::CourseLessons,
-                    json!({"id": draft.to_string(), "module_id": module.to_string(),
+                    &json!({"id": draft.to_string(), "module_id": module.to_string(),
                            "is_published": false}),
                 ),
             ],

@@ -148,7 +148,7 @@ mod tests {
 
     use super::*;
     use serde_json::json;
-    use skilltrack_protocol::sync::{ChangeOp, PullPage, RowChange, SyncTable};
+    use skilltrack_protocol::sync::{ChangeOp, PullPage, RowChange, RowData, SyncTable};
     use uuid::Uuid;
 
     fn course(title: &str, tags: &[&str], price: &str) -> RowChange {
@@ -156,11 +156,11 @@ mod tests {
             table: SyncTable::Courses,
             id: Uuid::now_v7(),
             op: ChangeOp::Upsert,
-            row: Some(
-                json!({"title": title, "short_description": "", "description": "",
-                             "tags": tags, "price": price, "is_published": true,
-                             "rating": "4.50", "level": "Beginner"}),
-            ),
+            row: Some(RowData::from_value(
+                &json!({"title": title, "short_description": "", "description": "",
+                              "tags": tags, "price": price, "is_published": true,
+                              "rating": "4.50", "level": "Beginner"}),
+            )),
         }
     }
 
@@ -180,9 +180,10 @@ mod tests {
         let mut cache = Cache::in_memory().unwrap();
         let rated = |title: &str, rating: &str, published: bool| {
             let mut c = course(title, &[], "0.00");
-            let row = c.row.as_mut().unwrap();
+            let mut row = c.row.unwrap().to_value().unwrap();
             row["rating"] = json!(rating);
             row["is_published"] = json!(published);
+            c.row = Some(RowData::from_value(&row));
             c
         };
         let page = PullPage {

@@ -80,7 +80,7 @@ impl Cache {
                 match (&change.op, &change.row) {
                     (ChangeOp::Upsert, Some(row)) => {
                         if local_writes {
-                            let key = row_key(change.table, change.id, row);
+                            let key = row_key(change.table, change.id, &row.to_value()?);
                             if pending.exists([&key])? {
                                 continue;
                             }
@@ -93,7 +93,8 @@ impl Cache {
                                 delete.execute(params![tbl, local_id])?;
                             }
                         }
-                        upsert.execute(params![table, id, row.to_string()])?;
+                        // Stored as the text the server sent: no tree built for a row kept as is.
+                        upsert.execute(params![table, id, row.as_json()])?;
                     }
                     (ChangeOp::Delete, _) | (ChangeOp::Upsert, None) => {
                         let key = format!("{table}:{id}");
