@@ -3,10 +3,12 @@
 //! 10,000 courses), beside an empty Tauri window (`bench/empty-window`) measured in the same run
 //! under the same Xvfb. Prints a Markdown table for docs/benchmarks.md.
 //!
-//! Both programs are timed from `spawn` to the line each logs once its page is painted and
+//! Each is launched two ways: the empty window as Tauri makes it and told not to composite
+//! with the GPU; the app as it chooses on this machine and with GPU compositing forced on (see
+//! [`variants`]). All are timed from `spawn` to the line each logs once its page is painted and
 //! answering (the app: `catalog interactive`, after its catalog screen rendered cards from the
-//! cache; the empty window: `window painted`). Runs alternate between the two, so a slow moment
-//! of the machine hits both.
+//! cache; the empty window: `window painted`). Each run launches all four in turn, so a slow
+//! moment of the machine hits them alike.
 //!
 //!     cargo build --release -p skilltrack-bench -p skilltrack-desktop -p skilltrack-empty-window
 //!     target/release/desktop-bench --help
@@ -20,6 +22,7 @@
 
 mod stack;
 
+use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -111,41 +114,96 @@ fn main() -> anyhow::Result<()> {
     );
 
     let (xvfb, display) = start_xvfb()?;
-    let mut app_runs = Vec::new();
-    let mut empty_runs = Vec::new();
+    let variants = variants(&app, &empty, &stack.url, data.path(), &display);
+    let mut runs: Vec<Vec<Launch>> = vec![Vec::new(); variants.len()];
     for run in 1..=args.runs {
         let settle = Duration::from_secs(args.settle_seconds);
-        let e = launch(
-            Command::new(&empty).env("DISPLAY", &display),
-            "window painted",
-            settle,
-        )
-        .context("the empty window")?;
-        let a = launch(
-            Command::new(&app)
-                .env("DISPLAY", &display)
-                .env("SKILLTRACK_SERVER", &stack.url)
-                .env("SKILLTRACK_DATA_DIR", data.path())
-                .env("SKILLTRACK_TOKEN_STORE", "file")
-                .env("RUST_LOG", "info"),
-            "catalog interactive",
-            settle,
-        )
-        .context("the app")?;
-        eprintln!(
-            "run {run}: empty window {:.0} ms {:.0} MiB; app {:.0} ms {:.0} MiB",
-            e.ready_ms,
-            mib(e.pss_kib),
-            a.ready_ms,
-            mib(a.pss_kib)
-        );
-        empty_runs.push(e);
-        app_runs.push(a);
+        let mut line = format!("run {run}:");
+        for (variant, launches) in variants.iter().zip(&mut runs) {
+            let l = launch(&mut variant.command(), variant.marker, settle)
+                .with_context(|| variant.label.clone())?;
+            let _ = write!(
+                line,
+                " {} {:.0} ms {:.0} MiB;",
+                variant.short,
+                l.ready_ms,
+                mib(l.pss_kib)
+            );
+            launches.push(l);
+        }
+        eprintln!("{line}");
     }
     stop(xvfb);
-    print_table(&args, rows, cache_bytes, &app_runs, &empty_runs);
+    print_table(&args, rows, cache_bytes, &variants, &runs);
     drop(stack);
     Ok(())
+}
+
+/// One program launched the same way each run.
+struct Variant {
+    label: String,
+    short: &'static str,
+    program: PathBuf,
+    env: Vec<(&'static str, String)>,
+    marker: &'static str,
+}
+
+impl Variant {
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+}
+
+/// The empty window and the app, each as it paints on this machine by default and the other
+/// way: the app composites with the GPU only where there is one (`SKILLTRACK_GPU`,
+/// `src-tauri/src/rendering.rs`); an empty Tauri window always does, unless `WebKit` is told
+/// not to (`WEBKIT_DISABLE_COMPOSITING_MODE`, what the app's `Never` policy amounts to).
+fn variants(app: &Path, empty: &Path, url: &str, data: &Path, display: &str) -> Vec<Variant> {
+    let app_env = |gpu: &str| {
+        vec![
+            ("DISPLAY", display.to_owned()),
+            ("SKILLTRACK_SERVER", url.to_owned()),
+            ("SKILLTRACK_DATA_DIR", data.display().to_string()),
+            ("SKILLTRACK_TOKEN_STORE", "file".to_owned()),
+            ("SKILLTRACK_GPU", gpu.to_owned()),
+            ("RUST_LOG", "info".to_owned()),
+        ]
+    };
+    vec![
+        Variant {
+            label: "empty Tauri window (painted), Tauri's defaults".to_owned(),
+            short: "empty",
+            program: empty.to_owned(),
+            env: vec![("DISPLAY", display.to_owned())],
+            marker: "window painted",
+        },
+        Variant {
+            label: "empty Tauri window, GPU compositing off".to_owned(),
+            short: "empty/cpu",
+            program: empty.to_owned(),
+            env: vec![
+                ("DISPLAY", display.to_owned()),
+                ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".to_owned()),
+            ],
+            marker: "window painted",
+        },
+        Variant {
+            label: "Skilltrack (catalog interactive), as it runs here".to_owned(),
+            short: "app",
+            program: app.to_owned(),
+            env: app_env("auto"),
+            marker: "catalog interactive",
+        },
+        Variant {
+            label: "Skilltrack, GPU compositing forced on".to_owned(),
+            short: "app/gpu",
+            program: app.to_owned(),
+            env: app_env("on"),
+            marker: "catalog interactive",
+        },
+    ]
 }
 
 /// The generated catalog, written as the owner (the change log is not needed: a first sync
@@ -326,7 +384,13 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-fn print_table(args: &Args, rows: usize, cache_bytes: u64, app: &[Launch], empty: &[Launch]) {
+fn print_table(
+    args: &Args,
+    rows: usize,
+    cache_bytes: u64,
+    variants: &[Variant],
+    runs: &[Vec<Launch>],
+) {
     let start = |runs: &[Launch]| median(runs.iter().map(|l| l.ready_ms).collect());
     let best = |runs: &[Launch]| {
         runs.iter()
@@ -335,30 +399,27 @@ fn print_table(args: &Args, rows: usize, cache_bytes: u64, app: &[Launch], empty
     };
     let pss = |runs: &[Launch]| median(runs.iter().map(|l| mib(l.pss_kib)).collect());
     println!(
-        "Cache: {} courses ({rows} rows synced, {:.1} MiB); {} launches each, alternating; \
+        "Cache: {} courses ({rows} rows synced, {:.1} MiB); {} launches each, in turn; \
          memory read {} s after ready.\n",
         args.courses,
         cache_bytes as f64 / 1_048_576.0,
         args.runs,
         args.settle_seconds
     );
-    println!("| | start to ready, median | best | PSS (app + WebKit), median |");
-    println!("|---|---:|---:|---:|");
     println!(
-        "| empty Tauri window (painted) | {:.0} ms | {:.0} ms | {:.0} MiB |",
-        start(empty),
-        best(empty),
-        pss(empty)
+        "| | start to ready, median | best | PSS (app + WebKit), median | ÷ empty window: start / PSS |"
     );
-    println!(
-        "| Skilltrack (catalog interactive) | {:.0} ms | {:.0} ms | {:.0} MiB |",
-        start(app),
-        best(app),
-        pss(app)
-    );
-    println!(
-        "| app ÷ empty window | {:.2}× | | {:.2}× |",
-        start(app) / start(empty),
-        pss(app) / pss(empty)
-    );
+    println!("|---|---:|---:|---:|---:|");
+    let baseline = &runs[0];
+    for (variant, launches) in variants.iter().zip(runs) {
+        println!(
+            "| {} | {:.0} ms | {:.0} ms | {:.0} MiB | {:.2}× / {:.2}× |",
+            variant.label,
+            start(launches),
+            best(launches),
+            pss(launches),
+            start(launches) / start(baseline),
+            pss(launches) / pss(baseline)
+        );
+    }
 }

@@ -6,6 +6,7 @@
 //! * [`error`]: errors as the window sees them (a code and words).
 //! * [`local_media`]: downloaded media played over loopback HTTP (`WebKitGTK` cannot play video
 //!   from a custom scheme such as `asset:`).
+//! * [`rendering`]: the window paints with the GPU only where there is one.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -14,6 +15,7 @@ pub mod commands;
 pub mod device;
 pub mod error;
 pub mod local_media;
+pub mod rendering;
 pub mod views;
 
 use std::path::PathBuf;
@@ -52,6 +54,11 @@ fn chosen_server(data_root: &std::path::Path) -> String {
 }
 
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+    // First: the window exists (Tauri made it from the config) but its page has not started
+    // drawing yet, which is when WebKit reads the rendering policy.
+    if let Some(window) = app.get_webview_window("main") {
+        rendering::apply(&window, rendering::Gpu::choose())?;
+    }
     let data_root = match std::env::var_os("SKILLTRACK_DATA_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => app.path().app_data_dir()?,

@@ -51,8 +51,8 @@ impl DesktopApp {
             .env("SKILLTRACK_SERVER", server)
             .env("SKILLTRACK_DATA_DIR", data_dir)
             .env("SKILLTRACK_TOKEN_STORE", "file")
-            // WebKit's defaults, on purpose: WEBKIT_DISABLE_DMABUF_RENDERER (a common Xvfb tip)
-            // makes WebKitWebDriver's screenshots hang.
+            // The app paints as it chooses on this machine (on the CPU without a GPU); see
+            // `window_png` for what that asks of screenshots.
             .stdout(Stdio::null())
             .spawn()
             .expect(
@@ -210,7 +210,7 @@ pub async fn fail(client: &Client, step: &str, why: &str) -> ! {
         .take(60)
         .collect();
     let base = dir.join(format!("desktop-failure-{name}"));
-    if let Ok(png) = client.screenshot().await {
+    if let Ok(png) = window_png(client).await {
         let _ = std::fs::write(base.with_extension("png"), png);
     }
     let html = client.source().await.unwrap_or_default();
@@ -303,7 +303,7 @@ pub async fn screenshot(client: &Client, name: &str) {
         )
         .await
         .unwrap_or_else(|e| panic!("waiting for a painted frame before `{name}`: {e}"));
-    let png = client.screenshot().await.expect("a screenshot");
+    let png = window_png(client).await.expect("a screenshot");
     let mut dirs = vec![target_tmpdir().join("screenshots")];
     if std::env::var("SKILLTRACK_README_SCREENSHOTS").is_ok_and(|v| v == "1") {
         dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots"));
@@ -312,4 +312,32 @@ pub async fn screenshot(client: &Client, name: &str) {
         std::fs::create_dir_all(&dir).expect("a screenshots directory");
         std::fs::write(dir.join(format!("{name}.png")), &png).expect("saving a screenshot");
     }
+}
+
+/// The window as a PNG. Painting on the CPU (no GPU here: `src-tauri/src/rendering.rs`),
+/// `WebKitWebDriver` answers a screenshot with the page's next paint, and an idle page never
+/// paints; so one pixel in the bottom-right corner flickers between 1 % and 2 % grey while the
+/// screenshot is taken, and is gone after.
+async fn window_png(client: &Client) -> Result<Vec<u8>, fantoccini::error::CmdError> {
+    client
+        .execute(
+            "const d = document.createElement('div');
+             d.id = '__repaint';
+             d.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none;z-index:2147483647';
+             document.body.appendChild(d);
+             let n = 0;
+             window.__repaint = setInterval(() => {
+               d.style.background = (n++ % 2) ? 'rgba(0,0,0,0.01)' : 'rgba(0,0,0,0.02)';
+             }, 50);",
+            vec![],
+        )
+        .await?;
+    let png = client.screenshot().await;
+    let _ = client
+        .execute(
+            "clearInterval(window.__repaint); document.getElementById('__repaint')?.remove();",
+            vec![],
+        )
+        .await;
+    png
 }
