@@ -35,6 +35,7 @@ const COMMANDS: &[&str] = &[
     "start_attempt",
     "save_answer",
     "submit_attempt",
+    "discard_attempt",
     "attempt_result",
     "instructor_courses",
     "publish_course",

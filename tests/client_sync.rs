@@ -60,6 +60,21 @@ fn lessons(engine: &SyncEngine) -> Vec<Uuid> {
         .collect()
 }
 
+/// The id of [`COURSE`]'s untimed quiz, from the device's cache (it can be taken offline).
+fn untimed_quiz(engine: &SyncEngine) -> Uuid {
+    lock(engine.cache())
+        .rows_where(
+            SyncTable::Assessments,
+            "course_id",
+            &course_id().to_string(),
+        )
+        .unwrap()
+        .into_iter()
+        .find(|a| a["time_limit_minutes"].is_null())
+        .and_then(|a| a["id"].as_str().and_then(|s| s.parse().ok()))
+        .expect("the course's untimed quiz is cached")
+}
+
 async fn server_progress(api: &Api, token: &str) -> Vec<Value> {
     let a = api
         .get(
@@ -473,17 +488,7 @@ async fn an_untimed_quiz_taken_offline_is_graded_when_it_arrives() {
     let dir = tempfile::tempdir().unwrap();
     let laptop = device(&proxy.url, dir.path(), &me).await;
     laptop.sync_once().await.unwrap();
-    let quiz = lock(laptop.cache())
-        .rows_where(
-            SyncTable::Assessments,
-            "course_id",
-            &course_id().to_string(),
-        )
-        .unwrap()
-        .into_iter()
-        .find(|a| a["time_limit_minutes"].is_null())
-        .expect("the course's untimed quiz is cached");
-    let quiz_id: Uuid = quiz["id"].as_str().unwrap().parse().unwrap();
+    let quiz_id = untimed_quiz(&laptop);
     let questions = lock(laptop.cache())
         .rows_where(
             SyncTable::AssessmentQuestions,
@@ -549,4 +554,87 @@ async fn an_untimed_quiz_taken_offline_is_graded_when_it_arrives() {
         online.body["questions"].as_array().unwrap().len(),
         questions.len()
     );
+}
+
+#[tokio::test]
+async fn a_quiz_taken_offline_and_refused_comes_back_with_why_and_can_be_discarded() {
+    use skilltrack_protocol::assessments::AnswerValue;
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let me = learner(&api, "refused-quiz").await;
+    let dir = tempfile::tempdir().unwrap();
+    let laptop = device(&server.url, dir.path(), &me).await;
+    laptop.sync_once().await.unwrap();
+    let quiz = untimed_quiz(&laptop);
+    let question: Uuid = lock(laptop.cache())
+        .rows_where(
+            SyncTable::AssessmentQuestions,
+            "assessment_id",
+            &quiz.to_string(),
+        )
+        .unwrap()
+        .iter()
+        .find(|q| q["question_type"] == "true_false")
+        .and_then(|q| q["id"].as_str().and_then(|s| s.parse().ok()))
+        .expect("a true/false question");
+    let attempt = laptop.start_offline_attempt(quiz).await.unwrap();
+    laptop
+        .answer_offline(attempt, question, &AnswerValue::Boolean(true))
+        .unwrap();
+    laptop.submit_offline_attempt(attempt).unwrap();
+    // Meanwhile, on another device, the learner leaves the course: only enrolled learners
+    // take its quizzes.
+    let left = api
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/courses/{}/enrollment", course_id()),
+            Some(&me.access_token),
+            None,
+        )
+        .await;
+    assert!(left.status.is_success(), "{left:?}");
+
+    let report = laptop.sync_once().await.unwrap();
+    assert_eq!((report.pushed, report.rejected), (1, 1), "{report:?}");
+    let refused = laptop
+        .refused_submission(attempt)
+        .unwrap()
+        .expect("the refusal is kept for the quiz screen");
+    assert_eq!(refused.code, "not_found", "{refused:?}");
+    assert!(!refused.reason.is_empty());
+    let back = lock(laptop.cache())
+        .row(SyncTable::UserAssessmentAttempts, attempt)
+        .unwrap()
+        .expect("the attempt is still here");
+    assert_eq!(back["local_only"], true, "in progress again: {back}");
+    assert!(back["completed_at"].is_null(), "{back}");
+    assert_eq!(
+        back["answers"][question.to_string()],
+        true,
+        "its answers are kept: {back}"
+    );
+
+    laptop.discard_offline_attempt(attempt).unwrap();
+    assert!(
+        lock(laptop.cache())
+            .row(SyncTable::UserAssessmentAttempts, attempt)
+            .unwrap()
+            .is_none()
+    );
+    assert!(laptop.refused_submission(attempt).unwrap().is_none());
+    assert!(lock(laptop.cache()).rejections().unwrap().is_empty());
+    assert!(
+        matches!(
+            laptop.discard_offline_attempt(attempt),
+            Err(SyncError::NoOpenAttempt)
+        ),
+        "nothing left to discard"
+    );
+    let on_server = api
+        .get(
+            &format!("/api/v1/attempts/{attempt}"),
+            Some(&me.access_token),
+        )
+        .await;
+    assert_eq!(on_server.status, StatusCode::NOT_FOUND, "{on_server:?}");
 }

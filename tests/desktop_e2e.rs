@@ -688,3 +688,121 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
 
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_quiz_the_server_refuses_comes_back_with_why_and_can_be_discarded() {
+    use reqwest::{Method, StatusCode};
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let email = format!("refused-{}@example.com", uuid::Uuid::now_v7().simple());
+    let me = api
+        .sign_up(&email, "a-long-enough-password", "Rae Refused")
+        .await;
+    let course = demo_id(&format!("course/{VIDEO_COURSE}"));
+    let enrolled = api
+        .post(
+            &format!("/api/v1/courses/{course}/enrollment"),
+            Some(&me.access_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(enrolled.status, StatusCode::CREATED, "{enrolled:?}");
+    let listed = api
+        .get(
+            &format!("/api/v1/courses/{course}/assessments"),
+            Some(&me.access_token),
+        )
+        .await;
+    let quiz = listed.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|a| a["title"] == OFFLINE_QUIZ))
+        .and_then(|a| a["id"].as_str())
+        .unwrap_or_else(|| panic!("{OFFLINE_QUIZ} is listed: {listed:?}"))
+        .to_owned();
+    // One attempt only, from now on.
+    let instructor = skilltrack_tests::api::session(
+        &api.sign_in("instructor@skilltrack.dev", "instructor-demo-pass")
+            .await,
+    );
+    let patched = api
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/authoring/assessments/{quiz}"),
+            Some(&instructor.access_token),
+            Some(json!({"max_attempts": 1})),
+        )
+        .await;
+    assert!(patched.status.is_success(), "{patched:?}");
+
+    let data = tempfile::tempdir().expect("the app's data directory");
+    let app = DesktopApp::launch(&server.url, data.path()).await;
+    let client = &app.client;
+    app.sign_in(&email, "a-long-enough-password").await;
+    let step = "starting the quiz on this device";
+    open_enrolled_course(client, VIDEO_COURSE, step).await;
+    open_assessment(client, OFFLINE_QUIZ, step).await;
+    click(client, r#"[data-testid="start-attempt"]"#, step).await;
+    click(
+        client,
+        r#"[data-testid="question"][data-type="true_false"] [data-choice="true"]"#,
+        step,
+    )
+    .await;
+
+    // Meanwhile the learner uses the one attempt on another device.
+    let elsewhere = uuid::Uuid::now_v7();
+    let taken = api
+        .call(
+            Method::PUT,
+            &format!("/api/v1/attempts/{elsewhere}/submission"),
+            Some(&me.access_token),
+            Some(json!({"assessment_id": quiz, "answers": []})),
+        )
+        .await;
+    assert!(taken.status.is_success(), "{taken:?}");
+
+    let step = "the server refuses this device's attempt";
+    click(client, r#"[data-testid="submit-attempt"]"#, step).await;
+    find(
+        client,
+        r#"[data-testid="attempt-refused"][data-code="no_attempts_left"]"#,
+        step,
+    )
+    .await;
+    let words = text_of(client, r#"[data-testid="attempt-refused"]"#, step).await;
+    assert!(
+        words.contains("did not accept") && words.contains("discard it"),
+        "{step}: the notice says what happened and what to do; says {words:?}"
+    );
+    let picked = find(
+        client,
+        r#"[data-testid="question"][data-type="true_false"] [data-choice="true"]"#,
+        step,
+    )
+    .await;
+    assert_eq!(
+        picked.prop("checked").await.expect(step).as_deref(),
+        Some("true"),
+        "{step}: the answers given are still there"
+    );
+    screenshot(client, "quiz-refused").await;
+
+    let step = "discarding the refused attempt";
+    click(client, r#"[data-testid="discard-attempt"]"#, step).await;
+    wait_attr(
+        client,
+        r#"[data-testid="start-attempt"]"#,
+        "disabled",
+        "no attempt is left to start",
+        |v| v == "true" || v.is_empty(),
+    )
+    .await;
+    assert!(
+        client
+            .find(Locator::Css(r#"[data-testid="attempt-refused"]"#))
+            .await
+            .is_err(),
+        "{step}: the notice is gone with the attempt"
+    );
+    app.close().await;
+}

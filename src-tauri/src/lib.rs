@@ -111,6 +111,7 @@ pub fn run() -> tauri::Result<()> {
             commands::quiz::start_attempt,
             commands::quiz::save_answer,
             commands::quiz::submit_attempt,
+            commands::quiz::discard_attempt,
             commands::quiz::attempt_result,
             commands::instructor::instructor_courses,
             commands::instructor::publish_course,

@@ -20,7 +20,7 @@ use crate::Desktop;
 use crate::error::CommandError;
 use crate::views::quiz::{
     AssessmentItem, AttemptItem, AttemptStatus, OpenAttempt, QuizQuestion, QuizResult, QuizScreen,
-    ResultQuestion, answer_from_stored,
+    RefusedSubmission, ResultQuestion, answer_from_stored,
 };
 use crate::views::{opt_text, text};
 
@@ -92,6 +92,16 @@ fn assessment_row(cache: &Cache, assessment_id: &str) -> Answer<Value> {
 }
 
 fn open_attempt(cache: &Cache, row: &Value, assessment_id: &str) -> Answer<OpenAttempt> {
+    let refused = id(&text(row, "id"))
+        .ok()
+        .map(|attempt| cache.attempt_refusals(attempt))
+        .transpose()?
+        .and_then(|refusals| refusals.into_iter().next())
+        .map(|r| RefusedSubmission {
+            code: r.code,
+            reason: r.reason,
+            refused_at: r.rejected_at,
+        });
     let mut answers = HashMap::new();
     if let Some(local) = row["answers"].as_object() {
         for (q, a) in local {
@@ -121,6 +131,7 @@ fn open_attempt(cache: &Cache, row: &Value, assessment_id: &str) -> Answer<OpenA
         deadline: None,
         questions: qs,
         answers,
+        refused,
     })
 }
 
@@ -225,7 +236,17 @@ pub async fn start_attempt(
             .iter()
             .filter_map(|q| Some((q.question.id.to_string(), q.answer.clone()?)))
             .collect(),
+        refused: None,
     })
+}
+
+/// Throws away an attempt taken on this device and not sent (one the server refused, say):
+/// its answers go, and the learner may start again if attempts are left.
+#[tauri::command]
+pub async fn discard_attempt(desktop: State<'_, Desktop>, attempt_id: String) -> Answer<()> {
+    let engine = engine(&desktop).await;
+    engine.discard_offline_attempt(id(&attempt_id)?)?;
+    Ok(())
 }
 
 /// Whether an attempt is one taken on this device (not yet on the server).

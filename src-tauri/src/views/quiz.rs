@@ -108,6 +108,21 @@ pub struct OpenAttempt {
     pub questions: Vec<QuizQuestion>,
     /// Answers given so far, by question id.
     pub answers: HashMap<String, AnswerValue>,
+    /// The server refused this attempt's submission (taken offline): it is in progress again
+    /// here, its answers kept, until it is submitted again or discarded.
+    pub refused: Option<RefusedSubmission>,
+}
+
+/// Why the server would not take an attempt submitted from this device.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct RefusedSubmission {
+    /// The server's stable code (`no_attempts_left`, `not_enrolled`, …).
+    pub code: String,
+    /// The server's reason, in words.
+    pub reason: String,
+    /// When, RFC 3339.
+    pub refused_at: String,
 }
 
 /// The quiz screen.

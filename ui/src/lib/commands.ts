@@ -62,6 +62,7 @@ export const commands = {
   saveAnswer: (attemptId: string, questionId: string, answer: AnswerValue) =>
     invoke<null>("save_answer", { attemptId, questionId, answer }),
   submitAttempt: (attemptId: string) => invoke<AttemptItem>("submit_attempt", { attemptId }),
+  discardAttempt: (attemptId: string) => invoke<null>("discard_attempt", { attemptId }),
   attemptResult: (attemptId: string) => invoke<QuizResult>("attempt_result", { attemptId }),
   // Instructor: the list reads the cache; publishing and grading are online only.
   instructorCourses: () => invoke<InstructorCourse[]>("instructor_courses"),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { QuizQuestion } from "../bindings/QuizQuestion";
-import { attemptLine, deadlineOf, describeAnswer, describeKey, isAnswered, statusWords, timeLeft, toggleChoice, wordCount } from "./quiz";
+import { attemptLine, deadlineOf, describeAnswer, describeKey, isAnswered, refusalAdvice, statusWords, timeLeft, toggleChoice, wordCount } from "./quiz";
 
 const mc: QuizQuestion = {
   id: "q1",
@@ -61,3 +61,13 @@ describe("attempts in words", () => {
     expect(timeLeft("2026-01-01T09:59:00Z", now)).toBe("Time is up");
   });
 });
+
+describe("a refused offline attempt", () => {
+  it("says when only discarding helps, and when submitting again might", () => {
+    expect(refusalAdvice("no_attempts_left")).toMatch(/cannot count: discard it/);
+    expect(refusalAdvice("forbidden")).toMatch(/enrolled/);
+    expect(refusalAdvice("timed_attempt_must_start_online")).toMatch(/start again while connected/);
+    expect(refusalAdvice("something_new")).toMatch(/Submit it again/);
+  });
+});
+

@@ -38,6 +38,26 @@ export function statusWords(status: AttemptStatus): string {
   }
 }
 
+/**
+ * What a learner can do about an attempt taken offline that the server refused (by its stable
+ * code): whether submitting again could help, or only discarding it.
+ */
+export function refusalAdvice(code: string): string {
+  switch (code) {
+    case "no_attempts_left":
+      return "Every attempt this quiz allows is used, so this one cannot count: discard it.";
+    case "forbidden":
+    case "not_found":
+      return "The quiz may have been withdrawn, or you may no longer be enrolled in its course: discard this attempt, or submit it again once you are enrolled.";
+    case "timed_attempt_must_start_online":
+      return "This quiz became timed: timed attempts start online. Discard this one and start again while connected.";
+    case "validation_failed":
+      return "The quiz changed since you took it offline: discard this attempt and take it again.";
+    default:
+      return "Submit it again to retry, or discard it.";
+  }
+}
+
 /** One line about an attempt: its number, status and score. */
 export function attemptLine(a: AttemptItem): string {
   const name = a.attempt_number === null ? "Attempt (taken offline)" : `Attempt ${a.attempt_number}`;

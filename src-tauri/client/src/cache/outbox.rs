@@ -235,6 +235,42 @@ impl Cache {
             .collect()
     }
 
+    /// The refusals of submissions of this attempt, newest first.
+    pub fn attempt_refusals(&self, attempt_id: Uuid) -> Result<Vec<Rejection>, CacheError> {
+        Ok(self
+            .rejections()?
+            .into_iter()
+            .filter(|r| {
+                r.mutation["change"]["kind"] == "assessment_submit"
+                    && r.mutation["change"]["attempt_id"] == attempt_id.to_string().as_str()
+            })
+            .collect())
+    }
+
+    /// Throws away an attempt that exists only on this device and was never submitted (or
+    /// whose submission the server refused, which puts it back in progress), with the
+    /// refusals of its submissions; in one transaction. False when there was no such attempt
+    /// (one waiting to be sent, or the server's, is never thrown away here).
+    pub fn discard_local_attempt(&mut self, attempt_id: Uuid) -> Result<bool, CacheError> {
+        let tx = self.conn.transaction()?;
+        let deleted = tx.execute(
+            "DELETE FROM rows WHERE tbl = 'user_assessment_attempts' AND id = ?1
+               AND json_extract(data, '$.local_only') IS 1
+               AND json_extract(data, '$.completed_at') IS NULL",
+            [attempt_id.to_string()],
+        )?;
+        if deleted > 0 {
+            tx.execute(
+                "DELETE FROM rejected
+                 WHERE json_extract(body, '$.change.kind') = 'assessment_submit'
+                   AND json_extract(body, '$.change.attempt_id') = ?1",
+                [attempt_id.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(deleted > 0)
+    }
+
     /// Forgets a rejection the learner has read.
     pub fn dismiss_rejection(&self, id: Uuid) -> Result<(), CacheError> {
         self.conn
