@@ -2,7 +2,8 @@
 //!
 //! * the client engine alone (headless): its terminal connection types and reads the echo,
 //!   loses the network (a proxy cuts every connection), reconnects by itself and gets the
-//!   recent output replayed; the workspace's files through the engine's calls;
+//!   recent output replayed; the workspace's files through the engine's calls; sync and the
+//!   terminal behind a TLS front (`https://`, `wss://`), trusted only when told to;
 //! * the real app in its webview (Xvfb + `WebDriver`): the demo learner opens a lab, starts it,
 //!   types into the xterm.js terminal and reads the output on its screen, loses and regains the
 //!   network (the reconnect indicator), finds a file made in the shell in the file browser, and
@@ -22,6 +23,7 @@ use skilltrack_tests::desktop::{
     DesktopApp, PATIENCE, click, fail, find, screenshot, type_into, wait_attr,
 };
 use skilltrack_tests::proxy::Proxy;
+use skilltrack_tests::tls::TlsFront;
 use tokio::sync::mpsc;
 
 use crate::labs_api::LabWorld;
@@ -58,6 +60,79 @@ impl Screen {
     fn text_after(&self, from: usize) -> String {
         String::from_utf8_lossy(&self.output[from.min(self.output.len())..]).into_owned()
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn desktop_lab_engine_syncs_and_opens_its_terminal_over_tls_trusting_only_what_it_is_told() {
+    use skilltrack_client::tls::Trust;
+    let w = LabWorld::new(|_| {}).await;
+    let ana = w.learner("ana").await;
+    let front = TlsFront::start(&w.server.url).await;
+
+    // Not told to trust the front's authority: refused, and said so — not "offline".
+    let strange = tempfile::tempdir().unwrap();
+    let stranger =
+        skilltrack_client::device::open(&front.url, strange.path(), &StoreKind::File).unwrap();
+    stranger.adopt(ana.clone()).await.unwrap();
+    let refused = stranger.sync_once().await.unwrap_err();
+    assert!(
+        matches!(refused, SyncError::Api(ApiError::Untrusted(_))),
+        "{refused:?}"
+    );
+    assert!(
+        refused.explain().contains("SKILLTRACK_CA_FILE"),
+        "{}",
+        refused.explain()
+    );
+    assert!(!stranger.status().borrow().online);
+
+    // Told, with a CA file as `SKILLTRACK_CA_FILE` names one: sync and the terminal work.
+    let data = tempfile::tempdir().unwrap();
+    let ca_file = data.path().join("authority.pem");
+    std::fs::write(&ca_file, &front.ca_pem).unwrap();
+    let trust = Trust::with_ca_file(&ca_file).unwrap();
+    let engine = std::sync::Arc::new(
+        skilltrack_client::device::open_with_trust(
+            &front.url,
+            &data.path().join("device"),
+            &StoreKind::File,
+            &trust,
+        )
+        .unwrap(),
+    );
+    engine.adopt(ana.clone()).await.unwrap();
+    let report = engine.sync_once().await.unwrap();
+    assert!(report.pulled > 0, "{report:?}");
+    let session = engine.start_lab(w.lab, &LabStart::default()).await.unwrap();
+    let (terminal, events) = engine.open_terminal(session.id, TerminalOptions::default());
+    let mut screen = Screen {
+        events,
+        output: Vec::new(),
+        states: Vec::new(),
+        readies: Vec::new(),
+    };
+    screen
+        .until("ready over wss", Duration::from_secs(20), |s| {
+            !s.readies.is_empty()
+        })
+        .await;
+    terminal
+        .input()
+        .input(b"echo over-tls-$((40+2))\n".to_vec())
+        .await;
+    screen
+        .until("the echo over wss", Duration::from_secs(20), |s| {
+            s.text_after(0).contains("over-tls-42")
+        })
+        .await;
+    let stopped = engine.stop_lab(session.id).await.unwrap();
+    assert_eq!(stopped.status, LabSessionStatus::Completed);
+
+    // A file that holds no certificate is refused with its name, not silently ignored.
+    let empty = data.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let bad = Trust::with_ca_file(&empty).unwrap_err();
+    assert!(bad.to_string().contains("empty.pem"), "{bad}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

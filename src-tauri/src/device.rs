@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use skilltrack_client::sync::SyncEngine;
+use skilltrack_client::tls::Trust;
 use skilltrack_client::tokens::StoreKind;
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter as _};
@@ -27,6 +28,8 @@ pub struct DeviceConfig {
     pub data_root: PathBuf,
     /// Keyring, or a private file (tests, machines without a keyring).
     pub store: StoreKind,
+    /// The certificate authorities servers are checked against (`SKILLTRACK_CA_FILE`).
+    pub trust: Trust,
 }
 
 /// The engine of the current server, with its sync loop when running.
@@ -50,10 +53,11 @@ impl Device {
         server: &str,
     ) -> Result<Self, CommandError> {
         let data_dir = skilltrack_client::device::server_data_dir(&config.data_root, server);
-        let engine = Arc::new(skilltrack_client::device::open(
+        let engine = Arc::new(skilltrack_client::device::open_with_trust(
             server,
             &data_dir,
             &config.store,
+            &config.trust,
         )?);
         let mut status = engine.status();
         let handle = app.clone();

@@ -34,6 +34,7 @@ impl From<SyncError> for CommandError {
             SyncError::Api(ApiError::Offline(_)) => "offline".to_owned(),
             SyncError::Api(ApiError::Problem { code, .. }) => code.clone(),
             SyncError::Api(ApiError::Protocol(_)) => "protocol".to_owned(),
+            SyncError::Api(ApiError::Untrusted(_)) => "untrusted_certificate".to_owned(),
             SyncError::Cache(_) => "cache".to_owned(),
             SyncError::Tokens(_) => "session_store".to_owned(),
             SyncError::SignedOut => "signed_out".to_owned(),

@@ -68,7 +68,14 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         StoreKind::Keyring
     };
-    let config = DeviceConfig { data_root, store };
+    // A bad SKILLTRACK_CA_FILE stops the app with the reason: quietly trusting less than the
+    // operator asked for would only fail later, with a vaguer error.
+    let trust = skilltrack_client::tls::Trust::from_env()?;
+    let config = DeviceConfig {
+        data_root,
+        store,
+        trust,
+    };
     let server = chosen_server(&config.data_root);
     let device = Device::open(app.handle(), &config, &server)?;
     app.manage(local_media::LocalMedia::start(device.media_dir())?);

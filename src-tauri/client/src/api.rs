@@ -12,6 +12,8 @@ use skilltrack_protocol::Problem;
 use skilltrack_protocol::auth::{RefreshRequest, Session, SignInRequest};
 use skilltrack_protocol::sync::{LiveSignal, Mutation, PullPage, PushRequest, PushResponse};
 
+use crate::tls::Trust;
+
 /// Why a call failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -31,6 +33,9 @@ pub enum ApiError {
     /// The server answered something this client cannot read.
     #[error("the server's answer could not be read: {0}")]
     Protocol(String),
+    /// The server's TLS certificate was refused (unknown authority, expired, another name).
+    #[error("the server's certificate is not trusted: {0}")]
+    Untrusted(String),
 }
 
 impl ApiError {
@@ -39,7 +44,7 @@ impl ApiError {
         match self {
             Self::Offline(_) => true,
             Self::Problem { status, .. } => *status >= 500 || *status == 408 || *status == 429,
-            Self::Protocol(_) => false,
+            Self::Protocol(_) | Self::Untrusted(_) => false,
         }
     }
 
@@ -50,7 +55,28 @@ impl ApiError {
 }
 
 fn offline(e: &reqwest::Error) -> ApiError {
-    ApiError::Offline(e.to_string())
+    untrusted(e).unwrap_or_else(|| ApiError::Offline(e.to_string()))
+}
+
+/// [`ApiError::Untrusted`] when `e` was caused by a refused certificate: a reachable server
+/// that is not the one it claims to be is not "offline".
+pub(crate) fn untrusted(e: &(dyn std::error::Error + 'static)) -> Option<ApiError> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(tls) = c.downcast_ref::<rustls::Error>() {
+            return matches!(tls, rustls::Error::InvalidCertificate(_))
+                .then(|| ApiError::Untrusted(tls.to_string()));
+        }
+        // rustls's error reaches reqwest and tungstenite inside `io::Error`s, which lead to
+        // what they wrap through `get_ref`, not `source`.
+        cause = match c.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => c.source(),
+        };
+    }
+    None
 }
 
 /// A client of one server.
@@ -60,13 +86,23 @@ pub struct ApiClient {
     http: reqwest::Client,
     /// For long-lived streams (live channel, downloads): no overall timeout.
     streaming: reqwest::Client,
+    /// The authorities `https://` (and the terminal's `wss://`) trust.
+    trust: Trust,
 }
 
 impl ApiClient {
-    /// A client of the server at `base` (`http://127.0.0.1:8787`).
+    /// A client of the server at `base` (`http://127.0.0.1:8787`), trusting the public
+    /// certificate authorities.
     pub fn new(base: &str) -> Result<Self, ApiError> {
+        let trust = Trust::public().map_err(|e| ApiError::Protocol(e.to_string()))?;
+        Self::with_trust(base, &trust)
+    }
+
+    /// A client of the server at `base`, trusting `trust`'s authorities.
+    pub fn with_trust(base: &str, trust: &Trust) -> Result<Self, ApiError> {
         let build = |timeout: Option<Duration>| {
             let mut b = reqwest::Client::builder()
+                .use_preconfigured_tls((*trust.config()).clone())
                 .connect_timeout(Duration::from_secs(5))
                 .user_agent(concat!("skilltrack-client/", env!("CARGO_PKG_VERSION")));
             if let Some(t) = timeout {
@@ -78,7 +114,13 @@ impl ApiClient {
             base: base.trim_end_matches('/').to_owned(),
             http: build(Some(Duration::from_secs(60)))?,
             streaming: build(None)?,
+            trust: trust.clone(),
         })
+    }
+
+    /// The authorities this client trusts.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     /// The server's address.
@@ -296,6 +338,20 @@ fn urlencode(s: &str) -> String {
 mod tests {
     use super::*;
     use skilltrack_protocol::sync::LiveScope;
+
+    #[test]
+    fn a_refused_certificate_is_untrusted_not_offline() {
+        // As reqwest and tungstenite hand it over: rustls's error inside two `io::Error`s.
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let wrapped =
+            std::io::Error::other(std::io::Error::new(std::io::ErrorKind::InvalidData, tls));
+        assert!(matches!(untrusted(&wrapped), Some(ApiError::Untrusted(_))));
+        // Other TLS failures and plain network failures are not about trust.
+        let other = std::io::Error::other(rustls::Error::HandshakeNotComplete);
+        assert!(untrusted(&other).is_none());
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(untrusted(&refused).is_none());
+    }
 
     #[test]
     fn server_sent_events_are_read() {

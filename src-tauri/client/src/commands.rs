@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use skilltrack_client::cache::CourseFilter;
 use skilltrack_client::device;
 use skilltrack_client::sync::{SyncEngine, lock};
+use skilltrack_client::tls::Trust;
 use skilltrack_client::tokens::StoreKind;
 use skilltrack_client::writes::ProgressInput;
 use uuid::Uuid;
@@ -43,6 +44,10 @@ pub struct Cli {
         global = true
     )]
     token_store: StoreKind,
+    /// Certificate authorities to trust besides the public ones (a PEM file): for a server
+    /// whose `https://` certificate comes from an organisation's own authority.
+    #[arg(long, env = "SKILLTRACK_CA_FILE", global = true)]
+    ca_file: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -118,8 +123,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .data_dir
         .clone()
         .unwrap_or_else(device::default_data_dir);
+    let trust = match &cli.ca_file {
+        Some(file) => Trust::with_ca_file(file)?,
+        None => Trust::public()?,
+    };
     let engine = Arc::new(
-        device::open(&cli.server, &data_dir, &cli.token_store)
+        device::open_with_trust(&cli.server, &data_dir, &cli.token_store, &trust)
             .with_context(|| format!("opening Skilltrack's data in {}", data_dir.display()))?,
     );
     match cli.command {

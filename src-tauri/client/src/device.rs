@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::api::ApiClient;
+use crate::api::{ApiClient, ApiError};
 use crate::cache::Cache;
 use crate::sync::{SyncEngine, SyncError};
+use crate::tls::Trust;
 use crate::tokens::{StoreKind, TokenStore};
 
 /// The default data directory: `$XDG_DATA_HOME/skilltrack` (or `~/.local/share/skilltrack`).
@@ -37,14 +38,26 @@ pub fn server_data_dir(data_root: &Path, server: &str) -> PathBuf {
 }
 
 /// Opens the engine for `server` with its data in `data_dir` (created if missing), keeping
-/// the session in the keyring where one works (`prefer`: [`StoreKind::File`] skips it).
+/// the session in the keyring where one works (`prefer`: [`StoreKind::File`] skips it), and
+/// trusting the public certificate authorities.
 pub fn open(server: &str, data_dir: &Path, prefer: &StoreKind) -> Result<SyncEngine, SyncError> {
+    let trust = Trust::public().map_err(|e| ApiError::Protocol(e.to_string()))?;
+    open_with_trust(server, data_dir, prefer, &trust)
+}
+
+/// As [`open`], trusting `trust`'s certificate authorities (see [`Trust::from_env`]).
+pub fn open_with_trust(
+    server: &str,
+    data_dir: &Path,
+    prefer: &StoreKind,
+    trust: &Trust,
+) -> Result<SyncEngine, SyncError> {
     std::fs::create_dir_all(data_dir).map_err(|source| SyncError::Io {
         context: format!("creating {}", data_dir.display()),
         source,
     })?;
     let cache = Cache::open(&data_dir.join("cache.sqlite3"))?;
-    let api = ApiClient::new(server)?;
+    let api = ApiClient::with_trust(server, trust)?;
     let tokens = TokenStore::open(
         data_dir,
         &format!("{server}|{}", data_dir.display()),

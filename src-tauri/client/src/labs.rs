@@ -728,7 +728,10 @@ impl Link<'_> {
             .parse()
             .map_err(|_| Ended::Closed("unauthenticated", "An unusable token.".into()))?;
         request.headers_mut().insert("authorization", header);
-        let connecting = tokio_tungstenite::connect_async(request);
+        // The API client's TLS configuration: `wss://` trusts what `https://` trusts.
+        let connector = tokio_tungstenite::Connector::Rustls(self.engine.api().trust().config());
+        let connecting =
+            tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector));
         match tokio::time::timeout(self.options.connect_timeout, connecting).await {
             Err(_) => Err(Ended::Dropped("The server did not answer in time.".into())),
             Ok(Ok((socket, _))) => Ok(socket),
@@ -747,7 +750,13 @@ impl Link<'_> {
                 "bad_server",
                 format!("Terminals cannot be opened on this server's address: {e}"),
             )),
-            Ok(Err(e)) => Err(Ended::Dropped(format!("The connection failed: {e}"))),
+            Ok(Err(e)) => match crate::api::untrusted(&e) {
+                Some(untrusted) => Err(Ended::Closed(
+                    "untrusted_certificate",
+                    SyncError::Api(untrusted).explain(),
+                )),
+                None => Err(Ended::Dropped(format!("The connection failed: {e}"))),
+            },
         }
     }
 

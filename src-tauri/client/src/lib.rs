@@ -4,6 +4,7 @@
 //!
 //! * [`cache`]: every SQL statement of the client; rows as synced, the outbox, downloads.
 //! * [`api`]: the server's HTTP API.
+//! * [`tls`]: the certificate authorities `https://` and the terminal's `wss://` trust.
 //! * [`tokens`]: the session in the OS keyring (or a private file where there is none).
 //! * [`sync`]: push, pull, the live channel, online/offline status, backoff.
 //! * [`writes`]: a learner's offline writes (progress, bookmarks, reviews, notifications read).
@@ -24,5 +25,6 @@ pub mod downloads;
 pub mod labs;
 pub mod online;
 pub mod sync;
+pub mod tls;
 pub mod tokens;
 pub mod writes;

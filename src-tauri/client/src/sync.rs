@@ -59,6 +59,10 @@ impl SyncError {
                 "Your session has ended. Sign in again to sync; your offline work is kept.".to_owned()
             }
             Self::Api(ApiError::Problem { detail, .. }) => format!("The server refused to sync: {detail}"),
+            Self::Api(ApiError::Untrusted(why)) => format!(
+                "The server's certificate is not trusted ({why}). If your organisation runs its own certificate authority, set {} to its certificate (PEM).",
+                crate::tls::CA_FILE_ENV
+            ),
             Self::Api(ApiError::Protocol(_)) => {
                 "The server answered in a way this app does not understand; it may need an update.".to_owned()
             }
@@ -231,7 +235,11 @@ impl SyncEngine {
                     s.last_synced_at = Some(Utc::now().to_rfc3339());
                 }
                 Err(e) => {
-                    s.online = !matches!(e, SyncError::Api(ApiError::Offline(_)));
+                    // A server whose certificate is refused is as good as unreachable.
+                    s.online = !matches!(
+                        e,
+                        SyncError::Api(ApiError::Offline(_) | ApiError::Untrusted(_))
+                    );
                     s.problem = Some(e.explain());
                 }
             }
