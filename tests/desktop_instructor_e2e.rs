@@ -221,6 +221,26 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
     .await;
     let title = text_of(client, r#"[data-testid="course-title"]"#, step).await;
     assert_eq!(title, "Linux Incident Response", "{step}");
+    // The lesson still being written is marked as the instructor's alone; the others are not.
+    let marked = text_of(
+        client,
+        r#"[data-testid="lesson-link"]:has([data-testid="draft-lesson"])"#,
+        step,
+    )
+    .await;
+    assert!(
+        marked.contains("Writing the incident report"),
+        "{step}: the unpublished lesson is marked Draft; marked {marked:?}"
+    );
+    let drafts = client
+        .find_all(Locator::Css(r#"[data-testid="draft-lesson"]"#))
+        .await
+        .expect(step);
+    assert_eq!(
+        drafts.len(),
+        1,
+        "{step}: only the unpublished lesson is marked"
+    );
     let step = "opening a lesson of the draft in preview";
     click(
         client,
@@ -265,7 +285,9 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
     // The grading queue: the learner's essay, graded with points and feedback.
     let step = "opening the grading queue";
     click(client, r#"[data-testid="open-grading-queue"]"#, step).await;
-    let pending_css = r#"[data-testid="pending-answer"][data-type="essay"]"#;
+    let pending_css = &format!(
+        r#"[data-testid="pending-answer"][data-type="essay"][data-attempt-id="{attempt}"]"#
+    );
     let shown = text_of(
         client,
         &format!(r#"{pending_css} [data-testid="answer-text"]"#),
@@ -273,6 +295,12 @@ async fn an_instructor_previews_publishes_and_grades_in_the_desktop_app() {
     )
     .await;
     assert_eq!(shown, essay, "{step}: the learner's answer shows");
+    // The demo's own waiting essay (Sam's, on the Git quiz) is in the queue too.
+    let queue = text_of(client, r#"[data-testid="grading-queue"]"#, step).await;
+    assert!(
+        queue.contains("Sam Student") && queue.contains("Git Fundamentals Quiz"),
+        "{step}: the demo's waiting essay is in the queue; it shows {queue:?}"
+    );
     let step = "giving the essay its points and feedback";
     let answer_id = find(client, pending_css, step)
         .await

@@ -49,6 +49,15 @@ pub enum SeedError {
     /// The database refused a row.
     #[error("loading the demo data failed: {0}")]
     Db(#[from] sqlx::Error),
+    /// A demo learner's submission was refused (the catalog names something that is not there,
+    /// or its answers do not fit the questions).
+    #[error("the demo submission of {account} was refused: {reason}")]
+    Submission {
+        /// Whose.
+        account: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The demo catalog as written in `demo-catalog.json`.
@@ -63,6 +72,24 @@ pub struct Catalog {
     pub courses: Vec<Course>,
     pub labs: Vec<Lab>,
     pub system_settings: Vec<Setting>,
+    #[serde(default)]
+    pub submissions: Vec<Submission>,
+}
+
+/// A demo learner's submitted attempt, graded by the server as any other (so an essay in it
+/// waits in the instructor's grading queue, as on a living platform).
+#[allow(missing_docs)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// The learner's e-mail (one of `accounts`), enrolled by the seed.
+    pub account: String,
+    /// The course's slug.
+    pub course: String,
+    /// The assessment's title in that course.
+    pub assessment: String,
+    /// One answer per question, in the questions' order.
+    pub answers: Vec<skilltrack_protocol::assessments::AnswerValue>,
 }
 
 #[allow(missing_docs)]
@@ -155,6 +182,13 @@ pub struct Lesson {
     pub body_markdown: Option<String>,
     #[serde(default)]
     pub video: Option<String>,
+    /// False for a lesson still being written (learners never see it).
+    #[serde(default = "published")]
+    pub is_published: bool,
+}
+
+fn published() -> bool {
+    true
 }
 
 #[allow(missing_docs)]
@@ -273,6 +307,9 @@ pub async fn load_demo(db: &Database, data_dir: &Path) -> Result<(), SeedError> 
         .map_err(media_err)?;
 
     let counts = db::seed::load(db.owner(), &catalog, &hashes).await?;
+    for submission in &catalog.submissions {
+        load_submission(db, &catalog, submission).await?;
+    }
     tracing::info!(
         accounts = catalog.accounts.len(),
         courses = counts.courses,
@@ -281,6 +318,67 @@ pub async fn load_demo(db: &Database, data_dir: &Path) -> Result<(), SeedError> 
         labs = counts.labs,
         "demo data loaded"
     );
+    Ok(())
+}
+
+/// Enrolls the learner and submits their attempt through the server's own submission (as
+/// that learner, under RLS), once: an attempt seeded before is left as it is, graded or not.
+async fn load_submission(
+    db: &Database,
+    catalog: &Catalog,
+    submission: &Submission,
+) -> Result<(), SeedError> {
+    use db::session::{Access, Caller};
+    use skilltrack_protocol::assessments::{AnswerEntry, AttemptSubmission};
+    let refused = |reason: String| SeedError::Submission {
+        account: submission.account.clone(),
+        reason,
+    };
+    let course = catalog
+        .courses
+        .iter()
+        .find(|c| c.slug == submission.course)
+        .ok_or_else(|| refused(format!("no course {}", submission.course)))?;
+    let index = course
+        .assessments
+        .iter()
+        .position(|a| a.title == submission.assessment)
+        .ok_or_else(|| refused(format!("no assessment {:?}", submission.assessment)))?;
+    let key = format!("course/{}/assessment/{index}", course.slug);
+    let user = db::seed::account_id(&submission.account);
+    db::seed::enroll(
+        &mut *db.owner().acquire().await?,
+        &submission.account,
+        &course.slug,
+        user,
+        demo_id(&format!("course/{}", course.slug)),
+    )
+    .await?;
+    let attempt = demo_id(&format!("submission/{}/{key}", submission.account));
+    let mut tx = db::session::begin(db.api(), Caller::User(user), Access::ReadWrite).await?;
+    if db::assessments::attempt(&mut tx, attempt).await?.is_some() {
+        return Ok(());
+    }
+    let assessment_id = demo_id(&key);
+    // Started first, as a timed attempt must be (the server stamps its start).
+    db::assessments::insert_attempt(&mut tx, attempt, user, assessment_id).await?;
+    let answers = submission
+        .answers
+        .iter()
+        .enumerate()
+        .map(|(q, answer)| AnswerEntry {
+            question_id: demo_id(&format!("{key}/question/{q}")),
+            answer: answer.clone(),
+        })
+        .collect();
+    let body = AttemptSubmission {
+        assessment_id,
+        answers,
+    };
+    crate::http::assessments::submit_attempt(&mut tx, Caller::User(user), user, attempt, &body)
+        .await
+        .map_err(|e| refused(e.to_string()))?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -201,6 +201,7 @@ pub async fn course_page(desktop: State<'_, Desktop>, course_id: String) -> Answ
                 .iter()
                 .map(|l| LessonItem::from_row(&l.lesson, done.contains(&text(&l.lesson, "id"))))
                 .collect(),
+            draft: crate::views::is_draft(&m.module),
         })
         .collect();
     let enrolled = own(

@@ -95,6 +95,9 @@ pub struct LessonItem {
     pub duration_minutes: Option<i32>,
     /// The learner completed it.
     pub completed: bool,
+    /// Not published: only the course's managers have it (a preview marks it; learners never
+    /// see it).
+    pub draft: bool,
 }
 
 /// A module of a course.
@@ -107,6 +110,8 @@ pub struct ModuleItem {
     pub title: String,
     /// Its lessons the learner may study (none when not enrolled).
     pub lessons: Vec<LessonItem>,
+    /// Not published (see [`LessonItem::draft`]).
+    pub draft: bool,
 }
 
 /// A course's page.
@@ -423,8 +428,15 @@ impl LessonItem {
                 .as_i64()
                 .and_then(|m| i32::try_from(m).ok()),
             completed,
+            draft: is_draft(row),
         }
     }
+}
+
+/// Whether a cached module or lesson row is unpublished. Learners' caches never hold one; a
+/// row without the column counts as published.
+pub fn is_draft(row: &Value) -> bool {
+    row["is_published"] == Value::Bool(false)
 }
 
 #[cfg(test)]

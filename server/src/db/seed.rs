@@ -22,8 +22,29 @@ pub struct Counts {
     pub labs: usize,
 }
 
-fn account_id(email: &str) -> Uuid {
+/// A demo account's id.
+pub fn account_id(email: &str) -> Uuid {
     demo_id(&format!("account/{email}"))
+}
+
+/// Enrolls a demo account in a course (once).
+pub async fn enroll(
+    conn: &mut sqlx::PgConnection,
+    email: &str,
+    slug: &str,
+    user: Uuid,
+    course: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO enrollments (id, user_id, course_id) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(demo_id(&format!("enrollment/{email}/{slug}")))
+    .bind(user)
+    .bind(course)
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Loads the whole catalog; `password_hashes[i]` belongs to `catalog.accounts[i]`.
@@ -278,7 +299,7 @@ async fn load_modules(
             sqlx::query(
                 "INSERT INTO course_lessons (id, module_id, title, description, content_type,
                    content_url, content_body, duration_minutes, sort_order, is_published)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,
                    description = EXCLUDED.description, content_type = EXCLUDED.content_type,
                    content_url = EXCLUDED.content_url, content_body = EXCLUDED.content_body,
@@ -293,6 +314,7 @@ async fn load_modules(
             .bind(&lesson.body_markdown)
             .bind(lesson.duration_minutes)
             .bind(i32::try_from(l).unwrap_or(i32::MAX))
+            .bind(lesson.is_published)
             .execute(&mut **tx)
             .await?;
             counts.lessons += 1;
@@ -437,17 +459,13 @@ async fn load_demo_learning(
         .take(2)
         .collect();
     for course in &published {
-        sqlx::query(
-            "INSERT INTO enrollments (id, user_id, course_id) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
+        enroll(
+            tx,
+            &learner.email,
+            &course.slug,
+            learner_id,
+            demo_id(&format!("course/{}", course.slug)),
         )
-        .bind(demo_id(&format!(
-            "enrollment/{}/{}",
-            learner.email, course.slug
-        )))
-        .bind(learner_id)
-        .bind(demo_id(&format!("course/{}", course.slug)))
-        .execute(&mut **tx)
         .await?;
     }
     if let Some(first) = published.first() {

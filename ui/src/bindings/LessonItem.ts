@@ -23,4 +23,9 @@ duration_minutes: number | null,
 /**
  * The learner completed it.
  */
-completed: boolean, };
+completed: boolean, 
+/**
+ * Not published: only the course's managers have it (a preview marks it; learners never
+ * see it).
+ */
+draft: boolean, };

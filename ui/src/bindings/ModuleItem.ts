@@ -16,4 +16,8 @@ title: string,
 /**
  * Its lessons the learner may study (none when not enrolled).
  */
-lessons: Array<LessonItem>, };
+lessons: Array<LessonItem>, 
+/**
+ * Not published (see [`LessonItem::draft`]).
+ */
+draft: boolean, };

@@ -3,12 +3,12 @@ import type { ModuleItem } from "../bindings/ModuleItem";
 import { neighbours, resumeLesson } from "./syllabus";
 
 const lesson = (id: string, completed = false) => ({
-  id, title: id, content_type: "text", duration_minutes: null, completed,
+  id, title: id, content_type: "text", duration_minutes: null, completed, draft: false,
 });
 const modules: ModuleItem[] = [
-  { id: "m1", title: "One", lessons: [lesson("a", true), lesson("b")] },
-  { id: "m2", title: "Empty", lessons: [] },
-  { id: "m3", title: "Three", lessons: [lesson("c")] },
+  { id: "m1", title: "One", lessons: [lesson("a", true), lesson("b")], draft: false },
+  { id: "m2", title: "Empty", lessons: [], draft: false },
+  { id: "m3", title: "Three", lessons: [lesson("c")], draft: false },
 ];
 
 describe("moving through a course", () => {
