@@ -596,8 +596,8 @@ async fn a_quiz_taken_offline_and_refused_comes_back_with_why_and_can_be_discard
 
     let report = laptop.sync_once().await.unwrap();
     assert_eq!((report.pushed, report.rejected), (1, 1), "{report:?}");
-    let refused = laptop
-        .refused_submission(attempt)
+    let refused = lock(laptop.cache())
+        .attempt_refusal(attempt)
         .unwrap()
         .expect("the refusal is kept for the quiz screen");
     assert_eq!(refused.code, "not_found", "{refused:?}");
@@ -621,7 +621,12 @@ async fn a_quiz_taken_offline_and_refused_comes_back_with_why_and_can_be_discard
             .unwrap()
             .is_none()
     );
-    assert!(laptop.refused_submission(attempt).unwrap().is_none());
+    assert!(
+        lock(laptop.cache())
+            .attempt_refusal(attempt)
+            .unwrap()
+            .is_none()
+    );
     assert!(lock(laptop.cache()).rejections().unwrap().is_empty());
     assert!(
         matches!(

@@ -120,8 +120,8 @@ fn main() -> anyhow::Result<()> {
         let settle = Duration::from_secs(args.settle_seconds);
         let mut line = format!("run {run}:");
         for (variant, launches) in variants.iter().zip(&mut runs) {
-            let l = launch(&mut variant.command(), variant.marker, settle)
-                .with_context(|| variant.label.clone())?;
+            let l =
+                launch(&mut variant.command(), variant.marker, settle).context(variant.label)?;
             let _ = write!(
                 line,
                 " {} {:.0} ms {:.0} MiB;",
@@ -141,7 +141,7 @@ fn main() -> anyhow::Result<()> {
 
 /// One program launched the same way each run.
 struct Variant {
-    label: String,
+    label: &'static str,
     short: &'static str,
     program: PathBuf,
     env: Vec<(&'static str, String)>,
@@ -173,14 +173,14 @@ fn variants(app: &Path, empty: &Path, url: &str, data: &Path, display: &str) -> 
     };
     vec![
         Variant {
-            label: "empty Tauri window (painted), Tauri's defaults".to_owned(),
+            label: "empty Tauri window (painted), Tauri's defaults",
             short: "empty",
             program: empty.to_owned(),
             env: vec![("DISPLAY", display.to_owned())],
             marker: "window painted",
         },
         Variant {
-            label: "empty Tauri window, GPU compositing off".to_owned(),
+            label: "empty Tauri window, GPU compositing off",
             short: "empty/cpu",
             program: empty.to_owned(),
             env: vec![
@@ -190,14 +190,14 @@ fn variants(app: &Path, empty: &Path, url: &str, data: &Path, display: &str) -> 
             marker: "window painted",
         },
         Variant {
-            label: "Skilltrack (catalog interactive), as it runs here".to_owned(),
+            label: "Skilltrack (catalog interactive), as it runs here",
             short: "app",
             program: app.to_owned(),
             env: app_env("auto"),
             marker: "catalog interactive",
         },
         Variant {
-            label: "Skilltrack, GPU compositing forced on".to_owned(),
+            label: "Skilltrack, GPU compositing forced on",
             short: "app/gpu",
             program: app.to_owned(),
             env: app_env("on"),

@@ -350,8 +350,6 @@ async fn load_submission(
         &mut *db.owner().acquire().await?,
         &submission.account,
         &course.slug,
-        user,
-        demo_id(&format!("course/{}", course.slug)),
     )
     .await?;
     let attempt = demo_id(&format!("submission/{}/{key}", submission.account));

@@ -3,7 +3,7 @@
 //! `WebKitGTK` composites pages with OpenGL by default. On a machine with no GPU (a VM, a remote
 //! desktop, Xvfb) that OpenGL is Mesa's software rasteriser, in the web process: every layer
 //! becomes a texture in ordinary memory and every frame is rasterised twice on the CPU. On this
-//! project's dev VM that costs the web process about 70 MiB for an empty page and 130 MiB for
+//! project's dev VM that costs the web process about 70 MiB for an empty page and 110 MiB for
 //! the catalog (docs/benchmarks.md, decision 141), and buys nothing. So without a GPU the window
 //! paints on the CPU directly (`WebKit`'s `HardwareAccelerationPolicy::Never`); with one, `WebKit`
 //! keeps its default.

@@ -198,14 +198,6 @@ pub struct RowChange {
 pub struct RowData(Box<serde_json::value::RawValue>);
 
 impl RowData {
-    /// A row from JSON text (checked to be JSON, kept as it is).
-    ///
-    /// # Errors
-    /// The text is not JSON.
-    pub fn from_json(text: String) -> Result<Self, serde_json::Error> {
-        serde_json::value::RawValue::from_string(text).map(Self)
-    }
-
     /// A row from a JSON value (written compactly).
     pub fn from_value(value: &serde_json::Value) -> Self {
         // A `Value` always serializes, and always to valid JSON.
@@ -224,7 +216,7 @@ impl RowData {
     /// The row parsed.
     ///
     /// # Errors
-    /// Never for a row made by [`RowData::from_json`] or received (both checked the text).
+    /// Never for a row received or made from a value (the text was checked or written as JSON).
     pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::from_str(self.0.get())
     }

@@ -32,16 +32,14 @@ pub async fn enroll(
     conn: &mut sqlx::PgConnection,
     email: &str,
     slug: &str,
-    user: Uuid,
-    course: Uuid,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO enrollments (id, user_id, course_id) VALUES ($1, $2, $3)
          ON CONFLICT DO NOTHING",
     )
     .bind(demo_id(&format!("enrollment/{email}/{slug}")))
-    .bind(user)
-    .bind(course)
+    .bind(account_id(email))
+    .bind(demo_id(&format!("course/{slug}")))
     .execute(conn)
     .await
     .map(drop)
@@ -459,14 +457,7 @@ async fn load_demo_learning(
         .take(2)
         .collect();
     for course in &published {
-        enroll(
-            tx,
-            &learner.email,
-            &course.slug,
-            learner_id,
-            demo_id(&format!("course/{}", course.slug)),
-        )
-        .await?;
+        enroll(tx, &learner.email, &course.slug).await?;
     }
     if let Some(first) = published.first() {
         let lesson_id = demo_id(&format!("course/{}/module/0/lesson/0", first.slug));

@@ -9,7 +9,7 @@ use skilltrack_protocol::engagement::BookmarkEntity;
 use skilltrack_protocol::sync::{Mutation, MutationKind, SyncTable};
 use uuid::Uuid;
 
-use crate::cache::{PendingWrite, Rejection, row_key};
+use crate::cache::{PendingWrite, row_key};
 use crate::sync::{SyncEngine, SyncError, lock};
 
 /// Progress in a lesson, as the player reports it.
@@ -303,15 +303,6 @@ impl SyncEngine {
             },
         };
         self.queue(&write)
-    }
-
-    /// Why the server refused the submission of this attempt taken offline (the newest
-    /// refusal), if it did: such an attempt is back in progress here with its answers.
-    pub fn refused_submission(&self, attempt_id: Uuid) -> Result<Option<Rejection>, SyncError> {
-        Ok(lock(self.cache())
-            .attempt_refusals(attempt_id)?
-            .into_iter()
-            .next())
     }
 
     /// Throws away an attempt taken offline that has not been sent (its answers, and the

@@ -92,11 +92,8 @@ fn assessment_row(cache: &Cache, assessment_id: &str) -> Answer<Value> {
 }
 
 fn open_attempt(cache: &Cache, row: &Value, assessment_id: &str) -> Answer<OpenAttempt> {
-    let refused = id(&text(row, "id"))
-        .ok()
-        .map(|attempt| cache.attempt_refusals(attempt))
-        .transpose()?
-        .and_then(|refusals| refusals.into_iter().next())
+    let refused = cache
+        .attempt_refusal(id(&text(row, "id"))?)?
         .map(|r| RefusedSubmission {
             code: r.code,
             reason: r.reason,

@@ -117,7 +117,7 @@ pub struct OpenAttempt {
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct RefusedSubmission {
-    /// The server's stable code (`no_attempts_left`, `not_enrolled`, …).
+    /// The server's stable code (`no_attempts_left`, `not_found`, …).
     pub code: String,
     /// The server's reason, in words.
     pub reason: String,

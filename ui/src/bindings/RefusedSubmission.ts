@@ -5,7 +5,7 @@
  */
 export type RefusedSubmission = { 
 /**
- * The server's stable code (`no_attempts_left`, `not_enrolled`, …).
+ * The server's stable code (`no_attempts_left`, `not_found`, …).
  */
 code: string, 
 /**

@@ -7,6 +7,10 @@ use uuid::Uuid;
 
 use super::{Cache, CacheError};
 
+/// The refused writes that submitted attempt `?1` (a condition on `rejected`).
+const SUBMISSION_OF_ATTEMPT: &str = "json_extract(body, '$.change.kind') = 'assessment_submit'
+     AND json_extract(body, '$.change.attempt_id') = ?1";
+
 /// A local write: the row as it should look here now, and the mutation that tells the server.
 #[derive(Debug, Clone)]
 pub struct PendingWrite {
@@ -208,11 +212,29 @@ impl Cache {
 
     /// Writes the server refused, newest first.
     pub fn rejections(&self) -> Result<Vec<Rejection>, CacheError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, body, code, reason, rejected_at FROM rejected ORDER BY rejected_at DESC",
-        )?;
+        self.rejections_where("true", [])
+    }
+
+    /// The newest refusal of a submission of this attempt, if the server refused one.
+    pub fn attempt_refusal(&self, attempt_id: Uuid) -> Result<Option<Rejection>, CacheError> {
+        Ok(self
+            .rejections_where(SUBMISSION_OF_ATTEMPT, [attempt_id.to_string()])?
+            .into_iter()
+            .next())
+    }
+
+    /// Refused writes matching `filter` (a condition on `rejected`), newest first.
+    fn rejections_where(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Rejection>, CacheError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id, body, code, reason, rejected_at FROM rejected WHERE {filter}
+             ORDER BY rejected_at DESC"
+        ))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params, |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -235,18 +257,6 @@ impl Cache {
             .collect()
     }
 
-    /// The refusals of submissions of this attempt, newest first.
-    pub fn attempt_refusals(&self, attempt_id: Uuid) -> Result<Vec<Rejection>, CacheError> {
-        Ok(self
-            .rejections()?
-            .into_iter()
-            .filter(|r| {
-                r.mutation["change"]["kind"] == "assessment_submit"
-                    && r.mutation["change"]["attempt_id"] == attempt_id.to_string().as_str()
-            })
-            .collect())
-    }
-
     /// Throws away an attempt that exists only on this device and was never submitted (or
     /// whose submission the server refused, which puts it back in progress), with the
     /// refusals of its submissions; in one transaction. False when there was no such attempt
@@ -261,9 +271,7 @@ impl Cache {
         )?;
         if deleted > 0 {
             tx.execute(
-                "DELETE FROM rejected
-                 WHERE json_extract(body, '$.change.kind') = 'assessment_submit'
-                   AND json_extract(body, '$.change.attempt_id') = ?1",
+                &format!("DELETE FROM rejected WHERE {SUBMISSION_OF_ATTEMPT}"),
                 [attempt_id.to_string()],
             )?;
         }
