@@ -341,7 +341,13 @@ async fn a_learner_takes_every_question_type_and_gets_fair_feedback_after_gradin
     let api = Api::new(&server.url);
     let owner = sign_in(&api, "instructor").await;
     let o = owner.access_token.as_str();
-    let (quiz, q) = quiz_with_every_type(&api, o, json!({"max_attempts": 2})).await;
+    // Feedback after every attempt (the review policy itself is tested in security_review).
+    let (quiz, q) = quiz_with_every_type(
+        &api,
+        o,
+        json!({"max_attempts": 2, "review_policy": "after_each_attempt"}),
+    )
+    .await;
     let me = enrolled_learner(&api, "taker").await;
     let t = me.access_token.as_str();
 
@@ -639,8 +645,12 @@ async fn offline_attempts_arrive_once_and_max_attempts_holds_under_concurrency()
     let server = spawn_demo_server().await;
     let api = Api::new(&server.url);
     let owner = sign_in(&api, "instructor").await;
-    let (quiz, q) =
-        quiz_with_every_type(&api, &owner.access_token, json!({"max_attempts": 2})).await;
+    let (quiz, q) = quiz_with_every_type(
+        &api,
+        &owner.access_token,
+        json!({"max_attempts": 2, "review_policy": "after_each_attempt"}),
+    )
+    .await;
     let me = enrolled_learner(&api, "offline").await;
     let t = me.access_token.as_str();
 
@@ -753,7 +763,8 @@ async fn the_server_keeps_time_on_timed_attempts() {
     let (exam, q) = quiz_with_every_type(
         &api,
         &owner.access_token,
-        json!({"time_limit_minutes": 10, "max_attempts": 3}),
+        json!({"time_limit_minutes": 10, "max_attempts": 3,
+               "review_policy": "after_each_attempt"}),
     )
     .await;
     let me = enrolled_learner(&api, "timed").await;

@@ -255,6 +255,12 @@ pub struct Grade {
     pub points: i32,
 }
 
+/// Whether the server grades this type of question against a key (the rest, essays and code,
+/// the course's instructor grades by hand).
+pub fn is_auto_graded(kind: QuestionType) -> bool {
+    !matches!(kind, QuestionType::Essay | QuestionType::Code)
+}
+
 /// Grades one answer. Essays and code wait for the instructor unless left empty (nothing to
 /// grade: 0 points at once). Multiple choice earns only for exactly the right set: a wrong
 /// extra pick earns nothing. Anything unreadable is wrong.

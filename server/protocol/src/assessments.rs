@@ -15,7 +15,7 @@ use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::authoring::nullable;
-use crate::enums::{AssessmentType, QuestionType};
+use crate::enums::{AssessmentType, QuestionType, ReviewPolicy};
 
 /// One choice of a multiple-choice question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -121,6 +121,9 @@ pub struct AssessmentSummary {
     pub max_attempts: Option<i32>,
     /// Score needed to pass, 0–100.
     pub passing_score: i32,
+    /// When learners see answer keys and explanations (the default for its kind and limits
+    /// unless its instructor chose one).
+    pub review_policy: ReviewPolicy,
     /// Whether learners can take it (if its course is published too).
     pub is_published: bool,
     /// Number of questions.
@@ -279,7 +282,11 @@ pub struct Attempt {
     pub passed: bool,
     /// Minutes from start to submission (at most the time limit).
     pub time_taken_minutes: Option<i32>,
-    /// Its questions with answers (and grades, keys and explanations once submitted).
+    /// Whether the assessment's review policy lets its learner see the answer keys,
+    /// explanations and which answers were right; until then they are `null` (the score and the
+    /// instructor's feedback on essays and code are always shown).
+    pub review_open: bool,
+    /// Its questions with answers (and grades, keys and explanations once the review is open).
     pub questions: Vec<AttemptQuestion>,
 }
 
@@ -320,6 +327,11 @@ pub struct AssessmentDraft {
     /// Score needed to pass, 0–100 (default 70).
     #[serde(default = "seventy")]
     pub passing_score: i32,
+    /// When learners see keys and explanations; absent: the default for its kind and limits
+    /// (see [`ReviewPolicy`]).
+    #[serde(default)]
+    #[ts(optional)]
+    pub review_policy: Option<ReviewPolicy>,
 }
 
 #[allow(
@@ -369,6 +381,12 @@ pub struct AssessmentPatch {
     #[serde(default)]
     #[ts(optional)]
     pub passing_score: Option<i32>,
+    /// When learners see keys and explanations; `null`: back to the default for its kind and
+    /// limits.
+    #[serde(default, with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<ReviewPolicy>))]
+    #[ts(as = "Option<ReviewPolicy>", optional = nullable)]
+    pub review_policy: Option<Option<ReviewPolicy>>,
     /// Publish or hide it.
     #[serde(default)]
     #[ts(optional)]

@@ -119,6 +119,22 @@ pg_enum! {
 }
 
 pg_enum! {
+    /// When a learner sees an assessment's answer keys, explanations and which of their answers
+    /// were right (`assessments.review_policy`; instructors always see them). Not set on an
+    /// assessment means the default: after each attempt for a quiz with unlimited attempts,
+    /// after the last attempt or once passed for anything with limited attempts and for every
+    /// final exam.
+    ReviewPolicy = "review_policy" {
+        /// With every submitted attempt.
+        AfterEachAttempt = "after_each_attempt",
+        /// Once the learner has passed, or has no attempt left.
+        AfterLastAttemptOrPass = "after_last_attempt_or_pass",
+        /// Never to learners.
+        Never = "never",
+    }
+}
+
+pg_enum! {
     /// Kinds of question.
     QuestionType = "question_type" {
         /// One or several right choices among the options.
@@ -272,6 +288,7 @@ pub fn all_pg_enums() -> Vec<(&'static str, Vec<&'static str>)> {
         values::<EnrollmentStatus>(),
         values::<LabSessionStatus>(),
         values::<AssessmentType>(),
+        values::<ReviewPolicy>(),
         values::<QuestionType>(),
         values::<DifficultyLevel>(),
         values::<PaymentStatus>(),

@@ -10,7 +10,7 @@ use skilltrack_protocol::assessments::{
     AssessmentDraft, AssessmentPatch, AssessmentSummary, AttemptState, LearnerAttempt,
     PendingAnswer, QuestionOptions,
 };
-use skilltrack_protocol::{AssessmentType, PgEnum as _, QuestionType};
+use skilltrack_protocol::{AssessmentType, PgEnum as _, QuestionType, ReviewPolicy};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -22,6 +22,8 @@ use crate::grading;
 
 const SUMMARY_COLUMNS: &str = "a.id, a.course_id, a.title, a.description, a.type::text AS kind,
     a.time_limit_minutes, a.max_attempts, a.passing_score, a.is_published,
+    private.effective_review_policy(a.type, a.max_attempts, a.review_policy)::text
+      AS review_policy,
     t.question_count, t.points_possible";
 
 #[derive(sqlx::FromRow)]
@@ -34,6 +36,7 @@ struct SummaryRow {
     time_limit_minutes: Option<i32>,
     max_attempts: Option<i32>,
     passing_score: i32,
+    review_policy: String,
     is_published: bool,
     question_count: Option<i32>,
     points_possible: Option<i32>,
@@ -51,6 +54,7 @@ impl TryFrom<SummaryRow> for AssessmentSummary {
             time_limit_minutes: r.time_limit_minutes,
             max_attempts: r.max_attempts,
             passing_score: r.passing_score,
+            review_policy: decode("review_policy", &r.review_policy)?,
             is_published: r.is_published,
             question_count: r.question_count.unwrap_or(0),
             points_possible: r.points_possible.unwrap_or(0),
@@ -242,7 +246,7 @@ pub async fn attempt_review(
 const ATTEMPT_COLUMNS: &str = "t.id, t.assessment_id, t.user_id, t.attempt_number, t.started_at,
     private.attempt_deadline(t.started_at, a.time_limit_minutes) AS deadline,
     t.completed_at, t.score, t.passed, t.time_taken_minutes, a.time_limit_minutes,
-    a.passing_score,
+    a.passing_score, private.review_open(t.id) AS review_open,
     EXISTS (SELECT 1 FROM user_assessment_answers w
             WHERE w.attempt_id = t.id AND w.is_correct IS NULL) AS awaiting";
 
@@ -273,6 +277,9 @@ pub struct AttemptRecord {
     pub time_limit_minutes: Option<i32>,
     /// The assessment's passing score.
     pub passing_score: i32,
+    /// Whether its learner may see keys, explanations and per-question grades now (the
+    /// assessment's review policy, `private.review_open`).
+    pub review_open: bool,
     /// Some answer waits for the instructor.
     awaiting: bool,
 }
@@ -574,8 +581,9 @@ pub async fn create_assessment(
 ) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO assessments (course_id, title, description, type, time_limit_minutes,
-                                  max_attempts, passing_score, is_published)
-         VALUES ($1, $2, $3, $4::assessment_type, $5, $6, $7, false) RETURNING id",
+                                  max_attempts, passing_score, review_policy, is_published)
+         VALUES ($1, $2, $3, $4::assessment_type, $5, $6, $7, $8::review_policy, false)
+         RETURNING id",
     )
     .bind(course)
     .bind(&draft.title)
@@ -584,6 +592,7 @@ pub async fn create_assessment(
     .bind(draft.time_limit_minutes)
     .bind(draft.max_attempts)
     .bind(draft.passing_score)
+    .bind(draft.review_policy.map(ReviewPolicy::as_str))
     .fetch_one(conn)
     .await
 }
@@ -602,7 +611,8 @@ pub async fn update_assessment(
            time_limit_minutes = CASE WHEN $6 THEN $7 ELSE time_limit_minutes END,
            max_attempts = CASE WHEN $8 THEN $9 ELSE max_attempts END,
            passing_score = coalesce($10, passing_score),
-           is_published = coalesce($11, is_published)
+           is_published = coalesce($11, is_published),
+           review_policy = CASE WHEN $12 THEN $13::review_policy ELSE review_policy END
          WHERE id = $1",
     )
     .bind(id)
@@ -616,6 +626,8 @@ pub async fn update_assessment(
     .bind(patch.max_attempts.flatten())
     .bind(patch.passing_score)
     .bind(patch.is_published)
+    .bind(patch.review_policy.is_some())
+    .bind(patch.review_policy.flatten().map(ReviewPolicy::as_str))
     .execute(conn)
     .await
     .map(drop)
@@ -778,7 +790,7 @@ pub async fn grading_queue(
          JOIN user_assessment_attempts t ON t.id = w.attempt_id
          JOIN assessments a ON a.id = t.assessment_id
          JOIN assessment_questions q ON q.id = w.question_id
-         LEFT JOIN profiles p ON p.id = t.user_id
+         LEFT JOIN LATERAL public.learner_cards(ARRAY[t.user_id]) p ON true
          WHERE w.is_correct IS NULL AND t.completed_at IS NOT NULL
            AND private.manages_course(a.course_id)
            AND ($1::uuid IS NULL OR a.course_id = $1)
@@ -871,7 +883,7 @@ pub async fn learner_attempts(
         "SELECT {ATTEMPT_COLUMNS}, p.full_name AS learner_name
          FROM user_assessment_attempts t
          JOIN assessments a ON a.id = t.assessment_id
-         LEFT JOIN profiles p ON p.id = t.user_id
+         LEFT JOIN LATERAL public.learner_cards(ARRAY[t.user_id]) p ON true
          WHERE t.assessment_id = $1 AND private.manages_course(a.course_id)
          ORDER BY p.full_name NULLS LAST, t.user_id, t.attempt_number"
     ))

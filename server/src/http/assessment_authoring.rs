@@ -237,6 +237,7 @@ pub async fn create_assessment(
             time_limit_minutes: Some(draft.time_limit_minutes),
             max_attempts: Some(draft.max_attempts),
             passing_score: Some(draft.passing_score),
+            review_policy: Some(draft.review_policy),
             is_published: None,
         },
     );
@@ -599,7 +600,7 @@ pub async fn grade_answer(
     let record = db::attempt(&mut tx, attempt)
         .await?
         .ok_or_else(|| not_found("attempt"))?;
-    let view = attempt_view(&mut tx, &record).await?;
+    let view = attempt_view(&mut tx, &record, me.0.sub).await?;
     tx.commit().await?;
     Ok(Json(view))
 }

@@ -20,13 +20,13 @@ use skilltrack_protocol::assessments::{
     AttemptSubmission, LearnerAssessment, LearnerQuestion,
 };
 use skilltrack_protocol::{FieldError, Problem};
-use sqlx::PgConnection;
+use sqlx::{Connection as _, PgConnection};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
-use super::error::{ApiError, sqlstate};
+use super::error::{ApiError, rule_code, sqlstate};
 use super::extract::{ApiJson, ApiPath, SignedIn};
 use crate::db::assessments::{self as db, AttemptRecord, QuestionRecord};
 use crate::db::session::{Access, Caller, begin};
@@ -74,35 +74,45 @@ pub(crate) fn learner_question(q: &QuestionRecord) -> LearnerQuestion {
     }
 }
 
-/// An attempt with its questions and answers; grades, keys and explanations appear only as
-/// the database releases them (after submission for the learner).
+/// An attempt with its questions and answers, as `viewer` may see it. Its learner sees keys,
+/// explanations and which auto-graded answers were right only once the assessment's review
+/// policy opens the review (`record.review_open`, decided by the database, which releases the
+/// keys on the same terms); the course's managers see everything.
 pub(crate) async fn attempt_view(
     conn: &mut PgConnection,
     record: &AttemptRecord,
+    viewer: Uuid,
 ) -> Result<Attempt, ApiError> {
     let questions = db::learner_questions(conn, record.assessment_id).await?;
     let answers = db::answers(conn, record.id).await?;
-    let review: HashMap<Uuid, (Option<String>, Option<String>)> = if record.completed_at.is_some() {
-        db::attempt_review(conn, record.id)
-            .await?
-            .into_iter()
-            .map(|(id, key, why)| (id, (key, why)))
-            .collect()
-    } else {
-        HashMap::new()
-    };
+    let open = record.review_open || viewer != record.user_id;
+    let review: HashMap<Uuid, (Option<String>, Option<String>)> =
+        if open && record.completed_at.is_some() {
+            db::attempt_review(conn, record.id)
+                .await?
+                .into_iter()
+                .map(|(id, key, why)| (id, (key, why)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
     let questions = questions
         .iter()
         .map(|q| {
             let answer = answers.iter().find(|a| a.question_id == q.id);
             let (key, explanation) = review.get(&q.id).cloned().unwrap_or_default();
+            // Right or wrong per question is a key too (a true/false gives it away at once);
+            // an instructor's grade of an essay or code is theirs to share.
+            let graded_shown = open || !grading::is_auto_graded(q.question_type);
             AttemptQuestion {
                 question: learner_question(q),
                 answer: answer
                     .and_then(|a| a.answer_text.as_deref())
                     .and_then(|t| grading::answer_from_stored(q.question_type, t)),
-                is_correct: answer.and_then(|a| a.is_correct),
-                points_earned: answer.map_or(0, |a| a.points_earned),
+                is_correct: answer.and_then(|a| a.is_correct).filter(|_| graded_shown),
+                points_earned: answer
+                    .filter(|_| graded_shown)
+                    .map_or(0, |a| a.points_earned),
                 feedback: answer.and_then(|a| a.feedback.clone()),
                 correct_answer: grading::key_from_stored(q.question_type, key.as_deref()),
                 explanation,
@@ -128,6 +138,7 @@ fn attempt_summary(r: &AttemptRecord) -> Attempt {
         score: r.score,
         passed: r.passed,
         time_taken_minutes: r.time_taken_minutes,
+        review_open: r.review_open,
         questions: Vec::new(),
     }
 }
@@ -243,7 +254,7 @@ pub async fn submit_attempt(
                 "This attempt belongs to another assessment.",
             ));
         }
-        Some(r) if r.completed_at.is_some() => return attempt_view(conn, &r).await,
+        Some(r) if r.completed_at.is_some() => return attempt_view(conn, &r, user).await,
         Some(r) => r,
         None => {
             let assessment = db::assessment(conn, submission.assessment_id)
@@ -266,11 +277,18 @@ pub async fn submit_attempt(
     if !record.expired(Utc::now()) {
         let questions = db::learner_questions(conn, record.assessment_id).await?;
         let stored = stored_answers(&questions, &submission.answers, "/answers")?;
-        db::save_answers(conn, record.id, &stored).await?;
+        // The database keeps the deadline itself (the guard on answers); at the very edge of
+        // the window its word is final, and the attempt closes with what was saved in time.
+        let mut saving = conn.begin().await?;
+        match db::save_answers(&mut saving, record.id, &stored).await {
+            Ok(()) => saving.commit().await?,
+            Err(e) if rule_code(&e) == Some("time_limit_passed") => saving.rollback().await?,
+            Err(e) => return Err(e.into()),
+        }
     }
     close_and_grade(conn, caller, record.id).await?;
     let graded = db::attempt(conn, record.id).await?.ok_or_else(no_attempt)?;
-    attempt_view(conn, &graded).await
+    attempt_view(conn, &graded, user).await
 }
 
 /// Inserts an attempt, turning the database's refusals into the learner's words.
@@ -421,7 +439,7 @@ pub async fn start_attempt(
     db::lock_attempts_of(&mut tx, user, assessment).await?;
     if let Some(existing) = db::attempt(&mut tx, start.id).await? {
         if existing.user_id == user && existing.assessment_id == assessment {
-            let view = attempt_view(&mut tx, &existing).await?;
+            let view = attempt_view(&mut tx, &existing, user).await?;
             tx.commit().await?;
             return Ok((StatusCode::OK, Json(view)));
         }
@@ -450,7 +468,7 @@ pub async fn start_attempt(
     let record = db::attempt(&mut tx, start.id)
         .await?
         .ok_or_else(no_attempt)?;
-    let view = attempt_view(&mut tx, &record).await?;
+    let view = attempt_view(&mut tx, &record, user).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -480,7 +498,7 @@ pub async fn get_attempt(
         close_and_grade(&mut tx, caller, id).await?;
         record = db::attempt(&mut tx, id).await?.ok_or_else(no_attempt)?;
     }
-    let view = attempt_view(&mut tx, &record).await?;
+    let view = attempt_view(&mut tx, &record, me.0.sub).await?;
     tx.commit().await?;
     Ok(Json(view))
 }

@@ -119,19 +119,25 @@ pub fn sqlstate(e: &sqlx::Error) -> Option<String> {
         .map(std::borrow::Cow::into_owned)
 }
 
-/// Business rules raise P0001 with the stable code as the message, a sentence as the detail,
-/// and particulars as JSON in the hint (`migrations/0010_learning.sql`).
-fn rule_violation(e: &sqlx::Error) -> Option<ApiError> {
+/// The stable code of a business rule the database raised (P0001), if `e` is one.
+pub fn rule_code(e: &sqlx::Error) -> Option<&str> {
     let pg = e
         .as_database_error()?
         .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
-    if pg.code() != "P0001" {
-        return None;
-    }
     let code = pg.message();
-    if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-        return None;
-    }
+    (pg.code() == "P0001"
+        && !code.is_empty()
+        && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+    .then_some(code)
+}
+
+/// Business rules raise P0001 with the stable code as the message, a sentence as the detail,
+/// and particulars as JSON in the hint (`migrations/0010_learning.sql`).
+fn rule_violation(e: &sqlx::Error) -> Option<ApiError> {
+    let code = rule_code(e)?;
+    let pg = e
+        .as_database_error()?
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
     let status = match code {
         "payment_required" => StatusCode::PAYMENT_REQUIRED,
         "question_not_in_assessment" => StatusCode::UNPROCESSABLE_ENTITY,

@@ -394,7 +394,15 @@ pub async fn attempt_result(desktop: State<'_, Desktop>, attempt_id: String) -> 
         }
         AttemptStatus::AwaitingGrading | AttemptStatus::Graded => {
             match tokio::time::timeout(REVIEW_PATIENCE, engine.attempt_review(attempt)).await {
-                Ok(Ok(review)) => explain(&mut result, &review),
+                Ok(Ok(review)) => {
+                    explain(&mut result, &review);
+                    if !review.review_open {
+                        result.note = Some(review_closed(&assessment));
+                    }
+                }
+                _ if row["review_open"] == Value::Bool(false) => {
+                    result.note = Some(review_closed(&assessment));
+                }
                 _ => {
                     result.note = Some(
                         "Right answers and explanations come from the server: connect to see them."
@@ -405,6 +413,18 @@ pub async fn attempt_result(desktop: State<'_, Desktop>, attempt_id: String) -> 
         }
     }
     Ok(result)
+}
+
+/// Why an attempt's right answers are not shown yet, from its assessment's review policy.
+fn review_closed(assessment: &Value) -> String {
+    match assessment["review_policy"].as_str() {
+        Some("never") => "The instructor does not show the right answers of this assessment; \
+            your score is above."
+            .to_owned(),
+        _ => "Right answers and explanations are shown once you pass, or after your last \
+            attempt."
+            .to_owned(),
+    }
 }
 
 /// Adds the server's grades, keys and explanations to a result read from the cache.
@@ -427,5 +447,5 @@ fn explain(result: &mut QuizResult, review: &Attempt) {
             q.explanation.clone_from(&r.explanation);
         }
     }
-    result.explained = true;
+    result.explained = review.review_open;
 }
