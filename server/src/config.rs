@@ -120,9 +120,27 @@ pub struct ServeOptions {
     #[arg(long, env = "SKILLTRACK_AUTH_LIMIT_PER_IP", default_value_t = 30)]
     pub auth_limit_per_ip: u32,
 
-    /// Sign-in attempts allowed per account per window.
-    #[arg(long, env = "SKILLTRACK_AUTH_LIMIT_PER_ACCOUNT", default_value_t = 10)]
-    pub auth_limit_per_account: u32,
+    /// Failed sign-ins allowed per account from one address before each further try waits
+    /// (30 s, doubling up to 15 minutes). Only failures count, and a success forgets them, so
+    /// nobody can lock an account's owner out by failing on purpose.
+    #[arg(
+        long,
+        env = "SKILLTRACK_AUTH_FAILURES_BEFORE_BACKOFF",
+        alias = "auth-limit-per-account",
+        default_value_t = 5
+    )]
+    pub auth_failures_before_backoff: u32,
+
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` is
+    /// believed: the client is the rightmost address a trusted proxy did not add. Empty: the
+    /// connection's peer is the client (a header from it is ignored).
+    #[arg(
+        long,
+        env = "SKILLTRACK_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// The sign-in rate-limit window, in seconds.
     #[arg(long, env = "SKILLTRACK_AUTH_LIMIT_WINDOW_SECS", default_value_t = 300)]
@@ -282,6 +300,14 @@ impl GlobalOptions {
             .unwrap_or_else(|| PathBuf::from("."));
         base.join("skilltrack")
     }
+}
+
+/// A trusted proxy: a CIDR range, or one address (a range of one).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a CIDR range"))
 }
 
 #[cfg(test)]

@@ -172,9 +172,10 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
     }?;
     let auth_limits = http::auth::AuthLimits {
         per_ip: options.auth_limit_per_ip,
-        per_account: options.auth_limit_per_account,
+        failures_before_backoff: options.auth_failures_before_backoff,
         window: Duration::from_secs(options.auth_limit_window_secs.max(1)),
         refresh_grace: Duration::from_secs(options.refresh_reuse_grace_secs),
+        trusted_proxies: options.trusted_proxies.clone(),
     };
     let media = media_dir(data_dir);
     let sweeper = tokio::spawn(sweep_expired_attempts(db.clone()));

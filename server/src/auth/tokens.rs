@@ -63,13 +63,16 @@ pub enum KeyError {
     },
 }
 
-/// Signs and checks access tokens.
+/// Signs and checks access tokens, and derives each refresh token's successor.
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
     ttl: Duration,
+    /// Keys the refresh chain ([`Self::next_refresh_token`]); derived from the secret so that
+    /// it is never the JWT key itself.
+    chain: [u8; 32],
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -92,11 +95,15 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
         validation.leeway = 5;
+        let mut chain = Sha256::new();
+        chain.update(b"skilltrack refresh-token chain\0");
+        chain.update(secret);
         Ok(Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
             ttl,
+            chain: chain.finalize().into(),
         })
     }
 
@@ -167,6 +174,22 @@ impl TokenKeys {
     }
 }
 
+impl TokenKeys {
+    /// The refresh token that follows `token` in its session, and the hash to store. Always the
+    /// same for the same token, so a refresh retried within the grace window answers with the
+    /// token it already issued instead of forking the session into a second chain; only the
+    /// server can compute it (HMAC-SHA-256 under a key of its own).
+    pub fn next_refresh_token(&self, token: &str) -> (String, [u8; 32]) {
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(&self.chain)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(token.as_bytes());
+        let next = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let hash = hash_refresh_token(&next);
+        (next, hash)
+    }
+}
+
 /// A new refresh token (256 random bits, URL-safe) and the hash to store.
 pub fn new_refresh_token() -> (String, [u8; 32]) {
     let mut bytes = [0u8; 32];
@@ -207,6 +230,18 @@ mod tests {
         assert_eq!(keys().verify(&forged), Err(TokenError::Invalid));
         assert_eq!(keys().verify("not.a.token"), Err(TokenError::Invalid));
         assert!(TokenKeys::new(b"short", Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn a_refresh_tokens_successor_is_fixed_and_only_the_server_knows_it() {
+        let (first, _) = new_refresh_token();
+        let (next, hash) = keys().next_refresh_token(&first);
+        assert_eq!(keys().next_refresh_token(&first), (next.clone(), hash));
+        assert_eq!(hash_refresh_token(&next), hash);
+        assert_ne!(next, first);
+        let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(900)).unwrap();
+        assert_ne!(other.next_refresh_token(&first).0, next);
+        assert_ne!(keys().next_refresh_token(&next).0, next);
     }
 
     #[test]

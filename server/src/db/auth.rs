@@ -130,7 +130,7 @@ pub async fn create_session(
 /// What happened to a refresh token presented for exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refresh {
-    /// Exchanged: the new token (whose hash was given) now belongs to this session.
+    /// Exchanged: the next token (whose hash was given) now belongs to this session.
     Rotated {
         /// The account.
         user: Uuid,
@@ -141,24 +141,31 @@ pub enum Refresh {
     Unknown,
     /// The session was signed out or revoked.
     SessionRevoked,
+    /// The account is banned (its sessions were revoked when it was).
+    Suspended,
     /// The token had been used before, outside the grace window: the session is now revoked.
     Reused,
 }
 
-/// Exchanges the token with hash `old` for the one with hash `new`. A token already used
-/// within `grace` (two refreshes racing from one client) is exchanged again; later, its reuse
-/// revokes the session. The token row is locked, so concurrent exchanges are serialised.
+/// Exchanges the token with hash `old` for its successor, whose hash is `next`. The successor
+/// of a token is always the same token ([`crate::auth::tokens::TokenKeys::next_refresh_token`]),
+/// so a token presented again within `grace` (a client retrying a refresh whose answer it lost)
+/// gets the same successor: a session never forks into two chains. Presented later, a used
+/// token revokes the session: someone has a copy. The token row is locked, so concurrent
+/// exchanges are serialised.
 pub async fn rotate_refresh_token(
     conn: &mut PgConnection,
     old: &[u8; 32],
-    new: &[u8; 32],
+    next: &[u8; 32],
     grace: Duration,
 ) -> Result<Refresh, sqlx::Error> {
     let row = sqlx::query(
         "SELECT t.id, t.session_id, s.user_id, s.revoked_at IS NOT NULL AS revoked,
+                coalesce(u.banned_until > now(), false) AS banned,
                 t.used_at IS NOT NULL AS used,
                 coalesce(t.used_at > now() - make_interval(secs => $2), false) AS within_grace
          FROM auth.refresh_tokens t JOIN auth.sessions s ON s.id = t.session_id
+         JOIN auth.users u ON u.id = s.user_id
          WHERE t.token_hash = $1
          FOR UPDATE OF t",
     )
@@ -172,24 +179,46 @@ pub async fn rotate_refresh_token(
     let token_id: i64 = row.try_get("id")?;
     let session: Uuid = row.try_get("session_id")?;
     let user: Uuid = row.try_get("user_id")?;
+    if row.try_get::<bool, _>("banned")? {
+        return Ok(Refresh::Suspended);
+    }
     if row.try_get::<bool, _>("revoked")? {
         return Ok(Refresh::SessionRevoked);
     }
-    if row.try_get::<bool, _>("used")? && !row.try_get::<bool, _>("within_grace")? {
-        revoke_session(conn, session, "refresh_token_reused").await?;
-        return Ok(Refresh::Reused);
+    if row.try_get::<bool, _>("used")? {
+        if !row.try_get::<bool, _>("within_grace")? {
+            revoke_session(conn, session, "refresh_token_reused").await?;
+            return Ok(Refresh::Reused);
+        }
+        // Within the window: the successor exists already and is answered again.
+        sqlx::query("UPDATE auth.sessions SET refreshed_at = now() WHERE id = $1")
+            .bind(session)
+            .execute(conn)
+            .await?;
+        return Ok(Refresh::Rotated { user, session });
     }
     sqlx::query(
-        "WITH used AS (UPDATE auth.refresh_tokens SET used_at = coalesce(used_at, now()) WHERE id = $1),
+        "WITH used AS (UPDATE auth.refresh_tokens SET used_at = now() WHERE id = $1),
               touched AS (UPDATE auth.sessions SET refreshed_at = now() WHERE id = $2)
          INSERT INTO auth.refresh_tokens (session_id, token_hash, parent_id) VALUES ($2, $3, $1)",
     )
     .bind(token_id)
     .bind(session)
-    .bind(new.as_slice())
+    .bind(next.as_slice())
     .execute(conn)
     .await?;
     Ok(Refresh::Rotated { user, session })
+}
+
+/// Sessions revoked since `since`, and when: what every server process must refuse.
+pub async fn revoked_sessions_since(
+    conn: &mut PgConnection,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(Uuid, chrono::DateTime<chrono::Utc>)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, revoked_at FROM auth.sessions WHERE revoked_at > $1")
+        .bind(since)
+        .fetch_all(conn)
+        .await
 }
 
 /// Ends one session.
@@ -209,14 +238,16 @@ pub async fn revoke_session(
     Ok(())
 }
 
-/// Ends every session of a user.
-pub async fn revoke_all_sessions(conn: &mut PgConnection, user: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Ends every session of a user; returns the sessions it ended.
+pub async fn revoke_all_sessions(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
         "UPDATE auth.sessions SET revoked_at = now(), revoked_reason = 'sign_out_everywhere'
-         WHERE user_id = $1 AND revoked_at IS NULL",
+         WHERE user_id = $1 AND revoked_at IS NULL RETURNING id",
     )
     .bind(user)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_all(conn)
+    .await
 }

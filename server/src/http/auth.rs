@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, SignedIn};
 use super::validate::{Checks, is_email};
 use crate::auth::password;
-use crate::auth::rate_limit::{Limit, RateLimiter};
+use crate::auth::rate_limit::{FailureBackoff, Limit, RateLimiter};
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::db::auth::{self as db_auth, ClientInfo, CreateAccountError, Refresh};
 use crate::db::{profiles, session};
@@ -36,34 +36,45 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
 #[derive(Debug)]
 pub struct AuthPolicy {
     sign_in_per_ip: RateLimiter,
-    sign_in_per_account: RateLimiter,
+    sign_in_failures: FailureBackoff,
     sign_up_per_ip: RateLimiter,
     refresh_grace: Duration,
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// The numbers behind [`AuthPolicy`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AuthLimits {
     /// Sign-in attempts per client address per window (sign-ups count separately, same number).
     pub per_ip: u32,
-    /// Sign-in attempts per account per window.
-    pub per_account: u32,
+    /// Failed sign-ins per account from one address before each further try must wait (30 s,
+    /// then twice as long each time, up to 15 minutes). Successes are never limited this way.
+    pub failures_before_backoff: u32,
     /// The rate-limit window.
     pub window: Duration,
     /// How long a used refresh token may be used again (a client's concurrent refreshes).
     pub refresh_grace: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (none by default: the peer address
+    /// is the client's).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for AuthLimits {
     fn default() -> Self {
         Self {
             per_ip: 30,
-            per_account: 10,
+            failures_before_backoff: 5,
             window: Duration::from_secs(300),
             refresh_grace: Duration::from_secs(10),
+            trusted_proxies: Vec::new(),
         }
     }
 }
+
+/// The first wait after too many failed sign-ins; each further failure doubles it.
+const FIRST_BACKOFF: Duration = Duration::from_secs(30);
+/// The longest wait after failed sign-ins.
+const LONGEST_BACKOFF: Duration = Duration::from_secs(15 * 60);
 
 impl AuthPolicy {
     /// A policy with these limits.
@@ -76,10 +87,20 @@ impl AuthPolicy {
         };
         Arc::new(Self {
             sign_in_per_ip: per(limits.per_ip),
-            sign_in_per_account: per(limits.per_account),
+            sign_in_failures: FailureBackoff::new(
+                limits.failures_before_backoff,
+                FIRST_BACKOFF,
+                LONGEST_BACKOFF,
+            ),
             sign_up_per_ip: per(limits.per_ip),
             refresh_grace: limits.refresh_grace,
+            trusted_proxies: limits.trusted_proxies,
         })
+    }
+
+    /// Whether `X-Forwarded-For` from this peer is believed.
+    pub fn trusts_proxy(&self, peer: std::net::IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&peer))
     }
 }
 
@@ -116,6 +137,15 @@ async fn session_response(
         refresh_token,
         user: profile,
     })
+}
+
+fn suspended() -> ApiError {
+    ApiError::Rule {
+        status: StatusCode::FORBIDDEN,
+        code: "account_suspended".to_owned(),
+        detail: "This account is suspended.".to_owned(),
+        errors: Vec::new(),
+    }
 }
 
 /// Create an account and sign in.
@@ -182,7 +212,7 @@ pub async fn sign_up(
         (status = 200, description = "Signed in", body = Session),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The account is suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`account_suspended`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts for this address or account", body = Problem, content_type = "application/problem+json"),
     )
@@ -214,24 +244,30 @@ pub async fn sign_in(
         )
         .finish()?;
     limit(&state.auth.sign_in_per_ip, &ip_key(&client))?;
-    limit(&state.auth.sign_in_per_account, &email)?;
+    let failures = &state.auth.sign_in_failures;
+    let failure_key = format!("{email} {}", ip_key(&client));
+    failures
+        .check(&failure_key, Instant::now())
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let mut tx = session::begin_service(state.db.api()).await?;
     let credentials = db_auth::find_credentials(&mut tx, &email).await?;
     let stored = credentials.as_ref().and_then(|c| c.password_hash.clone());
     if !password::verify(req.password, stored).await {
+        failures.failed(&failure_key, Instant::now());
         tracing::info!(known_account = credentials.is_some(), "sign-in refused");
         return Err(ApiError::Unauthorized {
             code: "invalid_credentials",
             detail: "The e-mail address or the password is wrong.".to_owned(),
         });
     }
+    failures.succeeded(&failure_key);
     let Some(credentials) = credentials else {
         return Err(ApiError::Internal(
             "a password verified without an account".to_owned(),
         ));
     };
     if credentials.banned {
-        return Err(ApiError::Forbidden("This account is suspended.".to_owned()));
+        return Err(suspended());
     }
     let user = credentials.user_id;
     db_auth::record_sign_in(&mut tx, user, &client).await?;
@@ -251,17 +287,19 @@ pub async fn sign_in(
         (status = 200, description = "A new access token and refresh token", body = Session),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_refresh_token`, `session_revoked`, or `refresh_token_reused` (the session is now revoked)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`account_suspended`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Json<Session>, ApiError> {
-    let old = hash_refresh_token(req.refresh_token.trim());
-    let (refresh_token, new) = new_refresh_token();
+    let presented = req.refresh_token.trim();
+    let old = hash_refresh_token(presented);
+    let (refresh_token, next) = state.keys.next_refresh_token(presented);
     let mut tx = session::begin_service(state.db.api()).await?;
     let outcome =
-        db_auth::rotate_refresh_token(&mut tx, &old, &new, state.auth.refresh_grace).await?;
+        db_auth::rotate_refresh_token(&mut tx, &old, &next, state.auth.refresh_grace).await?;
     let refused = |code: &'static str, detail: &str| {
         Err(ApiError::Unauthorized {
             code,
@@ -282,6 +320,7 @@ pub async fn refresh(
             "session_revoked",
             "This session was signed out; sign in again.",
         ),
+        Refresh::Suspended => Err(suspended()),
         Refresh::Reused => {
             // The revocation must stick even though the request fails.
             tx.commit().await?;
@@ -322,13 +361,19 @@ pub async fn sign_out(
             .scope
     };
     let mut tx = session::begin_service(state.db.api()).await?;
-    match scope {
+    let ended = match scope {
         SignOutScope::Local => {
             db_auth::revoke_session(&mut tx, signed_in.0.sid, "sign_out").await?;
+            vec![signed_in.0.sid]
         }
         SignOutScope::Global => db_auth::revoke_all_sessions(&mut tx, signed_in.0.sub).await?,
-    }
+    };
     tx.commit().await?;
+    // This process refuses the tokens at once; the others hear it from the database.
+    let now = Utc::now();
+    for session in ended {
+        state.revoked.insert(session, now);
+    }
     tracing::info!(user = %signed_in.0.sub, ?scope, "signed out");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! Extractors that turn every bad input into a problem document: JSON bodies, query strings,
 //! path parameters, and the caller's identity from `Authorization: Bearer …`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -81,8 +81,9 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-fn verify(state: &AppState, token: &str) -> Result<Claims, ApiError> {
-    state
+/// A valid token of a session that is still signed in.
+pub fn verify(state: &AppState, token: &str) -> Result<Claims, ApiError> {
+    let claims = state
         .keys
         .verify(token)
         .map_err(|e| ApiError::Unauthorized {
@@ -91,7 +92,14 @@ fn verify(state: &AppState, token: &str) -> Result<Claims, ApiError> {
                 TokenError::Invalid => "invalid_token",
             },
             detail: e.to_string(),
-        })
+        })?;
+    if state.revoked.contains(claims.sid) {
+        return Err(ApiError::Unauthorized {
+            code: "session_revoked",
+            detail: "This session was signed out or ended; sign in again.".to_owned(),
+        });
+    }
+    Ok(claims)
 }
 
 /// Whoever is calling: anonymous without an `Authorization` header; a bad token is a 401, never
@@ -147,20 +155,95 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// The peer address and user agent.
-impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+/// The client's address and user agent. The address is the connection's peer, unless the peer
+/// is a trusted reverse proxy ([`super::auth::AuthLimits::trusted_proxies`]): then it is the
+/// rightmost address in `X-Forwarded-For` that a trusted proxy did not add (what a client
+/// writes there itself comes before, and is never believed).
+impl FromRequestParts<AppState> for ClientInfo {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
+        let ip =
+            peer.map(|peer| client_address(peer, &parts.headers, |ip| state.auth.trusts_proxy(ip)));
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(512).collect());
         Ok(Self { ip, user_agent })
+    }
+}
+
+/// The client behind `peer`: walks `X-Forwarded-For` from the right while the hop is trusted.
+fn client_address(
+    peer: IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: impl Fn(IpAddr) -> bool,
+) -> IpAddr {
+    let mut client = peer;
+    if !trusted(client) {
+        return client;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for hop in hops.iter().rev() {
+        let Ok(address) = hop.trim().parse::<IpAddr>() else {
+            // Unreadable: nothing to its left can be believed either.
+            return client;
+        };
+        client = address;
+        if !trusted(client) {
+            return client;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_trusted_proxies_are_believed() {
+        let proxy: ipnet::IpNet = "10.0.0.0/8".parse().unwrap();
+        let trusted = |ip: IpAddr| proxy.contains(&ip);
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "1.2.3.4, 5.6.7.8, 10.0.0.2".parse().unwrap(),
+        );
+        let at = |s: &str| s.parse::<IpAddr>().unwrap();
+        // Behind two trusted hops, the client is the first untrusted from the right.
+        assert_eq!(
+            client_address(at("10.0.0.1"), &headers, trusted),
+            at("5.6.7.8")
+        );
+        // From an untrusted peer, the header means nothing.
+        assert_eq!(
+            client_address(at("9.9.9.9"), &headers, trusted),
+            at("9.9.9.9")
+        );
+        headers.insert("x-forwarded-for", "nonsense, 10.0.0.3".parse().unwrap());
+        assert_eq!(
+            client_address(at("10.0.0.1"), &headers, trusted),
+            at("10.0.0.3")
+        );
+        headers.remove("x-forwarded-for");
+        assert_eq!(
+            client_address(at("10.0.0.1"), &headers, trusted),
+            at("10.0.0.1")
+        );
     }
 }

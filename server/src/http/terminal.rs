@@ -12,8 +12,10 @@
 //! * **Read-only attach**: the lab's instructor (or an admin), who can see the session but is
 //!   not its learner, gets `read_only` and their input is ignored.
 //!
-//! Close codes: 4401 unauthenticated, 4403 forbidden, 4404 no such session, 4409 the session
-//! is not active, 4008 the client fell behind the output, 4500 the shell could not start.
+//! Close codes: 4401 unauthenticated (or the session was revoked), 4001 the access token
+//! expired (reconnect with a fresh one), 4403 forbidden, 4404 no such session, 4409 the
+//! session is not active, 4008 the client fell behind the output, 4500 the shell could not
+//! start.
 
 use std::time::Duration;
 
@@ -33,7 +35,8 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::ApiPath;
+use super::extract::{ApiPath, verify};
+use crate::auth::tokens::Claims;
 use crate::db::labs as db;
 use crate::db::session::{Access, Caller, begin};
 
@@ -104,16 +107,7 @@ pub async fn terminal(
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, t)| t.trim().to_owned())
                 .unwrap_or_default();
-            Some(
-                state
-                    .keys
-                    .verify(&token)
-                    .map_err(|e| ApiError::Unauthorized {
-                        code: "invalid_token",
-                        detail: e.to_string(),
-                    })?
-                    .sub,
-            )
+            Some(verify(&state, &token)?)
         }
     };
     Ok(ws
@@ -196,7 +190,7 @@ async fn close(mut socket: WebSocket, code: u16, error: &str, detail: &str) {
 }
 
 /// Waits for the `auth` frame and checks its token.
-async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<Uuid> {
+async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<Claims> {
     let message = tokio::time::timeout(AUTH_TIMEOUT, socket.recv())
         .await
         .ok()??
@@ -205,7 +199,7 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<Uuid> 
         return None;
     };
     match serde_json::from_str::<TerminalClientFrame>(text.as_str()).ok()? {
-        TerminalClientFrame::Auth { token } => state.keys.verify(&token).ok().map(|c| c.sub),
+        TerminalClientFrame::Auth { token } => verify(state, &token).ok(),
         _ => None,
     }
 }
@@ -214,11 +208,11 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<Uuid> 
     clippy::too_many_lines,
     reason = "a connection's life, from authentication to detach, reads best in one place"
 )]
-async fn serve(mut socket: WebSocket, state: AppState, id: Uuid, pre_auth: Option<Uuid>) {
-    let user = match pre_auth {
-        Some(user) => user,
+async fn serve(mut socket: WebSocket, state: AppState, id: Uuid, pre_auth: Option<Claims>) {
+    let claims = match pre_auth {
+        Some(claims) => claims,
         None => match authenticate(&state, &mut socket).await {
-            Some(user) => user,
+            Some(claims) => claims,
             None => {
                 return close(
                     socket,
@@ -230,6 +224,13 @@ async fn serve(mut socket: WebSocket, state: AppState, id: Uuid, pre_auth: Optio
             }
         },
     };
+    let user = claims.sub;
+    // The connection lives as long as its token: revoked, it ends at once; expired, the client
+    // reconnects with a fresh one (the shell lives on, its output replayed).
+    let expires = tokio::time::Instant::now()
+        + std::time::Duration::from_secs(
+            u64::try_from(claims.exp - chrono::Utc::now().timestamp()).unwrap_or(0),
+        );
     let row = async {
         let mut tx = begin(state.db.api(), Caller::User(user), Access::ReadOnly).await?;
         let row = db::session(&mut tx, id).await?;
@@ -302,6 +303,18 @@ async fn serve(mut socket: WebSocket, state: AppState, id: Uuid, pre_auth: Optio
     }
     while open {
         tokio::select! {
+            () = state.revoked.revoked(claims.sid) => {
+                let _ = send_frame(&mut socket, &TerminalServerFrame::Error {
+                    code: "session_revoked".to_owned(),
+                    detail: "This session was signed out; sign in again.".to_owned(),
+                }).await;
+                let _ = socket.send(Message::Close(Some(CloseFrame { code: 4401, reason: "session_revoked".into() }))).await;
+                break;
+            }
+            () = tokio::time::sleep_until(expires) => {
+                let _ = socket.send(Message::Close(Some(CloseFrame { code: 4001, reason: "token_expired".into() }))).await;
+                break;
+            }
             incoming = socket.recv() => {
                 let Some(Ok(message)) = incoming else { break };
                 open = on_client_message(&state, &mut socket, &terminal, mode, message).await;

@@ -876,6 +876,9 @@ fn closed_by_server(code: u16, problem: Option<&(String, String)>) -> Ended {
         ),
         4500 => Ended::Closed("sandbox_failed", detail("The lab's shell could not start.")),
         4008 => Ended::Dropped("The terminal fell behind its output.".into()),
+        // The server ends a connection when its access token expires: reconnecting takes a
+        // fresh one.
+        4001 => Ended::Dropped("The access token expired; reconnecting.".into()),
         _ => Ended::Dropped(format!("The server closed the connection ({code}).")),
     }
 }
