@@ -36,6 +36,11 @@ pub const DEFAULT_PULL_LIMIT: u32 = 1000;
 /// The most rows a pull page may hold.
 pub const MAX_PULL_LIMIT: u32 = 5000;
 
+/// Roughly the most row data one pull page carries, in bytes of JSON: a page ends early (with
+/// `has_more`) rather than grow past it, whatever `limit` says. A single row larger than this
+/// still travels, alone.
+pub const MAX_PULL_PAGE_BYTES: usize = 4 << 20;
+
 /// A table the sync feed carries. Rows travel as JSON objects with the table's columns (see
 /// [`RowChange::row`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use serde_json::value::RawValue;
-use skilltrack_protocol::sync::{ChangeOp, PullPage, RowChange, RowData, SyncTable};
+use skilltrack_protocol::sync::{
+    ChangeOp, MAX_PULL_PAGE_BYTES, PullPage, RowChange, RowData, SyncTable,
+};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -23,6 +25,15 @@ pub async fn sequence(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT private.sync_sequence()")
         .fetch_one(conn)
         .await
+}
+
+/// Numbers the committed change-log entries if no one else is numbering right now; returns at
+/// once either way (the pull path never waits on the sequencer's lock).
+pub async fn sequence_if_free(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT private.sync_sequence_if_free()")
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Compacts the change log (as `service_role`): drops superseded entries, then every entry
@@ -124,9 +135,12 @@ fn source(table: SyncTable) -> Source {
             None,
         ),
         SyncTable::Profiles => ("public.profiles t", PLAIN, Some("t.id = $2")),
+        // Which answers were right is a key too: it travels only as the assessment's review
+        // policy allows (`private.answer_grade_open`, migrations/0034), as the routes show it.
         SyncTable::UserAssessmentAnswers => (
             "public.user_assessment_answers t",
-            PLAIN,
+            "CASE WHEN private.answer_grade_open(t.attempt_id, t.question_id) THEN to_jsonb(t)
+                  ELSE to_jsonb(t) || '{\"is_correct\": null, \"points_earned\": 0}'::jsonb END",
             Some(
                 "t.attempt_id IN (SELECT x.id FROM public.user_assessment_attempts x
                                   WHERE x.user_id = $2)",
@@ -139,7 +153,7 @@ fn source(table: SyncTable) -> Source {
         SyncTable::Certificates => ("public.certificates t", PLAIN, Some("t.user_id = $2")),
         SyncTable::UserAssessmentAttempts => (
             "public.user_assessment_attempts t",
-            PLAIN,
+            "to_jsonb(t) || jsonb_build_object('review_open', private.review_open(t.id))",
             Some("t.user_id = $2"),
         ),
         SyncTable::Services => ("public.services t", PLAIN, None),
@@ -150,7 +164,13 @@ fn source(table: SyncTable) -> Source {
         SyncTable::CourseTagRelationships => ("public.course_tag_relationships t", PLAIN, None),
         SyncTable::CoursePrerequisites => ("public.course_prerequisites t", PLAIN, None),
         SyncTable::LabPrerequisites => ("public.lab_prerequisites t", PLAIN, None),
-        SyncTable::Assessments => ("public.assessments t", PLAIN, None),
+        // With the review policy in force (the default for its kind and limits when none is set).
+        SyncTable::Assessments => (
+            "public.assessments t",
+            "to_jsonb(t) || jsonb_build_object('review_policy',
+                private.effective_review_policy(t.type, t.max_attempts, t.review_policy))",
+            None,
+        ),
         SyncTable::CourseReviews => ("public.course_reviews t", PLAIN, None),
         SyncTable::LabReviews => ("public.lab_reviews t", PLAIN, None),
     };
@@ -159,6 +179,11 @@ fn source(table: SyncTable) -> Source {
 
 /// A row's id and its JSON text, checked but not parsed into a tree.
 type RawRow = (Uuid, Json<Box<RawValue>>);
+
+/// The WHERE clause's ownership part of a source, if it has one.
+fn and_mine(s: &Source) -> String {
+    s.mine.map(|m| format!(" AND {m}")).unwrap_or_default()
+}
 
 /// The rows among `ids` that the caller may see now, as they travel.
 async fn visible_rows(
@@ -172,7 +197,7 @@ async fn visible_rows(
         "SELECT t.id, {} FROM {} WHERE t.id = ANY($1){}",
         s.row,
         s.from,
-        s.mine.map(|m| format!(" AND {m}")).unwrap_or_default()
+        and_mine(&s)
     );
     let query = sqlx::query_as(&sql).bind(ids);
     let query = if s.mine.is_some() {
@@ -183,28 +208,83 @@ async fn visible_rows(
     query.fetch_all(conn).await
 }
 
-/// Up to `limit` rows of `table` the caller may see, after `after`, in id order.
+/// How many bytes each row among `ids` that the caller may see would take on the wire (the
+/// rows themselves stay in the database).
+async fn visible_sizes(
+    conn: &mut PgConnection,
+    me: Uuid,
+    table: SyncTable,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
+    let s = source(table);
+    let sql = format!(
+        "SELECT t.id, octet_length(({})::text)::bigint FROM {} WHERE t.id = ANY($1){}",
+        s.row,
+        s.from,
+        and_mine(&s)
+    );
+    let query = sqlx::query_as::<_, (Uuid, i64)>(&sql).bind(ids);
+    let query = if s.mine.is_some() {
+        query.bind(me)
+    } else {
+        query
+    };
+    Ok(query.fetch_all(conn).await?.into_iter().collect())
+}
+
+/// Up to `limit` rows of `table` the caller may see, after `after`, in id order, stopping
+/// once they reach `budget` bytes (the first row always comes). Also says whether the table
+/// has no rows after the last one returned.
 async fn snapshot_rows(
     conn: &mut PgConnection,
     me: Uuid,
     table: SyncTable,
     after: Option<Uuid>,
     limit: u32,
-) -> Result<Vec<RawRow>, sqlx::Error> {
+    budget: usize,
+) -> Result<(Vec<RawRow>, usize, bool), sqlx::Error> {
     let s = source(table);
+    // The running total is taken in the database, so rows past the budget never leave it.
     let sql = format!(
-        "SELECT t.id, {} FROM {} WHERE t.id > $1{} ORDER BY t.id LIMIT {limit}",
-        s.row,
-        s.from,
-        s.mine.map(|m| format!(" AND {m}")).unwrap_or_default()
+        "SELECT id, row, size, candidates FROM (
+           SELECT id, row, size, count(*) OVER () AS candidates,
+                  sum(size) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) - size AS before
+           FROM (SELECT t.id, {row} AS row, octet_length(({row})::text)::bigint AS size
+                 FROM {from} WHERE t.id > $1{mine} ORDER BY t.id LIMIT {limit}) r
+         ) w
+         WHERE before < {budget} ORDER BY id",
+        row = s.row,
+        from = s.from,
+        mine = and_mine(&s),
+        // `$2` is the caller wherever a source names its rows' owner.
+        budget = if s.mine.is_some() { "$3" } else { "$2" },
     );
-    let query = sqlx::query_as(&sql).bind(after.unwrap_or(Uuid::nil()));
+    let query = sqlx::query_as::<_, (Uuid, Json<Box<RawValue>>, i64, i64)>(&sql)
+        .bind(after.unwrap_or(Uuid::nil()));
     let query = if s.mine.is_some() {
         query.bind(me)
     } else {
         query
     };
-    query.fetch_all(conn).await
+    let fetched = query
+        .bind(i64::try_from(budget).unwrap_or(i64::MAX).max(1))
+        .fetch_all(conn)
+        .await?;
+    let candidates = fetched.first().map_or(0, |r| r.3);
+    let exhausted = usize::try_from(candidates).unwrap_or(usize::MAX) < limit as usize
+        && i64::try_from(fetched.len()).unwrap_or(i64::MAX) == candidates;
+    let bytes = fetched
+        .iter()
+        .map(|r| usize::try_from(r.2).unwrap_or(0))
+        .sum();
+    Ok((
+        fetched
+            .into_iter()
+            .map(|(id, row, _, _)| (id, row))
+            .collect(),
+        bytes,
+        exhausted,
+    ))
 }
 
 /// One page of changes for the caller after `cursor` (see [`Cursor`]), at most `limit` rows.
@@ -248,14 +328,16 @@ async fn snapshot_page(
     head: i64,
 ) -> Result<PullPage, sqlx::Error> {
     let mut changes = Vec::new();
+    let mut bytes = 0;
     while let Some(&t) = SyncTable::ALL.get(table) {
         let room = limit.saturating_sub(u32::try_from(changes.len()).unwrap_or(u32::MAX));
-        if room == 0 {
+        let budget = MAX_PULL_PAGE_BYTES.saturating_sub(bytes);
+        if room == 0 || budget == 0 {
             break;
         }
-        let rows = snapshot_rows(conn, me, t, after, room).await?;
-        let exhausted = rows.len() < room as usize;
-        after = rows.last().map(|(id, _)| *id);
+        let (rows, size, exhausted) = snapshot_rows(conn, me, t, after, room, budget).await?;
+        bytes += size;
+        after = rows.last().map(|(id, _)| *id).or(after);
         changes.extend(rows.into_iter().map(|(id, Json(row))| RowChange {
             table: t,
             id,
@@ -265,6 +347,8 @@ async fn snapshot_page(
         if exhausted {
             table += 1;
             after = None;
+        } else if bytes >= MAX_PULL_PAGE_BYTES || changes.len() >= limit as usize {
+            break;
         }
     }
     let (cursor, has_more) = if table >= SyncTable::ALL.len() {
@@ -293,31 +377,56 @@ async fn tail_page(
             .bind(i32::try_from(limit).unwrap_or(i32::MAX))
             .fetch_all(&mut *conn)
             .await?;
-    let has_more = entries.len() >= limit as usize;
-    let last = entries.last().map_or(after, |e| e.0);
+    let mut has_more = entries.len() >= limit as usize;
     // Each row once per page, in the order of its first entry; its current state decides.
-    let mut order: Vec<(SyncTable, Uuid)> = Vec::new();
+    let mut order: Vec<(i64, SyncTable, Uuid)> = Vec::new();
     let mut by_table: HashMap<SyncTable, Vec<Uuid>> = HashMap::new();
-    for (_, name, id) in entries {
+    for (seq, name, id) in &entries {
         // A table another migration tracks before this server knows it: skipped, not fatal.
-        let Some(table) = SyncTable::from_name(&name) else {
+        let Some(table) = SyncTable::from_name(name) else {
             continue;
         };
         let ids = by_table.entry(table).or_default();
-        if !ids.contains(&id) {
-            ids.push(id);
-            order.push((table, id));
+        if !ids.contains(id) {
+            ids.push(*id);
+            order.push((*seq, table, *id));
+        }
+    }
+    // The page ends where its rows reach the byte budget; the next page starts after the last
+    // entry whose row it carries (a row repeated further on is simply sent again then).
+    let mut sizes: HashMap<(SyncTable, Uuid), i64> = HashMap::new();
+    for (table, ids) in &by_table {
+        for (id, size) in visible_sizes(conn, me, *table, ids).await? {
+            sizes.insert((*table, id), size);
+        }
+    }
+    let mut last = entries.last().map_or(after, |e| e.0);
+    let mut total: usize = 0;
+    for (i, (seq, table, id)) in order.iter().enumerate() {
+        let size = usize::try_from(sizes.get(&(*table, *id)).copied().unwrap_or(0)).unwrap_or(0);
+        if i > 0 && total + size > MAX_PULL_PAGE_BYTES {
+            last = seq - 1;
+            order.truncate(i);
+            has_more = true;
+            break;
+        }
+        total += size;
+    }
+    let mut wanted: HashMap<SyncTable, Vec<Uuid>> = HashMap::new();
+    for (_, table, id) in &order {
+        if sizes.contains_key(&(*table, *id)) {
+            wanted.entry(*table).or_default().push(*id);
         }
     }
     let mut visible: HashMap<(SyncTable, Uuid), RowData> = HashMap::new();
-    for (table, ids) in &by_table {
+    for (table, ids) in &wanted {
         for (id, Json(row)) in visible_rows(conn, me, *table, ids).await? {
             visible.insert((*table, id), RowData::from(row));
         }
     }
     let changes = order
         .into_iter()
-        .map(|(table, id)| match visible.remove(&(table, id)) {
+        .map(|(_, table, id)| match visible.remove(&(table, id)) {
             Some(row) => RowChange {
                 table,
                 id,

@@ -393,6 +393,18 @@ pub async fn delete_lab_review(
 
 // Helpful votes --------------------------------------------------------------------------------
 
+/// Votes (and takes back) per user per minute: enough for anyone reading reviews, not for a
+/// loop that flips a vote to make every device pull.
+pub const VOTES_PER_MINUTE: u32 = 30;
+
+/// The limiter of [`VOTES_PER_MINUTE`].
+pub fn vote_limiter() -> crate::auth::rate_limit::RateLimiter {
+    crate::auth::rate_limit::RateLimiter::new(crate::auth::rate_limit::Limit {
+        limit: VOTES_PER_MINUTE,
+        window: std::time::Duration::from_secs(60),
+    })
+}
+
 /// Votes for (`add`) or takes back the caller's vote on a review they can read.
 async fn set_vote(
     state: &AppState,
@@ -401,6 +413,10 @@ async fn set_vote(
     review_id: Uuid,
     add: bool,
 ) -> Result<Json<HelpfulVotes>, ApiError> {
+    state
+        .vote_limit
+        .check(&me.0.sub.to_string(), std::time::Instant::now())
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     match db::review_author(&mut tx, kind, review_id).await? {
         None => return Err(not_found("review")),
@@ -435,6 +451,7 @@ async fn set_vote(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`own_review`: the caller wrote this review", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many votes in a minute", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn vote_course_review(
@@ -455,6 +472,7 @@ pub async fn vote_course_review(
         (status = 400, description = "Not a review id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many votes in a minute", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn unvote_course_review(
@@ -476,6 +494,7 @@ pub async fn unvote_course_review(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`own_review`: the caller wrote this review", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many votes in a minute", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn vote_lab_review(
@@ -496,6 +515,7 @@ pub async fn vote_lab_review(
         (status = 400, description = "Not a review id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such review", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many votes in a minute", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn unvote_lab_review(

@@ -24,6 +24,7 @@ use skilltrack_protocol::sync::{
 };
 use sqlx::{Connection as _, PgConnection};
 use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
 use tower_http::compression::CompressionLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,7 +34,8 @@ use super::AppState;
 use super::error::{ApiError, sqlstate};
 use super::extract::{ApiJson, ApiQuery, SignedIn};
 use super::validate::Checks;
-use crate::db::session::{Access, begin};
+use crate::auth::revocation::RevokedSessions;
+use crate::db::session::{Access, begin, begin_service};
 use crate::db::{engagement, learning, sync};
 use crate::sync::Notice;
 
@@ -87,10 +89,12 @@ pub async fn pull(
             format!("From 1 to {MAX_PULL_LIMIT}."),
         )
         .finish()?;
-    // Number what has committed, in a transaction of its own (the sequencer's lock lasts to the
-    // end of its transaction), then read under the caller's role.
+    // Number what has committed if nobody else is (in a transaction of its own: the
+    // sequencer's lock lasts to the end of it), then read under the caller's role. Whatever a
+    // device was told about is numbered already (the live channel's listener and the push
+    // route number before they answer), so a pull never waits for the lock.
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
-    sync::sequence(&mut tx).await?;
+    sync::sequence_if_free(&mut tx).await?;
     tx.commit().await?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     let page = sync::pull(&mut tx, me.0.sub, query.cursor.as_deref(), limit).await?;
@@ -140,7 +144,14 @@ pub async fn push(
             }
             Err(Refusal::Db(e)) => return Err(ApiError::from(e)),
             Err(Refusal::Api(e)) => return Err(e),
-            Ok(response) => return Ok(Json(response)),
+            Ok(response) => {
+                // Numbered before the answer, so the device's next pull carries what its push
+                // changed on the server (grades, counters) however busy the sequencer is.
+                let mut tx = begin_service(state.db.api()).await?;
+                sync::sequence(&mut tx).await?;
+                tx.commit().await?;
+                return Ok(Json(response));
+            }
         }
     }
 }
@@ -743,9 +754,10 @@ fn review_refused(e: sqlx::Error, what: &str) -> Refusal {
 }
 
 /// The live channel: a Server-Sent Events stream of `pull` events (data: a [`LiveSignal`]),
-/// one at once on connecting and one whenever the catalog or the caller's own rows change. The
-/// stream ends when the access token expires (reconnect with a fresh one) and when the server
-/// shuts down; a comment every 15 s keeps proxies from closing it.
+/// one at once on connecting and one whenever the catalog or the caller's own rows change,
+/// at most one per [`LIVE_DEBOUNCE`] (changes in between are told together). The stream ends
+/// when the access token expires (reconnect with a fresh one), when its session is revoked,
+/// and when the server shuts down; a comment every 15 s keeps proxies from closing it.
 #[utoipa::path(
     get, path = "/api/v1/sync/live", tag = "sync",
     security(("bearer" = [])),
@@ -763,26 +775,38 @@ pub async fn live(
     let stream = LiveStream {
         notices,
         closed: state.live.closed(),
+        revoked: state.revoked.clone(),
+        session: me.0.sid,
         user: me.0.sub,
         greeted: false,
-        until: tokio::time::Instant::now() + Duration::from_secs(left),
+        until: Instant::now() + Duration::from_secs(left),
+        quiet_until: None,
     };
     Sse::new(futures_util::stream::unfold(stream, LiveStream::next))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
+/// The least time between two signals to one device: a burst of changes (an instructor
+/// saving a course many times, a loop of votes) makes one pull, not one per change.
+pub const LIVE_DEBOUNCE: Duration = Duration::from_millis(250);
+
 /// One device's view of the feed.
 struct LiveStream {
     notices: broadcast::Receiver<Notice>,
     closed: watch::Receiver<bool>,
+    revoked: RevokedSessions,
+    session: Uuid,
     user: Uuid,
     greeted: bool,
-    until: tokio::time::Instant,
+    until: Instant,
+    /// No signal before then (the last one went out less than [`LIVE_DEBOUNCE`] ago).
+    quiet_until: Option<Instant>,
 }
 
 enum Step {
     End,
     Received(Result<Notice, broadcast::error::RecvError>),
+    QuietOver,
 }
 
 impl LiveStream {
@@ -792,26 +816,43 @@ impl LiveStream {
             self.greeted = true;
             return Some((Ok(signal(LiveScope::Everything)), self));
         }
+        let mut pending: Option<LiveScope> = None;
         loop {
+            let quiet = self.quiet_until.filter(|q| *q > Instant::now());
             let closed = &mut self.closed;
+            let notices = &mut self.notices;
             let step = tokio::select! {
                 () = async { let _ = closed.wait_for(|c| *c).await; } => Step::End,
                 () = tokio::time::sleep_until(self.until) => Step::End,
-                received = self.notices.recv() => Step::Received(received),
+                () = self.revoked.revoked(self.session) => Step::End,
+                () = tokio::time::sleep_until(quiet.unwrap_or_else(Instant::now)),
+                    if pending.is_some() => Step::QuietOver,
+                received = notices.recv() => Step::Received(received),
             };
             let scope = match step {
                 Step::End | Step::Received(Err(broadcast::error::RecvError::Closed)) => {
                     return None;
                 }
-                Step::Received(Ok(Notice::Catalog)) => LiveScope::Catalog,
-                Step::Received(Ok(Notice::User(u))) if u == self.user => LiveScope::Mine,
+                Step::QuietOver => None,
+                Step::Received(Ok(Notice::Catalog)) => Some(LiveScope::Catalog),
+                Step::Received(Ok(Notice::User(u))) if u == self.user => Some(LiveScope::Mine),
                 Step::Received(Ok(Notice::User(_))) => continue,
                 // Fell behind, or the server's listener may have missed something.
                 Step::Received(
                     Ok(Notice::Everything) | Err(broadcast::error::RecvError::Lagged(_)),
-                ) => LiveScope::Everything,
+                ) => Some(LiveScope::Everything),
             };
-            return Some((Ok(signal(scope)), self));
+            if let Some(scope) = scope {
+                pending = Some(match pending {
+                    Some(p) if p != scope => LiveScope::Everything,
+                    _ => scope,
+                });
+            }
+            let quiet = self.quiet_until.is_some_and(|q| q > Instant::now());
+            if let (Some(scope), false) = (pending, quiet) {
+                self.quiet_until = Some(Instant::now() + LIVE_DEBOUNCE);
+                return Some((Ok(signal(scope)), self));
+            }
         }
     }
 }
@@ -821,4 +862,71 @@ fn signal(scope: LiveScope) -> Event {
         .event("pull")
         .json_data(LiveSignal { scope })
         .unwrap_or_else(|_| Event::default().event("pull"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt as _;
+
+    /// A device's stream over a feed the test drives, with the greeting already read.
+    async fn stream(
+        user: Uuid,
+    ) -> (
+        (broadcast::Sender<Notice>, watch::Sender<bool>),
+        RevokedSessions,
+        Uuid,
+        impl Stream<Item = Result<Event, Infallible>>,
+    ) {
+        let (notices, receiver) = broadcast::channel(64);
+        let (shutdown, closed) = watch::channel(false);
+        let revoked = RevokedSessions::new(Duration::from_secs(900));
+        let session = Uuid::now_v7();
+        let live = LiveStream {
+            notices: receiver,
+            closed,
+            revoked: revoked.clone(),
+            session,
+            user,
+            greeted: false,
+            until: Instant::now() + Duration::from_secs(3600),
+            quiet_until: None,
+        };
+        let mut events = Box::pin(futures_util::stream::unfold(live, LiveStream::next));
+        let _greeting = events.next().await.unwrap().unwrap();
+        ((notices, shutdown), revoked, session, events)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_changes_makes_one_signal_at_once_and_one_after_the_quiet_time() {
+        let me = Uuid::now_v7();
+        let ((notices, _shutdown), _, _, mut events) = stream(me).await;
+        let started = Instant::now();
+        notices.send(Notice::Catalog).unwrap();
+        let _first = events.next().await.unwrap().unwrap();
+        assert_eq!(Instant::now(), started, "the first change is told at once");
+        for _ in 0..50 {
+            notices.send(Notice::Catalog).unwrap();
+        }
+        notices.send(Notice::User(me)).unwrap();
+        notices.send(Notice::User(Uuid::now_v7())).unwrap();
+        let _merged = events.next().await.unwrap().unwrap();
+        assert_eq!(
+            Instant::now(),
+            started + LIVE_DEBOUNCE,
+            "the rest wait for the quiet time, together"
+        );
+        // Nothing left over.
+        let more = tokio::time::timeout(Duration::from_secs(5), events.next()).await;
+        assert!(more.is_err(), "{more:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_revoked_session_ends_its_stream() {
+        let (_feed, revoked, session, mut events) = stream(Uuid::now_v7()).await;
+        revoked.insert(Uuid::now_v7(), chrono::Utc::now());
+        revoked.insert(session, chrono::Utc::now());
+        assert!(events.next().await.is_none());
+    }
 }

@@ -146,7 +146,18 @@ async fn listen(
                         received = listener.try_recv() => received,
                     };
                     if let Ok(Some(n)) = received {
-                        let _ = notices.send(Notice::parse(n.payload()));
+                        // Everything that arrived together goes out together, once numbered.
+                        let mut batch = vec![Notice::parse(n.payload())];
+                        while let Some(n) = listener.next_buffered() {
+                            let notice = Notice::parse(n.payload());
+                            if !batch.contains(&notice) {
+                                batch.push(notice);
+                            }
+                        }
+                        number_committed(&api).await;
+                        for notice in batch {
+                            let _ = notices.send(notice);
+                        }
                     } else {
                         tracing::warn!("the sync listener lost its connection; reconnecting");
                         lost = true;
@@ -164,6 +175,21 @@ async fn listen(
             () = tokio::time::sleep(pause) => {}
         }
         pause = (pause * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// Numbers the change log's committed entries before devices are told to pull: a pull never
+/// waits for the sequencer (it numbers only when the lock is free), so whoever tells devices
+/// about a change makes sure it is numbered first. A failure is logged; the devices still pull
+/// and find the change at the next numbering.
+async fn number_committed(api: &PgPool) {
+    let numbered = async {
+        let mut tx = begin_service(api).await?;
+        crate::db::sync::sequence(&mut tx).await?;
+        tx.commit().await
+    };
+    if let Err(e) = numbered.await {
+        tracing::warn!(error = %e, "numbering the sync change log failed");
     }
 }
 
