@@ -520,7 +520,8 @@ async fn studying_to_the_end_earns_a_certificate_anyone_can_verify() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(number.starts_with("SKT-") && number.len() == 18, "{number}");
+    // SKT-YYYY-XXXXX-XXXXX-XXXXX-XXXXX: 100 random bits.
+    assert!(number.starts_with("SKT-") && number.len() == 32, "{number}");
     // Completion sticks: "un-completing" changes nothing.
     let after = put(&lessons[0], json!({"progress_percentage": 0})).await;
     assert_eq!(after.body["lesson"]["progress_percentage"], 100);

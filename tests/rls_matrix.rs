@@ -35,9 +35,10 @@ use uuid::Uuid;
 /// and L2), `other_instr` (`OTHER_INSTRUCTOR`, who owns C3 only), `admin`.
 const EXPECTED: &str = "
 // table                   op      anon learner other instr other_instr admin
-// LEARNER's profile. Instructors read the profiles of the learners in their courses.
+// LEARNER's profile: its owner's own data. Instructors see their learners' names and pictures
+// through public.learner_cards, never the row with its contact details (issue 14).
 // Profiles are made by the signup trigger; admins may do everything, inserting one included.
-profiles                   select  -    Y       -     Y     -           Y
+profiles                   select  -    Y       -     -     -           Y
 profiles                   insert  -    -       -     -     -           Y
 profiles                   update  -    Y       -     -     -           Y
 profiles                   delete  -    -       -     -     -           Y

@@ -110,7 +110,7 @@ pub struct Certificate {
     pub id: Uuid,
     /// The course completed.
     pub course: CourseRef,
-    /// The number anyone can verify, e.g. `SKT-2026-7F3K-9QXM`.
+    /// The number anyone can verify, e.g. `SKT-2026-7F3K9-QXMA2-0HBV4-TR8CW` (older ones: `SKT-2026-7F3K-9QXM`).
     pub certificate_number: String,
     /// Issued.
     pub issued_at: DateTime<Utc>,

@@ -19,6 +19,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::{AnyCaller, ApiJson, ApiPath, ApiQuery, SignedIn};
 use super::validate::Checks;
+use crate::db::auth::ClientInfo;
 use crate::db::catalog;
 use crate::db::learning::{self, CompletedCharge};
 use crate::db::session::{Access, begin, begin_service};
@@ -273,22 +274,43 @@ pub async fn my_certificates(
     Ok(Json(CertificateList { items }))
 }
 
-/// Verify a certificate by its number: anyone may ask.
+/// Public certificate checks per client address per minute: plenty for an employer, far too few
+/// to guess numbers.
+pub const CERTIFICATE_CHECKS_PER_MINUTE: u32 = 60;
+
+/// The limiter of [`CERTIFICATE_CHECKS_PER_MINUTE`].
+pub fn certificate_check_limiter() -> crate::auth::rate_limit::RateLimiter {
+    crate::auth::rate_limit::RateLimiter::new(crate::auth::rate_limit::Limit {
+        limit: CERTIFICATE_CHECKS_PER_MINUTE,
+        window: std::time::Duration::from_secs(60),
+    })
+}
+
+/// Verify a certificate by its number: anyone may ask (a limited number of times a minute).
 #[utoipa::path(
     get, path = "/api/v1/certificates/{number}", tag = "learning",
-    params(("number" = String, Path, description = "e.g. `SKT-2026-7F3K-9QXM`")),
+    params(("number" = String, Path, description = "e.g. `SKT-2026-7F3K9-QXMA2-0HBV4-TR8CW`")),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The certificate's standing", body = CertificateVerification),
         (status = 401, description = "A bad or expired token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No certificate has this number", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many checks from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn verify_certificate(
     State(state): State<AppState>,
     AnyCaller(caller): AnyCaller,
+    client: ClientInfo,
     ApiPath(number): ApiPath<String>,
 ) -> Result<Json<CertificateVerification>, ApiError> {
+    let address = client
+        .ip
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    state
+        .certificate_check_limit
+        .check(&address, std::time::Instant::now())
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let number = number.trim().to_uppercase();
     if number.len() > 64 {
         return Err(ApiError::NotFound(

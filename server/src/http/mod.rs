@@ -32,6 +32,7 @@ use axum::http::{Request, StatusCode};
 use axum::middleware::map_response;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
@@ -46,10 +47,16 @@ pub struct AppState {
     pub db: Database,
     /// Signs and checks access tokens.
     pub keys: TokenKeys,
+    /// Sessions revoked recently: their access tokens are refused at once.
+    pub revoked: crate::auth::revocation::RevokedSessions,
     /// Rate limits and refresh rules.
     pub auth: Arc<auth::AuthPolicy>,
     /// Analytics batches per user per minute.
     pub analytics_limit: Arc<crate::auth::rate_limit::RateLimiter>,
+    /// Helpful votes per user per minute.
+    pub vote_limit: Arc<crate::auth::rate_limit::RateLimiter>,
+    /// Public certificate checks per client address per minute.
+    pub certificate_check_limit: Arc<crate::auth::rate_limit::RateLimiter>,
     /// Where payments come from.
     pub payments: crate::payments::PaymentProvider,
     /// Uploaded files, by content.
@@ -68,6 +75,8 @@ pub struct AppState {
 
 impl AppState {
     /// State over `db` with these keys and limits; uploads are stored under `media_dir`.
+    /// Starts the listener that hears revocations from every server process, so it must be
+    /// called inside a tokio runtime.
     pub fn new(
         db: Database,
         keys: TokenKeys,
@@ -76,11 +85,16 @@ impl AppState {
         max_upload_bytes: u64,
     ) -> Self {
         let live = crate::sync::LiveFeed::new(db.api());
+        let revoked = crate::auth::revocation::RevokedSessions::new(keys.ttl());
+        crate::auth::revocation::spawn_listener(db.clone(), revoked.clone());
         Self {
             db,
             keys,
+            revoked,
             auth: auth::AuthPolicy::new(limits),
             analytics_limit: Arc::new(analytics::batch_limiter()),
+            vote_limit: Arc::new(engagement::vote_limiter()),
+            certificate_check_limit: Arc::new(learning::certificate_check_limiter()),
             payments: crate::payments::PaymentProvider::default(),
             store: crate::media::store::ContentStore::new(media_dir.join("uploads")),
             max_upload_bytes,
@@ -211,6 +225,12 @@ pub fn router(state: AppState, limits: &HttpLimits, media_dir: &std::path::Path)
             request_limits,
         ))
         .layer(map_response(error::problem_for_errors))
+        // Every answer is what its Content-Type says: a browser must never sniff an upload (or
+        // anything else) into HTML or script.
+        .layer(SetResponseHeaderLayer::overriding(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            axum::http::HeaderValue::from_static("nosniff"),
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

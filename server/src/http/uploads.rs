@@ -115,7 +115,9 @@ pub async fn upload(
     }
     let stored = state
         .store
-        .put(request.into_body(), state.max_upload_bytes)
+        .put(request.into_body(), state.max_upload_bytes, |sniffed| {
+            sniffed.is_some_and(|s| sniff::agrees(&declared, s))
+        })
         .await
         .map_err(|e| match e {
             StoreError::TooLarge(max) => ApiError::Rule {
@@ -127,21 +129,18 @@ pub async fn upload(
             StoreError::Interrupted(why) => {
                 ApiError::BadRequest(format!("The upload did not arrive whole: {why}."))
             }
+            // Refused before it was kept: bytes that are not what they claim are never stored.
+            StoreError::NotAccepted { sniffed } => ApiError::Rule {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code: "media_type_mismatch".to_owned(),
+                detail: format!(
+                    "The file is not {declared}: its content looks like {}.",
+                    sniffed.unwrap_or("nothing we accept")
+                ),
+                errors: Vec::new(),
+            },
             StoreError::Io { .. } => ApiError::Internal(e.to_string()),
         })?;
-    if !stored.sniffed.is_some_and(|s| sniff::agrees(&declared, s)) {
-        // The bytes stay in the store only if something else already refers to them; an
-        // orphan is harmless (same name, same content) and is not served to anyone.
-        return Err(ApiError::Rule {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "media_type_mismatch".to_owned(),
-            detail: format!(
-                "The file is not {declared}: its content looks like {}.",
-                stored.sniffed.unwrap_or("nothing we accept")
-            ),
-            errors: Vec::new(),
-        });
-    }
     let file_url = format!("{UPLOADS_PATH}/{}.{extension}", stored.sha256);
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     let record = uploads::record(

@@ -22,6 +22,12 @@ pub enum StoreError {
     /// The client stopped sending (or sent a broken body).
     #[error("the upload was interrupted: {0}")]
     Interrupted(String),
+    /// The bytes are not what the caller accepts (the sniffed type); nothing was kept.
+    #[error("the content is not of an accepted type")]
+    NotAccepted {
+        /// What the first bytes show the file is, if recognised.
+        sniffed: Option<&'static str>,
+    },
     /// The disk failed.
     #[error("{context}: {source}")]
     Io {
@@ -66,8 +72,15 @@ impl ContentStore {
     }
 
     /// Streams `body` to disk, hashing as it goes, refusing more than `max_bytes`; the file is
-    /// moved to its content address only once complete, so readers never see a partial file.
-    pub async fn put(&self, body: Body, max_bytes: u64) -> Result<Stored, StoreError> {
+    /// moved to its content address only once complete, so readers never see a partial file,
+    /// and only if `accept` takes what its bytes turned out to be: refused bytes are never
+    /// kept.
+    pub async fn put(
+        &self,
+        body: Body,
+        max_bytes: u64,
+        accept: impl FnOnce(Option<&'static str>) -> bool,
+    ) -> Result<Stored, StoreError> {
         let io = |context| move |source| StoreError::Io { context, source };
         let tmp_dir = self.root.join("tmp");
         tokio::fs::create_dir_all(&tmp_dir)
@@ -82,7 +95,14 @@ impl ContentStore {
                 return Err(e);
             }
         };
+        if !accept(stored.sniffed) {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(StoreError::NotAccepted {
+                sniffed: stored.sniffed,
+            });
+        }
         let Some(dest) = self.path_of(&stored.sha256) else {
+            let _ = tokio::fs::remove_file(&tmp).await;
             return Err(StoreError::Interrupted("bad digest".to_owned()));
         };
         if tokio::fs::try_exists(&dest).await.unwrap_or(false) {
