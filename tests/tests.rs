@@ -21,6 +21,7 @@ mod openapi;
 mod profile_api;
 mod rls_matrix;
 mod schema;
+mod security_review;
 mod seed_demo;
 mod server_process;
 mod session;
