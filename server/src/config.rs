@@ -194,6 +194,10 @@ pub struct ServeOptions {
     /// desktop app's and the server's own.
     #[arg(long, env = "SKILLTRACK_LAB_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub lab_allowed_origins: Vec<String>,
+
+    /// A fault to inject into the lab sandboxes, for tests of the failure paths only.
+    #[arg(long, env = "SKILLTRACK_LAB_FAULT", value_enum, hide = true)]
+    pub lab_fault: Option<crate::labs::sandbox::SandboxFault>,
 }
 
 /// How log lines look.
@@ -254,6 +258,7 @@ impl ServeOptions {
         labs.sandbox.process_cap = self.lab_process_cap.max(8);
         labs.sandbox.disk_cap_bytes = self.lab_disk_cap_mb.max(1) << 20;
         labs.sandbox.workspace_volumes = self.lab_workspace_volumes;
+        labs.sandbox.fault = self.lab_fault;
         labs.reconnect_grace = std::time::Duration::from_secs(self.lab_reconnect_grace_secs);
         labs.reaper_interval = std::time::Duration::from_secs(self.lab_reaper_interval_secs.max(1));
         labs.allowed_origins.extend(

@@ -40,6 +40,16 @@ pub struct LabSettings {
     pub allowed_origins: Vec<String>,
     /// The largest file the files API reads or writes, in bytes.
     pub max_file_bytes: u64,
+    /// The longest one driver call (a file operation, starting a shell) may take before its
+    /// sandbox is killed.
+    pub driver_deadline: Duration,
+    /// How many driver calls may run at once, each on a thread of its own (never on tokio's
+    /// blocking pool, which signing in shares).
+    pub driver_threads: usize,
+    /// The most running sandboxes (active sessions) one learner may have, across labs.
+    pub max_running_per_learner: u32,
+    /// The most running sandboxes this server runs at once.
+    pub max_running_per_host: u32,
 }
 
 impl LabSettings {
@@ -55,6 +65,8 @@ impl LabSettings {
                 tmp_bytes: 256 << 20,
                 bwrap: "bwrap".into(),
                 workspace_volumes: true,
+                fault: None,
+                network_allowed_cidrs: Vec::new(),
             },
             reconnect_grace: Duration::from_secs(300),
             replay_bytes: 64 * 1024,
@@ -66,6 +78,10 @@ impl LabSettings {
                 "https://tauri.localhost".into(),
             ],
             max_file_bytes: 16 << 20,
+            driver_deadline: Duration::from_secs(30),
+            driver_threads: 8,
+            max_running_per_learner: 2,
+            max_running_per_host: 32,
         }
     }
 }

@@ -74,6 +74,20 @@ pub struct SandboxSettings {
     /// Each workspace its own filesystem where the host allows it, so its quota is a hard
     /// limit ([`super::volume`]).
     pub workspace_volumes: bool,
+    /// A named fault to inject (tests only: `--lab-fault`).
+    pub fault: Option<SandboxFault>,
+    /// Addresses a networked lab may reach although they are in a refused range (tests only:
+    /// a listener on the host's own address proves egress works).
+    pub network_allowed_cidrs: Vec<String>,
+}
+
+/// Faults the driver can be told to inject, so tests reach failure paths without racing a
+/// timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SandboxFault {
+    /// Every files-API command hangs inside its sandbox (as a read of a swapped-in FIFO would)
+    /// until it is killed.
+    HangFileOperations,
 }
 
 /// The programs the driver runs, found at start.
@@ -614,6 +628,12 @@ impl LocalSandbox {
         stdin: Option<&[u8]>,
     ) -> Result<Vec<u8>, DriverError> {
         self.mount(spec)?;
+        // The hang runs as a child of the shell, so the shell (and its arguments, the paths)
+        // stay visible in the process table until the sandbox is killed.
+        let script = match self.settings.fault {
+            Some(SandboxFault::HangFileOperations) => "sleep 86400; exit 1",
+            None => script,
+        };
         let mut program = vec!["/bin/sh", "-c", script, "sh"];
         program.extend_from_slice(args);
         let line = self.command_line(spec, &program, false)?;

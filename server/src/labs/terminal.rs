@@ -28,6 +28,9 @@ const CLIENT_QUEUE: usize = 64;
 const STALL: std::time::Duration = std::time::Duration::from_secs(1);
 /// The largest read from the PTY.
 const CHUNK: usize = 16 * 1024;
+/// The most input bytes one shell queues for its PTY: a client typing (or pasting) faster than
+/// the shell reads waits for room, so its WebSocket stops being read and TCP pushes back.
+pub const INPUT_BUDGET_BYTES: usize = 64 * 1024;
 
 struct Output {
     replay: VecDeque<u8>,
@@ -35,11 +38,23 @@ struct Output {
     live: broadcast::Sender<Bytes>,
 }
 
+/// What the input queue holds, in bytes: counted so its bound can be checked from outside.
+#[derive(Debug, Default)]
+struct InputBytes {
+    /// Queued now (taken from a client, not yet written to the PTY).
+    queued: AtomicUsize,
+    /// The most ever queued at once.
+    peak: AtomicUsize,
+    /// Taken from clients in all.
+    received: AtomicUsize,
+}
+
 /// A shell on a PTY in a lab environment.
 pub struct Terminal {
     /// The environment it runs in.
     pub spec: EnvironmentSpec,
     input: tokio::sync::mpsc::Sender<Vec<u8>>,
+    input_bytes: Arc<InputBytes>,
     master: Mutex<Box<dyn MasterPty + Send>>,
     killer: Mutex<Box<dyn ChildKiller + Send + Sync>>,
     pid: Option<u32>,
@@ -143,16 +158,16 @@ impl Terminal {
             })
             .map_err(|e| DriverError::io("starting the PTY reader", e))?;
         let (input, mut queue) = tokio::sync::mpsc::channel::<Vec<u8>>(256);
+        let input_bytes = Arc::new(InputBytes::default());
+        let writer_bytes = Arc::clone(&input_bytes);
         std::thread::Builder::new()
             .name("pty-writer".into())
             .stack_size(128 * 1024)
             .spawn(move || {
                 while let Some(bytes) = queue.blocking_recv() {
-                    if writer
-                        .write_all(&bytes)
-                        .and_then(|()| writer.flush())
-                        .is_err()
-                    {
+                    let written = writer.write_all(&bytes).and_then(|()| writer.flush());
+                    writer_bytes.queued.fetch_sub(bytes.len(), Ordering::SeqCst);
+                    if written.is_err() {
                         break;
                     }
                 }
@@ -162,6 +177,7 @@ impl Terminal {
         Ok(Arc::new(Self {
             spec,
             input,
+            input_bytes,
             master: Mutex::new(master),
             killer: Mutex::new(killer),
             pid,
@@ -218,7 +234,26 @@ impl Terminal {
     pub async fn write(&self, bytes: Vec<u8>) -> bool {
         *lock(&self.last_input) = Instant::now();
         self.input_unsaved.store(true, Ordering::Relaxed);
+        let n = bytes.len();
+        let queued = self.input_bytes.queued.fetch_add(n, Ordering::SeqCst) + n;
+        self.input_bytes.peak.fetch_max(queued, Ordering::SeqCst);
+        self.input_bytes.received.fetch_add(n, Ordering::SeqCst);
         self.input.send(bytes).await.is_ok()
+    }
+
+    /// Input bytes queued now for the PTY (taken from a client, not yet written).
+    pub fn input_queued_bytes(&self) -> usize {
+        self.input_bytes.queued.load(Ordering::SeqCst)
+    }
+
+    /// The most input bytes ever queued at once for this shell.
+    pub fn input_queued_peak(&self) -> usize {
+        self.input_bytes.peak.load(Ordering::SeqCst)
+    }
+
+    /// Input bytes taken from clients since the shell started.
+    pub fn input_received_bytes(&self) -> usize {
+        self.input_bytes.received.load(Ordering::SeqCst)
     }
 
     /// When input last came (the start, if none has).
