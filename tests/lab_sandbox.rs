@@ -527,8 +527,7 @@ fn signing_in_answers_while_every_lab_driver_thread_is_busy() {
             let _ = read.await;
         }
     };
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(scenario)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(scenario)));
     // Never wait for stuck blocking threads: that is what this test is about.
     rt.shutdown_background();
     if let Err(panic) = outcome {
@@ -572,7 +571,7 @@ async fn the_sandbox_sees_only_the_parts_of_etc_a_shell_needs() {
     let out = t
         .run("whoami; git --version; python3 -c 'import ssl, json; print(6*7)'; ls /etc/ssl/certs/ca-certificates.crt; getent hosts localhost; echo fine | grep -c fine")
         .await;
-    assert!(out.contains("\r\nlab\r\n"), "{out:?}");
+    assert!(out.contains("\rlab\r\n"), "{out:?}");
     assert!(out.contains("git version"), "{out:?}");
     assert!(out.contains("42"), "{out:?}");
     assert!(!out.contains("No such file"), "{out:?}");
