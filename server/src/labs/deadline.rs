@@ -2,9 +2,11 @@
 //! comes first.
 //!
 //! A command's process is the sandbox's bubblewrap (`setpriv` and `prlimit` `exec` it), and
-//! bubblewrap's child, PID 1 of the sandbox's PID namespace, dies with it (`--die-with-parent`);
-//! when PID 1 of a namespace dies the kernel kills everything else in it. So one `SIGKILL` to
-//! the command's process ends every process of that sandbox, however deep.
+//! bubblewrap's child is PID 1 of the sandbox's PID namespace: when PID 1 of a namespace dies
+//! the kernel kills everything else in it. That child is meant to die with bubblewrap
+//! (`--die-with-parent`), but it did not always (seen when a session was stopped), so the
+//! command's children get their `SIGKILL` first, from us, then the command itself: every process
+//! of that sandbox ends, however deep.
 //!
 //! The process is killed by its PID, so that PID must still be the command's: the waiting
 //! thread waits with `WNOWAIT` (the exited process stays a zombie, its PID taken), and reaps it
@@ -80,6 +82,28 @@ pub enum Outcome {
     Stopped,
 }
 
+/// The processes whose parent is `parent` (from `/proc/*/stat`). They cannot be reaped and
+/// their PIDs reused meanwhile: only `parent`, which is not waiting, could reap them.
+fn children(parent: Pid) -> Vec<Pid> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+                stat.rfind(')')
+                    .and_then(|close| stat[close + 1..].split_whitespace().nth(1))
+                    .and_then(|ppid| ppid.parse::<i32>().ok())
+                    == Some(parent.as_raw())
+            })
+        })
+        .map(Pid::from_raw)
+        .collect()
+}
+
 fn read_all(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
@@ -116,6 +140,9 @@ pub fn run(
                 Ok(Word::Stop) => Outcome::Stopped,
                 Err(mpsc::RecvTimeoutError::Timeout) => Outcome::TimedOut,
             };
+            for child in children(pid) {
+                let _ = kill(child, Signal::SIGKILL);
+            }
             let _ = kill(pid, Signal::SIGKILL);
             Some(outcome)
         });
