@@ -165,21 +165,18 @@ pub fn run(
     });
     let stdout = child.stdout.take().map(read_all);
     let stderr = child.stderr.take().map(read_all);
-    loop {
-        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
-            Err(Errno::EINTR) => {}
-            _ => break,
-        }
+    while let Err(Errno::EINTR) = waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
+    {
     }
     let _ = tx.send(Word::Done);
-    let killed = killer.join().unwrap_or(None);
+    let ended_early = killer.join().unwrap_or(None);
     let status = child.wait()?;
     let stdout = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
     let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
     if let Some(w) = writer {
         let _ = w.join();
     }
-    Ok(killed.unwrap_or(Outcome::Finished {
+    Ok(ended_early.unwrap_or(Outcome::Finished {
         status,
         stdout,
         stderr,

@@ -229,6 +229,10 @@ impl NetworkPlan<'_> {
 impl LabNetwork {
     /// Makes the namespace (see the module docs). Call it from a long-lived thread: the
     /// processes die with the thread that spawned them.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "three steps in order, each undone if a later one fails"
+    )]
     pub fn start(plan: &NetworkPlan<'_>) -> Result<Self, DriverError> {
         let fail = |what: &str, why: &dyn std::fmt::Display| {
             DriverError::io("starting the lab's network", format!("{what}: {why}"))
