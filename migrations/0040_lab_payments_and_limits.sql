@@ -12,7 +12,7 @@
 
 ALTER TABLE payments ADD COLUMN lab_id uuid REFERENCES labs(id) ON DELETE SET NULL;
 ALTER TABLE payments ADD CONSTRAINT payments_course_or_lab CHECK (course_id IS NULL OR lab_id IS NULL);
-CREATE INDEX payments_lab_by_user ON payments (user_id, lab_id) WHERE lab_id IS NOT NULL;
+CREATE INDEX idx_payments_lab ON payments (lab_id);
 
 INSERT INTO system_settings (setting_key, setting_value, description, is_public)
 VALUES ('lab_price', '"9.99"',
