@@ -14,8 +14,11 @@ as_root() {
 
 # Debian packages the project needs: PostgreSQL's server binaries for the embedded cluster,
 # setpriv (util-linux) to run it unprivileged, a C toolchain for crates that build C,
-# bubblewrap for the lab sandboxes (with util-linux's setpriv and prlimit, bsdutils' script).
-apt_packages=(postgresql util-linux build-essential pkg-config ca-certificates curl bubblewrap bsdutils)
+# bubblewrap for the lab sandboxes (with util-linux's setpriv, prlimit, unshare and nsenter,
+# bsdutils' script), and for networked labs slirp4netns (user-mode networking), nftables and
+# iproute2 (the namespace's egress rules); python3 for the sandbox tests' system-call probes.
+apt_packages=(postgresql util-linux build-essential pkg-config ca-certificates curl bubblewrap bsdutils
+  slirp4netns nftables iproute2 python3)
 # The desktop app (Tauri v2 on Linux): WebKitGTK 4.1 and GTK 3 to build and run it, librsvg for
 # its icons, GStreamer's base and good plugins to play lesson videos; for its end-to-end test,
 # Xvfb (with xauth) as the display and WebKitWebDriver (webkit2gtk-driver) under tauri-driver.
@@ -78,6 +81,16 @@ ensure_lab_sandbox_user() {
   fi
 }
 
+# Networked labs: slirp4netns, run as the lab user, opens /dev/net/tun. Debian's udev rules
+# make it 0666 (opening it grants nothing by itself: making an interface needs CAP_NET_ADMIN in
+# a network namespace); some images leave it 0600, which would refuse every networked lab.
+ensure_tun_device() {
+  if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+    say "letting unprivileged users open /dev/net/tun (networked labs), as Debian does"
+    chmod 0666 /dev/net/tun
+  fi
+}
+
 # The desktop app's front end (ui/) is built with Node; Debian's nodejs is too old for Vite 6.
 ensure_node() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -128,5 +141,6 @@ ensure_everything() {
   ensure_rust
   ensure_postgres_os_user
   ensure_lab_sandbox_user
+  ensure_tun_device
   ensure_ui_packages
 }

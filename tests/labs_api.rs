@@ -70,6 +70,31 @@ impl LabWorld {
         }
     }
 
+    /// Another published lab of the instructor's, written as the database's owner (so any
+    /// template, networked ones included).
+    pub async fn add_lab(&self, slug: &str, template: &str, is_free: bool) -> Uuid {
+        sqlx::query_scalar(
+            "INSERT INTO labs (instructor_id, slug, title, description, difficulty, duration,
+               provider, environment_template, resource_requirements, max_concurrent_users,
+               estimated_cost, is_published, is_free)
+             VALUES ($1, $2, $2, 'A lab.', 'Beginner', '30 min', 'local', $3,
+               '{\"cpu\": 1, \"memory\": 1, \"storage\": 1}', 100, 0.0100, true, $4)
+             RETURNING id",
+        )
+        .bind(self.instructor.user.id)
+        .bind(slug)
+        .bind(template)
+        .bind(is_free)
+        .fetch_one(self.server.db.owner())
+        .await
+        .unwrap()
+    }
+
+    /// The server's labs (their counters).
+    pub fn labs(&self) -> &skilltrack_server::labs::Labs {
+        self.server.labs.as_deref().unwrap()
+    }
+
     pub async fn learner(&self, name: &str) -> Session {
         self.api
             .sign_up(&format!("{name}@example.com"), PASSWORD, name)
@@ -716,4 +741,274 @@ async fn concurrent_starts_give_one_session() {
         assert_eq!(other.code(), "lab_session_active");
     }
     w.stop(&ana, &id_of(&created[0].body)).await;
+}
+
+#[tokio::test]
+async fn a_paid_lab_starts_only_for_a_learner_who_paid_for_it() {
+    let w = LabWorld::new(|_| {}).await;
+    let paid = w.add_lab("paid-lab", "shell-basic", false).await;
+    let ana = w.learner("ana").await;
+    let eve = w.learner("eve").await;
+    let sessions_path = format!("/api/v1/labs/{paid}/sessions");
+    let refused = w
+        .call(Method::POST, &sessions_path, &ana, Some(json!({})))
+        .await;
+    assert_eq!(refused.status, StatusCode::PAYMENT_REQUIRED, "{refused:?}");
+    assert_eq!(refused.code(), "payment_required");
+    assert!(refused.problem().detail.contains("checkout"), "{refused:?}");
+    // Nothing was started or recorded.
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM lab_sessions WHERE user_id = $1")
+        .bind(ana.user.id)
+        .fetch_one(w.server.db.owner())
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+
+    // Eve pays, for herself only: naming someone else is refused, and Ana still cannot start.
+    let checkout = format!("/api/v1/labs/{paid}/checkout");
+    let for_ana = w
+        .call(
+            Method::POST,
+            &checkout,
+            &eve,
+            Some(json!({"user_id": ana.user.id})),
+        )
+        .await;
+    assert_eq!(
+        for_ana.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{for_ana:?}"
+    );
+    let by_eve = w.call(Method::POST, &checkout, &eve, None).await;
+    assert_eq!(by_eve.status, StatusCode::CREATED, "{by_eve:?}");
+    assert_eq!(by_eve.body["lab_id"], paid.to_string());
+    assert_eq!(by_eve.body["course_id"], Value::Null);
+    assert_eq!(by_eve.body["payment_status"], "completed");
+    assert_eq!(by_eve.body["test_mode"], true);
+    let payer: Uuid = sqlx::query_scalar("SELECT user_id FROM payments WHERE lab_id = $1")
+        .bind(paid)
+        .fetch_one(w.server.db.owner())
+        .await
+        .unwrap();
+    assert_eq!(payer, eve.user.id);
+    let still = w
+        .call(Method::POST, &sessions_path, &ana, Some(json!({})))
+        .await;
+    assert_eq!(still.code(), "payment_required");
+    let on_behalf = w
+        .call(
+            Method::POST,
+            &sessions_path,
+            &eve,
+            Some(json!({"user_id": ana.user.id})),
+        )
+        .await;
+    assert_eq!(
+        on_behalf.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{on_behalf:?}"
+    );
+    let again = w.call(Method::POST, &checkout, &eve, None).await;
+    assert_eq!(again.code(), "already_paid");
+
+    // Ana pays, then starts.
+    let paid_by_ana = w.call(Method::POST, &checkout, &ana, None).await;
+    assert_eq!(paid_by_ana.status, StatusCode::CREATED, "{paid_by_ana:?}");
+    let s = w.start(&ana, paid).await;
+    w.stop(&ana, &id_of(&s)).await;
+
+    // A free lab has nothing to pay; an unknown one is not found.
+    let free = w
+        .call(
+            Method::POST,
+            &format!("/api/v1/labs/{}/checkout", w.lab),
+            &ana,
+            None,
+        )
+        .await;
+    assert_eq!(free.status, StatusCode::UNPROCESSABLE_ENTITY, "{free:?}");
+    assert_eq!(free.problem().errors[0].code, "lab_is_free");
+    let unknown = w
+        .call(
+            Method::POST,
+            &format!("/api/v1/labs/{}/checkout", Uuid::now_v7()),
+            &ana,
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    // The lab's instructor tries their own paid lab without paying.
+    let own = w.start(&w.instructor, paid).await;
+    w.stop(&w.instructor, &id_of(&own)).await;
+}
+
+#[tokio::test]
+async fn a_lab_starts_only_once_its_prerequisite_labs_are_completed() {
+    let w = LabWorld::new(|_| {}).await;
+    let advanced = w.add_lab("advanced-lab", "shell-basic", true).await;
+    sqlx::query("INSERT INTO lab_prerequisites (lab_id, prerequisite_lab_id) VALUES ($1, $2)")
+        .bind(advanced)
+        .bind(w.lab)
+        .execute(w.server.db.owner())
+        .await
+        .unwrap();
+    let ana = w.learner("ana").await;
+    let path = format!("/api/v1/labs/{advanced}/sessions");
+    let refused = w.call(Method::POST, &path, &ana, Some(json!({}))).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+    assert_eq!(refused.code(), "lab_prerequisites_unmet");
+    let problem = refused.problem();
+    assert_eq!(problem.errors.len(), 1, "{problem:?}");
+    assert_eq!(problem.errors[0].pointer, "/prerequisites/shell-lab");
+    assert_eq!(problem.errors[0].code, "not_completed");
+    // A session of the required lab that is still going does not count; a completed one does.
+    let first = w.start(&ana, w.lab).await;
+    let still = w.call(Method::POST, &path, &ana, Some(json!({}))).await;
+    assert_eq!(still.code(), "lab_prerequisites_unmet");
+    w.stop(&ana, &id_of(&first)).await;
+    let s = w.start(&ana, advanced).await;
+    w.stop(&ana, &id_of(&s)).await;
+}
+
+#[tokio::test]
+async fn running_sandboxes_are_capped_per_learner_and_per_host() {
+    let w = LabWorld::new(|s| {
+        s.max_running_per_learner = 1;
+        s.max_running_per_host = 2;
+    })
+    .await;
+    let third = w.add_lab("third-lab", "shell-basic", true).await;
+    let ana = w.learner("ana").await;
+    let bo = w.learner("bo").await;
+    let cy = w.learner("cy").await;
+    let a1 = w.start(&ana, w.lab).await;
+    // Ana's second running sandbox, in another lab: refused.
+    let more = w
+        .call(
+            Method::POST,
+            &format!("/api/v1/labs/{third}/sessions"),
+            &ana,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(more.status, StatusCode::CONFLICT, "{more:?}");
+    assert_eq!(more.code(), "lab_learner_limit");
+    // A paused session runs nothing: Ana may start another, but not resume the first then.
+    let paused = w
+        .call(
+            Method::POST,
+            &format!("/api/v1/lab-sessions/{}/pause", id_of(&a1)),
+            &ana,
+            None,
+        )
+        .await;
+    assert_eq!(paused.status, StatusCode::OK, "{paused:?}");
+    let a2 = w.start(&ana, third).await;
+    let resume = w
+        .call(
+            Method::POST,
+            &format!("/api/v1/lab-sessions/{}/resume", id_of(&a1)),
+            &ana,
+            None,
+        )
+        .await;
+    assert_eq!(resume.code(), "lab_learner_limit", "{resume:?}");
+    // The host runs two sandboxes at most: Bo's is the second, Cy's would be a third.
+    let b1 = w.start(&bo, w.lab).await;
+    let full = w
+        .call(
+            Method::POST,
+            &format!("/api/v1/labs/{}/sessions", w.lab),
+            &cy,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::SERVICE_UNAVAILABLE, "{full:?}");
+    assert_eq!(full.code(), "lab_host_full");
+    // Nothing of Cy's is left behind.
+    let live: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM lab_sessions WHERE user_id = $1 AND status IN ('starting', 'active')",
+    )
+    .bind(cy.user.id)
+    .fetch_one(w.server.db.owner())
+    .await
+    .unwrap();
+    assert_eq!(live, 0);
+    w.stop(&bo, &id_of(&b1)).await;
+    let c1 = w.start(&cy, w.lab).await;
+    w.stop(&cy, &id_of(&c1)).await;
+    w.stop(&ana, &id_of(&a2)).await;
+    w.stop(&ana, &id_of(&a1)).await;
+}
+
+#[tokio::test]
+async fn only_admins_give_a_lab_the_network() {
+    let w = LabWorld::new(|_| {}).await;
+    let labs = "/api/v1/authoring/labs";
+    let draft = json!({
+        "slug": "net-draft",
+        "title": "Networked",
+        "description": "Fetch things.",
+        "difficulty": "Intermediate",
+        "duration": "45 minutes",
+        "provider": "local-sandbox",
+        "environment_template": "python-net",
+    });
+    let created = w
+        .call(Method::POST, labs, &w.instructor, Some(draft.clone()))
+        .await;
+    assert_eq!(created.status, StatusCode::FORBIDDEN, "{created:?}");
+    assert_eq!(created.code(), "lab_network_admin_only");
+    let lab_path = format!("{labs}/{}", w.lab);
+    let patched = w
+        .call(
+            Method::PATCH,
+            &lab_path,
+            &w.instructor,
+            Some(json!({"environment_template": "shell-basic-net"})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::FORBIDDEN, "{patched:?}");
+    assert_eq!(patched.code(), "lab_network_admin_only");
+    let offline = w
+        .call(
+            Method::PATCH,
+            &lab_path,
+            &w.instructor,
+            Some(json!({"environment_template": "python"})),
+        )
+        .await;
+    assert_eq!(offline.status, StatusCode::OK, "{offline:?}");
+    // An admin grants it; the instructor may then edit the lab's other fields.
+    let admin = w.learner("root").await;
+    sqlx::query("UPDATE profiles SET role = 'admin' WHERE id = $1")
+        .bind(admin.user.id)
+        .execute(w.server.db.owner())
+        .await
+        .unwrap();
+    let granted = w
+        .call(
+            Method::PATCH,
+            &lab_path,
+            &admin,
+            Some(json!({"environment_template": "python-net"})),
+        )
+        .await;
+    assert_eq!(granted.status, StatusCode::OK, "{granted:?}");
+    let edited = w
+        .call(
+            Method::PATCH,
+            &lab_path,
+            &w.instructor,
+            Some(json!({"title": "Renamed"})),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{edited:?}");
+    let template: String =
+        sqlx::query_scalar("SELECT environment_template FROM labs WHERE id = $1")
+            .bind(w.lab)
+            .fetch_one(w.server.db.owner())
+            .await
+            .unwrap();
+    assert_eq!(template, "python-net");
 }

@@ -1291,3 +1291,82 @@ async fn attempts_are_stamped_by_the_database_and_bounded_by_max_attempts() {
         "{err}"
     );
 }
+
+/// Payments for labs (`payments.lab_id`, migration 0040) are as private as those for courses:
+/// their payer and admins read them, nobody but an admin writes one, not even for themselves,
+/// and the lab's instructor does not see who paid.
+#[tokio::test]
+async fn lab_payments_belong_to_their_payer_alone() {
+    let t = world().await;
+    let api = t.api();
+    let payment = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO payments (id, user_id, lab_id, amount, payment_method, payment_status)
+         VALUES ($1, $2, $3, 9.99, 'credit_card', 'completed')",
+    )
+    .bind(payment)
+    .bind(LEARNER)
+    .bind(L1)
+    .execute(t.owner())
+    .await
+    .unwrap();
+    let seen = format!("SELECT id FROM payments WHERE lab_id = '{L1}'");
+    for (who, visible) in [
+        (Persona::Anon, false),
+        (Persona::Learner, true),
+        (Persona::OtherLearner, false),
+        (Persona::Instructor, false),
+        (Persona::OtherInstructor, false),
+        (Persona::Admin, true),
+    ] {
+        let found = if who == Persona::Anon {
+            run(
+                api,
+                who,
+                &format!("SELECT count(*) FROM payments WHERE id = '{payment}'"),
+            )
+            .await
+            .map_or(0, |n| n)
+                > 0
+        } else {
+            ids(api, who, &seen).await.contains(&payment)
+        };
+        assert_eq!(found, visible, "{} reading a lab payment", who.name());
+    }
+    // Paying is the server's: a learner cannot record a payment, for themselves or for another.
+    for (who, payer) in [
+        (Persona::Learner, LEARNER),
+        (Persona::OtherLearner, LEARNER),
+    ] {
+        assert_forbidden(
+            api,
+            who,
+            &format!(
+                "INSERT INTO payments (user_id, lab_id, amount, payment_method, payment_status)
+                 VALUES ('{payer}', '{L1}', 0, 'credit_card', 'completed')"
+            ),
+        )
+        .await;
+    }
+    let moved = run(
+        api,
+        Persona::Learner,
+        &format!("UPDATE payments SET lab_id = '{L2}' WHERE id = '{payment}'"),
+    )
+    .await;
+    assert!(
+        matches!(moved, Ok(0)) || sqlstate(&moved).as_deref() == Some("42501"),
+        "{moved:?}"
+    );
+    // One payment pays for one thing.
+    let both = sqlx::query(
+        "INSERT INTO payments (user_id, course_id, lab_id, amount, payment_method)
+         VALUES ($1, $2, $3, 1, 'credit_card')",
+    )
+    .bind(LEARNER)
+    .bind(C1)
+    .bind(L1)
+    .execute(t.owner())
+    .await;
+    assert!(both.is_err(), "a payment for a course and a lab at once");
+}

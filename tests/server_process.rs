@@ -90,3 +90,99 @@ fn missing_postgres_binaries_are_a_clear_error() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("apt-get install postgresql"), "{said}");
 }
+
+/// A lab's file operation stuck in its sandbox must not keep the server from stopping: SIGTERM
+/// kills the sandbox, and the server exits (its cluster stopped) instead of waiting on it.
+#[tokio::test]
+async fn serve_exits_on_sigterm_while_a_lab_file_operation_hangs() {
+    use skilltrack_tests::process::{eventually, processes_with};
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = data_dir();
+    // The sandbox user must pass through the data directory to its workspace.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let seeded = server_command(dir.path(), &["seed-demo"]).output().unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let mut server = ServerProcess::start_with_env(
+        dir.path(),
+        &[
+            ("SKILLTRACK_LAB_FAULT", "hang-file-operations"),
+            ("SKILLTRACK_LAB_DRIVER_TIMEOUT_SECS", "3600"),
+        ],
+    );
+    let http = reqwest::Client::new();
+    let session: serde_json::Value = http
+        .post(format!("{}/api/v1/auth/sign-in", server.url))
+        .json(&serde_json::json!({"email": "learner@skilltrack.dev", "password": "learner-demo-pass"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["access_token"].as_str().unwrap().to_owned();
+    let lab: serde_json::Value = http
+        .get(format!("{}/api/v1/labs/terminal-first-steps", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lab_id = lab["lab"]["id"]
+        .as_str()
+        .or_else(|| lab["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let started = http
+        .post(format!("{}/api/v1/labs/{lab_id}/sessions", server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let started: serde_json::Value = started.json().await.unwrap();
+    let probe = format!("sigterm-probe-{}", uuid::Uuid::now_v7().simple());
+    let stuck = tokio::spawn(
+        http.get(format!(
+            "{}/api/v1/lab-sessions/{}/files/content",
+            server.url,
+            started["id"].as_str().unwrap()
+        ))
+        .query(&[("path", &probe)])
+        .bearer_auth(&token)
+        .send(),
+    );
+    assert!(
+        eventually(|| !processes_with(&probe).is_empty()).await,
+        "the file operation never started"
+    );
+    let postmaster = postmaster_pid(dir.path());
+    nix::sys::signal::kill(server.pid(), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let exited = wait_until_gone(server.pid());
+    if !exited {
+        // Do not leave it behind (nor wait for it in Drop).
+        let _ = server.child.kill();
+        let _ = server.child.wait();
+    }
+    assert!(
+        exited,
+        "the server ignored SIGTERM while a lab file operation hung"
+    );
+    assert!(server.child.wait().unwrap().success());
+    assert!(
+        wait_until_gone(postmaster),
+        "PostgreSQL outlived the server"
+    );
+    assert!(
+        eventually(|| processes_with(&probe).is_empty()).await,
+        "the stuck sandbox outlived the server: {:?}",
+        processes_with(&probe)
+    );
+    stuck.abort();
+}

@@ -392,3 +392,48 @@ async fn a_flood_of_output_cannot_exhaust_the_server() {
     again.close().await;
     w.stop(&ana, &id).await;
 }
+
+#[tokio::test]
+async fn a_flood_of_input_is_held_to_the_shells_input_budget() {
+    use skilltrack_server::labs::terminal::INPUT_BUDGET_BYTES;
+    let w = LabWorld::new(|_| {}).await;
+    let ana = w.learner("ana").await;
+    let id = w.start(&ana, w.lab).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session: uuid::Uuid = id.parse().unwrap();
+    let mut t = w.term(&ana, &id).await;
+    // The shell reads nothing while it sleeps: whatever is typed piles up somewhere.
+    t.send(b"sleep 3600\n").await;
+    let terminal = w.labs().terminal(session).await.unwrap();
+    let (mut sink, _stream) = t.socket.split();
+    let flood = tokio::spawn(async move {
+        for _ in 0..16 {
+            if sink
+                .send(Message::Binary(vec![b'x'; 1 << 20].into()))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    // Wait until the server has taken in a budget's worth: from then on, it is full.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while terminal.input_received_bytes() < INPUT_BUDGET_BYTES {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server took only {} bytes",
+            terminal.input_received_bytes()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        terminal.input_queued_peak() <= INPUT_BUDGET_BYTES,
+        "the server held {} bytes of input for one shell (budget {INPUT_BUDGET_BYTES})",
+        terminal.input_queued_peak()
+    );
+    w.stop(&ana, &id).await;
+    flood.abort();
+}

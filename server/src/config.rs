@@ -212,6 +212,36 @@ pub struct ServeOptions {
     /// desktop app's and the server's own.
     #[arg(long, env = "SKILLTRACK_LAB_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub lab_allowed_origins: Vec<String>,
+
+    /// Seconds one lab driver call (a workspace file operation, starting a shell) may take
+    /// before its sandbox is killed.
+    #[arg(long, env = "SKILLTRACK_LAB_DRIVER_TIMEOUT_SECS", default_value_t = 30)]
+    pub lab_driver_timeout_secs: u64,
+
+    /// How many lab driver calls run at once, each on a thread of its own (apart from the
+    /// threads signing in uses).
+    #[arg(long, env = "SKILLTRACK_LAB_DRIVER_THREADS", default_value_t = 8)]
+    pub lab_driver_threads: usize,
+
+    /// The most labs one learner may have running at once (paused ones do not count).
+    #[arg(
+        long,
+        env = "SKILLTRACK_LAB_MAX_RUNNING_PER_LEARNER",
+        default_value_t = 2
+    )]
+    pub lab_max_running_per_learner: u32,
+
+    /// The most lab sandboxes this server runs at once.
+    #[arg(
+        long,
+        env = "SKILLTRACK_LAB_MAX_RUNNING_PER_HOST",
+        default_value_t = 32
+    )]
+    pub lab_max_running_per_host: u32,
+
+    /// A fault to inject into the lab sandboxes, for tests of the failure paths only.
+    #[arg(long, env = "SKILLTRACK_LAB_FAULT", value_enum, hide = true)]
+    pub lab_fault: Option<crate::labs::sandbox::SandboxFault>,
 }
 
 /// How log lines look.
@@ -272,6 +302,11 @@ impl ServeOptions {
         labs.sandbox.process_cap = self.lab_process_cap.max(8);
         labs.sandbox.disk_cap_bytes = self.lab_disk_cap_mb.max(1) << 20;
         labs.sandbox.workspace_volumes = self.lab_workspace_volumes;
+        labs.sandbox.fault = self.lab_fault;
+        labs.driver_deadline = std::time::Duration::from_secs(self.lab_driver_timeout_secs.max(1));
+        labs.driver_threads = self.lab_driver_threads.max(1);
+        labs.max_running_per_learner = self.lab_max_running_per_learner;
+        labs.max_running_per_host = self.lab_max_running_per_host;
         labs.reconnect_grace = std::time::Duration::from_secs(self.lab_reconnect_grace_secs);
         labs.reaper_interval = std::time::Duration::from_secs(self.lab_reaper_interval_secs.max(1));
         labs.allowed_origins.extend(

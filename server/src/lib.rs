@@ -207,17 +207,33 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
         source,
     })?;
     tracing::info!(address = %local, "listening on http://{local}");
-    axum::serve(
+    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+    let told = std::sync::Arc::clone(&stopping);
+    let signal_labs = std::sync::Arc::clone(&state_labs);
+    let serving = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown_signal().await;
+        told.notify_one();
         // Live sync streams never end by themselves; graceful shutdown waits for every stream.
         live.close();
-    })
-    .await
-    .map_err(|source| RunError::Io {
+        // Nor would a request whose sandbox hangs: kill every sandbox now, so they answer.
+        signal_labs.kill_everything();
+    });
+    // Requests in flight get SHUTDOWN_GRACE to finish once the signal came, never longer.
+    let served = tokio::select! {
+        served = serving => served,
+        () = async {
+            stopping.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("requests still running {SHUTDOWN_GRACE:?} after the signal were dropped");
+            Ok(())
+        }
+    };
+    served.map_err(|source| RunError::Io {
         context: "serving HTTP".into(),
         source,
     })?;
@@ -227,6 +243,9 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
     tracing::info!("HTTP server stopped");
     Ok(())
 }
+
+/// How long requests in flight may take to finish once the server is told to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Every minute, closes and grades timed attempts whose time ran out unattended (a learner
 /// who comes back finds theirs closed anyway; this keeps instructors' views current).

@@ -260,6 +260,8 @@ pub struct TestServer {
     pub db: TestDb,
     /// Its data directory (media).
     pub data_dir: tempfile::TempDir,
+    /// Its labs, when started by [`spawn_lab_server`] (tests read their counters).
+    pub labs: Option<std::sync::Arc<skilltrack_server::labs::Labs>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -315,6 +317,7 @@ pub async fn spawn_server_with_limits(limits: AuthLimits, http: HttpLimits) -> T
         url,
         db,
         data_dir,
+        labs: None,
         shutdown: Some(tx),
     }
 }
@@ -371,6 +374,7 @@ pub async fn spawn_lab_server(
     )
     .with_labs(labs);
     skilltrack_server::labs::reaper::spawn(db.db.clone(), std::sync::Arc::clone(&state.labs));
+    let labs = std::sync::Arc::clone(&state.labs);
     let app = skilltrack_server::http::router(state, &http, &media);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -391,6 +395,7 @@ pub async fn spawn_lab_server(
         url,
         db,
         data_dir,
+        labs: Some(labs),
         shutdown: Some(tx),
     }
 }

@@ -155,6 +155,8 @@ pub struct Payment {
     pub id: Uuid,
     /// The course paid for.
     pub course_id: Option<Uuid>,
+    /// The lab paid for.
+    pub lab_id: Option<Uuid>,
     /// Amount.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "49.00"))]
     #[ts(type = "string")]

@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use skilltrack_protocol::catalog::LabRef;
 use skilltrack_protocol::labs::{LabEnvironment, LabSession};
-use skilltrack_protocol::{FileType, LabSessionStatus, PgEnum as _};
+use skilltrack_protocol::learning::Payment;
+use skilltrack_protocol::{FileType, LabSessionStatus, PaymentMethod, PgEnum as _};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -41,26 +42,136 @@ pub async fn lab_to_start(
     .await
 }
 
-/// Opens a session and its environment (`service_role`); raises `lab_session_active` or
-/// `lab_full`.
+/// What opening a session needs besides the lab.
+#[derive(Debug, Clone)]
+pub struct SessionOpening<'a> {
+    /// The learner.
+    pub user: Uuid,
+    /// The lab.
+    pub lab: Uuid,
+    /// Its template.
+    pub template: &'a str,
+    /// Its resources.
+    pub resources: &'a Value,
+    /// What the server records of the environment.
+    pub environment_data: &'a Value,
+    /// Keep the workspace.
+    pub auto_save: bool,
+    /// The most sessions the learner may have running.
+    pub max_running: u32,
+}
+
+/// Opens a session and its environment (`service_role`); raises `lab_session_active`,
+/// `lab_full`, `payment_required`, `lab_prerequisites_unmet` or `lab_learner_limit`
+/// (`migrations/0040_lab_payments_and_limits.sql`).
 pub async fn open_session(
+    conn: &mut PgConnection,
+    opening: &SessionOpening<'_>,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar("SELECT public.open_lab_session($1, $2, $3, $4, $5, $6, $7)")
+        .bind(opening.user)
+        .bind(opening.lab)
+        .bind(opening.template)
+        .bind(opening.resources)
+        .bind(opening.environment_data)
+        .bind(opening.auto_save)
+        .bind(i32::try_from(opening.max_running).unwrap_or(i32::MAX))
+        .fetch_one(conn)
+        .await
+}
+
+/// Before a paused session resumes (`service_role`, in the transaction that resumes it):
+/// raises `lab_learner_limit` when its learner has `max_running` sessions running already.
+pub async fn check_resume(
+    conn: &mut PgConnection,
+    session: Uuid,
+    max_running: u32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar::<_, bool>("SELECT public.resume_lab_session($1, $2)")
+        .bind(session)
+        .bind(i32::try_from(max_running).unwrap_or(i32::MAX))
+        .fetch_one(conn)
+        .await?;
+    Ok(())
+}
+
+/// A lab as paying for it needs it, if the caller may see it: (published, free).
+pub async fn lab_for_checkout(
+    conn: &mut PgConnection,
+    lab: Uuid,
+) -> Result<Option<(bool, bool)>, sqlx::Error> {
+    sqlx::query_as("SELECT is_published, is_free FROM labs WHERE id = $1")
+        .bind(lab)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Whether the user has a completed payment for the lab.
+pub async fn has_paid_for_lab(
     conn: &mut PgConnection,
     user: Uuid,
     lab: Uuid,
-    template: &str,
-    resources: &Value,
-    environment_data: &Value,
-    auto_save: bool,
-) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar("SELECT public.open_lab_session($1, $2, $3, $4, $5, $6)")
-        .bind(user)
-        .bind(lab)
-        .bind(template)
-        .bind(resources)
-        .bind(environment_data)
-        .bind(auto_save)
-        .fetch_one(conn)
-        .await
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM payments WHERE user_id = $1 AND lab_id = $2
+                        AND payment_status = 'completed')",
+    )
+    .bind(user)
+    .bind(lab)
+    .fetch_one(conn)
+    .await
+}
+
+/// What a paid lab costs (the `lab_price` setting, USD), if it is set to a number.
+pub async fn lab_price(conn: &mut PgConnection) -> Result<Option<Decimal>, sqlx::Error> {
+    let value: Option<Value> = sqlx::query_scalar(
+        "SELECT setting_value FROM system_settings WHERE setting_key = 'lab_price'",
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(value.and_then(|v| match v {
+        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => n.to_string().parse().ok(),
+        _ => None,
+    }))
+}
+
+/// Records a completed charge for a lab, with its activity (`service_role`).
+pub async fn record_lab_payment(
+    conn: &mut PgConnection,
+    user: Uuid,
+    lab: Uuid,
+    amount: Decimal,
+    method: PaymentMethod,
+    reference: &str,
+) -> Result<Payment, sqlx::Error> {
+    let (id, created_at): (Uuid, DateTime<Utc>) = sqlx::query_as(
+        "WITH p AS (INSERT INTO public.payments (user_id, lab_id, amount, currency,
+                      payment_method, payment_status, stripe_payment_intent_id)
+                    VALUES ($1, $2, $3, 'USD', $4::payment_method, 'completed', $5)
+                    RETURNING id, created_at),
+              a AS (INSERT INTO public.user_activities (user_id, activity_type, entity_type, entity_id, metadata)
+                    SELECT $1, 'payment', 'lab', $2, jsonb_build_object('payment_id', p.id) FROM p)
+         SELECT id, created_at FROM p",
+    )
+    .bind(user)
+    .bind(lab)
+    .bind(amount)
+    .bind(method.as_str())
+    .bind(reference)
+    .fetch_one(conn)
+    .await?;
+    Ok(Payment {
+        id,
+        course_id: None,
+        lab_id: Some(lab),
+        amount: with_scale(amount, 2),
+        currency: "USD".to_owned(),
+        payment_method: method,
+        payment_status: skilltrack_protocol::PaymentStatus::Completed,
+        test_mode: reference.starts_with("test_"),
+        created_at,
+    })
 }
 
 /// A session with its environment and lab, as read from the database.
@@ -398,7 +509,8 @@ pub async fn upsert_file(
     .bind(f.size)
     .bind(f.mime_type)
     .bind(f.is_directory)
-    .bind(parent.unwrap_or("\u{0}"))
+    // NULL for a top-level file (matches no row); PostgreSQL text cannot hold a NUL.
+    .bind(parent)
     .execute(conn)
     .await?;
     Ok(())

@@ -440,6 +440,7 @@ pub async fn record_payment(
     Ok(Payment {
         id,
         course_id: Some(charge.course),
+        lab_id: None,
         amount: with_scale(charge.amount, 2),
         currency: "USD".to_owned(),
         payment_method: charge.method,

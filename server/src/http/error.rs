@@ -140,6 +140,7 @@ fn rule_violation(e: &sqlx::Error) -> Option<ApiError> {
         .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
     let status = match code {
         "payment_required" => StatusCode::PAYMENT_REQUIRED,
+        "lab_network_admin_only" => StatusCode::FORBIDDEN,
         "question_not_in_assessment" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::CONFLICT,
     };
@@ -148,7 +149,10 @@ fn rule_violation(e: &sqlx::Error) -> Option<ApiError> {
         pg.hint()
             .and_then(|h| serde_json::from_str::<serde_json::Value>(h).ok()),
     ) {
-        ("prerequisites_missing", Some(serde_json::Value::Array(items))) => items
+        (
+            "prerequisites_missing" | "lab_prerequisites_unmet",
+            Some(serde_json::Value::Array(items)),
+        ) => items
             .iter()
             .map(|item| FieldError {
                 pointer: format!(
@@ -188,6 +192,7 @@ pub fn code_for(status: StatusCode) -> (&'static str, &'static str) {
         422 => ("validation_failed", "The request breaks a rule"),
         429 => ("rate_limited", "Too many requests"),
         503 => ("unavailable", "Temporarily unavailable"),
+        504 => ("timeout", "It took too long"),
         s if s >= 500 => ("internal", "Internal server error"),
         _ => ("http_error", "Request failed"),
     }

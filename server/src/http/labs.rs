@@ -17,6 +17,7 @@ use skilltrack_protocol::labs::{
     LabProgress, LabSession, LabSessionList, LabStart, MakeDirectory, WorkspaceFile,
     WorkspaceListing,
 };
+use skilltrack_protocol::learning::Payment;
 use skilltrack_protocol::{FileType, LabSessionStatus, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,6 +34,7 @@ use crate::labs::driver::{DriverError, SandboxProfile, WorkspacePath};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(start_lab))
+        .routes(routes!(checkout_lab))
         .routes(routes!(my_sessions))
         .routes(routes!(get_session))
         .routes(routes!(pause_session))
@@ -79,6 +81,41 @@ impl From<DriverError> for ApiError {
                 "quota_exceeded",
                 format!("The workspace may hold at most {quota_bytes} bytes."),
             ),
+            DriverError::NotRegularFile => rule(
+                StatusCode::CONFLICT,
+                "not_a_regular_file",
+                "That is a named pipe, a socket or a device (or a link to one): only regular files and directories can be read or written here.",
+            ),
+            DriverError::TimedOut { seconds } => rule(
+                StatusCode::GATEWAY_TIMEOUT,
+                "sandbox_timeout",
+                format!(
+                    "The lab's sandbox did not finish within {seconds} seconds, so it was stopped; try again."
+                ),
+            ),
+            DriverError::Stopped => rule(
+                StatusCode::CONFLICT,
+                "session_stopped",
+                "The lab session was stopped while this ran.",
+            ),
+            DriverError::Busy => rule(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "sandbox_busy",
+                "The server is busy with other labs; try again in a moment.",
+            ),
+            DriverError::HostFull { max } => rule(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "lab_host_full",
+                format!("This server runs {max} labs, as many as it may; try again later."),
+            ),
+            DriverError::NetworkUnavailable(why) => {
+                tracing::error!(why, "networked labs cannot run on this host");
+                rule(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "lab_network_unavailable",
+                    format!("This lab needs a network, which this server cannot give it: {why}."),
+                )
+            }
             DriverError::Io { .. } => ApiError::Internal(e.to_string()),
         }
     }
@@ -130,9 +167,10 @@ fn wrong_state(row: &SessionRow, doing: &str) -> ApiError {
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such lab (or not visible to the caller)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`lab_session_active`: the caller has a live session of this lab; `lab_full`: `max_concurrent_users` are working in it", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "`payment_required`: a paid lab the caller has not bought (`POST /api/v1/labs/{id}/checkout`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`lab_session_active`: the caller has a live session of this lab; `lab_full`: `max_concurrent_users` are working in it; `lab_prerequisites_unmet`: labs to complete first (in `errors`); `lab_learner_limit`: the caller runs as many labs as a learner may", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`sandbox_unavailable`: the server cannot run sandboxes (no bubblewrap, no lab user); `sandbox_failed`: this one did not start", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`sandbox_unavailable`: the server cannot run sandboxes (no bubblewrap, no lab user); `lab_network_unavailable`: nor give this lab its network; `lab_host_full`: it runs as many as it may; `sandbox_busy`; `sandbox_failed`: this one did not start", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn start_lab(
@@ -147,6 +185,11 @@ pub async fn start_lab(
     let lab = lab.ok_or_else(|| ApiError::NotFound("No such lab.".into()))?;
     let labs = Arc::clone(&state.labs);
     labs.driver().check()?;
+    // Refused before anything is recorded; checked again, atomically, when the shell starts.
+    let max = labs.settings.max_running_per_host;
+    if labs.running().await >= usize::try_from(max).unwrap_or(usize::MAX) {
+        return Err(DriverError::HostFull { max }.into());
+    }
     let template = lab
         .environment_template
         .clone()
@@ -167,12 +210,15 @@ pub async fn start_lab(
     let mut tx = begin_service(state.db.api()).await?;
     let id = db::open_session(
         &mut tx,
-        me.0.sub,
-        lab.id,
-        &template,
-        &lab.resource_requirements,
-        &environment_data,
-        start.auto_save_enabled.unwrap_or(true),
+        &db::SessionOpening {
+            user: me.0.sub,
+            lab: lab.id,
+            template: &template,
+            resources: &lab.resource_requirements,
+            environment_data: &environment_data,
+            auto_save: start.auto_save_enabled.unwrap_or(true),
+            max_running: labs.settings.max_running_per_learner,
+        },
     )
     .await?;
     let row = db::session(&mut tx, id)
@@ -194,7 +240,11 @@ pub async fn start_lab(
         tx.commit().await?;
         let _ = labs.stop(id, &spec, true).await;
         return Err(match e {
-            DriverError::SandboxToolMissing { .. } | DriverError::SandboxUserMissing(_) => e.into(),
+            DriverError::SandboxToolMissing { .. }
+            | DriverError::SandboxUserMissing(_)
+            | DriverError::NetworkUnavailable(_)
+            | DriverError::HostFull { .. }
+            | DriverError::Busy => e.into(),
             _ => rule(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "sandbox_failed",
@@ -216,6 +266,80 @@ pub async fn start_lab(
         StatusCode::CREATED,
         Json(read_session(&state, &me, id).await?),
     ))
+}
+
+/// The price of a paid lab when the `lab_price` setting is missing or not a number.
+const DEFAULT_LAB_PRICE: rust_decimal::Decimal =
+    rust_decimal::Decimal::from_parts(999, 0, 0, false, 2);
+
+/// Pay for a lab (test mode: completes at once, moves no money). The payment is always the
+/// caller's own: the request has no body, and one naming anybody is refused.
+#[utoipa::path(
+    post, path = "/api/v1/labs/{id}/checkout", tag = "labs",
+    params(("id" = Uuid, Path, description = "The lab")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Paid; now start it", body = Payment),
+        (status = 400, description = "Not a lab id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such lab", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_paid`, or `lab_unpublished`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`lab_is_free`: nothing to pay; a body naming anything", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn checkout_lab(
+    State(state): State<AppState>,
+    me: SignedIn,
+    ApiPath(lab): ApiPath<Uuid>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Payment>), ApiError> {
+    let named = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body)
+        .map_or(!body.iter().all(u8::is_ascii_whitespace), |m| !m.is_empty());
+    if named {
+        return Err(ApiError::field(
+            "/",
+            "unexpected_body",
+            "Checkout pays for the signed-in learner's own access and takes no body.",
+        ));
+    }
+    let user = me.0.sub;
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
+    let (published, free) = db::lab_for_checkout(&mut tx, lab)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("No such lab.".to_owned()))?;
+    let paid = db::has_paid_for_lab(&mut tx, user, lab).await?;
+    let price = db::lab_price(&mut tx)
+        .await?
+        .filter(|p| !p.is_sign_negative())
+        .unwrap_or(DEFAULT_LAB_PRICE);
+    tx.commit().await?;
+    if !published {
+        return Err(rule(
+            StatusCode::CONFLICT,
+            "lab_unpublished",
+            "This lab is a draft.",
+        ));
+    }
+    if free {
+        return Err(ApiError::field(
+            "/lab",
+            "lab_is_free",
+            "This lab is free: start it directly.",
+        ));
+    }
+    if paid {
+        return Err(ApiError::Conflict {
+            code: "already_paid",
+            detail: "You have already paid for this lab.".to_owned(),
+        });
+    }
+    let charge = state.payments.charge(price, &format!("lab {lab}"));
+    // Recording a payment is the server's to do, not the learner's: service_role.
+    let mut tx = begin_service(state.db.api()).await?;
+    let payment =
+        db::record_lab_payment(&mut tx, user, lab, price, charge.method, &charge.reference).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(payment)))
 }
 
 /// Query of `GET /api/v1/me/lab-sessions`.
@@ -323,8 +447,8 @@ pub async fn pause_session(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`not_session_owner`: only the session's learner may", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_session_state`: the session is not paused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`sandbox_unavailable` or `sandbox_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_session_state`: the session is not paused; `lab_learner_limit`: the caller runs as many labs as a learner may", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`sandbox_unavailable`, `lab_network_unavailable`, `lab_host_full`, `sandbox_busy` or `sandbox_failed`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn resume_session(
@@ -336,11 +460,10 @@ pub async fn resume_session(
     if row.status()? != LabSessionStatus::Paused {
         return Err(wrong_state(&row, "resumed"));
     }
-    state
-        .labs
-        .ensure_shell(id, &state.labs.spec_for(&row))
-        .await?;
+    // The learner's running limit and the move to active are one step (under the learner's
+    // lock); the shell starts after, and a shell that does not start puts the session back.
     let mut tx = begin_service(state.db.api()).await?;
+    db::check_resume(&mut tx, id, state.labs.settings.max_running_per_learner).await?;
     if !db::transition(
         &mut tx,
         id,
@@ -353,6 +476,23 @@ pub async fn resume_session(
         return Err(wrong_state(&row, "resumed"));
     }
     tx.commit().await?;
+    if let Err(e) = state
+        .labs
+        .ensure_shell(id, &state.labs.spec_for(&row))
+        .await
+    {
+        let mut tx = begin_service(state.db.api()).await?;
+        db::transition(
+            &mut tx,
+            id,
+            &[LabSessionStatus::Active],
+            LabSessionStatus::Paused,
+            "paused",
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(e.into());
+    }
     Ok(Json(read_session(&state, &me, id).await?))
 }
 
@@ -495,6 +635,8 @@ fn file_kind(name: &str) -> (FileType, &'static str) {
         (status = 403, description = "`not_session_owner`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session or directory", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`bad_path`: absolute, `..`, or too long", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`sandbox_busy`: every driver thread is busy", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "`sandbox_timeout`: the sandbox ran past its deadline and was killed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_files(
@@ -541,8 +683,10 @@ pub async fn list_files(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`not_session_owner`; `path_denied`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session or file", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`path_conflict`: a directory, or too large", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`path_conflict`: a directory, or too large; `not_a_regular_file`: a FIFO, socket or device; `session_stopped`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`bad_path`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`sandbox_busy`: every driver thread is busy", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "`sandbox_timeout`: the sandbox ran past its deadline and was killed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn download_file(
@@ -590,9 +734,11 @@ pub async fn download_file(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`not_session_owner`; `path_denied`: a link out of the workspace, or read-only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`path_conflict`: a directory is there; `quota_exceeded`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`path_conflict`: a directory is there; `quota_exceeded`; `not_a_regular_file`: a FIFO, socket or device is there; `session_stopped`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the request body limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`bad_path`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`sandbox_busy`: every driver thread is busy", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "`sandbox_timeout`: the sandbox ran past its deadline and was killed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn upload_file(
@@ -655,6 +801,8 @@ pub async fn upload_file(
         (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`path_conflict`: a file is there", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`bad_path`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`sandbox_busy`: every driver thread is busy", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "`sandbox_timeout`: the sandbox ran past its deadline and was killed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn make_directory(
@@ -706,6 +854,8 @@ pub async fn make_directory(
         (status = 403, description = "`not_session_owner`; `path_denied`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session or file", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`bad_path` (the workspace itself cannot be deleted)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`sandbox_busy`: every driver thread is busy", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "`sandbox_timeout`: the sandbox ran past its deadline and was killed", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn delete_file(

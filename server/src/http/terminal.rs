@@ -154,9 +154,14 @@ async fn on_client_message(
                         .resize(cols.clamp(2, 1000), rows.clamp(2, 1000))
                         .is_ok() =>
             {
-                let driver = state.labs.driver();
                 let pid = terminal.pid();
-                let _ = tokio::task::spawn_blocking(move || driver.notify_resized(pid)).await;
+                let _ = state
+                    .labs
+                    .blocking(move |driver| {
+                        driver.notify_resized(pid);
+                        Ok(())
+                    })
+                    .await;
                 true
             }
             Ok(TerminalClientFrame::Ping) => send_frame(socket, &TerminalServerFrame::Pong).await,

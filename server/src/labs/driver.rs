@@ -2,7 +2,8 @@
 //! environment (the local sandbox today; a Kubernetes pod per environment later).
 //!
 //! The methods block (they spawn processes and touch the file system): callers run them on
-//! tokio's blocking pool.
+//! the labs' own bounded pool of threads ([`super::Labs::blocking`]), never on tokio's
+//! blocking pool, which signing in shares.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -37,6 +38,25 @@ pub enum DriverError {
     /// The workspace would exceed its storage quota.
     #[error("the workspace would exceed its storage quota of {quota_bytes} bytes")]
     QuotaExceeded { quota_bytes: u64 },
+    /// The path is a FIFO, a socket or a device (or a link to one): only regular files are
+    /// read or written.
+    #[error("only regular files and directories can be read or written")]
+    NotRegularFile,
+    /// The operation ran past its deadline and its sandbox was killed.
+    #[error("the sandbox did not finish within {seconds} seconds and was stopped")]
+    TimedOut { seconds: u64 },
+    /// The environment was stopped while the operation ran.
+    #[error("the lab session was stopped while this ran")]
+    Stopped,
+    /// Every driver thread is busy.
+    #[error("the server is busy with other labs")]
+    Busy,
+    /// The host runs as many sandboxes as it may.
+    #[error("this server runs {max} lab environments, its maximum")]
+    HostFull { max: u32 },
+    /// A networked lab cannot get its network here.
+    #[error("networked labs cannot run on this server: {0}")]
+    NetworkUnavailable(String),
     /// Spawning or talking to the sandbox failed.
     #[error("{context}: {message}")]
     Io { context: String, message: String },
@@ -250,8 +270,17 @@ pub trait EnvironmentDriver: Send + Sync + fmt::Debug {
     /// Tells the shell's terminal program that the PTY was resized.
     fn notify_resized(&self, shell_pid: Option<u32>);
 
-    /// Stops every process of the environment; the workspace stays.
+    /// Stops every process of the environment (its shell, its running file operations, its
+    /// network); the workspace stays.
     fn stop(&self, spec: &EnvironmentSpec) -> Result<(), DriverError>;
+
+    /// Kills the environment's running file operations (and its network) now, without
+    /// waiting: before a stop waits for a driver thread, which those operations may hold.
+    fn interrupt(&self, spec: &EnvironmentSpec);
+
+    /// [`EnvironmentDriver::interrupt`] for every environment at once (at shutdown;
+    /// [`EnvironmentDriver::stop`] cleans up after).
+    fn stop_everything(&self);
 
     /// Stops the environment and deletes its workspace.
     fn destroy(&self, spec: &EnvironmentSpec) -> Result<(), DriverError>;

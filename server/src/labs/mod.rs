@@ -3,9 +3,12 @@
 //! and the idle [`reaper`]. The lifecycle's records (`lab_sessions`, `cloud_environments`,
 //! `user_files`) are written by `http::labs` through `db::labs`; this module only runs things.
 
+pub mod deadline;
 pub mod driver;
+pub mod network;
 pub mod reaper;
 pub mod sandbox;
+pub mod seccomp;
 pub mod terminal;
 pub mod volume;
 
@@ -40,6 +43,16 @@ pub struct LabSettings {
     pub allowed_origins: Vec<String>,
     /// The largest file the files API reads or writes, in bytes.
     pub max_file_bytes: u64,
+    /// The longest one driver call (a file operation, starting a shell) may take before its
+    /// sandbox is killed.
+    pub driver_deadline: Duration,
+    /// How many driver calls may run at once, each on a thread of its own (never on tokio's
+    /// blocking pool, which signing in shares).
+    pub driver_threads: usize,
+    /// The most running sandboxes (active sessions) one learner may have, across labs.
+    pub max_running_per_learner: u32,
+    /// The most running sandboxes this server runs at once.
+    pub max_running_per_host: u32,
 }
 
 impl LabSettings {
@@ -55,6 +68,8 @@ impl LabSettings {
                 tmp_bytes: 256 << 20,
                 bwrap: "bwrap".into(),
                 workspace_volumes: true,
+                fault: None,
+                network_allowed_cidrs: Vec::new(),
             },
             reconnect_grace: Duration::from_secs(300),
             replay_bytes: 64 * 1024,
@@ -66,9 +81,16 @@ impl LabSettings {
                 "https://tauri.localhost".into(),
             ],
             max_file_bytes: 16 << 20,
+            driver_deadline: Duration::from_secs(30),
+            driver_threads: 8,
+            max_running_per_learner: 2,
+            max_running_per_host: 32,
         }
     }
 }
+
+/// The longest shutting down waits for sandboxes to be cleaned up (cgroups, volumes).
+pub const SHUTDOWN_CLEANUP: Duration = Duration::from_secs(10);
 
 /// The default PTY size until the client says otherwise.
 pub const DEFAULT_SIZE: PtySize = PtySize {
@@ -85,18 +107,24 @@ pub struct Labs {
     pub settings: LabSettings,
     driver: Arc<dyn EnvironmentDriver>,
     terminals: tokio::sync::Mutex<HashMap<Uuid, Arc<Terminal>>>,
+    /// One permit per driver thread (see [`Labs::blocking`]).
+    driver_threads: Arc<tokio::sync::Semaphore>,
 }
 
 impl Labs {
     /// Labs on the local sandbox driver.
     pub fn new(settings: LabSettings) -> Self {
-        let driver = Arc::new(LocalSandbox::new(settings.sandbox.clone()));
+        let driver = Arc::new(LocalSandbox::new(
+            settings.sandbox.clone(),
+            settings.driver_deadline,
+        ));
         Self::with_driver(settings, driver)
     }
 
     /// Labs on another driver.
     pub fn with_driver(settings: LabSettings, driver: Arc<dyn EnvironmentDriver>) -> Self {
         Self {
+            driver_threads: Arc::new(tokio::sync::Semaphore::new(settings.driver_threads.max(1))),
             settings,
             driver,
             terminals: tokio::sync::Mutex::new(HashMap::new()),
@@ -140,15 +168,44 @@ impl Labs {
         Arc::clone(&self.driver)
     }
 
-    /// Runs a blocking driver call on the blocking pool.
+    /// Runs a blocking driver call on a thread of its own, at most `driver_threads` at once: not
+    /// on tokio's blocking pool, which Argon2 (signing in) needs free. A call waits up to the
+    /// driver deadline for a thread, then fails with [`DriverError::Busy`]. The thread (and its
+    /// permit) outlives a caller that goes away; the call itself is bounded by the driver's
+    /// deadline.
     pub async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn EnvironmentDriver) -> Result<T, DriverError> + Send + 'static,
     ) -> Result<T, DriverError> {
+        let permit = tokio::time::timeout(
+            self.settings.driver_deadline,
+            Arc::clone(&self.driver_threads).acquire_owned(),
+        )
+        .await
+        .map_err(|_| DriverError::Busy)?
+        .map_err(|_| DriverError::Busy)?;
         let driver = self.driver();
-        tokio::task::spawn_blocking(move || f(driver.as_ref()))
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("lab-driver".into())
+            .stack_size(512 * 1024)
+            .spawn(move || {
+                let _permit = permit;
+                let _ = tx.send(f(driver.as_ref()));
+            })
+            .map_err(|e| DriverError::io("starting a driver thread", e))?;
+        rx.await
+            .map_err(|_| DriverError::io("the driver call", "its thread ended without an answer"))?
+    }
+
+    /// Shells running on this server now.
+    pub async fn running(&self) -> usize {
+        self.terminals
+            .lock()
             .await
-            .map_err(|e| DriverError::io("the driver call", e))?
+            .values()
+            .filter(|t| !t.has_exited())
+            .count()
     }
 
     /// The session's shell, started (with its environment) if it is not running.
@@ -162,6 +219,12 @@ impl Labs {
             if !t.has_exited() {
                 return Ok(Arc::clone(t));
             }
+        }
+        // Checked under the lock that every new shell takes, so two starts cannot both pass.
+        let max = self.settings.max_running_per_host;
+        let running = terminals.values().filter(|t| !t.has_exited()).count();
+        if running >= usize::try_from(max).unwrap_or(usize::MAX) {
+            return Err(DriverError::HostFull { max });
         }
         let spec = spec.clone();
         let replay = self.settings.replay_bytes;
@@ -202,6 +265,7 @@ impl Labs {
         if let Some(t) = self.terminals.lock().await.remove(&session) {
             t.kill();
         }
+        self.driver.interrupt(spec);
         let spec = spec.clone();
         self.blocking(move |driver| {
             if keep_workspace {
@@ -213,10 +277,23 @@ impl Labs {
         .await
     }
 
-    /// Stops every shell of this server and removes their resource controls (at shutdown).
-    /// Sessions stay active: a terminal that connects after a restart starts a new shell over
-    /// the same workspace.
+    /// Kills every sandbox process of this server at once, without waiting for anything: the
+    /// shells, the running file operations (their requests then answer), the networks. Called
+    /// as soon as the server is told to stop, so that nothing it waits for hangs on a sandbox.
+    pub fn kill_everything(&self) {
+        if let Ok(terminals) = self.terminals.try_lock() {
+            for t in terminals.values() {
+                t.kill();
+            }
+        }
+        self.driver.stop_everything();
+    }
+
+    /// Stops every shell of this server and removes their resource controls (at shutdown),
+    /// waiting [`SHUTDOWN_CLEANUP`] at most. Sessions stay active: a terminal that connects
+    /// after a restart starts a new shell over the same workspace.
     pub async fn shut_down(&self) {
+        self.kill_everything();
         let terminals: Vec<Arc<Terminal>> = self
             .terminals
             .lock()
@@ -224,10 +301,21 @@ impl Labs {
             .drain()
             .map(|(_, t)| t)
             .collect();
-        for t in terminals {
-            t.kill();
-            let spec = t.spec.clone();
-            let _ = self.blocking(move |driver| driver.stop(&spec)).await;
+        let driver = self.driver();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // A thread of its own, never waited for past the bound: shutting down must not hang on
+        // a sandbox (cgroup removal and unmounting are bounded, but a wedged kernel is not).
+        let cleanup = std::thread::Builder::new()
+            .name("lab-shutdown".into())
+            .spawn(move || {
+                for t in terminals {
+                    t.kill();
+                    let _ = driver.stop(&t.spec);
+                }
+                let _ = tx.send(());
+            });
+        if cleanup.is_ok() && tokio::time::timeout(SHUTDOWN_CLEANUP, rx).await.is_err() {
+            tracing::warn!("lab sandboxes were still being cleaned up when the server stopped");
         }
     }
 }
@@ -236,6 +324,7 @@ impl Drop for Labs {
     /// Whatever still runs when the labs go away (a test's server, a failed start) is killed
     /// and its cgroups removed, so nothing outlives the server.
     fn drop(&mut self) {
+        self.driver.stop_everything();
         for (_, t) in self.terminals.get_mut().drain() {
             t.kill();
             let _ = self.driver.stop(&t.spec);

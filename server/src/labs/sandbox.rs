@@ -11,10 +11,13 @@
 //!    by root would be root inside and out, so the sandbox drops to the lab user first;
 //! 3. `prlimit` — rlimits: core dumps off, open files, the largest file (the disk quota), a
 //!    ceiling on processes, and the address space when there is no memory cgroup;
-//! 4. `bwrap` — new user, pid, ipc, uts, cgroup and (unless the profile has network) net
-//!    namespaces; `/usr` and `/etc` read-only, a private `/tmp` of bounded size, the workspace
-//!    as `/home/lab`, nothing else of the host (not the data directory, not `/run`, not other
-//!    workspaces); `--new-session`, `--die-with-parent`, `--disable-userns`;
+//! 4. `bwrap` — new user, pid, ipc, uts, cgroup and net namespaces (a networked lab's shell
+//!    instead joins its environment's own namespace first, [`super::network`]); `/usr`
+//!    read-only, of `/etc` only what a shell needs ([`ETC_FROM_HOST`], and `passwd`, `group`,
+//!    `hosts`, `nsswitch.conf`, `resolv.conf` written for labs), a private `/tmp` of bounded
+//!    size, the workspace as `/home/lab`, nothing else of the host (not the data directory,
+//!    not `/run`, not other workspaces), the rest read-only; `--new-session`,
+//!    `--die-with-parent`, `--disable-userns`, and a seccomp filter ([`super::seccomp`]);
 //! 5. `script` — a PTY *inside* the sandbox. `--new-session` takes the shell away from the
 //!    outer PTY (that is what stops `TIOCSTI` from typing into it), so without a terminal of
 //!    its own the shell would have no job control and Ctrl-C would reach bubblewrap instead.
@@ -24,7 +27,9 @@
 //!
 //! The workspace's files are read and written by the same sandbox (`find`, `cat`, `mkdir`,
 //! `rm` run inside it as the lab user), so a symbolic link made in the shell can only ever lead
-//! to what the shell could already see.
+//! to what the shell could already see. Only regular files are read or written (a FIFO would
+//! block its reader forever), and each such command has a deadline after which its sandbox is
+//! killed ([`super::deadline`]); stopping an environment kills the ones still running.
 //!
 //! bubblewrap's `--die-with-parent` is tied to the *thread* that spawned it, so shells are
 //! spawned from one long-lived thread ([`Spawner`]), never from tokio's blocking pool, whose
@@ -33,20 +38,75 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use uuid::Uuid;
 
+use super::deadline::{self, Outcome, StopHandle, Watch};
 use super::driver::{
     DriverError, EnvironmentDriver, EnvironmentSpec, ShellProcess, Usage, WorkspaceEntry,
     WorkspacePath,
 };
+use super::network::{self, LabNetwork, NetworkPlan, NetworkTools};
+use super::seccomp;
 use super::volume::WorkspaceVolumes;
+
+/// What of the host's `/etc` a lab's shell sees (each where the host has it): the shell's
+/// startup files, the dynamic linker's cache, time zone, TLS authorities, `alternatives` (the
+/// links behind `editor`, `pager`, …), and the tools' own settings. Not the host's accounts,
+/// secrets, hostname, resolver, or any server's configuration.
+pub const ETC_FROM_HOST: &[&str] = &[
+    "alternatives",
+    "bash.bashrc",
+    "bash_completion.d",
+    "ca-certificates",
+    "debian_version",
+    "ethertypes",
+    "gai.conf",
+    "gdb",
+    "gitconfig",
+    "host.conf",
+    "inputrc",
+    "iproute2",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "locale.alias",
+    "localtime",
+    "magic",
+    "magic.mime",
+    "manpath.config",
+    "mime.types",
+    "nanorc",
+    "networks",
+    "os-release",
+    "perl",
+    "profile",
+    "profile.d",
+    "protocols",
+    "python3",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "services",
+    "shells",
+    "ssl/certs",
+    "ssl/openssl.cnf",
+    "terminfo",
+    "timezone",
+    "vim",
+    "wgetrc",
+];
+
+/// The fd bubblewrap reads the seccomp filter from (opened by the command line's `sh`; dash
+/// redirects single-digit fds only).
+const SECCOMP_FD: &str = "9";
 
 /// Where the workspace appears inside the sandbox.
 pub const SANDBOX_HOME: &str = "/home/lab";
@@ -74,6 +134,20 @@ pub struct SandboxSettings {
     /// Each workspace its own filesystem where the host allows it, so its quota is a hard
     /// limit ([`super::volume`]).
     pub workspace_volumes: bool,
+    /// A named fault to inject (tests only: `--lab-fault`).
+    pub fault: Option<SandboxFault>,
+    /// Addresses a networked lab may reach although they are in a refused range (tests only:
+    /// a listener on the host's own address proves egress works).
+    pub network_allowed_cidrs: Vec<String>,
+}
+
+/// Faults the driver can be told to inject, so tests reach failure paths without racing a
+/// timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SandboxFault {
+    /// Every files-API command hangs inside its sandbox (as a read of a swapped-in FIFO would)
+    /// until it is killed.
+    HangFileOperations,
 }
 
 /// The programs the driver runs, found at start.
@@ -83,6 +157,73 @@ struct Tools {
     setpriv: PathBuf,
     prlimit: PathBuf,
     script: PathBuf,
+}
+
+/// Files the sandboxes read, written by the server into `<workspace root>/.sandbox` (readable by
+/// the lab user, outside every workspace): the seccomp filter, `/etc` files of the sandbox's
+/// own, the nftables rules of networked labs.
+#[derive(Debug, Clone)]
+struct SupportFiles {
+    dir: PathBuf,
+}
+
+impl SupportFiles {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Writes them (again at every start: the lab user's ids may have changed).
+    fn write(root: &Path, ids: Option<(u32, u32)>) -> Result<Self, String> {
+        let program = seccomp::program().ok_or_else(|| {
+            format!(
+                "no seccomp filter for this architecture ({}): labs run on x86-64 only",
+                std::env::consts::ARCH
+            )
+        })?;
+        let (uid, gid) = ids.unwrap_or_else(|| {
+            (
+                nix::unistd::getuid().as_raw(),
+                nix::unistd::getgid().as_raw(),
+            )
+        });
+        let dir = root.join(".sandbox");
+        let files: [(&str, Vec<u8>); 7] = [
+            ("seccomp.bpf", seccomp::to_bytes(&program)),
+            (
+                "passwd",
+                format!(
+                    "root:x:0:0:root:/root:/usr/sbin/nologin\nlab:x:{uid}:{gid}:Lab:{SANDBOX_HOME}:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+                )
+                .into_bytes(),
+            ),
+            (
+                "group",
+                format!("root:x:0:\nlab:x:{gid}:\nnogroup:x:65534:\n").into_bytes(),
+            ),
+            (
+                "hosts",
+                b"127.0.0.1\tlocalhost\n127.0.1.1\tlab\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                    .to_vec(),
+            ),
+            (
+                "nsswitch.conf",
+                b"passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n".to_vec(),
+            ),
+            ("resolv.conf", network::RESOLV_CONF.as_bytes().to_vec()),
+            ("lab-egress.nft", network::NFT_RULES.as_bytes().to_vec()),
+        ];
+        let io = |what: &str, e: std::io::Error| format!("{what} {}: {e}", dir.display());
+        std::fs::create_dir_all(&dir).map_err(|e| io("making", e))?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| io("opening", e))?;
+        for (name, bytes) in files {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).map_err(|e| io("writing into", e))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+                .map_err(|e| io("opening", e))?;
+        }
+        Ok(Self { dir })
+    }
 }
 
 /// Which cgroup hierarchy the host has, and where our environments' cgroups go.
@@ -140,12 +281,26 @@ impl Spawner {
 pub struct LocalSandbox {
     settings: SandboxSettings,
     tools: Result<Tools, String>,
+    network_tools: Result<NetworkTools, String>,
     /// `Some((uid, gid))` when the server is root and must drop to the lab user.
     identity: Result<Option<(u32, u32)>, String>,
     cgroups: Cgroups,
     volumes: WorkspaceVolumes,
     /// Started with the first shell.
-    spawner: std::sync::Mutex<Option<Spawner>>,
+    spawner: Mutex<Option<Spawner>>,
+    /// The longest a files-API command may run.
+    deadline: Duration,
+    /// Written when first needed.
+    support: OnceLock<Result<SupportFiles, String>>,
+    /// Files-API commands running now, by environment: stopping it stops them.
+    helpers: Mutex<HashMap<Uuid, HashMap<u64, StopHandle>>>,
+    next_helper: AtomicU64,
+    /// Networked environments' namespaces.
+    networks: Mutex<HashMap<Uuid, LabNetwork>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn find_program(name: &str) -> Option<PathBuf> {
@@ -355,10 +510,11 @@ fn shell_quote(s: &str) -> String {
 }
 
 impl LocalSandbox {
-    /// A driver with these settings. It always constructs: a missing tool or user is reported
-    /// by [`EnvironmentDriver::check`] when a lab starts, with a clear error, so the rest of
-    /// the API keeps working on a host without bubblewrap.
-    pub fn new(settings: SandboxSettings) -> Self {
+    /// A driver with these settings, whose files-API commands are killed after `deadline`. It
+    /// always constructs: a missing tool or user is reported by [`EnvironmentDriver::check`]
+    /// when a lab starts, with a clear error, so the rest of the API keeps working on a host
+    /// without bubblewrap.
+    pub fn new(settings: SandboxSettings, deadline: Duration) -> Self {
         let identity = if nix::unistd::geteuid().is_root() {
             match nix::unistd::User::from_name(&settings.os_user) {
                 Ok(Some(user)) if !user.uid.is_root() => {
@@ -383,11 +539,133 @@ impl LocalSandbox {
         }
         Self {
             tools: find_tools(&settings.bwrap),
+            network_tools: NetworkTools::find(find_program),
             identity,
             cgroups: Cgroups::detect(),
             volumes,
-            spawner: std::sync::Mutex::new(None),
+            spawner: Mutex::new(None),
+            deadline,
+            support: OnceLock::new(),
+            helpers: Mutex::new(HashMap::new()),
+            next_helper: AtomicU64::new(0),
+            networks: Mutex::new(HashMap::new()),
             settings,
+        }
+    }
+
+    fn support(&self) -> Result<&SupportFiles, DriverError> {
+        self.support
+            .get_or_init(|| {
+                SupportFiles::write(
+                    &self.settings.workspace_root,
+                    self.identity.clone().ok().flatten(),
+                )
+            })
+            .as_ref()
+            .map_err(|why| DriverError::SandboxToolMissing {
+                tool: "the sandbox's support files".into(),
+                hint: why.clone(),
+            })
+    }
+
+    /// `echo $$ > …/cgroup.procs; ` for each of the environment's cgroups.
+    fn cgroup_joins(&self, spec: &EnvironmentSpec) -> String {
+        let env = spec.environment_id.to_string();
+        self.cgroups
+            .dirs(&env)
+            .iter()
+            .fold(String::new(), |mut joins, (_, d)| {
+                let procs = shell_quote(&d.join("cgroup.procs").to_string_lossy());
+                let _ = write!(joins, "echo $$ > {procs} || exit 97; ");
+                joins
+            })
+    }
+
+    /// The environment's network namespace, made if it is not there yet (networked profiles).
+    fn ensure_network(&self, spec: &EnvironmentSpec) -> Result<PathBuf, DriverError> {
+        let unavailable = |why: String| DriverError::NetworkUnavailable(why);
+        let tools = self
+            .network_tools
+            .clone()
+            .map_err(|missing| unavailable(format!("{missing} is not installed on the server")))?;
+        let Some((uid, gid)) = self.ids()? else {
+            return Err(unavailable(
+                "networked labs need the server to run as root (it joins the lab's network namespace before it drops to the lab user)".into(),
+            ));
+        };
+        network::tun_usable().map_err(unavailable)?;
+        let mut networks = lock(&self.networks);
+        if let Some(existing) = networks.get_mut(&spec.environment_id) {
+            if let Some(path) = existing.namespace() {
+                return Ok(path);
+            }
+            if let Some(dead) = networks.remove(&spec.environment_id) {
+                dead.stop();
+            }
+        }
+        let host = Command::new("ip")
+            .args(["-o", "-4", "addr", "show"])
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .output()
+            .map_err(|e| unavailable(format!("listing the host's addresses: {e}")))?;
+        let rules = self.support()?.path("lab-egress.nft");
+        let refused = network::refused_ranges(
+            &String::from_utf8_lossy(&host.stdout),
+            &self.settings.network_allowed_cidrs,
+        );
+        let allowed = self.settings.network_allowed_cidrs.clone();
+        let joins = self.cgroup_joins(spec);
+        let deadline = self.deadline;
+        // Not held while the namespace is made: stopping another environment must not wait.
+        drop(networks);
+        let mut started = self.on_spawner(move || {
+            LabNetwork::start(&NetworkPlan {
+                tools: &tools,
+                uid,
+                gid,
+                cgroup_joins: joins,
+                rules_file: &rules,
+                refused,
+                allowed: &allowed,
+                deadline,
+            })
+        })??;
+        let path = started
+            .namespace()
+            .ok_or_else(|| DriverError::io("starting the lab's network", "its holder died"))?;
+        if let Some(raced) = lock(&self.networks).insert(spec.environment_id, started) {
+            raced.stop();
+        }
+        Ok(path)
+    }
+
+    fn register_helper(&self, env: Uuid, handle: StopHandle) -> u64 {
+        let key = self.next_helper.fetch_add(1, Ordering::Relaxed);
+        lock(&self.helpers)
+            .entry(env)
+            .or_default()
+            .insert(key, handle);
+        key
+    }
+
+    fn unregister_helper(&self, env: Uuid, key: u64) {
+        let mut helpers = lock(&self.helpers);
+        if let Some(running) = helpers.get_mut(&env) {
+            running.remove(&key);
+            if running.is_empty() {
+                helpers.remove(&env);
+            }
+        }
+    }
+
+    /// Kills the environment's running files-API commands and its network.
+    fn stop_processes(&self, env: Uuid) {
+        for (_, helper) in lock(&self.helpers).remove(&env).unwrap_or_default() {
+            helper.stop();
+        }
+        if let Some(network) = lock(&self.networks).remove(&env) {
+            network.stop();
         }
     }
 
@@ -455,7 +733,10 @@ impl LocalSandbox {
             .join(spec.lab_id.to_string())
     }
 
-    /// The full command line of a sandbox running `inner` (see the module docs).
+    /// The full command line of a sandbox running `inner` (see the module docs): the shell's
+    /// (`shell`: in the environment's cgroups, with its network if the profile has one), or a
+    /// files-API command's (never networked; not in the cgroups, so a shell at its process
+    /// limit cannot starve the files API).
     #[allow(
         clippy::too_many_lines,
         reason = "one command line, read top to bottom"
@@ -464,27 +745,35 @@ impl LocalSandbox {
         &self,
         spec: &EnvironmentSpec,
         inner: &[&str],
-        join_cgroups: bool,
+        shell: bool,
     ) -> Result<Vec<String>, DriverError> {
         let tools = self.tools()?;
         let ids = self.ids()?;
-        let env = spec.environment_id.to_string();
-        let mut argv: Vec<String> = Vec::new();
-        if join_cgroups {
-            let dirs = self.cgroups.dirs(&env);
-            if !dirs.is_empty() {
-                let joins = dirs.iter().fold(String::new(), |mut joins, (_, d)| {
-                    let procs = shell_quote(&d.join("cgroup.procs").to_string_lossy());
-                    let _ = write!(joins, "echo $$ > {procs} || exit 97; ");
-                    joins
-                });
-                argv.extend([
-                    "/bin/sh".into(),
-                    "-c".into(),
-                    format!("{joins}exec \"$@\""),
-                    "sh".into(),
-                ]);
-            }
+        let support = self.support()?;
+        let network = if shell && spec.profile.network {
+            Some(self.ensure_network(spec)?)
+        } else {
+            None
+        };
+        let joins = if shell {
+            self.cgroup_joins(spec)
+        } else {
+            String::new()
+        };
+        // The filter reaches bubblewrap as an open fd: this `sh` opens it, then `exec`s the rest.
+        let seccomp_file = shell_quote(&support.path("seccomp.bpf").to_string_lossy());
+        let mut argv: Vec<String> = vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            format!("{joins}exec \"$@\" {SECCOMP_FD}<{seccomp_file}"),
+            "sh".into(),
+        ];
+        if let (Some(namespace), Ok(net)) = (&network, &self.network_tools) {
+            argv.extend([
+                net.nsenter().to_string_lossy().into_owned(),
+                format!("--net={}", namespace.display()),
+                "--".into(),
+            ]);
         }
         if let Some((uid, gid)) = ids {
             argv.extend([
@@ -503,13 +792,13 @@ impl LocalSandbox {
         // RLIMIT_NPROC counts every process of the (shared) lab user on the host: with a pids
         // cgroup it is only a backstop; without one it is the limit. The files API's own short
         // commands (not joined to the cgroup) must not fail because a shell is at its limit.
-        let nproc = if !join_cgroups || self.cgroups.has("pids") {
+        let nproc = if !shell || self.cgroups.has("pids") {
             4096
         } else {
             limits.max_processes
         };
         argv.push(format!("--nproc={nproc}"));
-        if !(join_cgroups && self.cgroups.has("memory")) {
+        if !(shell && self.cgroups.has("memory")) {
             argv.push(format!("--as={}", limits.memory_bytes));
         }
         argv.push("--".into());
@@ -525,44 +814,39 @@ impl LocalSandbox {
             "--disable-userns",
             "--hostname",
             "lab",
+            "--seccomp",
+            SECCOMP_FD,
             "--ro-bind",
             "/usr",
             "/usr",
         ]
         .map(String::from)
         .to_vec();
-        if !spec.profile.network {
+        if network.is_none() {
             bwrap.push("--unshare-net".into());
         }
         // Merged-/usr hosts have these as links into /usr; older ones as directories.
         for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
-            let host = Path::new("/").join(top);
-            match host.symlink_metadata() {
-                Ok(m) if m.file_type().is_symlink() => {
-                    if let Ok(target) = std::fs::read_link(&host) {
-                        bwrap.extend([
-                            "--symlink".into(),
-                            target.to_string_lossy().into_owned(),
-                            host.to_string_lossy().into_owned(),
-                        ]);
-                    }
-                }
-                Ok(m) if m.is_dir() => {
-                    bwrap.extend([
-                        "--ro-bind".into(),
-                        host.to_string_lossy().into_owned(),
-                        host.to_string_lossy().into_owned(),
-                    ]);
-                }
-                _ => {}
-            }
+            mirror(&Path::new("/").join(top), &mut bwrap);
+        }
+        bwrap.extend(["--dir".into(), "/etc".into()]);
+        for name in ETC_FROM_HOST {
+            mirror(&Path::new("/etc").join(name), &mut bwrap);
+        }
+        let mut own = vec!["passwd", "group", "hosts", "nsswitch.conf"];
+        if network.is_some() {
+            own.push("resolv.conf");
+        }
+        for name in own {
+            bwrap.extend([
+                "--ro-bind".into(),
+                support.path(name).to_string_lossy().into_owned(),
+                format!("/etc/{name}"),
+            ]);
         }
         let workspace = self.workspace(spec);
         bwrap.extend(
             [
-                "--ro-bind",
-                "/etc",
-                "/etc",
                 "--proc",
                 "/proc",
                 "--dev",
@@ -574,12 +858,18 @@ impl LocalSandbox {
                 "--bind",
                 &workspace.to_string_lossy(),
                 SANDBOX_HOME,
+                // Whatever bubblewrap made on its own root (`/etc`, `/home`) is read-only too.
+                "--remount-ro",
+                "/",
                 "--chdir",
                 SANDBOX_HOME,
                 "--clearenv",
                 "--setenv",
                 "HOME",
                 SANDBOX_HOME,
+                "--setenv",
+                "USER",
+                "lab",
                 "--setenv",
                 "PATH",
                 "/usr/local/bin:/usr/bin:/bin",
@@ -605,7 +895,8 @@ impl LocalSandbox {
     }
 
     /// Runs `script` (a `sh -c` script with `$1`… as `args`) inside the environment's sandbox,
-    /// as the lab user, and returns its standard output.
+    /// as the lab user, and returns its standard output. It is killed, with its sandbox, at
+    /// the deadline or when the environment stops.
     fn run_inside(
         &self,
         spec: &EnvironmentSpec,
@@ -614,6 +905,12 @@ impl LocalSandbox {
         stdin: Option<&[u8]>,
     ) -> Result<Vec<u8>, DriverError> {
         self.mount(spec)?;
+        // The hang runs as a child of the shell, so the shell (and its arguments, the paths)
+        // stay visible in the process table until the sandbox is killed.
+        let script = match self.settings.fault {
+            Some(SandboxFault::HangFileOperations) => "sleep 86400; exit 1",
+            None => script,
+        };
         let mut program = vec!["/bin/sh", "-c", script, "sh"];
         program.extend_from_slice(args);
         let line = self.command_line(spec, &program, false)?;
@@ -622,48 +919,69 @@ impl LocalSandbox {
             .args(&line[1..])
             .env_clear()
             .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
-            .current_dir("/")
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command
-            .spawn()
-            .map_err(|e| DriverError::io("starting the sandbox", e))?;
-        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            // A write error means the command ended early; its status says why.
-            let _ = pipe.write_all(bytes);
-        }
-        let output = child
-            .wait_with_output()
-            .map_err(|e| DriverError::io("running in the sandbox", e))?;
-        if output.status.success() {
-            return Ok(output.stdout);
-        }
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(
-            if stderr.contains("No such file") || stderr.contains("Not a directory") {
-                DriverError::NotFound
-            } else if stderr.contains("Is a directory") || stderr.contains("File exists") {
-                DriverError::Conflict("A directory or file is in the way.".into())
-            } else if stderr.contains("Permission denied")
-                || stderr.contains("Read-only file system")
-            {
-                DriverError::Denied
-            } else if stderr.contains("File too large") || stderr.contains("No space") {
-                DriverError::QuotaExceeded {
-                    quota_bytes: spec.limits.disk_bytes,
+            .current_dir("/");
+        let watch = Watch::default();
+        let key = self.register_helper(spec.environment_id, watch.stop_handle());
+        let outcome = deadline::run(&mut command, stdin, self.deadline, watch);
+        self.unregister_helper(spec.environment_id, key);
+        let (status, stdout, stderr) =
+            match outcome.map_err(|e| DriverError::io("running in the sandbox", e))? {
+                Outcome::Finished {
+                    status,
+                    stdout,
+                    stderr,
+                } => (status, stdout, stderr),
+                Outcome::TimedOut => {
+                    return Err(DriverError::TimedOut {
+                        seconds: self.deadline.as_secs(),
+                    });
                 }
-            } else {
-                DriverError::Io {
-                    context: "the sandboxed file operation failed".into(),
-                    message: stderr.chars().take(300).collect(),
-                }
-            },
-        )
+                Outcome::Stopped => return Err(DriverError::Stopped),
+            };
+        if status.success() {
+            return Ok(stdout);
+        }
+        let stderr = String::from_utf8_lossy(&stderr);
+        Err(if stderr.contains(NOT_REGULAR) {
+            DriverError::NotRegularFile
+        } else if stderr.contains("No such file") || stderr.contains("Not a directory") {
+            DriverError::NotFound
+        } else if stderr.contains("Is a directory") || stderr.contains("File exists") {
+            DriverError::Conflict("A directory or file is in the way.".into())
+        } else if stderr.contains("Permission denied") || stderr.contains("Read-only file system") {
+            DriverError::Denied
+        } else if stderr.contains("File too large") || stderr.contains("No space") {
+            DriverError::QuotaExceeded {
+                quota_bytes: spec.limits.disk_bytes,
+            }
+        } else {
+            DriverError::Io {
+                context: "the sandboxed file operation failed".into(),
+                message: stderr.chars().take(300).collect(),
+            }
+        })
+    }
+}
+
+/// What the files API's scripts say of anything but a regular file or a directory.
+const NOT_REGULAR: &str = "not a regular file";
+
+/// Puts the host's `path` at the same place in the sandbox: a link as the same link (its
+/// target must be there by other means), a file or directory read-only; nothing if absent.
+fn mirror(path: &Path, bwrap: &mut Vec<String>) {
+    let host = path.to_string_lossy().into_owned();
+    match path.symlink_metadata() {
+        Ok(m) if m.file_type().is_symlink() => {
+            if let Ok(target) = std::fs::read_link(path) {
+                bwrap.extend([
+                    "--symlink".into(),
+                    target.to_string_lossy().into_owned(),
+                    host,
+                ]);
+            }
+        }
+        Ok(_) => bwrap.extend(["--ro-bind".into(), host.clone(), host]),
+        Err(_) => {}
     }
 }
 
@@ -716,7 +1034,26 @@ impl EnvironmentDriver for LocalSandbox {
     fn check(&self) -> Result<(), DriverError> {
         self.tools()?;
         self.ids()?;
+        self.support()?;
         Ok(())
+    }
+
+    fn interrupt(&self, spec: &EnvironmentSpec) {
+        self.stop_processes(spec.environment_id);
+    }
+
+    fn stop_everything(&self) {
+        let helpers: Vec<StopHandle> = lock(&self.helpers)
+            .drain()
+            .flat_map(|(_, running)| running.into_values())
+            .collect();
+        for helper in helpers {
+            helper.stop();
+        }
+        let networks: Vec<LabNetwork> = lock(&self.networks).drain().map(|(_, n)| n).collect();
+        for network in networks {
+            network.stop();
+        }
     }
 
     fn create(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
@@ -795,6 +1132,7 @@ impl EnvironmentDriver for LocalSandbox {
     }
 
     fn stop(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
+        self.stop_processes(spec.environment_id);
         self.cgroups.remove(&spec.environment_id.to_string());
         self.volumes.release(&self.workspace(spec));
         Ok(())
@@ -870,7 +1208,8 @@ impl EnvironmentDriver for LocalSandbox {
         let limit = (max_bytes + 1).to_string();
         let bytes = self.run_inside(
             spec,
-            r#"[ -d "$1" ] && { echo "$1: Is a directory" >&2; exit 1; }; head -c "$2" -- "$1""#,
+            // `-e` and `-f` follow links (inside the sandbox): a link to a FIFO is refused too.
+            r#"[ -d "$1" ] && { echo "$1: Is a directory" >&2; exit 1; }; [ -e "$1" ] || { echo "$1: No such file" >&2; exit 1; }; [ -f "$1" ] || { echo "$1: not a regular file" >&2; exit 1; }; exec head -c "$2" -- "$1""#,
             &[&target, &limit],
             None,
         )?;
@@ -894,7 +1233,7 @@ impl EnvironmentDriver for LocalSandbox {
         let target = path.in_sandbox().to_string_lossy().into_owned();
         self.run_inside(
             spec,
-            r#"mkdir -p -- "$(dirname -- "$1")" || exit 1; if [ -d "$1" ]; then echo "$1: Is a directory" >&2; exit 1; fi; cat > "$1""#,
+            r#"mkdir -p -- "$(dirname -- "$1")" || exit 1; if [ -d "$1" ]; then echo "$1: Is a directory" >&2; exit 1; fi; if [ -e "$1" ] && [ ! -f "$1" ]; then echo "$1: not a regular file" >&2; exit 1; fi; exec cat > "$1""#,
             &[&target],
             Some(bytes),
         )?;

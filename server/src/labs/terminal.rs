@@ -2,7 +2,9 @@
 //! buffer and fanned out to attached `WebSockets`, and whose input comes from one writer thread.
 //!
 //! PTY reads block, so they run on a thread of their own; writes go through one owner thread
-//! fed by a bounded channel. Output is never queued without bound: each attached client gets a
+//! fed by a queue bounded in bytes ([`INPUT_BUDGET_BYTES`] per shell: this memory is the
+//! server's, outside the sandbox's cgroup). A client that types faster than the shell reads
+//! waits for room, so its WebSocket is no longer read and TCP pushes back on it. Output is never queued without bound: each attached client gets a
 //! bounded broadcast queue, and a client that falls behind it is told so and disconnected (it
 //! reconnects and gets the replay), so a flood of output cannot exhaust the server's memory.
 //! While clients read, though slower than the shell prints, the reader waits for them (flow
@@ -28,6 +30,12 @@ const CLIENT_QUEUE: usize = 64;
 const STALL: std::time::Duration = std::time::Duration::from_secs(1);
 /// The largest read from the PTY.
 const CHUNK: usize = 16 * 1024;
+/// The most input bytes one shell queues for its PTY: a client typing (or pasting) faster than
+/// the shell reads waits for room, so its WebSocket stops being read and TCP pushes back.
+pub const INPUT_BUDGET_BYTES: usize = 64 * 1024;
+/// The largest piece of input queued at once (a 1 MiB frame is queued in pieces, as room
+/// comes).
+const INPUT_PIECE: usize = 16 * 1024;
 
 struct Output {
     replay: VecDeque<u8>,
@@ -35,11 +43,25 @@ struct Output {
     live: broadcast::Sender<Bytes>,
 }
 
+/// What the input queue holds, in bytes: counted so its bound can be checked from outside.
+#[derive(Debug, Default)]
+struct InputBytes {
+    /// Queued now (taken from a client, not yet written to the PTY).
+    queued: AtomicUsize,
+    /// The most ever queued at once.
+    peak: AtomicUsize,
+    /// Taken from clients in all.
+    received: AtomicUsize,
+}
+
 /// A shell on a PTY in a lab environment.
 pub struct Terminal {
     /// The environment it runs in.
     pub spec: EnvironmentSpec,
-    input: tokio::sync::mpsc::Sender<Vec<u8>>,
+    input: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
+    /// Room in the input queue, one permit a byte: the queue's bound.
+    input_room: Arc<tokio::sync::Semaphore>,
+    input_bytes: Arc<InputBytes>,
     master: Mutex<Box<dyn MasterPty + Send>>,
     killer: Mutex<Box<dyn ChildKiller + Send + Sync>>,
     pid: Option<u32>,
@@ -142,26 +164,34 @@ impl Terminal {
                 let _ = exited_tx.send(true);
             })
             .map_err(|e| DriverError::io("starting the PTY reader", e))?;
-        let (input, mut queue) = tokio::sync::mpsc::channel::<Vec<u8>>(256);
+        // Unbounded in messages, bounded in bytes by `input_room`.
+        let (input, mut queue) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+        let input_room = Arc::new(tokio::sync::Semaphore::new(INPUT_BUDGET_BYTES));
+        let input_bytes = Arc::new(InputBytes::default());
+        let writer_bytes = Arc::clone(&input_bytes);
+        let writer_room = Arc::clone(&input_room);
         std::thread::Builder::new()
             .name("pty-writer".into())
             .stack_size(128 * 1024)
             .spawn(move || {
                 while let Some(bytes) = queue.blocking_recv() {
-                    if writer
-                        .write_all(&bytes)
-                        .and_then(|()| writer.flush())
-                        .is_err()
-                    {
+                    let written = writer.write_all(&bytes).and_then(|()| writer.flush());
+                    writer_bytes.queued.fetch_sub(bytes.len(), Ordering::SeqCst);
+                    writer_room.add_permits(bytes.len());
+                    if written.is_err() {
                         break;
                     }
                 }
+                // Writers still waiting for room give up.
+                writer_room.close();
             })
             .map_err(|e| DriverError::io("starting the PTY writer", e))?;
         let now = Instant::now();
         Ok(Arc::new(Self {
             spec,
             input,
+            input_room,
+            input_bytes,
             master: Mutex::new(master),
             killer: Mutex::new(killer),
             pid,
@@ -212,13 +242,45 @@ impl Terminal {
         *lock(&self.detached_since)
     }
 
-    /// Sends keystrokes; waits while the input queue is full (the shell reads slower than the
-    /// client types), so input backs up to the client instead of piling up here. `false`
-    /// when the shell is gone.
+    /// Sends keystrokes; waits while the input queue holds its budget (the shell reads slower
+    /// than the client types), so input backs up to the client instead of piling up here.
+    /// `false` when the shell is gone.
     pub async fn write(&self, bytes: Vec<u8>) -> bool {
         *lock(&self.last_input) = Instant::now();
         self.input_unsaved.store(true, Ordering::Relaxed);
-        self.input.send(bytes).await.is_ok()
+        let mut exited = self.exited.clone();
+        for piece in bytes.chunks(INPUT_PIECE) {
+            let n = piece.len();
+            let room = tokio::select! {
+                room = self.input_room.acquire_many(u32::try_from(n).unwrap_or(u32::MAX)) => room,
+                _ = exited.wait_for(|done| *done) => return false,
+            };
+            let Ok(room) = room else { return false };
+            // Given back by the writer thread once these bytes are written.
+            room.forget();
+            let queued = self.input_bytes.queued.fetch_add(n, Ordering::SeqCst) + n;
+            self.input_bytes.peak.fetch_max(queued, Ordering::SeqCst);
+            self.input_bytes.received.fetch_add(n, Ordering::SeqCst);
+            if self.input.send(piece.to_vec()).is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Input bytes queued now for the PTY (taken from a client, not yet written).
+    pub fn input_queued_bytes(&self) -> usize {
+        self.input_bytes.queued.load(Ordering::SeqCst)
+    }
+
+    /// The most input bytes ever queued at once for this shell.
+    pub fn input_queued_peak(&self) -> usize {
+        self.input_bytes.peak.load(Ordering::SeqCst)
+    }
+
+    /// Input bytes taken from clients since the shell started.
+    pub fn input_received_bytes(&self) -> usize {
+        self.input_bytes.received.load(Ordering::SeqCst)
     }
 
     /// When input last came (the start, if none has).

@@ -15,6 +15,10 @@ id: string,
  */
 course_id: string | null, 
 /**
+ * The lab paid for.
+ */
+lab_id: string | null, 
+/**
  * Amount.
  */
 amount: string, 
