@@ -806,3 +806,226 @@ async fn a_quiz_the_server_refuses_comes_back_with_why_and_can_be_discarded() {
     );
     app.close().await;
 }
+
+/// Issue 14, finding 6: lesson markdown can no longer take the app's window to another page.
+/// A lesson carries what an attacker would write — an SVG `<a>`, an image map's `<area>`, both
+/// pointing at a fake sign-in page — and a plain link; a script's `window.location` is tried
+/// too. The window stays on the app, the fake page is never even asked for, and the plain link
+/// opens only after a dialog shows its full address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue14_lesson_links_never_take_the_window_away() {
+    use skilltrack_tests::recorder::Recorder;
+
+    let server = spawn_demo_server().await;
+    let phish = Recorder::serving(
+        "127.0.0.2",
+        "text/html",
+        b"<!doctype html><h1 id=\"phish\">Your session expired. Sign in again</h1>",
+    )
+    .await;
+    let docs = "https://pandas.pydata.org/docs/user_guide/index.html?from=skilltrack#top";
+    let markdown = format!(
+        "# Read this first\n\n\
+         See [the pandas user guide]({docs}).\n\n\
+         <svg width=\"320\" height=\"40\"><a href=\"{p}/svg\"><text x=\"4\" y=\"24\">Your session expired: sign in again</text></a></svg>\n\n\
+         <svg width=\"320\" height=\"40\"><a xlink:href=\"{p}/xlink\"><text x=\"4\" y=\"24\">Sign in with xlink</text></a></svg>\n\n\
+         <map name=\"signin\"><area shape=\"rect\" coords=\"0,0,320,40\" href=\"{p}/area\"></map>\
+         <img usemap=\"#signin\" width=\"320\" height=\"40\" alt=\"Sign in\" \
+         src=\"data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==\">\n",
+        p = phish.url
+    );
+    // Every text lesson of the course says so (fixtures write straight to the database).
+    let course = demo_id(&format!("course/{VIDEO_COURSE}"));
+    sqlx::query(
+        "UPDATE course_lessons SET content_body = $2
+         WHERE content_type = 'text'
+           AND module_id IN (SELECT id FROM course_modules WHERE course_id = $1)",
+    )
+    .bind(course)
+    .bind(&markdown)
+    .execute(server.db.owner())
+    .await
+    .expect("writing the lesson");
+    let api = Api::new(&server.url);
+    let email = format!("links-{}@example.com", uuid::Uuid::now_v7().simple());
+    let me = api
+        .sign_up(&email, "a-long-enough-password", "Lin Links")
+        .await;
+    let enrolled = api
+        .post(
+            &format!("/api/v1/courses/{course}/enrollment"),
+            Some(&me.access_token),
+            json!({}),
+        )
+        .await;
+    assert!(enrolled.status.is_success(), "{enrolled:?}");
+
+    let data = tempfile::tempdir().expect("the app's data directory");
+    let app = DesktopApp::launch(&server.url, data.path()).await;
+    let client = &app.client;
+    app.sign_in(&email, "a-long-enough-password").await;
+    open_enrolled_course(client, VIDEO_COURSE, "opening the course").await;
+    open_next_text_lesson(client, "opening the lesson with the links").await;
+    let app_page = client
+        .execute("return window.location.href;", vec![])
+        .await
+        .expect("the app's address");
+    let app_page = app_page.as_str().unwrap_or_default().to_owned();
+    let still_here = |step: &'static str| {
+        let app_page = app_page.clone();
+        async move {
+            find(client, r#"[data-testid="lesson-body"]"#, step).await;
+            let now = client
+                .execute("return window.location.href;", vec![])
+                .await
+                .expect(step);
+            assert_eq!(
+                now.as_str(),
+                Some(app_page.as_str()),
+                "{step}: the window left the app"
+            );
+        }
+    };
+
+    // The links an attacker writes: clicked, they go nowhere.
+    let step = "clicking the SVG link";
+    click(client, r#"[data-testid="lesson-body"] svg text"#, step).await;
+    still_here(step).await;
+    let step = "clicking the image map's area";
+    click(client, r#"[data-testid="lesson-body"] img[usemap]"#, step).await;
+    still_here(step).await;
+    let anchors = client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=\"lesson-body\"] [href], \
+             [data-testid=\"lesson-body\"] [*|href]')].map((e) => e.getAttribute('href') \
+             || e.getAttributeNS('http://www.w3.org/1999/xlink', 'href'));",
+            vec![],
+        )
+        .await
+        .expect("the lesson's links");
+    assert_eq!(
+        anchors,
+        json!([docs]),
+        "only the plain link keeps an address"
+    );
+
+    // A script's navigation is refused by the shell, which says so.
+    let step = "a script sets window.location";
+    let target = format!("{}/script", phish.url);
+    client
+        .execute(
+            "window.location.href = arguments[0]; return true;",
+            vec![json!(target)],
+        )
+        .await
+        .expect(step);
+    let notice = text_of(client, r#"[data-testid="navigation-refused"]"#, step).await;
+    assert!(
+        notice.contains(&target),
+        "{step}: the notice says {notice:?}"
+    );
+    still_here(step).await;
+
+    // The plain link asks first, showing where it goes in full; staying keeps the lesson.
+    let step = "clicking the plain link asks first";
+    click(
+        client,
+        r#"[data-testid="lesson-body"] a[href^="https://pandas.pydata.org"]"#,
+        step,
+    )
+    .await;
+    let shown = text_of(client, r#"[data-testid="link-confirm-url"]"#, step).await;
+    assert_eq!(shown, docs, "{step}: the dialog shows the whole address");
+    screenshot(client, "link-confirm").await;
+    click(client, r#"[data-testid="link-confirm-cancel"]"#, step).await;
+    let deadline = Instant::now() + PATIENCE;
+    while client
+        .find(Locator::Css(r#"[data-testid="link-confirm"]"#))
+        .await
+        .is_ok()
+    {
+        assert!(Instant::now() < deadline, "{step}: the dialog never closed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    still_here(step).await;
+
+    // The opener plugin opens web and mail addresses only (the capability's scope).
+    let opened = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__
+               .invoke('plugin:opener|open_url', { url: 'file:///etc/passwd' })
+               .then(() => done('opened'), (e) => done({ refused: String(e) }));",
+            vec![],
+        )
+        .await
+        .expect("asking the opener for a file");
+    assert!(
+        opened.get("refused").is_some(),
+        "the opener opened a file: {opened}"
+    );
+
+    assert_eq!(
+        phish.seen(),
+        [],
+        "the fake sign-in page was asked for: the window tried to leave the app"
+    );
+    app.close().await;
+}
+
+/// Issue 14, finding 12 on the desktop: a remote plain `http://` server is refused with words
+/// that say what to use instead — when named at start (the app starts on the local default
+/// and says why) and when typed on the sign-in screen; the real (loopback) server still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue14_the_sign_in_screen_refuses_a_remote_plain_http_server() {
+    let server = spawn_demo_server().await;
+    let data = tempfile::tempdir().expect("the app's data directory");
+    let app = DesktopApp::launch("http://example.test:8787", data.path()).await;
+    let client = &app.client;
+
+    let step = "the server named at start is refused, and the app says why";
+    let words = text_of(client, r#"[data-testid="server-refused"]"#, step).await;
+    assert!(
+        words.contains("http://example.test:8787") && words.contains("https://"),
+        "{step}: says {words:?}"
+    );
+    let shown = text_of(client, r#"[data-testid="server-url"]"#, step).await;
+    assert_eq!(shown, "http://127.0.0.1:8787", "{step}: the app fell back");
+
+    let step = "typing a remote http:// server on the sign-in screen";
+    click(client, r#"[data-testid="change-server"]"#, step).await;
+    let input = find(client, "input[name=server]", step).await;
+    input.clear().await.expect(step);
+    input
+        .send_keys("http://skilltrack.example.com")
+        .await
+        .expect(step);
+    click(client, r#"[data-testid="use-server"]"#, step).await;
+    let error = text_of(client, r#"[data-testid="sign-in-error"]"#, step).await;
+    assert!(
+        error.contains("https://") && error.contains("unencrypted"),
+        "{step}: says {error:?}"
+    );
+    screenshot(client, "server-refused").await;
+    let still = text_of(client, r#"[data-testid="server-url"]"#, step).await;
+    assert_eq!(still, "http://127.0.0.1:8787", "{step}: nothing changed");
+
+    let step = "the loopback server is accepted and signing in works";
+    let input = find(client, "input[name=server]", step).await;
+    input.clear().await.expect(step);
+    input.send_keys(&server.url).await.expect(step);
+    click(client, r#"[data-testid="use-server"]"#, step).await;
+    wait_text(client, r#"[data-testid="server-url"]"#, step, |t| {
+        t == server.url
+    })
+    .await;
+    assert!(
+        client
+            .find(Locator::Css(r#"[data-testid="server-refused"]"#))
+            .await
+            .is_err(),
+        "{step}: the old refusal is gone"
+    );
+    app.sign_in(LEARNER, LEARNER_PASSWORD).await;
+    app.close().await;
+}

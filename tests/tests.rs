@@ -8,6 +8,7 @@ mod assessments_api;
 mod auth_api;
 mod authoring_api;
 mod catalog_cache;
+mod client_credentials;
 mod client_sync;
 mod desktop_e2e;
 mod desktop_instructor_e2e;

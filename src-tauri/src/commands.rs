@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use skilltrack_client::cache::{CourseFilter, DownloadRecord};
-use skilltrack_client::sync::{SyncEngine, lock};
+use skilltrack_client::sync::{SyncEngine, SyncError, lock};
 use skilltrack_client::writes::ProgressInput;
 use skilltrack_protocol::engagement::BookmarkEntity;
 use skilltrack_protocol::sync::SyncTable;
@@ -84,6 +84,7 @@ pub async fn launch_state(desktop: State<'_, Desktop>) -> Answer<LaunchState> {
         server: device.server.clone(),
         account: device.kept_account(),
         status: device.engine.status().borrow().clone(),
+        server_refused: desktop.server_refused.clone(),
     })
 }
 
@@ -127,12 +128,9 @@ pub async fn set_server(
     url: String,
 ) -> Answer<LaunchState> {
     let url = url.trim().trim_end_matches('/').to_owned();
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(CommandError::new(
-            "invalid_server",
-            "The server's address starts with http:// or https://",
-        ));
-    }
+    // The engine's rule (https://, or http:// on this computer only), before anything is
+    // opened or saved.
+    skilltrack_client::api::server_url(&url).map_err(SyncError::from)?;
     let mut device = desktop.device.lock().await;
     if device.server != url {
         let next = Device::open(&app, &desktop.config, &url)?;
@@ -145,6 +143,7 @@ pub async fn set_server(
         server: device.server.clone(),
         account: device.kept_account(),
         status: device.engine.status().borrow().clone(),
+        server_refused: None,
     })
 }
 

@@ -35,6 +35,8 @@ impl From<SyncError> for CommandError {
             SyncError::Api(ApiError::Problem { code, .. }) => code.clone(),
             SyncError::Api(ApiError::Protocol(_)) => "protocol".to_owned(),
             SyncError::Api(ApiError::Untrusted(_)) => "untrusted_certificate".to_owned(),
+            SyncError::Api(ApiError::InsecureServer(_)) => "insecure_server".to_owned(),
+            SyncError::Api(ApiError::InvalidServer(_)) => "invalid_server".to_owned(),
             SyncError::Cache(_) => "cache".to_owned(),
             SyncError::Tokens(_) => "session_store".to_owned(),
             SyncError::SignedOut => "signed_out".to_owned(),

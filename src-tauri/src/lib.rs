@@ -6,6 +6,7 @@
 //! * [`error`]: errors as the window sees them (a code and words).
 //! * [`local_media`]: downloaded media played over loopback HTTP (`WebKitGTK` cannot play video
 //!   from a custom scheme such as `asset:`).
+//! * [`navigation`]: the window never leaves the app's own pages.
 //! * [`rendering`]: the window paints with the GPU only where there is one.
 
 #![forbid(unsafe_code)]
@@ -15,6 +16,7 @@ pub mod commands;
 pub mod device;
 pub mod error;
 pub mod local_media;
+pub mod navigation;
 pub mod rendering;
 pub mod views;
 
@@ -38,6 +40,8 @@ pub struct Desktop {
     /// The current server's engine. Commands clone the engine out before any network call, so
     /// a slow server never holds this lock.
     pub device: tokio::sync::Mutex<Device>,
+    /// The server named at start, if it was refused, and why (shown on the sign-in screen).
+    pub server_refused: Option<error::CommandError>,
 }
 
 /// The server to use: `SKILLTRACK_SERVER` (the demo and the tests set it), else the one chosen
@@ -77,12 +81,23 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         trust,
     };
     let server = chosen_server(&config.data_root);
-    let device = Device::open(app.handle(), &config, &server)?;
+    // A server the engine refuses (plain http:// to another computer) must not keep the app
+    // from starting: it starts on the default server and the sign-in screen says why.
+    let (device, server_refused) = match Device::open(app.handle(), &config, &server) {
+        Ok(device) => (device, None),
+        Err(refused) if matches!(refused.code.as_str(), "insecure_server" | "invalid_server") => {
+            tracing::warn!(%server, %refused, "refused the server named at start");
+            let device = Device::open(app.handle(), &config, DEFAULT_SERVER)?;
+            (device, Some(refused))
+        }
+        Err(other) => return Err(other.into()),
+    };
     app.manage(local_media::LocalMedia::start(device.media_dir())?);
     commands::allow_media(app.handle(), &device)?;
     app.manage(Desktop {
         config,
         device: tokio::sync::Mutex::new(device),
+        server_refused,
     });
     Ok(())
 }
@@ -91,6 +106,10 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
 pub fn run() -> tauri::Result<()> {
     commands::startup::mark_launch();
     tauri::Builder::default()
+        .plugin(navigation::guard())
+        // External links open in the OS browser (http, https, mailto only: the capability's
+        // scope), after the learner confirms in the window.
+        .plugin(tauri_plugin_opener::init())
         .setup(setup)
         .invoke_handler(tauri::generate_handler![
             commands::launch_state,

@@ -7,6 +7,8 @@ use skilltrack_client::cache::{DownloadRecord, Rejection};
 use skilltrack_client::sync::SyncStatus;
 use ts_rs::TS;
 
+use crate::error::CommandError;
+
 pub mod instructor;
 pub mod labs;
 
@@ -38,6 +40,10 @@ pub struct LaunchState {
     pub account: Option<Account>,
     /// Sync status now.
     pub status: SyncStatus,
+    /// The server named at start (`SKILLTRACK_SERVER` or the saved choice) when it was refused
+    /// (`insecure_server`: plain `http://` to another computer), and why; the app then started
+    /// on [`crate::DEFAULT_SERVER`] instead.
+    pub server_refused: Option<CommandError>,
 }
 
 /// How to narrow the catalog.

@@ -29,6 +29,7 @@ pub mod desktop;
 pub mod fixtures;
 pub mod process;
 pub mod proxy;
+pub mod recorder;
 pub mod tls;
 
 pub use process::{ServerProcess, server_binary};

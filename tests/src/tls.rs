@@ -25,6 +25,18 @@ pub struct TlsFront {
 impl TlsFront {
     /// Starts a TLS front to the plain server at `target` (`http://127.0.0.1:<port>`).
     pub async fn start(target: &str) -> Self {
+        Self::start_with(target, false).await
+    }
+
+    /// As [`TlsFront::start`], but a connection that opens with plain HTTP instead of a TLS
+    /// handshake is passed on as it is: the same port answers `https://` and `http://`, as a
+    /// badly configured front might, so a test can see what a client sends in clear after a
+    /// redirect from `https://host:port` to `http://host:port`.
+    pub async fn start_answering_plain_http_too(target: &str) -> Self {
+        Self::start_with(target, true).await
+    }
+
+    async fn start_with(target: &str, plain_too: bool) -> Self {
         let target = target.trim_start_matches("http://").to_owned();
         let ca_key = rcgen::KeyPair::generate().expect("a CA key");
         let mut ca_params =
@@ -64,6 +76,18 @@ impl TlsFront {
             while let Ok((inbound, _)) = listener.accept().await {
                 let (acceptor, target) = (acceptor.clone(), target.clone());
                 tokio::spawn(async move {
+                    // A TLS connection opens with a handshake record (type 22).
+                    let mut first = [0_u8; 1];
+                    if plain_too
+                        && matches!(inbound.peek(&mut first).await, Ok(1) if first[0] != 22)
+                    {
+                        let mut inbound = inbound;
+                        if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                        return;
+                    }
                     // A client that refuses the certificate ends its handshake here.
                     let Ok(mut inbound) = acceptor.accept(inbound).await else {
                         return;

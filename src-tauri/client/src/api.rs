@@ -1,11 +1,24 @@
 //! The HTTP client of the server's API: sign-in and refresh, sync pull and push, the live
 //! channel, media downloads. Every failure says whether the server was unreachable (the app is
 //! offline) or answered with a problem (its stable `code` and human `detail`).
+//!
+//! Credentials go to the signed-in server and nowhere else:
+//!
+//! * the server's address is `https://`, or plain `http://` only on this computer (loopback),
+//!   checked before any request ([`server_url`]): a password sent to a remote `http://` server
+//!   crosses the network in clear;
+//! * the bearer token is attached in one place ([`ApiClient::request`]), and only to a URL of
+//!   the server's own origin — scheme, host and port exactly. Media elsewhere (a lesson may
+//!   name any host) are fetched with no credentials; the client keeps no cookies;
+//! * redirects are never followed by reqwest (whose policy drops `Authorization` when the host
+//!   or port changes, but not when `https://` turns into `http://`): downloads follow them
+//!   here, hop by hop, with credentials only while still on the server's origin.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt as _};
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use skilltrack_protocol::Problem;
@@ -36,6 +49,16 @@ pub enum ApiError {
     /// The server's TLS certificate was refused (unknown authority, expired, another name).
     #[error("the server's certificate is not trusted: {0}")]
     Untrusted(String),
+    /// The server's address is plain `http://` to another computer (refused before any request).
+    #[error(
+        "the server {0} is plain http:// on another computer, so your password and session would cross the network unencrypted: use its https://… address (plain http:// is only for a server on this computer: localhost, 127.0.0.1, ::1)"
+    )]
+    InsecureServer(String),
+    /// The server's address is not an `http(s)://` address.
+    #[error(
+        "the server's address {0:?} is not one: it starts with https:// (or http:// for a server on this computer)"
+    )]
+    InvalidServer(String),
 }
 
 impl ApiError {
@@ -44,7 +67,10 @@ impl ApiError {
         match self {
             Self::Offline(_) => true,
             Self::Problem { status, .. } => *status >= 500 || *status == 408 || *status == 429,
-            Self::Protocol(_) | Self::Untrusted(_) => false,
+            Self::Protocol(_)
+            | Self::Untrusted(_)
+            | Self::InsecureServer(_)
+            | Self::InvalidServer(_) => false,
         }
     }
 
@@ -79,10 +105,49 @@ pub(crate) fn untrusted(e: &(dyn std::error::Error + 'static)) -> Option<ApiErro
     None
 }
 
+/// How many redirects a download follows.
+const MAX_REDIRECTS: usize = 10;
+
+/// A server's address, checked: `https://` anywhere, plain `http://` only on this computer
+/// (`localhost`, 127.0.0.0/8, `::1`). Nothing is sent anywhere to check it.
+///
+/// # Errors
+/// [`ApiError::InsecureServer`] for plain `http://` to another computer,
+/// [`ApiError::InvalidServer`] for anything that is not an `http(s)://` address with a host.
+pub fn server_url(address: &str) -> Result<Url, ApiError> {
+    let invalid = || ApiError::InvalidServer(address.to_owned());
+    let url = Url::parse(address.trim()).map_err(|_| invalid())?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid());
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(ApiError::InsecureServer(address.trim().to_owned())),
+        _ => Err(invalid()),
+    }
+}
+
+/// Whether `url`'s host is this computer by its address or its reserved name (never by what a
+/// name resolves to, which the network can change).
+fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    match host.trim_start_matches('[').trim_end_matches(']').parse() {
+        Ok(IpAddr::V4(v4)) => v4.is_loopback(),
+        Ok(IpAddr::V6(v6)) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        // The URL parser has lower-cased the name.
+        Err(_) => host == "localhost",
+    }
+}
+
 /// A client of one server.
 #[derive(Debug, Clone)]
 pub struct ApiClient {
     base: String,
+    /// `base`, parsed: its origin is where credentials may go.
+    server: Url,
     http: reqwest::Client,
     /// For long-lived streams (live channel, downloads): no overall timeout.
     streaming: reqwest::Client,
@@ -99,10 +164,17 @@ impl ApiClient {
     }
 
     /// A client of the server at `base`, trusting `trust`'s authorities.
+    ///
+    /// # Errors
+    /// `base` is refused by [`server_url`].
     pub fn with_trust(base: &str, trust: &Trust) -> Result<Self, ApiError> {
+        let server = server_url(base)?;
         let build = |timeout: Option<Duration>| {
             let mut b = reqwest::Client::builder()
                 .use_preconfigured_tls((*trust.config()).clone())
+                // Downloads follow redirects themselves (see the top of this file); the API
+                // never redirects.
+                .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(Duration::from_secs(5))
                 .user_agent(concat!("skilltrack-client/", env!("CARGO_PKG_VERSION")));
             if let Some(t) = timeout {
@@ -111,7 +183,8 @@ impl ApiClient {
             b.build().map_err(|e| ApiError::Protocol(e.to_string()))
         };
         Ok(Self {
-            base: base.trim_end_matches('/').to_owned(),
+            base: base.trim().trim_end_matches('/').to_owned(),
+            server,
             http: build(Some(Duration::from_secs(60)))?,
             streaming: build(None)?,
             trust: trust.clone(),
@@ -137,6 +210,33 @@ impl ApiClient {
         }
     }
 
+    /// Whether `url` is on the server's own origin: the same scheme, host and port.
+    pub fn is_server_origin(&self, url: &Url) -> bool {
+        url.origin() == self.server.origin()
+    }
+
+    /// A request for `url`, carrying `token` if, and only if, `url` is on the server's own
+    /// origin: the one place where credentials are attached to a request.
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        method: Method,
+        url: &Url,
+        token: Option<&str>,
+    ) -> RequestBuilder {
+        let request = client.request(method, url.clone());
+        match token {
+            Some(token) if self.is_server_origin(url) => request.bearer_auth(token),
+            _ => request,
+        }
+    }
+
+    /// A path on the server (or an absolute URL), parsed.
+    fn parse_url(&self, path: &str) -> Result<Url, ApiError> {
+        let url = self.url(path);
+        Url::parse(&url).map_err(|e| ApiError::Protocol(format!("{url}: {e}")))
+    }
+
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
@@ -144,10 +244,8 @@ impl ApiClient {
         token: Option<&str>,
         body: Option<&B>,
     ) -> Result<T, ApiError> {
-        let mut req = self.http.request(method, self.url(path));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
+        let url = self.parse_url(path)?;
+        let mut req = self.request(&self.http, method, &url, token);
         if let Some(body) = body {
             req = req.json(body);
         }
@@ -214,15 +312,39 @@ impl ApiClient {
         self.call(method, path, Some(token), body).await
     }
 
+    /// An authenticated call answered with no content (204), with an optional raw body of
+    /// `content_type`; up to `timeout` for large bodies (lab files).
+    pub async fn send_empty(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<(&str, reqwest::Body)>,
+        timeout: Duration,
+    ) -> Result<(), ApiError> {
+        let url = self.parse_url(path)?;
+        let mut req = self
+            .request(&self.http, method, &url, Some(token))
+            .timeout(timeout);
+        if let Some((content_type, body)) = body {
+            req = req.header("content-type", content_type).body(body);
+        }
+        let res = req.send().await.map_err(|e| offline(&e))?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(problem(res).await)
+        }
+    }
+
     /// The live channel: a stream of "pull now" signals, ending when the server closes it.
     pub async fn live(
         &self,
         token: &str,
     ) -> Result<impl Stream<Item = Result<LiveSignal, ApiError>> + use<>, ApiError> {
+        let url = self.parse_url("/api/v1/sync/live")?;
         let res = self
-            .streaming
-            .get(self.url("/api/v1/sync/live"))
-            .bearer_auth(token)
+            .request(&self.streaming, Method::GET, &url, Some(token))
             .header("accept", "text/event-stream")
             .send()
             .await
@@ -252,8 +374,11 @@ impl ApiClient {
         ))
     }
 
-    /// Starts downloading `url` from byte `from` (0: the whole file), sending `If-Range` with
-    /// `etag` so a changed file restarts from the beginning instead of mixing versions.
+    /// Starts downloading `url` (a path on the server, or any absolute `http(s)://` address)
+    /// from byte `from` (0: the whole file), sending `If-Range` with `etag` so a changed file
+    /// restarts from the beginning instead of mixing versions. `token` goes only to the
+    /// server's own origin; redirects are followed here, and once one has left the server's
+    /// origin, no later hop gets credentials either.
     pub async fn download(
         &self,
         token: &str,
@@ -261,19 +386,43 @@ impl ApiClient {
         from: u64,
         etag: Option<&str>,
     ) -> Result<reqwest::Response, ApiError> {
-        let mut req = self.streaming.get(self.url(url)).bearer_auth(token);
-        if from > 0 {
-            req = req.header("range", format!("bytes={from}-"));
-            if let Some(etag) = etag {
-                req = req.header("if-range", etag);
+        let mut url = self.parse_url(url)?;
+        let mut credentials = Some(token);
+        for _ in 0..=MAX_REDIRECTS {
+            if !self.is_server_origin(&url) {
+                credentials = None;
+            }
+            let mut req = self.request(&self.streaming, Method::GET, &url, credentials);
+            if from > 0 {
+                req = req.header("range", format!("bytes={from}-"));
+                if let Some(etag) = etag {
+                    req = req.header("if-range", etag);
+                }
+            }
+            let res = req.send().await.map_err(|e| offline(&e))?;
+            if res.status().is_success() {
+                return Ok(res);
+            }
+            let next = res
+                .status()
+                .is_redirection()
+                .then(|| res.headers().get(reqwest::header::LOCATION))
+                .flatten()
+                .and_then(|to| to.to_str().ok())
+                .and_then(|to| url.join(to).ok());
+            match next {
+                Some(next) if matches!(next.scheme(), "http" | "https") => url = next,
+                Some(next) => {
+                    return Err(ApiError::Protocol(format!(
+                        "{url} redirects to {next}, which is not a web address"
+                    )));
+                }
+                None => return Err(problem(res).await),
             }
         }
-        let res = req.send().await.map_err(|e| offline(&e))?;
-        if res.status().is_success() {
-            Ok(res)
-        } else {
-            Err(problem(res).await)
-        }
+        Err(ApiError::Protocol(format!(
+            "{url}: more than {MAX_REDIRECTS} redirects"
+        )))
     }
 }
 
@@ -335,6 +484,7 @@ fn urlencode(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 mod tests {
     use super::*;
     use skilltrack_protocol::sync::LiveScope;
@@ -351,6 +501,64 @@ mod tests {
         assert!(untrusted(&other).is_none());
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert!(untrusted(&refused).is_none());
+    }
+
+    #[test]
+    fn plain_http_is_for_this_computer_only() {
+        for ok in [
+            "https://skilltrack.example.com",
+            "https://10.0.0.8:8443/base",
+            "http://127.0.0.1:8787",
+            "http://127.9.9.9",
+            "http://localhost:8787",
+            "http://LOCALHOST",
+            "http://[::1]:8787",
+            "http://[::ffff:127.0.0.1]:8787",
+            " http://127.0.0.1:8787/ ",
+        ] {
+            assert!(server_url(ok).is_ok(), "{ok}");
+        }
+        for insecure in [
+            "http://example.test:8787",
+            "http://0.0.0.0:8787",
+            "http://10.0.0.8",
+            "http://[fe80::1]",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.nip.io",
+        ] {
+            assert!(
+                matches!(server_url(insecure), Err(ApiError::InsecureServer(_))),
+                "{insecure}"
+            );
+        }
+        for invalid in [
+            "",
+            "skilltrack.example.com",
+            "ftp://x",
+            "file:///tmp",
+            "http://",
+        ] {
+            assert!(
+                matches!(server_url(invalid), Err(ApiError::InvalidServer(_))),
+                "{invalid:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_go_to_the_servers_exact_origin() {
+        let api = ApiClient::new("https://skilltrack.example.com").unwrap();
+        let url = |s: &str| Url::parse(s).unwrap();
+        assert!(api.is_server_origin(&url("https://skilltrack.example.com/media/x.webm")));
+        assert!(api.is_server_origin(&url("https://SKILLTRACK.example.com:443/api")));
+        for other in [
+            "http://skilltrack.example.com/media/x.webm",
+            "https://skilltrack.example.com:8443/",
+            "https://cdn.skilltrack.example.com/",
+            "https://skilltrack.example.com.evil.example/",
+        ] {
+            assert!(!api.is_server_origin(&url(other)), "{other}");
+        }
     }
 
     #[test]

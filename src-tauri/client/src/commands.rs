@@ -123,6 +123,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .data_dir
         .clone()
         .unwrap_or_else(device::default_data_dir);
+    // Said first and plainly: a refused server is no trouble with the data directory.
+    skilltrack_client::api::server_url(&cli.server)?;
     let trust = match &cli.ca_file {
         Some(file) => Trust::with_ca_file(file)?,
         None => Trust::public()?,

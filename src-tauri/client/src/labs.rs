@@ -12,14 +12,13 @@
 //! ([`TerminalState`]) as it changes.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::Value;
-use skilltrack_protocol::Problem;
 use skilltrack_protocol::catalog::{CourseRef, LabCategory, LabDetail, LabRef, LabSummary};
 use skilltrack_protocol::labs::{
     LabSession, LabSessionList, LabStart, MakeDirectory, TerminalClientFrame, TerminalMode,
@@ -213,38 +212,6 @@ fn files_path(session: Uuid, tail: &str, path: &str) -> String {
     )
 }
 
-/// One HTTP client for the calls [`crate::api::ApiClient::json`] does not cover: answers
-/// without a body (204) and raw uploads.
-fn http() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(300))
-            .user_agent(concat!("skilltrack-client/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default()
-    })
-}
-
-/// A refused call as the server described it (problem+json), or its status.
-async fn refused(res: reqwest::Response) -> ApiError {
-    let status = res.status().as_u16();
-    let body = res.bytes().await.unwrap_or_default();
-    match serde_json::from_slice::<Problem>(&body) {
-        Ok(p) => ApiError::Problem {
-            status: p.status,
-            code: p.code,
-            detail: p.detail,
-        },
-        Err(_) => ApiError::Problem {
-            status,
-            code: "http_error".to_owned(),
-            detail: format!("The server answered {status}."),
-        },
-    }
-}
-
 impl SyncEngine {
     async fn access_token(&self) -> Result<String, SyncError> {
         Ok(self.session().await?.access_token)
@@ -269,26 +236,20 @@ impl SyncEngine {
         json: bool,
     ) -> Result<(), SyncError> {
         let token = self.access_token().await?;
-        let mut req = http()
-            .request(method, self.api().url(path))
-            .bearer_auth(token);
-        if let Some(body) = body {
+        let body = body.map(|body| {
             let kind = if json {
                 "application/json"
             } else {
                 "application/octet-stream"
             };
-            req = req.header("content-type", kind).body(body);
-        }
-        let res = req
-            .send()
-            .await
-            .map_err(|e| ApiError::Offline(e.to_string()))?;
-        if res.status().is_success() {
-            Ok(())
-        } else {
-            Err(refused(res).await.into())
-        }
+            (kind, body)
+        });
+        // Through the API client: its trust, and its rule that the token goes to the server's
+        // origin only. Workspace files can be large: up to five minutes.
+        Ok(self
+            .api()
+            .send_empty(method, path, &token, body, Duration::from_secs(300))
+            .await?)
     }
 
     /// My lab sessions, newest first; `live`: only starting, active and paused ones.

@@ -63,6 +63,10 @@ impl SyncError {
                 "The server's certificate is not trusted ({why}). If your organisation runs its own certificate authority, set {} to its certificate (PEM).",
                 crate::tls::CA_FILE_ENV
             ),
+            // Its own words name the address and say what to use instead.
+            Self::Api(e @ (ApiError::InsecureServer(_) | ApiError::InvalidServer(_))) => {
+                sentence(&e.to_string())
+            }
             Self::Api(ApiError::Protocol(_)) => {
                 "The server answered in a way this app does not understand; it may need an update.".to_owned()
             }
@@ -73,6 +77,14 @@ impl SyncError {
             Self::Io { .. } => self.to_string(),
         }
     }
+}
+
+/// `words` as a sentence: a capital first letter and a full stop.
+fn sentence(words: &str) -> String {
+    let mut chars = words.chars();
+    chars.next().map_or_else(String::new, |first| {
+        format!("{}{}.", first.to_uppercase(), chars.as_str())
+    })
 }
 
 /// What the app shows about sync.

@@ -102,3 +102,5 @@ export const commands = {
 /** The events the app sends, and their payload types. */
 export const SYNC_STATUS_EVENT = "sync-status";
 export const DOWNLOAD_PROGRESS_EVENT = "download-progress";
+// The shell refused to take the window to another page (src-tauri/src/navigation.rs).
+export const NAVIGATION_REFUSED_EVENT = "navigation-refused";

@@ -20,10 +20,54 @@ describe("lesson markdown", () => {
     expect(html).not.toContain("javascript:");
   });
 
-  it("keeps links from navigating the app away", () => {
-    const html = renderMarkdown("[docs](https://pandas.pydata.org)");
-    expect(html).not.toContain("href=");
-    expect(html).toContain('title="https://pandas.pydata.org"');
+  // Issue 14, finding 6: only a plain HTML <a> keeps an address (the app opens it after the
+  // learner confirms); every other element that could navigate the window loses its link.
+  it("keeps the address of a plain link, shown in full, for the app to confirm", () => {
+    const html = renderMarkdown('[docs](https://pandas.pydata.org/docs) <a href="https://x.example/" target="_blank">x</a>');
+    expect(html).toContain('href="https://pandas.pydata.org/docs"');
+    expect(html).toContain('title="https://pandas.pydata.org/docs"');
+    expect(html).not.toContain("target=");
+  });
+
+  it("strips the link of an SVG <a>", () => {
+    const html = renderMarkdown('<svg><a href="https://evil.example/"><text>Sign in again</text></a></svg>');
+    expect(html).toContain("Sign in again");
+    expect(html).not.toContain("evil.example");
+  });
+
+  it("strips the xlink:href of an SVG <a>", () => {
+    const html = renderMarkdown('<svg><a xlink:href="https://evil.example/"><text>Sign in again</text></a></svg>');
+    expect(html).toContain("Sign in again");
+    expect(html).not.toContain("evil.example");
+  });
+
+  it("strips the link of an image map's <area>", () => {
+    const html = renderMarkdown(
+      '<map name="m"><area shape="rect" coords="0,0,99,99" href="https://evil.example/"></map><img usemap="#m" src="a.png">',
+    );
+    expect(html).not.toContain("evil.example");
+  });
+
+  it("drops javascript: and data: links altogether", () => {
+    for (const markdown of [
+      "[click](javascript:alert(1))",
+      '<a href="jav&#x09;ascript:alert(1)">click</a>',
+      "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+      '<svg><a href="data:text/html,<script>alert(1)</script>"><text>click</text></a></svg>',
+    ]) {
+      const html = renderMarkdown(markdown);
+      expect(html, markdown).toContain("click");
+      expect(html, markdown).not.toMatch(/href=|javascript:|data:/);
+    }
+  });
+
+  it("lets no other element load or submit to an address", () => {
+    const html = renderMarkdown(
+      '<button formaction="https://evil.example/">b</button><video src="http://127.0.0.1:9/x.webm"></video>' +
+        '<audio><source src="http://127.0.0.1:9/a.ogg"></audio>',
+    );
+    expect(html).not.toContain("evil.example");
+    expect(html).not.toContain("127.0.0.1");
   });
 
   it("escapes code in languages it does not highlight", () => {

@@ -1,6 +1,9 @@
 // Lesson markdown to safe HTML: marked renders, highlight.js colours code (core + a few
 // languages, to keep the bundle small), DOMPurify removes anything executable. Links never
-// navigate the app's window away: they keep their text and show the address on hover.
+// navigate the app's window away: only a plain HTML <a> keeps an address, and only one the app
+// will follow (lib/links.ts); clicking it asks the learner first (LinkConfirm.svelte). Every
+// other element that could navigate, submit or load from an address loses it: SVG's <a>
+// (`href`, `xlink:href`), image maps' <area>, `formaction`, media `src`.
 import { Marked } from "marked";
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/core";
@@ -12,6 +15,7 @@ import rust from "highlight.js/lib/languages/rust";
 import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import yaml from "highlight.js/lib/languages/yaml";
+import { linkDestination } from "./links";
 
 hljs.registerLanguage("bash", bash);
 hljs.registerLanguage("shell", bash);
@@ -44,16 +48,36 @@ const marked = new Marked({
   },
 });
 
+const XHTML = "http://www.w3.org/1999/xhtml";
+const XLINK = "http://www.w3.org/1999/xlink";
+/** Attributes through which an element can take the window, or a form, to an address. */
+const NAVIGATING = ["href", "xlink:href", "action", "formaction"];
+
+/** Strips every address but a followable one on a plain HTML link (see the top of this file). */
+function stripLinks(node: Element) {
+  const plainLink = node.namespaceURI === XHTML && node.localName === "a";
+  const href = plainLink ? node.getAttribute("href") : null;
+  for (const name of NAVIGATING) node.removeAttribute(name);
+  node.removeAttributeNS(XLINK, "href");
+  // Images load (from the app itself: the CSP's img-src); video and audio play only the
+  // lesson's own downloaded media, never an address written in its text.
+  if (!(node.namespaceURI === XHTML && node.localName === "img")) node.removeAttribute("src");
+  if (!plainLink) return;
+  node.removeAttribute("target");
+  const destination = linkDestination(href);
+  if (destination) {
+    const address = destination.kind === "external" ? destination.url : `#${destination.fragment}`;
+    node.setAttribute("href", address);
+    node.setAttribute("title", address);
+    node.setAttribute("rel", "noopener noreferrer");
+  }
+}
+
 let hooked = false;
 
 export function renderMarkdown(markdown: string): string {
   if (!hooked) {
-    DOMPurify.addHook("afterSanitizeAttributes", (node) => {
-      if (node.tagName === "A" && node.hasAttribute("href")) {
-        node.setAttribute("title", node.getAttribute("href") ?? "");
-        node.removeAttribute("href");
-      }
-    });
+    DOMPurify.addHook("afterSanitizeAttributes", stripLinks);
     hooked = true;
   }
   const html = marked.parse(markdown, { async: false });
