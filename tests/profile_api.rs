@@ -275,7 +275,7 @@ async fn public_settings_for_anyone_all_settings_for_admins() {
     };
     assert_eq!(
         keys(api.get("/api/v1/settings", None).await),
-        ["platform_name"]
+        ["lab_price", "platform_name"]
     );
     let learner = api.sign_up("reader@example.com", PASSWORD, "R").await;
     assert_eq!(
@@ -283,11 +283,11 @@ async fn public_settings_for_anyone_all_settings_for_admins() {
             api.get("/api/v1/settings", Some(&learner.access_token))
                 .await
         ),
-        ["platform_name"]
+        ["lab_price", "platform_name"]
     );
     assert_eq!(
         keys(api.get("/api/v1/settings", t).await),
-        ["payments.secret_mode", "platform_name"]
+        ["lab_price", "payments.secret_mode", "platform_name"]
     );
 
     let gone = api

@@ -51,6 +51,12 @@ passed: boolean,
  */
 time_taken_minutes: number | null, 
 /**
- * Its questions with answers (and grades, keys and explanations once submitted).
+ * Whether the assessment's review policy lets its learner see the answer keys,
+ * explanations and which answers were right; until then they are `null` (the score and the
+ * instructor's feedback on essays and code are always shown).
+ */
+review_open: boolean, 
+/**
+ * Its questions with answers (and grades, keys and explanations once the review is open).
  */
 questions: Array<AttemptQuestion>, };

@@ -14,7 +14,7 @@ id: string,
  */
 course: CourseRef, 
 /**
- * The number anyone can verify, e.g. `SKT-2026-7F3K-9QXM`.
+ * The number anyone can verify, e.g. `SKT-2026-7F3K9-QXMA2-0HBV4-TR8CW` (older ones: `SKT-2026-7F3K-9QXM`).
  */
 certificate_number: string, 
 /**
