@@ -20,11 +20,11 @@ const PASSWORD: &str = "correct horse battery";
 /// The demo course these tests build on: free, taught by instructor@skilltrack.dev.
 const COURSE: &str = "intro-to-the-command-line";
 
-fn course_id() -> Uuid {
+pub(crate) fn course_id() -> Uuid {
     demo_id(&format!("course/{COURSE}"))
 }
 
-async fn sign_in(api: &Api, who: &str) -> Session {
+pub(crate) async fn sign_in(api: &Api, who: &str) -> Session {
     skilltrack_tests::api::session(
         &api.sign_in(
             &format!("{who}@skilltrack.dev"),
@@ -35,7 +35,7 @@ async fn sign_in(api: &Api, who: &str) -> Session {
 }
 
 /// A new learner enrolled in [`COURSE`].
-async fn enrolled_learner(api: &Api, name: &str) -> Session {
+pub(crate) async fn enrolled_learner(api: &Api, name: &str) -> Session {
     let me = api
         .sign_up(&format!("{name}@example.com"), PASSWORD, name)
         .await;
@@ -52,7 +52,7 @@ async fn enrolled_learner(api: &Api, name: &str) -> Session {
 
 /// The id of [`COURSE`]'s published assessment of this kind (`quiz`, `final_exam`), as its
 /// learner lists them.
-async fn assessment_of_kind(api: &Api, token: &str, kind: &str) -> String {
+pub(crate) async fn assessment_of_kind(api: &Api, token: &str, kind: &str) -> String {
     let listed = api
         .get(
             &format!("/api/v1/courses/{}/assessments", course_id()),
@@ -70,7 +70,7 @@ async fn assessment_of_kind(api: &Api, token: &str, kind: &str) -> String {
         .to_owned()
 }
 
-async fn put(api: &Api, path: &str, token: &str, body: Value) -> Answer {
+pub(crate) async fn put(api: &Api, path: &str, token: &str, body: Value) -> Answer {
     api.call(Method::PUT, path, Some(token), Some(body)).await
 }
 

@@ -435,7 +435,10 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
         .find_all(Locator::Css(r#"[data-testid="explanation"]"#))
         .await
         .unwrap();
-    assert!(explained.is_empty(), "an explanation shows while attempts remain");
+    assert!(
+        explained.is_empty(),
+        "an explanation shows while attempts remain"
+    );
     screenshot(client, "exam-result").await;
 
     // Enrolling: the server's refusal in words, then a free course whose lessons arrive.

@@ -6,48 +6,18 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use skilltrack_protocol::auth::Session;
 use skilltrack_server::db::session::{Access, Caller, begin};
 use skilltrack_server::seed::demo_id;
 use skilltrack_tests::api::{Answer, Api};
 use skilltrack_tests::{TestServer, spawn_demo_server};
 use uuid::Uuid;
 
+use crate::assessments_api::{
+    assessment_of_kind, course_id, enrolled_learner, put, sign_in as demo,
+};
+
 const PASSWORD: &str = "correct horse battery";
 const COURSE: &str = "intro-to-the-command-line";
-
-fn course_id() -> Uuid {
-    demo_id(&format!("course/{COURSE}"))
-}
-
-async fn demo(api: &Api, who: &str) -> Session {
-    skilltrack_tests::api::session(
-        &api.sign_in(
-            &format!("{who}@skilltrack.dev"),
-            &format!("{who}-demo-pass"),
-        )
-        .await,
-    )
-}
-
-async fn enrolled_learner(api: &Api, name: &str) -> Session {
-    let me = api
-        .sign_up(&format!("{name}@example.com"), PASSWORD, name)
-        .await;
-    let a = api
-        .post(
-            &format!("/api/v1/courses/{}/enrollment", course_id()),
-            Some(&me.access_token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
-    me
-}
-
-async fn put(api: &Api, path: &str, token: &str, body: Value) -> Answer {
-    api.call(Method::PUT, path, Some(token), Some(body)).await
-}
 
 /// Every change a fresh device of `token` pulls, page after page.
 async fn pull_all(api: &Api, token: &str, cursor: Option<&str>) -> (Vec<Value>, String) {
@@ -408,21 +378,7 @@ async fn the_database_refuses_an_answer_after_the_deadline() {
     let api = Api::new(&server.url);
     let me = enrolled_learner(&api, "late").await;
     let t = me.access_token.as_str();
-    let listed = api
-        .get(
-            &format!("/api/v1/courses/{}/assessments", course_id()),
-            Some(t),
-        )
-        .await;
-    let exam = listed.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["kind"] == "final_exam")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let exam = assessment_of_kind(&api, t, "final_exam").await;
     let attempt = Uuid::now_v7();
     let start = api
         .post(
@@ -1202,21 +1158,7 @@ async fn instructors_see_their_learners_names_not_their_contact_details() {
         .await
         .unwrap();
     // A submission with an essay puts the learner in the instructor's grading queue.
-    let listed = api
-        .get(
-            &format!("/api/v1/courses/{}/assessments", course_id()),
-            Some(&learner.access_token),
-        )
-        .await;
-    let quiz = listed.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["kind"] == "quiz")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let quiz = assessment_of_kind(&api, &learner.access_token, "quiz").await;
     let submitted = put(
         &api,
         &format!("/api/v1/attempts/{}/submission", Uuid::now_v7()),
