@@ -19,6 +19,9 @@ as_root() {
 # iproute2 (the namespace's egress rules); python3 for the sandbox tests' system-call probes.
 apt_packages=(postgresql util-linux build-essential pkg-config ca-certificates curl bubblewrap bsdutils
   slirp4netns nftables iproute2 python3)
+# Lab images: the tests build a tiny image from busybox-static. (`skilltrack-server lab-images
+# build` also needs mmdebstrap, which the tests do not use.)
+apt_packages+=(busybox-static)
 # The desktop app (Tauri v2 on Linux): WebKitGTK 4.1 and GTK 3 to build and run it, librsvg for
 # its icons, GStreamer's base and good plugins to play lesson videos; for its end-to-end test,
 # Xvfb (with xauth) as the display and WebKitWebDriver (webkit2gtk-driver) under tauri-driver.

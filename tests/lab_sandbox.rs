@@ -112,9 +112,11 @@ async fn escapes_fail_safely_and_the_server_keeps_serving() {
         let out = t
             .run("for i in 1 2 3 4 5 6; do head -c 20000000 /dev/zero > fill-$i 2>/dev/null; done; echo used=$(du -sb . | cut -f1); rm -f fill-*; echo removed")
             .await;
+        // The last `used=` is the output: the command line itself may be echoed more than
+        // once (typed before the prompt, then redrawn by readline).
         let used: u64 = out
-            .split("used=")
-            .nth(2)
+            .rsplit("used=")
+            .next()
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("{out:?}"));

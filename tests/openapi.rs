@@ -54,6 +54,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/labs/{id}"),
     ("post", "/api/v1/labs/{id}/sessions"),
     ("post", "/api/v1/labs/{id}/checkout"),
+    ("get", "/api/v1/lab-images"),
     ("get", "/api/v1/me/lab-sessions"),
     ("get", "/api/v1/lab-sessions/{id}"),
     ("post", "/api/v1/lab-sessions/{id}/pause"),

@@ -16,10 +16,10 @@ use skilltrack_tests::fixtures::persona::{
 use skilltrack_tests::fixtures::{
     C1, C1_ASSESSMENT, C1_LESSON, C1_LESSON_2, C1_MODULE, C1_QUESTION, C1_QUESTION_2,
     C1_QUESTION_ANSWER, C2, C2_MODULE, C2_PREREQUISITE, C2_TAG_LINK, C3, INSTRUCTOR_UPLOAD, L1, L2,
-    L2_PREREQUISITE, L3, LAB_CATEGORY, LEARNER_ACTIVITY, LEARNER_ANSWER, LEARNER_ATTEMPT,
-    LEARNER_BOOKMARK, LEARNER_CERTIFICATE, LEARNER_COURSE_REVIEW, LEARNER_ENROLLMENT,
-    LEARNER_ENVIRONMENT, LEARNER_EVENT, LEARNER_FILE, LEARNER_LAB_REVIEW, LEARNER_LAB_SESSION,
-    LEARNER_MUTATION, LEARNER_NOTIFICATION, LEARNER_PAYMENT, LEARNER_PROGRESS,
+    L2_PREREQUISITE, L3, LAB_CATEGORY, LAB_IMAGE, LEARNER_ACTIVITY, LEARNER_ANSWER,
+    LEARNER_ATTEMPT, LEARNER_BOOKMARK, LEARNER_CERTIFICATE, LEARNER_COURSE_REVIEW,
+    LEARNER_ENROLLMENT, LEARNER_ENVIRONMENT, LEARNER_EVENT, LEARNER_FILE, LEARNER_LAB_REVIEW,
+    LEARNER_LAB_SESSION, LEARNER_MUTATION, LEARNER_NOTIFICATION, LEARNER_PAYMENT, LEARNER_PROGRESS,
     LEARNER_SUBSCRIPTION, OTHER_REVIEW_VOTE, Persona, SERVICE, SERVICE_RETIRED, SETTING_PRIVATE,
     TAG, TAG_2, as_persona, load_world,
 };
@@ -134,6 +134,12 @@ applied_mutations          select  -    Y       -     -     -           Y
 applied_mutations          insert  -    Y       -     -     -           Y
 applied_mutations          update  -    -       -     -     -           Y
 applied_mutations          delete  -    -       -     -     -           Y
+// Lab images: authors choose among them, learners have no use for them; admins manage them
+// (a lab host's `skilltrack-server lab-images` writes them as the owner).
+lab_images                 select  -    -       -     Y     Y           Y
+lab_images                 insert  -    -       -     -     -           Y
+lab_images                 update  -    -       -     -     -           Y
+lab_images                 delete  -    -       -     -     -           Y
 // The server decides payments, subscriptions and files: their owner reads, admins write.
 payments                   select  -    Y       -     -     -           Y
 payments                   insert  -    -       -     -     -           Y
@@ -275,6 +281,14 @@ fn targets() -> Vec<Target> {
             "bio = 'Edited'",
             // The e-mail is copied from the account by a trigger.
             format!("INSERT INTO profiles (id) VALUES ('{NEWCOMER}')"),
+        ),
+        target(
+            "lab_images",
+            LAB_IMAGE,
+            "source = 'Edited'",
+            "INSERT INTO lab_images (name, digest, source, size_bytes, shell)
+                 VALUES ('another-image', 'sha256:' || repeat('1', 64), 'new', 1, '/bin/sh')"
+                .to_owned(),
         ),
         target(
             "services",

@@ -39,9 +39,10 @@ const SPEC_TABLES: [&str; 31] = [
 ];
 
 /// Tables we added to the spec's, each with its reason in docs/decisions.md.
-const ADDED_TABLES: [&str; 2] = [
+const ADDED_TABLES: [&str; 3] = [
     "applied_mutations", // idempotent writes (decision 35)
     "review_votes",      // one helpful vote per user per review (decision 41)
+    "lab_images",        // the images labs run on (decision 157)
 ];
 
 #[tokio::test]

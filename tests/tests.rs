@@ -15,6 +15,7 @@ mod desktop_instructor_e2e;
 mod desktop_lab_e2e;
 mod engagement_api;
 mod http_api;
+mod lab_images;
 mod lab_sandbox;
 mod labs_api;
 mod learning_api;

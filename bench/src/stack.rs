@@ -33,7 +33,7 @@ pub struct Stack {
     /// The server's runtime (also the one to run database work on).
     pub runtime: tokio::runtime::Runtime,
     cluster: EmbeddedCluster,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Stack {
@@ -89,12 +89,18 @@ impl Stack {
             db,
             runtime,
             cluster,
-            _dir: dir,
+            dir,
         })
     }
 }
 
 impl Stack {
+    /// The stack's own directory (PostgreSQL, media, lab workspaces and images).
+    #[allow(dead_code, reason = "only terminal-bench puts an image there")]
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// The directory of PostgreSQL's unix socket (for pgbench).
     #[allow(dead_code, reason = "only api-load runs pgbench")]
     pub fn socket_dir(&self) -> &Path {

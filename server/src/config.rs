@@ -44,6 +44,57 @@ pub enum Command {
     Migrate,
     /// Apply migrations and load the demo catalog and demo accounts (safe to run again).
     SeedDemo,
+    /// Manage this host's lab images: the root filesystems labs run on (`docker_image`).
+    #[command(subcommand)]
+    LabImages(LabImageCommand),
+}
+
+/// `skilltrack-server lab-images …`. Images are kept in `<data-dir>/lab-images` (or
+/// `--lab-images-dir`) and listed in the database, so authors can choose them and a lab naming
+/// a missing one cannot be published. Import them on every host that runs labs.
+#[derive(Debug, Subcommand)]
+pub enum LabImageCommand {
+    /// Import a root filesystem archive (tar or tar.gz: `docker export`, `mmdebstrap … x.tar`)
+    /// or an OCI image layout directory (`skopeo copy docker://debian:12 oci:DIR`).
+    Import {
+        /// The name labs use, e.g. `python-tools` or `python-tools:1`.
+        name: String,
+        /// The archive file or the OCI layout directory.
+        source: PathBuf,
+        /// The OS user sandboxes run as (the image's files become theirs).
+        #[arg(
+            long,
+            env = "SKILLTRACK_LAB_SANDBOX_USER",
+            default_value = "skilltrack-lab"
+        )]
+        sandbox_user: String,
+    },
+    /// Build an image from Debian packages with mmdebstrap (its `essential` set and these
+    /// packages), then import it. Needs the `mmdebstrap` package and a Debian mirror.
+    Build {
+        /// The name labs use.
+        name: String,
+        /// Packages to add, comma-separated (e.g. `git,python3`).
+        #[arg(long, value_delimiter = ',')]
+        packages: Vec<String>,
+        /// The Debian release.
+        #[arg(long, default_value = "bookworm")]
+        suite: String,
+        /// The OS user sandboxes run as (the image's files become theirs).
+        #[arg(
+            long,
+            env = "SKILLTRACK_LAB_SANDBOX_USER",
+            default_value = "skilltrack-lab"
+        )]
+        sandbox_user: String,
+    },
+    /// List the images of this host.
+    List,
+    /// Remove an image: labs naming it can no longer start or be published.
+    Remove {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// Settings every command shares.
@@ -68,6 +119,11 @@ pub struct GlobalOptions {
         hide_env_values = true
     )]
     pub authenticator_password: Option<Secret>,
+
+    /// Where lab images are kept (`skilltrack-server lab-images`). Default:
+    /// `<data-dir>/lab-images`.
+    #[arg(long, env = "SKILLTRACK_LAB_IMAGES_DIR", global = true)]
+    pub lab_images_dir: Option<PathBuf>,
 
     /// Directory holding PostgreSQL's `initdb` and `postgres` (embedded cluster only).
     /// Default: the newest `/usr/lib/postgresql/*/bin`, else `$PATH`.
@@ -320,6 +376,13 @@ impl ServeOptions {
 }
 
 impl GlobalOptions {
+    /// Where lab images are kept: `--lab-images-dir`, or `<data-dir>/lab-images`.
+    pub fn lab_images_dir(&self, data_dir: &std::path::Path) -> PathBuf {
+        self.lab_images_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("lab-images"))
+    }
+
     /// The data directory, or the default for the current user.
     pub fn data_dir(&self) -> PathBuf {
         if let Some(dir) = &self.data_dir {

@@ -52,6 +52,9 @@ pub enum RunError {
     /// `DATABASE_URL` is not a PostgreSQL URL.
     #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
     DatabaseUrl(sqlx::Error),
+    /// A lab image could not be imported, built or removed.
+    #[error(transparent)]
+    Image(#[from] labs::images::ImageError),
     /// Loading the demo data failed.
     #[error(transparent)]
     Seed(#[from] seed::SeedError),
@@ -146,13 +149,127 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         Command::SeedDemo => seed::load_demo(&open.db, &data_dir)
             .await
             .map_err(RunError::from),
-        Command::Serve(options) => serve(&open.db, &options, &data_dir).await,
+        Command::Serve(options) => serve(&open.db, &options, &global, &data_dir).await,
+        Command::LabImages(command) => {
+            lab_images(&open.db, &global.lab_images_dir(&data_dir), command).await
+        }
     };
     open.shut_down().await;
     result
 }
 
-async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result<(), RunError> {
+/// Runs `skilltrack-server lab-images …`.
+#[allow(clippy::print_stdout, reason = "the command's answer is its output")]
+async fn lab_images(
+    db: &Database,
+    dir: &Path,
+    command: config::LabImageCommand,
+) -> Result<(), RunError> {
+    use config::LabImageCommand;
+    let store = labs::images::ImageStore::new(dir.to_path_buf());
+    let owner = |user: &str| -> Result<Option<(u32, u32)>, RunError> {
+        if !nix::unistd::geteuid().is_root() {
+            return Ok(None);
+        }
+        match nix::unistd::User::from_name(user) {
+            Ok(Some(u)) => Ok(Some((u.uid.as_raw(), u.gid.as_raw()))),
+            _ => Err(RunError::Image(labs::images::ImageError::Build(format!(
+                "the OS user `{user}` that lab sandboxes run as does not exist (scripts/lib.sh \
+                 creates it)"
+            )))),
+        }
+    };
+    let blocking = |f: Box<
+        dyn FnOnce() -> Result<labs::images::ImageInfo, labs::images::ImageError> + Send,
+    >| async move {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| RunError::Io {
+                context: "importing the image".into(),
+                source: std::io::Error::other(e),
+            })?
+            .map_err(RunError::Image)
+    };
+    match command {
+        LabImageCommand::Import {
+            name,
+            source,
+            sandbox_user,
+        } => {
+            let owner = owner(&sandbox_user)?;
+            let store = store.clone();
+            let info = blocking(Box::new(move || {
+                if source.is_dir() {
+                    store.import_oci(&name, &source, owner)
+                } else {
+                    store.import_archive(&name, &source, owner)
+                }
+            }))
+            .await?;
+            register_image(db, &info).await?;
+            println!(
+                "imported {} ({}, {} bytes, shell {})",
+                info.name, info.digest, info.size_bytes, info.shell
+            );
+        }
+        LabImageCommand::Build {
+            name,
+            packages,
+            suite,
+            sandbox_user,
+        } => {
+            let owner = owner(&sandbox_user)?;
+            let store = store.clone();
+            let info = blocking(Box::new(move || {
+                store.build_debian(&name, &suite, &packages, owner)
+            }))
+            .await?;
+            register_image(db, &info).await?;
+            println!(
+                "built {} ({}, {} bytes, shell {})",
+                info.name, info.digest, info.size_bytes, info.shell
+            );
+        }
+        LabImageCommand::List => {
+            for image in store.list() {
+                println!(
+                    "{}\t{}\t{} bytes\t{}\t{}",
+                    image.name, image.digest, image.size_bytes, image.shell, image.source
+                );
+            }
+        }
+        LabImageCommand::Remove { name } => {
+            store.remove(&name).map_err(RunError::Image)?;
+            let mut tx = db::session::begin_service(db.api())
+                .await
+                .map_err(DbError::from)?;
+            db::lab_images::unregister(&mut tx, &name)
+                .await
+                .map_err(DbError::from)?;
+            tx.commit().await.map_err(DbError::from)?;
+            println!("removed {name}");
+        }
+    }
+    Ok(())
+}
+
+async fn register_image(db: &Database, info: &labs::images::ImageInfo) -> Result<(), RunError> {
+    let mut tx = db::session::begin_service(db.api())
+        .await
+        .map_err(DbError::from)?;
+    db::lab_images::register(&mut tx, info)
+        .await
+        .map_err(DbError::from)?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+async fn serve(
+    db: &Database,
+    options: &ServeOptions,
+    global: &GlobalOptions,
+    data_dir: &Path,
+) -> Result<(), RunError> {
     let listen = options
         .listen
         .unwrap_or_else(|| ([127, 0, 0, 1], 8787).into());
@@ -180,7 +297,11 @@ async fn serve(db: &Database, options: &ServeOptions, data_dir: &Path) -> Result
     let media = media_dir(data_dir);
     let sweeper = tokio::spawn(sweep_expired_attempts(db.clone()));
     let state = http::AppState::new(db.clone(), keys, auth_limits, &media, limits.upload_bytes)
-        .with_labs(options.lab_settings(data_dir));
+        .with_labs({
+            let mut labs = options.lab_settings(data_dir);
+            labs.sandbox.images_dir = global.lab_images_dir(data_dir);
+            labs
+        });
     if let Err(e) = state.labs.driver().check() {
         // The API serves without labs; starting one answers `sandbox_unavailable`.
         tracing::warn!(error = %e, "lab environments cannot run on this host");

@@ -222,6 +222,8 @@ pub const SETTING_PRIVATE: Uuid = fixed(0x1e02);
 
 /// [`persona::LEARNER`]'s certificate for [`C1`].
 pub const LEARNER_CERTIFICATE: Uuid = fixed(0x1f01);
+/// A lab image the platform lists.
+pub const LAB_IMAGE: Uuid = fixed(0x2c01);
 
 /// Writes the world into a freshly migrated database, as the schema owner.
 #[expect(clippy::too_many_lines, reason = "one SQL script, read top to bottom")]
@@ -263,6 +265,9 @@ INSERT INTO course_lessons (id, module_id, title, content_type, content_body, so
 
 INSERT INTO lab_categories (id, slug, name, description, icon) VALUES
   ('{LAB_CATEGORY}', 'containers', 'Containers', 'Hands-on container labs.', 'box');
+
+INSERT INTO lab_images (id, name, digest, source, size_bytes, shell) VALUES
+  ('{LAB_IMAGE}', 'fixture-image', 'sha256:' || repeat('0', 64), 'the RLS fixture', 1, '/bin/sh');
 
 INSERT INTO labs (id, category_id, instructor_id, slug, title, description, difficulty, duration, provider, is_published) VALUES
   ('{L1}', '{LAB_CATEGORY}', '{INSTRUCTOR}', 'run-a-container',  'Run a container',  'Start nginx.',       'Beginner', '1 hour',  'docker', true),

@@ -115,6 +115,35 @@ pub struct LabProgress {
     pub progress_data: serde_json::Value,
 }
 
+/// A lab image: a root filesystem labs may run on (`labs.docker_image`), imported by an admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct LabImage {
+    /// What a lab's `docker_image` names: `name` or `name:tag`.
+    pub name: String,
+    /// `sha256:…` of what was imported.
+    pub digest: String,
+    /// Where it came from, in words.
+    pub source: String,
+    /// Bytes of its files.
+    #[ts(type = "number")]
+    pub size_bytes: i64,
+    /// The login shell a lab's terminal starts on it.
+    pub shell: String,
+    /// When it was last imported.
+    pub imported_at: DateTime<Utc>,
+}
+
+/// `GET /api/v1/lab-images`: the images labs may run on (authors and admins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct LabImageList {
+    /// By name.
+    pub items: Vec<LabImage>,
+}
+
 /// A file or directory of a lab workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

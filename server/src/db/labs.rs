@@ -27,6 +27,8 @@ pub struct LabToStart {
     pub environment_template: Option<String>,
     /// `{"cpu": …, "memory": GB, "storage": GB}`.
     pub resource_requirements: Value,
+    /// The image it runs on (`None`: the host's tools).
+    pub docker_image: Option<String>,
 }
 
 /// The lab, if the caller may see it.
@@ -35,7 +37,8 @@ pub async fn lab_to_start(
     lab: Uuid,
 ) -> Result<Option<LabToStart>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, is_published, environment_template, resource_requirements FROM labs WHERE id = $1",
+        "SELECT id, is_published, environment_template, resource_requirements, docker_image
+         FROM labs WHERE id = $1",
     )
     .bind(lab)
     .fetch_optional(conn)

@@ -16,6 +16,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod engagement;
 pub mod health;
+pub mod lab_images;
 pub mod labs;
 pub mod learning;
 pub mod profiles;

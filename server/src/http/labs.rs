@@ -14,7 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use skilltrack_protocol::labs::{
-    LabProgress, LabSession, LabSessionList, LabStart, MakeDirectory, WorkspaceFile,
+    LabImageList, LabProgress, LabSession, LabSessionList, LabStart, MakeDirectory, WorkspaceFile,
     WorkspaceListing,
 };
 use skilltrack_protocol::learning::Payment;
@@ -26,6 +26,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery, SignedIn};
+use crate::db::lab_images;
 use crate::db::labs::{self as db, FileRecord, SessionRow};
 use crate::db::session::{Access, begin, begin_service};
 use crate::labs::driver::{DriverError, SandboxProfile, WorkspacePath};
@@ -44,6 +45,26 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_files, delete_file))
         .routes(routes!(download_file, upload_file))
         .routes(routes!(make_directory))
+        .routes(routes!(list_lab_images))
+}
+
+/// The images labs may run on (`docker_image`): for authors choosing one, and admins.
+#[utoipa::path(
+    get, path = "/api/v1/lab-images", tag = "labs",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The images, by name (empty for learners)", body = LabImageList),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_lab_images(
+    State(state): State<AppState>,
+    me: SignedIn,
+) -> Result<Json<LabImageList>, ApiError> {
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
+    let items = lab_images::list(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Json(LabImageList { items }))
 }
 
 fn rule(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
@@ -116,6 +137,14 @@ impl From<DriverError> for ApiError {
                     format!("This lab needs a network, which this server cannot give it: {why}."),
                 )
             }
+            DriverError::ImageUnavailable(why) => {
+                tracing::error!(why, "a lab's image cannot be used on this host");
+                rule(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "lab_image_unavailable",
+                    format!("This lab runs on an image this server cannot give it: {why}."),
+                )
+            }
             DriverError::Io { .. } => ApiError::Internal(e.to_string()),
         }
     }
@@ -168,9 +197,9 @@ fn wrong_state(row: &SessionRow, doing: &str) -> ApiError {
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such lab (or not visible to the caller)", body = Problem, content_type = "application/problem+json"),
         (status = 402, description = "`payment_required`: a paid lab the caller has not bought (`POST /api/v1/labs/{id}/checkout`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`lab_session_active`: the caller has a live session of this lab; `lab_full`: `max_concurrent_users` are working in it; `lab_prerequisites_unmet`: labs to complete first (in `errors`); `lab_learner_limit`: the caller runs as many labs as a learner may", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`lab_session_active`: the caller has a live session of this lab; `lab_full`: `max_concurrent_users` are working in it; `lab_prerequisites_unmet`: labs to complete first (in `errors`); `lab_learner_limit`: the caller runs as many labs as a learner may; `lab_image_missing`: the lab's image was never imported", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`sandbox_unavailable`: the server cannot run sandboxes (no bubblewrap, no lab user); `lab_network_unavailable`: nor give this lab its network; `lab_host_full`: it runs as many as it may; `sandbox_busy`; `sandbox_failed`: this one did not start", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`sandbox_unavailable`: the server cannot run sandboxes (no bubblewrap, no lab user); `lab_network_unavailable`: nor give this lab its network; `lab_host_full`: it runs as many as it may; `sandbox_busy`; `lab_image_unavailable`: this server does not have the lab's image; `sandbox_failed`: this one did not start", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn start_lab(
@@ -190,6 +219,9 @@ pub async fn start_lab(
     if labs.running().await >= usize::try_from(max).unwrap_or(usize::MAX) {
         return Err(DriverError::HostFull { max }.into());
     }
+    if let Some(image) = &lab.docker_image {
+        check_image(&state, image).await?;
+    }
     let template = lab
         .environment_template
         .clone()
@@ -200,6 +232,7 @@ pub async fn start_lab(
         "driver": labs.driver().name(),
         "profile": profile.name,
         "network": profile.network,
+        "image": lab.docker_image,
         "limits": {
             "cpu_cores": limits.cpu_cores,
             "memory_bytes": limits.memory_bytes,
@@ -340,6 +373,30 @@ pub async fn checkout_lab(
         db::record_lab_payment(&mut tx, user, lab, price, charge.method, &charge.reference).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(payment)))
+}
+
+/// A lab on an image never falls back to the host's tools: the platform must list the image,
+/// and this host must have it.
+async fn check_image(state: &AppState, image: &str) -> Result<(), ApiError> {
+    let mut tx = begin_service(state.db.api()).await?;
+    let listed = lab_images::exists(&mut tx, image).await?;
+    tx.commit().await?;
+    if !listed {
+        return Err(rule(
+            StatusCode::CONFLICT,
+            "lab_image_missing",
+            format!(
+                "This lab runs on the image {image:?}, which this platform does not have; its \
+                 instructor or an admin must import it or choose another."
+            ),
+        ));
+    }
+    state
+        .labs
+        .images()
+        .rootfs(image)
+        .map_err(|e| DriverError::ImageUnavailable(e.to_string()))?;
+    Ok(())
 }
 
 /// Query of `GET /api/v1/me/lab-sessions`.

@@ -57,6 +57,10 @@ pub enum DriverError {
     /// A networked lab cannot get its network here.
     #[error("networked labs cannot run on this server: {0}")]
     NetworkUnavailable(String),
+    /// The environment's image cannot be used on this host (never imported here, or the server
+    /// cannot mount it).
+    #[error("{0}")]
+    ImageUnavailable(String),
     /// Spawning or talking to the sandbox failed.
     #[error("{context}: {message}")]
     Io { context: String, message: String },
@@ -130,6 +134,9 @@ pub struct EnvironmentSpec {
     pub profile: SandboxProfile,
     /// The limits.
     pub limits: ResourceLimits,
+    /// The lab image its root filesystem comes from (`labs.docker_image`, [`super::images`]);
+    /// `None`: the host's own `/usr`, read-only.
+    pub image: Option<String>,
 }
 
 /// A shell running in an environment, on a PTY.

@@ -5,6 +5,7 @@
 
 pub mod deadline;
 pub mod driver;
+pub mod images;
 pub mod network;
 pub mod reaper;
 pub mod sandbox;
@@ -70,6 +71,7 @@ impl LabSettings {
                 workspace_volumes: true,
                 fault: None,
                 network_allowed_cidrs: Vec::new(),
+                images_dir: data_dir.join("lab-images"),
             },
             reconnect_grace: Duration::from_secs(300),
             replay_bytes: 64 * 1024,
@@ -160,7 +162,13 @@ impl Labs {
             lab_id: row.lab_id,
             profile: SandboxProfile::for_template(Some(&row.template_name)),
             limits: self.limits_for(&row.resource_config),
+            image: row.environment_data["image"].as_str().map(str::to_owned),
         }
+    }
+
+    /// The lab images of this host.
+    pub fn images(&self) -> images::ImageStore {
+        images::ImageStore::new(self.settings.sandbox.images_dir.clone())
     }
 
     /// The driver.

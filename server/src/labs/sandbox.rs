@@ -53,6 +53,7 @@ use super::driver::{
     DriverError, EnvironmentDriver, EnvironmentSpec, ShellProcess, Usage, WorkspaceEntry,
     WorkspacePath,
 };
+use super::images::ImageStore;
 use super::network::{self, LabNetwork, NetworkPlan, NetworkTools};
 use super::seccomp;
 use super::volume::WorkspaceVolumes;
@@ -139,6 +140,8 @@ pub struct SandboxSettings {
     /// Addresses a networked lab may reach although they are in a refused range (tests only:
     /// a listener on the host's own address proves egress works).
     pub network_allowed_cidrs: Vec<String>,
+    /// Where lab images live ([`super::images`]).
+    pub images_dir: PathBuf,
 }
 
 /// Faults the driver can be told to inject, so tests reach failure paths without racing a
@@ -297,7 +300,30 @@ pub struct LocalSandbox {
     next_helper: AtomicU64,
     /// Networked environments' namespaces.
     networks: Mutex<HashMap<Uuid, LabNetwork>>,
+    /// The lab images of this host.
+    images: ImageStore,
+    /// Environments on an image: the overlay mounted as their root, by environment.
+    roots: Mutex<HashMap<Uuid, ImageRoot>>,
 }
+
+/// An environment's root filesystem on an image: the image, read-only, under a layer of its
+/// own (in the workspace, so it is kept or thrown away with it), merged by overlayfs.
+#[derive(Debug, Clone)]
+struct ImageRoot {
+    /// The merged tree the sandbox sees as `/`.
+    merged: PathBuf,
+    /// The shell the terminal starts.
+    shell: String,
+}
+
+/// Where, inside an image's sandbox, the host's `script` and the two files it needs are bound:
+/// an image need not have `script` (busybox has none), and it keeps the shell on a terminal of
+/// its own (see the module docs).
+const HELPER_DIR: &str = "/.skilltrack";
+
+/// The workspace directory that holds an image environment's own layer (hidden from the
+/// shell by an empty tmpfs over it).
+const ROOT_LAYER: &str = ".skilltrack-root";
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -505,6 +531,80 @@ fn tree_size(dir: &Path) -> u64 {
     total
 }
 
+/// The host's `/usr`, read-only, and of `/etc` only what a shell needs.
+fn host_root(support: &SupportFiles, bwrap: &mut Vec<String>) {
+    bwrap.extend(["--ro-bind", "/usr", "/usr"].map(String::from));
+    // Merged-/usr hosts have these as links into /usr; older ones as directories.
+    for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
+        mirror(&Path::new("/").join(top), bwrap);
+    }
+    bwrap.extend(["--dir".into(), "/etc".into()]);
+    for name in ETC_FROM_HOST {
+        mirror(&Path::new("/etc").join(name), bwrap);
+    }
+    for name in ["passwd", "group", "hosts", "nsswitch.conf"] {
+        bwrap.extend([
+            "--ro-bind".into(),
+            support.path(name).to_string_lossy().into_owned(),
+            format!("/etc/{name}"),
+        ]);
+    }
+}
+
+/// The image's merged tree as `/`, writable (its own layer takes the writes), the learner root
+/// inside the sandbox's user namespace (the lab user outside, as ever); and the host's `script`
+/// with the C library and loader it needs, in a corner of its own.
+fn image_root(root: &ImageRoot, bwrap: &mut Vec<String>) {
+    bwrap.extend([
+        "--bind".into(),
+        root.merged.to_string_lossy().into_owned(),
+        "/".into(),
+        "--uid".into(),
+        "0".into(),
+        "--gid".into(),
+        "0".into(),
+    ]);
+    for (host, inside) in script_helper() {
+        bwrap.extend([
+            "--ro-bind".into(),
+            host.to_string_lossy().into_owned(),
+            inside,
+        ]);
+    }
+}
+
+/// The host files that make up the PTY helper in an image, and where they go inside it.
+fn script_helper() -> Vec<(PathBuf, String)> {
+    let script = find_program("script").unwrap_or_else(|| "/usr/bin/script".into());
+    let libc = [
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/usr/lib/x86_64-linux-gnu/libc.so.6",
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+    .unwrap_or_else(|| "/lib/x86_64-linux-gnu/libc.so.6".into());
+    vec![
+        (script, format!("{HELPER_DIR}/bin/script")),
+        (libc, format!("{HELPER_DIR}/lib/libc.so.6")),
+        (
+            PathBuf::from(HOST_LOADER),
+            format!("{HELPER_DIR}/lib/ld.so"),
+        ),
+    ]
+}
+
+/// The host's dynamic loader: it runs the host's `script` inside an image.
+const HOST_LOADER: &str = "/lib64/ld-linux-x86-64.so.2";
+
+/// Whether something is mounted at `path` (as this process's mount namespace sees it).
+fn is_mount_point(path: &Path) -> bool {
+    let Ok(path) = path.canonicalize() else {
+        return false;
+    };
+    super::volume::mount_points().contains(&path)
+}
+
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
@@ -549,8 +649,107 @@ impl LocalSandbox {
             helpers: Mutex::new(HashMap::new()),
             next_helper: AtomicU64::new(0),
             networks: Mutex::new(HashMap::new()),
+            images: ImageStore::new(settings.images_dir.clone()),
+            roots: Mutex::new(HashMap::new()),
             settings,
         }
+    }
+
+    /// The root filesystem of an environment on an image: its overlay, mounted if it is not
+    /// yet (the server must be root to mount it).
+    fn ensure_root(&self, spec: &EnvironmentSpec, name: &str) -> Result<ImageRoot, DriverError> {
+        if let Some(root) = lock(&self.roots).get(&spec.environment_id) {
+            return Ok(root.clone());
+        }
+        let unavailable = |why: String| DriverError::ImageUnavailable(why);
+        let info = self
+            .images
+            .info(name)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let lower = self
+            .images
+            .rootfs(name)
+            .map_err(|e| unavailable(e.to_string()))?;
+        if !nix::unistd::geteuid().is_root() {
+            return Err(unavailable(
+                "labs on an image need the server to run as root (it mounts the image's \
+                 copy-on-write layer)"
+                    .into(),
+            ));
+        }
+        self.mount(spec)?;
+        let layer = self.workspace(spec).join(ROOT_LAYER);
+        let (upper, work) = (layer.join("upper"), layer.join("work"));
+        let merged = self
+            .settings
+            .workspace_root
+            .join(".roots")
+            .join(spec.environment_id.to_string());
+        for dir in [&upper, &work, &merged] {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DriverError::io("making the image's layer", e))?;
+        }
+        // The merged root takes its top directory from the layer: the lab user's, like the
+        // image's files, so the sandbox (root inside) may make its mount points there.
+        if let Some((uid, gid)) = self.ids()? {
+            for dir in [&layer, &upper, &work] {
+                std::os::unix::fs::lchown(dir, Some(uid), Some(gid))
+                    .map_err(|e| DriverError::io("giving the image's layer to the lab user", e))?;
+            }
+        }
+        // The lab user passes through to its root, never lists the others.
+        let _ = std::fs::set_permissions(
+            self.settings.workspace_root.join(".roots"),
+            std::fs::Permissions::from_mode(0o711),
+        );
+        let mounted = is_mount_point(&merged);
+        if !mounted {
+            let options = format!(
+                "lowerdir={},upperdir={},workdir={}",
+                lower.display(),
+                upper.display(),
+                work.display()
+            );
+            let output = Command::new(find_program("mount").unwrap_or_else(|| "mount".into()))
+                .args(["-t", "overlay", "overlay", "-o", &options])
+                .arg(&merged)
+                .output()
+                .map_err(|e| DriverError::io("mounting the image", e))?;
+            if !output.status.success() {
+                return Err(unavailable(format!(
+                    "mounting the image {name:?} failed: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                )));
+            }
+        }
+        let root = ImageRoot {
+            merged,
+            shell: info.shell,
+        };
+        lock(&self.roots).insert(spec.environment_id, root.clone());
+        Ok(root)
+    }
+
+    /// Unmounts an environment's image root, if it has one.
+    fn release_root(&self, env: Uuid) {
+        let merged = lock(&self.roots).remove(&env).map_or_else(
+            || {
+                self.settings
+                    .workspace_root
+                    .join(".roots")
+                    .join(env.to_string())
+            },
+            |r| r.merged,
+        );
+        if is_mount_point(&merged) {
+            let umount = find_program("umount").unwrap_or_else(|| "umount".into());
+            let plain = Command::new(&umount).arg(&merged).output();
+            if !plain.is_ok_and(|o| o.status.success()) {
+                // Still busy (a process lingers): detach it now, it goes when they do.
+                let _ = Command::new(&umount).arg("-l").arg(&merged).output();
+            }
+        }
+        let _ = std::fs::remove_dir(&merged);
     }
 
     fn support(&self) -> Result<&SupportFiles, DriverError> {
@@ -760,6 +959,12 @@ impl LocalSandbox {
         } else {
             String::new()
         };
+        // The shell and what runs in the learner's environment see the lab's image; the files
+        // API's commands run on the host's tools over the same workspace.
+        let image = match (&spec.image, shell) {
+            (Some(name), true) => Some(self.ensure_root(spec, name)?),
+            _ => None,
+        };
         // The filter reaches bubblewrap as an open fd: this `sh` opens it, then `exec`s the rest.
         let seccomp_file = shell_quote(&support.path("seccomp.bpf").to_string_lossy());
         let mut argv: Vec<String> = vec![
@@ -816,32 +1021,21 @@ impl LocalSandbox {
             "lab",
             "--seccomp",
             SECCOMP_FD,
-            "--ro-bind",
-            "/usr",
-            "/usr",
         ]
         .map(String::from)
         .to_vec();
         if network.is_none() {
             bwrap.push("--unshare-net".into());
         }
-        // Merged-/usr hosts have these as links into /usr; older ones as directories.
-        for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
-            mirror(&Path::new("/").join(top), &mut bwrap);
+        match &image {
+            Some(root) => image_root(root, &mut bwrap),
+            None => host_root(support, &mut bwrap),
         }
-        bwrap.extend(["--dir".into(), "/etc".into()]);
-        for name in ETC_FROM_HOST {
-            mirror(&Path::new("/etc").join(name), &mut bwrap);
-        }
-        let mut own = vec!["passwd", "group", "hosts", "nsswitch.conf"];
         if network.is_some() {
-            own.push("resolv.conf");
-        }
-        for name in own {
             bwrap.extend([
                 "--ro-bind".into(),
-                support.path(name).to_string_lossy().into_owned(),
-                format!("/etc/{name}"),
+                support.path("resolv.conf").to_string_lossy().into_owned(),
+                "/etc/resolv.conf".into(),
             ]);
         }
         let workspace = self.workspace(spec);
@@ -858,33 +1052,69 @@ impl LocalSandbox {
                 "--bind",
                 &workspace.to_string_lossy(),
                 SANDBOX_HOME,
-                // Whatever bubblewrap made on its own root (`/etc`, `/home`) is read-only too.
-                "--remount-ro",
-                "/",
+                "--clearenv",
+            ]
+            .map(String::from),
+        );
+        if spec.image.is_some() {
+            // The image's own layer lives in the workspace; nothing in the sandbox sees it there.
+            bwrap.extend([
+                "--tmpfs".into(),
+                format!("{SANDBOX_HOME}/{ROOT_LAYER}"),
+                "--remount-ro".into(),
+                format!("{SANDBOX_HOME}/{ROOT_LAYER}"),
+            ]);
+        }
+        match &image {
+            Some(root) => bwrap.extend([
+                "--setenv".into(),
+                "SHELL".into(),
+                root.shell.clone(),
+                "--setenv".into(),
+                "USER".into(),
+                "root".into(),
+                "--setenv".into(),
+                "PATH".into(),
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+                "--setenv".into(),
+                "PS1".into(),
+                "lab:\\w# ".into(),
+            ]),
+            None => bwrap.extend(
+                [
+                    // Whatever bubblewrap made on its own root (`/etc`, `/home`) is read-only
+                    // too.
+                    "--remount-ro",
+                    "/",
+                    "--setenv",
+                    "SHELL",
+                    "/bin/bash",
+                    "--setenv",
+                    "USER",
+                    "lab",
+                    "--setenv",
+                    "PATH",
+                    "/usr/local/bin:/usr/bin:/bin",
+                    "--setenv",
+                    "PS1",
+                    "lab:\\w\\$ ",
+                ]
+                .map(String::from),
+            ),
+        }
+        bwrap.extend(
+            [
                 "--chdir",
                 SANDBOX_HOME,
-                "--clearenv",
                 "--setenv",
                 "HOME",
                 SANDBOX_HOME,
-                "--setenv",
-                "USER",
-                "lab",
-                "--setenv",
-                "PATH",
-                "/usr/local/bin:/usr/bin:/bin",
                 "--setenv",
                 "TERM",
                 "xterm-256color",
                 "--setenv",
                 "LANG",
                 "C.UTF-8",
-                "--setenv",
-                "SHELL",
-                "/bin/bash",
-                "--setenv",
-                "PS1",
-                "lab:\\w\\$ ",
                 "--",
             ]
             .map(String::from),
@@ -1087,12 +1317,29 @@ impl EnvironmentDriver for LocalSandbox {
         spec: &EnvironmentSpec,
         size: PtySize,
     ) -> Result<ShellProcess, DriverError> {
-        let script = self.tools()?.script.to_string_lossy().into_owned();
-        let argv = self.command_line(
-            spec,
-            &[&script, "-qfec", "/bin/bash --login", "/dev/null"],
-            true,
-        )?;
+        let program: Vec<String> = match &spec.image {
+            // The host's `script`, run by the host's loader over the host's C library.
+            Some(name) => {
+                let shell = self.ensure_root(spec, name)?.shell;
+                vec![
+                    format!("{HELPER_DIR}/lib/ld.so"),
+                    "--library-path".into(),
+                    format!("{HELPER_DIR}/lib"),
+                    format!("{HELPER_DIR}/bin/script"),
+                    "-qfec".into(),
+                    format!("{shell} -l"),
+                    "/dev/null".into(),
+                ]
+            }
+            None => vec![
+                self.tools()?.script.to_string_lossy().into_owned(),
+                "-qfec".into(),
+                "/bin/bash --login".into(),
+                "/dev/null".into(),
+            ],
+        };
+        let program: Vec<&str> = program.iter().map(String::as_str).collect();
+        let argv = self.command_line(spec, &program, true)?;
         self.on_spawner(move || -> Result<ShellProcess, DriverError> {
             let pair = native_pty_system()
                 .openpty(size)
@@ -1122,7 +1369,8 @@ impl EnvironmentDriver for LocalSandbox {
         // `script` inside the sandbox copies the outer PTY's size to its own on SIGWINCH, which
         // the kernel sends only to the outer PTY's foreground group (bubblewrap): pass it on.
         for (child, comm) in descendants(pid) {
-            if comm == "script" {
+            // In an image, `script` runs under the host's loader, which names the process.
+            if comm == "script" || comm.starts_with("ld.so") || comm.starts_with("ld-linux") {
                 let _ = nix::sys::signal::kill(
                     nix::unistd::Pid::from_raw(i32::try_from(child).unwrap_or(i32::MAX)),
                     nix::sys::signal::Signal::SIGWINCH,
@@ -1133,6 +1381,8 @@ impl EnvironmentDriver for LocalSandbox {
 
     fn stop(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
         self.stop_processes(spec.environment_id);
+        // The image's layer lives on the workspace: its overlay goes first.
+        self.release_root(spec.environment_id);
         self.cgroups.remove(&spec.environment_id.to_string());
         self.volumes.release(&self.workspace(spec));
         Ok(())
@@ -1176,6 +1426,10 @@ impl EnvironmentDriver for LocalSandbox {
                 let size: u64 = fields.next()?.parse().ok()?;
                 let modified: f64 = fields.next()?.parse().ok()?;
                 let name = fields.next()?;
+                // An image's own layer lives here, out of the learner's sight.
+                if prefix.is_empty() && name == ROOT_LAYER {
+                    return None;
+                }
                 #[allow(
                     clippy::cast_possible_truncation,
                     reason = "seconds since the epoch fit"
