@@ -19,6 +19,8 @@ as_root() {
 # iproute2 (the namespace's egress rules); python3 for the sandbox tests' system-call probes.
 apt_packages=(postgresql util-linux build-essential pkg-config ca-certificates curl bubblewrap bsdutils
   slirp4netns nftables iproute2 python3)
+# The demo labs' tools, which their self-test runs: git (the Git lab), gzip and tar (the backup lab).
+apt_packages+=(git gzip tar)
 # Lab images: the tests build a tiny image from busybox-static. (`skilltrack-server lab-images
 # build` also needs mmdebstrap, which the tests do not use.)
 apt_packages+=(busybox-static)

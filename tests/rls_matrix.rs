@@ -15,13 +15,13 @@ use skilltrack_tests::fixtures::persona::{
 };
 use skilltrack_tests::fixtures::{
     C1, C1_ASSESSMENT, C1_LESSON, C1_LESSON_2, C1_MODULE, C1_QUESTION, C1_QUESTION_2,
-    C1_QUESTION_ANSWER, C2, C2_MODULE, C2_PREREQUISITE, C2_TAG_LINK, C3, INSTRUCTOR_UPLOAD, L1, L2,
-    L2_PREREQUISITE, L3, LAB_CATEGORY, LAB_IMAGE, LEARNER_ACTIVITY, LEARNER_ANSWER,
-    LEARNER_ATTEMPT, LEARNER_BOOKMARK, LEARNER_CERTIFICATE, LEARNER_COURSE_REVIEW,
-    LEARNER_ENROLLMENT, LEARNER_ENVIRONMENT, LEARNER_EVENT, LEARNER_FILE, LEARNER_LAB_REVIEW,
-    LEARNER_LAB_SESSION, LEARNER_MUTATION, LEARNER_NOTIFICATION, LEARNER_PAYMENT, LEARNER_PROGRESS,
-    LEARNER_SUBSCRIPTION, OTHER_REVIEW_VOTE, Persona, SERVICE, SERVICE_RETIRED, SETTING_PRIVATE,
-    TAG, TAG_2, as_persona, load_world,
+    C1_QUESTION_ANSWER, C2, C2_MODULE, C2_PREREQUISITE, C2_TAG_LINK, C3, INSTRUCTOR_UPLOAD, L1,
+    L1_STEP, L1_STEP_2, L1_STEP_SCRIPTS, L2, L2_PREREQUISITE, L3, LAB_CATEGORY, LAB_IMAGE,
+    LEARNER_ACTIVITY, LEARNER_ANSWER, LEARNER_ATTEMPT, LEARNER_BOOKMARK, LEARNER_CERTIFICATE,
+    LEARNER_COURSE_REVIEW, LEARNER_ENROLLMENT, LEARNER_ENVIRONMENT, LEARNER_EVENT, LEARNER_FILE,
+    LEARNER_LAB_REVIEW, LEARNER_LAB_SESSION, LEARNER_MUTATION, LEARNER_NOTIFICATION,
+    LEARNER_PAYMENT, LEARNER_PROGRESS, LEARNER_SUBSCRIPTION, OTHER_REVIEW_VOTE, Persona, SERVICE,
+    SERVICE_RETIRED, SETTING_PRIVATE, TAG, TAG_2, as_persona, load_world,
 };
 use skilltrack_tests::{TestDb, test_db};
 use sqlx::postgres::{PgPool, PgRow};
@@ -140,6 +140,16 @@ lab_images                 select  -    -       -     Y     Y           Y
 lab_images                 insert  -    -       -     -     -           Y
 lab_images                 update  -    -       -     -     -           Y
 lab_images                 delete  -    -       -     -     -           Y
+// A step of published L1 reads like the lab (insert: a third step); its scripts are the lab's
+// answer keys, for its managers alone (insert: scripts for L1's second step).
+lab_steps                  select  Y    Y       Y     Y     Y           Y
+lab_steps                  insert  -    -       -     Y     -           Y
+lab_steps                  update  -    -       -     Y     -           Y
+lab_steps                  delete  -    -       -     Y     -           Y
+lab_step_scripts           select  -    -       -     Y     -           Y
+lab_step_scripts           insert  -    -       -     Y     -           Y
+lab_step_scripts           update  -    -       -     Y     -           Y
+lab_step_scripts           delete  -    -       -     Y     -           Y
 // The server decides payments, subscriptions and files: their owner reads, admins write.
 payments                   select  -    Y       -     -     -           Y
 payments                   insert  -    -       -     -     -           Y
@@ -289,6 +299,24 @@ fn targets() -> Vec<Target> {
             "INSERT INTO lab_images (name, digest, source, size_bytes, shell)
                  VALUES ('another-image', 'sha256:' || repeat('1', 64), 'new', 1, '/bin/sh')"
                 .to_owned(),
+        ),
+        target(
+            "lab_steps",
+            L1_STEP,
+            "title = 'Edited'",
+            format!(
+                "INSERT INTO lab_steps (id, lab_id, position, title)
+                 VALUES (gen_random_uuid(), '{L1}', 3, 'A third step')"
+            ),
+        ),
+        target(
+            "lab_step_scripts",
+            L1_STEP_SCRIPTS,
+            "verify_script = 'true'",
+            format!(
+                "INSERT INTO lab_step_scripts (id, step_id, verify_script)
+                 VALUES (gen_random_uuid(), '{L1_STEP_2}', 'true')"
+            ),
         ),
         target(
             "services",

@@ -17,6 +17,7 @@ mod engagement_api;
 mod http_api;
 mod lab_images;
 mod lab_sandbox;
+mod lab_steps;
 mod labs_api;
 mod learning_api;
 mod openapi;

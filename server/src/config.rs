@@ -274,6 +274,11 @@ pub struct ServeOptions {
     #[arg(long, env = "SKILLTRACK_LAB_DRIVER_TIMEOUT_SECS", default_value_t = 30)]
     pub lab_driver_timeout_secs: u64,
 
+    /// Seconds a lab step's script (a learner's check, a setup, a self-test's phase) may run
+    /// before it is stopped; the learner's session lives on.
+    #[arg(long, env = "SKILLTRACK_LAB_CHECK_TIMEOUT_SECS", default_value_t = 20)]
+    pub lab_check_timeout_secs: u64,
+
     /// How many lab driver calls run at once, each on a thread of its own (apart from the
     /// threads signing in uses).
     #[arg(long, env = "SKILLTRACK_LAB_DRIVER_THREADS", default_value_t = 8)]
@@ -360,6 +365,7 @@ impl ServeOptions {
         labs.sandbox.workspace_volumes = self.lab_workspace_volumes;
         labs.sandbox.fault = self.lab_fault;
         labs.driver_deadline = std::time::Duration::from_secs(self.lab_driver_timeout_secs.max(1));
+        labs.check_deadline = std::time::Duration::from_secs(self.lab_check_timeout_secs.max(1));
         labs.driver_threads = self.lab_driver_threads.max(1);
         labs.max_running_per_learner = self.lab_max_running_per_learner;
         labs.max_running_per_host = self.lab_max_running_per_host;

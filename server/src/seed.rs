@@ -74,6 +74,35 @@ pub struct Catalog {
     pub system_settings: Vec<Setting>,
     #[serde(default)]
     pub submissions: Vec<Submission>,
+    /// Labs in steps: each from its files under `seed/labs/<slug>/` (Killercoda's layout), by
+    /// slug.
+    #[serde(skip)]
+    pub lab_files: std::collections::HashMap<String, skilltrack_package::lab::LabFiles>,
+}
+
+mod demo_lab_files {
+    include!(concat!(env!("OUT_DIR"), "/seed_labs.rs"));
+}
+use demo_lab_files::SEED_LAB_FILES;
+
+/// The demo lab `slug`'s files, compiled in from `seed/labs/<slug>/` (`None`: it has none).
+fn demo_lab(slug: &str) -> Result<Option<skilltrack_package::lab::LabFiles>, SeedError> {
+    let file = |path: &str| {
+        SEED_LAB_FILES
+            .iter()
+            .find(|(name, _)| *name == path)
+            .map(|(_, text)| *text)
+    };
+    let Some(index) = file(&format!("{slug}/index.json")) else {
+        return Ok(None);
+    };
+    skilltrack_package::lab::read(index, |path| {
+        file(&format!("{slug}/{path}"))
+            .map(str::to_owned)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
+    })
+    .map(Some)
+    .map_err(|e| SeedError::Catalog(format!("the demo lab {slug}: {e}")))
 }
 
 /// A demo learner's submitted attempt, graded by the server as any other (so an essay in it
@@ -260,7 +289,14 @@ pub struct Setting {
 
 /// Parses the compiled-in catalog.
 pub fn catalog() -> Result<Catalog, SeedError> {
-    serde_json::from_str(CATALOG_JSON).map_err(|e| SeedError::Catalog(e.to_string()))
+    let mut catalog: Catalog =
+        serde_json::from_str(CATALOG_JSON).map_err(|e| SeedError::Catalog(e.to_string()))?;
+    for lab in &catalog.labs {
+        if let Some(files) = demo_lab(&lab.slug)? {
+            catalog.lab_files.insert(lab.slug.clone(), files);
+        }
+    }
+    Ok(catalog)
 }
 
 /// The URL a demo video is served at (see [`crate::http::router`]).

@@ -224,6 +224,12 @@ pub const SETTING_PRIVATE: Uuid = fixed(0x1e02);
 pub const LEARNER_CERTIFICATE: Uuid = fixed(0x1f01);
 /// A lab image the platform lists.
 pub const LAB_IMAGE: Uuid = fixed(0x2c01);
+/// The first step of [`L1`] (with scripts: [`L1_STEP_SCRIPTS`]).
+pub const L1_STEP: Uuid = fixed(0x2d01);
+/// The second step of [`L1`] (no scripts).
+pub const L1_STEP_2: Uuid = fixed(0x2d02);
+/// [`L1_STEP`]'s scripts: the lab's answer keys.
+pub const L1_STEP_SCRIPTS: Uuid = fixed(0x2e01);
 
 /// Writes the world into a freshly migrated database, as the schema owner.
 #[expect(clippy::too_many_lines, reason = "one SQL script, read top to bottom")]
@@ -273,6 +279,12 @@ INSERT INTO labs (id, category_id, instructor_id, slug, title, description, diff
   ('{L1}', '{LAB_CATEGORY}', '{INSTRUCTOR}', 'run-a-container',  'Run a container',  'Start nginx.',       'Beginner', '1 hour',  'docker', true),
   ('{L2}', '{LAB_CATEGORY}', '{INSTRUCTOR}', 'build-an-image',   'Build an image',   'Still a draft.',     'Beginner', '2 hours', 'docker', false),
   ('{L3}', '{LAB_CATEGORY}', NULL,           'platform-sandbox', 'Platform sandbox', 'Free playground.',   'Beginner', '1 hour',  'docker', true);
+
+INSERT INTO lab_steps (id, lab_id, position, title, body) VALUES
+  ('{L1_STEP}',   '{L1}', 1, 'Start it', 'Run `docker run nginx`.'),
+  ('{L1_STEP_2}', '{L1}', 2, 'Stop it',  'Run `docker stop`.');
+INSERT INTO lab_step_scripts (id, step_id, verify_script, solve_script) VALUES
+  ('{L1_STEP_SCRIPTS}', '{L1_STEP}', 'docker ps | grep -q nginx', 'docker run -d nginx');
 
 INSERT INTO enrollments (id, user_id, course_id, status) VALUES
   ('{LEARNER_ENROLLMENT}', '{LEARNER}',       '{C1}', 'active'),

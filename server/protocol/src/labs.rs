@@ -83,6 +83,9 @@ pub struct LabSession {
     #[ts(type = "Record<string, unknown>")]
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub resource_usage: serde_json::Value,
+    /// Progress through the lab's steps (the server's record of the learner's checks; also
+    /// under `progress_data.steps`). Absent until the first check.
+    pub steps: Option<crate::lab_steps::StepProgress>,
     /// Whatever the client saved about the learner's progress.
     #[ts(type = "Record<string, unknown>")]
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]

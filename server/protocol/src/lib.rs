@@ -14,6 +14,7 @@
 //! * [`analytics`]: event batches and the admins' summaries.
 //! * [`sync`]: offline sync: pull pages, pushed mutations, live signals.
 //! * [`assessments`]: quizzes and exams: questions, attempts, grading, statistics.
+//! * [`labs`], [`lab_steps`]: lab sessions, their files and terminal; labs in checked steps.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -26,6 +27,7 @@ pub mod catalog;
 pub mod engagement;
 pub mod enums;
 pub mod health;
+pub mod lab_steps;
 pub mod labs;
 pub mod learning;
 pub mod problem;

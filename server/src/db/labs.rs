@@ -229,6 +229,11 @@ impl SessionRow {
         matches!(self.status.as_str(), "starting" | "active" | "paused")
     }
 
+    /// Its progress through the lab's steps, if it has checked any.
+    pub fn step_progress(&self) -> Option<skilltrack_protocol::lab_steps::StepProgress> {
+        super::lab_steps::progress_of(&self.progress_data["steps"])
+    }
+
     /// As the API shows it.
     pub fn into_wire(self) -> Result<LabSession, sqlx::Error> {
         let status: LabSessionStatus = decode("status", &self.status)?;
@@ -268,6 +273,7 @@ impl SessionRow {
             }),
             cost_estimate: with_scale(self.cost_estimate, 4),
             resource_usage: self.resource_usage,
+            steps: super::lab_steps::progress_of(&self.progress_data["steps"]),
             progress_data: self.progress_data,
             auto_save_enabled: self.auto_save_enabled,
             terminal_path: format!("/api/v1/lab-sessions/{}/terminal", self.id),
@@ -356,7 +362,9 @@ pub async fn transition(
          a AS (
            INSERT INTO public.user_activities (user_id, activity_type, entity_type, entity_id, metadata)
            SELECT s.user_id, 'lab_complete', 'lab', s.lab_id, jsonb_build_object('session_id', s.id)
-             FROM s WHERE $3 = 'completed')
+             FROM s WHERE $3 = 'completed'
+              -- A lab in steps is complete when its last step passes, not when it stops.
+              AND NOT EXISTS (SELECT 1 FROM public.lab_steps st WHERE st.lab_id = s.lab_id))
          SELECT id FROM s",
     )
     .bind(id)
@@ -459,11 +467,20 @@ pub async fn save_progress(
     id: Uuid,
     progress: &Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE public.lab_sessions SET progress_data = $2 WHERE id = $1")
-        .bind(id)
-        .bind(progress)
-        .execute(conn)
-        .await?;
+    // `steps` is the server's record of the learner's checks: what the client saves never
+    // replaces it.
+    sqlx::query(
+        "UPDATE public.lab_sessions
+            SET progress_data = ($2::jsonb - 'steps')
+                || CASE WHEN progress_data ? 'steps'
+                        THEN jsonb_build_object('steps', progress_data -> 'steps')
+                        ELSE '{}'::jsonb END
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(progress)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

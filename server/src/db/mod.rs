@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod engagement;
 pub mod health;
 pub mod lab_images;
+pub mod lab_steps;
 pub mod labs;
 pub mod learning;
 pub mod profiles;

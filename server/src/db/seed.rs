@@ -59,7 +59,7 @@ pub async fn load(
         load_course(&mut tx, course, &mut counts).await?;
     }
     for lab in &catalog.labs {
-        load_lab(&mut tx, lab).await?;
+        load_lab(&mut tx, lab, catalog.lab_files.get(&lab.slug)).await?;
         counts.labs += 1;
     }
     load_prerequisites(&mut tx, catalog).await?;
@@ -377,7 +377,11 @@ async fn load_assessments(
     Ok(())
 }
 
-async fn load_lab(tx: &mut Transaction<'static, Postgres>, lab: &Lab) -> Result<(), sqlx::Error> {
+async fn load_lab(
+    tx: &mut Transaction<'static, Postgres>,
+    lab: &Lab,
+    files: Option<&skilltrack_package::lab::LabFiles>,
+) -> Result<(), sqlx::Error> {
     let related: Vec<Uuid> = lab
         .related_courses
         .iter()
@@ -433,6 +437,18 @@ async fn load_lab(tx: &mut Transaction<'static, Postgres>, lab: &Lab) -> Result<
     .bind(lab.is_published)
     .execute(&mut **tx)
     .await?;
+    // A lab in steps: its intro, steps and finish page come from its files.
+    if let Some(files) = files {
+        let id = demo_id(&format!("lab/{}", lab.slug));
+        if let Some(intro) = &files.intro {
+            sqlx::query("UPDATE labs SET instructions = $2 WHERE id = $1")
+                .bind(id)
+                .bind(intro)
+                .execute(&mut **tx)
+                .await?;
+        }
+        super::lab_steps::replace_steps(tx, id, &files.steps).await?;
+    }
     Ok(())
 }
 

@@ -99,6 +99,13 @@ fn is_link(s: &str) -> bool {
             .next()
             .is_some_and(|host| !host.is_empty());
     }
+    // A lab lesson names its lab: `/labs/<slug>`.
+    if let Some(slug) = s.strip_prefix("/labs/") {
+        return !slug.is_empty()
+            && slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    }
     s.strip_prefix("/media/").is_some_and(|path| {
         path.split('/')
             .all(|part| !part.is_empty() && part != "." && part != "..")
@@ -124,7 +131,7 @@ fn check_link(c: &mut Checks, value: Option<&str>, pointer: &str) {
             is_link(url),
             pointer,
             "invalid_url",
-            "An http(s) URL or a `/media/…` path, at most 2048 characters.",
+            "An http(s) URL, a `/media/…` path or (a lab lesson) `/labs/<slug>`, at most 2048 characters.",
         );
     }
 }

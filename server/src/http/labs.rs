@@ -67,7 +67,7 @@ pub async fn list_lab_images(
     Ok(Json(LabImageList { items }))
 }
 
-fn rule(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
+pub(super) fn rule(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
     ApiError::Rule {
         status,
         code: code.to_owned(),
@@ -152,7 +152,11 @@ impl From<DriverError> for ApiError {
 
 /// The session, for its learner only: 404 when the caller cannot see it, 403 when they see it
 /// without being its learner (the lab's instructor).
-async fn my_session(state: &AppState, me: &SignedIn, id: Uuid) -> Result<SessionRow, ApiError> {
+pub(super) async fn my_session(
+    state: &AppState,
+    me: &SignedIn,
+    id: Uuid,
+) -> Result<SessionRow, ApiError> {
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     let row = db::session(&mut tx, id).await?;
     tx.commit().await?;
@@ -167,7 +171,11 @@ async fn my_session(state: &AppState, me: &SignedIn, id: Uuid) -> Result<Session
     Ok(row)
 }
 
-async fn read_session(state: &AppState, me: &SignedIn, id: Uuid) -> Result<LabSession, ApiError> {
+pub(super) async fn read_session(
+    state: &AppState,
+    me: &SignedIn,
+    id: Uuid,
+) -> Result<LabSession, ApiError> {
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     let row = db::session(&mut tx, id).await?;
     tx.commit().await?;
@@ -176,7 +184,7 @@ async fn read_session(state: &AppState, me: &SignedIn, id: Uuid) -> Result<LabSe
         .into_wire()?)
 }
 
-fn wrong_state(row: &SessionRow, doing: &str) -> ApiError {
+pub(super) fn wrong_state(row: &SessionRow, doing: &str) -> ApiError {
     let status = row.status().map(|s| s.to_string()).unwrap_or_default();
     rule(
         StatusCode::CONFLICT,
@@ -295,6 +303,7 @@ pub async fn start_lab(
     )
     .await?;
     tx.commit().await?;
+    super::lab_steps::start_first_setup(&state, &row).await?;
     Ok((
         StatusCode::CREATED,
         Json(read_session(&state, &me, id).await?),

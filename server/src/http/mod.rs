@@ -12,6 +12,7 @@ pub mod engagement;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod lab_steps;
 pub mod labs;
 pub mod learning;
 pub mod me;
@@ -196,6 +197,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(analytics::routes())
         .merge(uploads::routes())
         .merge(labs::routes())
+        .merge(lab_steps::routes())
         .merge(terminal::routes())
         .merge(sync::routes())
         .merge(assessments::routes())

@@ -104,10 +104,26 @@ fn children(parent: Pid) -> Vec<Pid> {
         .collect()
 }
 
-fn read_all(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+/// Reads the pipe to its end, keeping its first `cap` bytes: a command that writes without end
+/// is drained (so it never blocks on a full pipe) but never fills the server's memory.
+fn read_all(
+    mut pipe: impl std::io::Read + Send + 'static,
+    cap: usize,
+) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
+        let mut chunk = [0u8; 8192];
+        loop {
+            match pipe.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let room = cap.saturating_sub(bytes.len());
+                    bytes.extend_from_slice(&chunk[..n.min(room)]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
         bytes
     })
 }
@@ -119,6 +135,17 @@ pub fn run(
     input: Option<&[u8]>,
     deadline: Duration,
     watch: Watch,
+) -> std::io::Result<Outcome> {
+    run_capped(command, input, deadline, watch, usize::MAX)
+}
+
+/// [`run`], keeping at most `output_cap` bytes of each of its standard output and error.
+pub fn run_capped(
+    command: &mut Command,
+    input: Option<&[u8]>,
+    deadline: Duration,
+    watch: Watch,
+    output_cap: usize,
 ) -> std::io::Result<Outcome> {
     let mut child = command
         .stdin(if input.is_some() {
@@ -163,8 +190,8 @@ pub fn run(
             let _ = pipe.write_all(&bytes);
         }))
     });
-    let stdout = child.stdout.take().map(read_all);
-    let stderr = child.stderr.take().map(read_all);
+    let stdout = child.stdout.take().map(|p| read_all(p, output_cap));
+    let stderr = child.stderr.take().map(|p| read_all(p, output_cap));
     while let Err(Errno::EINTR) = waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
     {
     }
@@ -208,6 +235,23 @@ mod tests {
         assert_eq!(status.code(), Some(3));
         assert_eq!(stdout, b"in");
         assert_eq!(stderr, b"err\n");
+    }
+
+    #[test]
+    fn output_past_the_cap_is_drained_and_dropped() {
+        let outcome = run_capped(
+            Command::new("/bin/sh").args(["-c", "head -c 1000000 /dev/zero; echo done >&2"]),
+            None,
+            Duration::from_secs(60),
+            Watch::default(),
+            100,
+        )
+        .unwrap();
+        let Outcome::Finished { stdout, stderr, .. } = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(stdout.len(), 100);
+        assert_eq!(stderr, b"done\n");
     }
 
     #[test]

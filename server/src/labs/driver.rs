@@ -172,6 +172,32 @@ pub struct WorkspaceEntry {
     pub modified_unix: i64,
 }
 
+/// How an author's script (a lab step's setup, verify or solve) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptRun {
+    /// Its exit code; `None` when it was killed (at its deadline, or by a signal).
+    pub exit_code: Option<i32>,
+    /// Its standard output and error, interleaved, cut at the output cap.
+    pub output: Vec<u8>,
+    /// It ran past its deadline and was killed with its sandbox.
+    pub timed_out: bool,
+    /// How long it ran.
+    pub elapsed: std::time::Duration,
+}
+
+impl ScriptRun {
+    /// Exit code 0.
+    pub fn succeeded(&self) -> bool {
+        self.exit_code == Some(0)
+    }
+
+    /// The output as text: invalid UTF-8 replaced, NUL bytes (which no text column takes)
+    /// dropped.
+    pub fn output_text(&self) -> String {
+        String::from_utf8_lossy(&self.output).replace('\0', "")
+    }
+}
+
 /// What an environment uses now.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
@@ -317,6 +343,19 @@ pub trait EnvironmentDriver: Send + Sync + fmt::Debug {
 
     /// Makes a directory (and its parents) in the workspace.
     fn make_dir(&self, spec: &EnvironmentSpec, path: &WorkspacePath) -> Result<(), DriverError>;
+
+    /// Runs an author's script (a lab step's setup, verify or solve) in the environment the way
+    /// its shell runs: the same user, root filesystem, namespaces, network and limits, over the
+    /// same workspace, as `sh -c`. Killed (with every process it started) at `deadline` or when
+    /// the environment stops; of its output, the first `output_cap` bytes are kept. The
+    /// environment must have been created.
+    fn run_script(
+        &self,
+        spec: &EnvironmentSpec,
+        script: &str,
+        deadline: std::time::Duration,
+        output_cap: usize,
+    ) -> Result<ScriptRun, DriverError>;
 
     /// Deletes a file or a directory tree of the workspace.
     fn remove(&self, spec: &EnvironmentSpec, path: &WorkspacePath) -> Result<(), DriverError>;

@@ -10,6 +10,7 @@ pub mod network;
 pub mod reaper;
 pub mod sandbox;
 pub mod seccomp;
+pub mod steps;
 pub mod terminal;
 pub mod volume;
 
@@ -47,6 +48,10 @@ pub struct LabSettings {
     /// The longest one driver call (a file operation, starting a shell) may take before its
     /// sandbox is killed.
     pub driver_deadline: Duration,
+    /// The longest a lab step's script (a check, a setup, a self-test's phase) may run.
+    pub check_deadline: Duration,
+    /// How much of a step script's output is kept, in bytes.
+    pub check_output_cap: usize,
     /// How many driver calls may run at once, each on a thread of its own (never on tokio's
     /// blocking pool, which signing in shares).
     pub driver_threads: usize,
@@ -84,6 +89,8 @@ impl LabSettings {
             ],
             max_file_bytes: 16 << 20,
             driver_deadline: Duration::from_secs(30),
+            check_deadline: Duration::from_secs(20),
+            check_output_cap: 16 * 1024,
             driver_threads: 8,
             max_running_per_learner: 2,
             max_running_per_host: 32,
@@ -111,6 +118,8 @@ pub struct Labs {
     terminals: tokio::sync::Mutex<HashMap<Uuid, Arc<Terminal>>>,
     /// One permit per driver thread (see [`Labs::blocking`]).
     driver_threads: Arc<tokio::sync::Semaphore>,
+    /// Sessions whose check runs now (one at a time per session, [`steps::CheckSlot`]).
+    checks: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
 }
 
 impl Labs {
@@ -130,6 +139,7 @@ impl Labs {
             settings,
             driver,
             terminals: tokio::sync::Mutex::new(HashMap::new()),
+            checks: Arc::default(),
         }
     }
 

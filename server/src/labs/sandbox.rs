@@ -50,8 +50,8 @@ use uuid::Uuid;
 
 use super::deadline::{self, Outcome, StopHandle, Watch};
 use super::driver::{
-    DriverError, EnvironmentDriver, EnvironmentSpec, ShellProcess, Usage, WorkspaceEntry,
-    WorkspacePath,
+    DriverError, EnvironmentDriver, EnvironmentSpec, ScriptRun, ShellProcess, Usage,
+    WorkspaceEntry, WorkspacePath,
 };
 use super::images::ImageStore;
 use super::network::{self, LabNetwork, NetworkPlan, NetworkTools};
@@ -1396,6 +1396,10 @@ impl EnvironmentDriver for LocalSandbox {
             std::fs::remove_dir_all(&workspace)
                 .map_err(|e| DriverError::io("deleting the workspace", e))?;
         }
+        // The user's directory goes with their last workspace (fails, harmlessly, otherwise).
+        if let Some(user_dir) = workspace.parent() {
+            let _ = std::fs::remove_dir(user_dir);
+        }
         Ok(())
     }
 
@@ -1514,6 +1518,46 @@ impl EnvironmentDriver for LocalSandbox {
             None,
         )?;
         Ok(())
+    }
+
+    fn run_script(
+        &self,
+        spec: &EnvironmentSpec,
+        script: &str,
+        deadline: Duration,
+        output_cap: usize,
+    ) -> Result<ScriptRun, DriverError> {
+        self.mount(spec)?;
+        // One stream, in the order the script wrote it, as the learner would have seen it.
+        let script = format!("exec 2>&1\n{script}");
+        let line = self.command_line(spec, &["/bin/sh", "-c", &script], true)?;
+        let mut command = Command::new(&line[0]);
+        command
+            .args(&line[1..])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+            .current_dir("/");
+        let watch = Watch::default();
+        let key = self.register_helper(spec.environment_id, watch.stop_handle());
+        let started = Instant::now();
+        let outcome = deadline::run_capped(&mut command, None, deadline, watch, output_cap);
+        self.unregister_helper(spec.environment_id, key);
+        let elapsed = started.elapsed();
+        match outcome.map_err(|e| DriverError::io("running a lab script", e))? {
+            Outcome::Finished { status, stdout, .. } => Ok(ScriptRun {
+                exit_code: status.code(),
+                output: stdout,
+                timed_out: false,
+                elapsed,
+            }),
+            Outcome::TimedOut => Ok(ScriptRun {
+                exit_code: None,
+                output: Vec::new(),
+                timed_out: true,
+                elapsed,
+            }),
+            Outcome::Stopped => Err(DriverError::Stopped),
+        }
     }
 
     fn usage(&self, spec: &EnvironmentSpec) -> Usage {

@@ -2,6 +2,7 @@
 import type { LabEnvironment } from "./LabEnvironment";
 import type { LabRef } from "./LabRef";
 import type { LabSessionStatus } from "./LabSessionStatus";
+import type { StepProgress } from "./StepProgress";
 
 /**
  * A learner's session of a lab.
@@ -55,6 +56,11 @@ cost_estimate: string,
  * Memory, processes and disk last measured.
  */
 resource_usage: Record<string, unknown>, 
+/**
+ * Progress through the lab's steps (the server's record of the learner's checks; also
+ * under `progress_data.steps`). Absent until the first check.
+ */
+steps: StepProgress | null, 
 /**
  * Whatever the client saved about the learner's progress.
  */

@@ -1,0 +1,2 @@
+#!/bin/sh
+cp "$HOME/lab/notes/hello.txt" "$HOME/lab/archive.txt"

@@ -1,0 +1,2 @@
+#!/bin/sh
+ls /usr/bin | wc -l > "$HOME/lab/count.txt"
