@@ -20,6 +20,9 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::Value;
 use skilltrack_protocol::catalog::{CourseRef, LabCategory, LabDetail, LabRef, LabSummary};
+use skilltrack_protocol::lab_steps::{
+    CheckRequest, CheckResult, LabSteps, SelfTestReport, SelfTestRequest,
+};
 use skilltrack_protocol::labs::{
     LabSession, LabSessionList, LabStart, MakeDirectory, TerminalClientFrame, TerminalMode,
     TerminalServerFrame, WorkspaceListing,
@@ -279,6 +282,40 @@ impl SyncEngine {
             Method::GET,
             &format!("/api/v1/lab-sessions/{session}"),
             None,
+        )
+        .await
+    }
+
+    /// A lab's intro, steps (text and hints, never scripts) and finish page.
+    pub async fn lab_steps(&self, lab: Uuid) -> Result<LabSteps, SyncError> {
+        self.lab_call::<(), _>(Method::GET, &format!("/api/v1/labs/{lab}/steps"), None)
+            .await
+    }
+
+    /// Checks a step of my live session (`None`: the step I am on) in its sandbox.
+    pub async fn check_lab_step(
+        &self,
+        session: Uuid,
+        step: Option<Uuid>,
+    ) -> Result<CheckResult, SyncError> {
+        self.lab_call(
+            Method::POST,
+            &format!("/api/v1/lab-sessions/{session}/check"),
+            Some(&CheckRequest { step_id: step }),
+        )
+        .await
+    }
+
+    /// Self-tests a lab (authors): in a fresh sandbox, each step's setup, verify (must fail),
+    /// solve, verify (must pass).
+    pub async fn self_test_lab(
+        &self,
+        request: &SelfTestRequest,
+    ) -> Result<SelfTestReport, SyncError> {
+        self.lab_call(
+            Method::POST,
+            "/api/v1/authoring/lab-self-tests",
+            Some(request),
         )
         .await
     }
