@@ -578,3 +578,97 @@ async fn every_demo_lab_passes_its_own_self_test() {
         );
     }
 }
+
+/// Writes a lab in Killercoda's layout into `dir`: one step whose verify checks `~/done`.
+fn write_lab_dir(dir: &std::path::Path, verify: &str) {
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "index.json",
+        r#"{"title": "Touch a file",
+            "details": {"intro": {"text": "intro.md"},
+                        "steps": [{"title": "Touch it", "text": "step1/text.md",
+                                   "verify": "step1/verify.sh", "solve": "step1/solve.sh"}],
+                        "finish": {"text": "finish.md"}},
+            "backend": {"imageid": "ubuntu"}}"#,
+    );
+    write("intro.md", "# Touch");
+    write("step1/text.md", "```bash exec\ntouch ~/done\n```");
+    write("step1/verify.sh", verify);
+    write("step1/solve.sh", "touch ~/done");
+    write("finish.md", "Done.");
+}
+
+// Several threads: the test blocks on the CLI while the server answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_self_tests_a_lab_directory_or_a_saved_lab_and_exits_1_when_it_fails() {
+    let w = LabWorld::new(|labs| labs.check_deadline = Duration::from_secs(10)).await;
+    put_steps(&w, w.lab, three_steps()).await;
+    let data = tempfile::tempdir().unwrap();
+    let good = tempfile::tempdir().unwrap();
+    write_lab_dir(good.path(), "test -f ~/done || { echo 'no ~/done yet'; exit 1; }");
+    let broken = tempfile::tempdir().unwrap();
+    write_lab_dir(broken.path(), "true");
+    let url = w.server.url.clone();
+    let cli = move |args: Vec<String>| {
+        let url = url.clone();
+        let data = data.path().to_owned();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                std::process::Command::new(skilltrack_tests::process::client_binary())
+                    .args(["--server", &url, "--token-store", "file"])
+                    .arg("--data-dir")
+                    .arg(&data)
+                    .args(&args)
+                    .env("SKILLTRACK_PASSWORD", "correct horse battery")
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let text = |out: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let signed_in = cli(vec![
+        "sign-in".into(),
+        "--email".into(),
+        "lab-teacher@example.com".into(),
+    ])
+    .await;
+    assert!(signed_in.status.success(), "{}", text(&signed_in));
+
+    let passed = cli(vec![
+        "lab".into(),
+        "test".into(),
+        good.path().display().to_string(),
+    ])
+    .await;
+    assert!(passed.status.success(), "{}", text(&passed));
+    assert!(text(&passed).contains("Self-test passed"), "{}", text(&passed));
+
+    let failed = cli(vec![
+        "lab".into(),
+        "test".into(),
+        broken.path().display().to_string(),
+    ])
+    .await;
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
+    assert!(text(&failed).contains("did nothing"), "{}", text(&failed));
+
+    // A saved lab, by its slug; and one that is not there.
+    let saved = cli(vec!["lab".into(), "test".into(), "shell-lab".into()]).await;
+    assert!(saved.status.success(), "{}", text(&saved));
+    assert!(text(&saved).contains("step 3: Read on"), "{}", text(&saved));
+    let missing = cli(vec!["lab".into(), "test".into(), "no-such-lab".into()]).await;
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing).contains("no-such-lab"), "{}", text(&missing));
+}

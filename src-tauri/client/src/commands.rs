@@ -17,6 +17,7 @@ use skilltrack_client::sync::{SyncEngine, lock};
 use skilltrack_client::tls::Trust;
 use skilltrack_client::tokens::StoreKind;
 use skilltrack_client::writes::ProgressInput;
+use skilltrack_protocol::lab_steps::SelfTestRequest;
 use uuid::Uuid;
 
 /// Skilltrack from the command line: an offline cache of your courses that syncs with the server.
@@ -114,6 +115,29 @@ enum Command {
     DeleteDownload {
         /// The media URL it was downloaded from.
         url: String,
+    },
+    /// Labs, for their authors (instructors and admins).
+    Lab {
+        #[command(subcommand)]
+        command: LabCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LabCommand {
+    /// Self-test a lab in a fresh sandbox on the server: for each step, run its setup, expect
+    /// verify to fail, run solve, expect verify to pass. Prints a report per step; exits 1
+    /// when a step fails (for CI).
+    Test {
+        /// A lab's directory (Killercoda's layout: index.json naming the step texts and
+        /// scripts), tested as written without saving it; or the slug of a lab of yours on
+        /// the server, tested as saved.
+        lab: String,
+        /// With a directory: run it in the environment of this lab of yours (its template,
+        /// image and limits). Default: index.json's `skilltrack.lab`, else its
+        /// `skilltrack.environment_template` and `docker_image`, else a plain shell.
+        #[arg(long)]
+        on: Option<String>,
     },
 }
 
@@ -214,6 +238,77 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             engine.delete_download(&url).await?;
             say(cli.json, &serde_json::json!({"deleted": url}), "Deleted.");
         }
+        Command::Lab {
+            command: LabCommand::Test { lab, on },
+        } => lab_test(&engine, &lab, on, cli.json).await?,
+    }
+    Ok(())
+}
+
+/// `skilltrack lab test DIR-OR-SLUG`.
+async fn lab_test(
+    engine: &SyncEngine,
+    lab: &str,
+    on: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let dir = std::path::Path::new(lab);
+    let request = if dir.is_dir() {
+        let files = skilltrack_package::lab::read_dir(dir)
+            .with_context(|| format!("reading the lab in {}", dir.display()))?;
+        eprintln!(
+            "Self-testing {} step(s) from {} in a fresh sandbox…",
+            files.steps.steps.len(),
+            dir.display()
+        );
+        SelfTestRequest {
+            lab_slug: on.or(files.lab),
+            steps: Some(files.steps),
+            environment_template: files.environment_template,
+            docker_image: files.docker_image,
+            ..SelfTestRequest::default()
+        }
+    } else if lab.contains('/') || lab.ends_with(".json") {
+        bail!("{lab} is not a directory (a lab's directory holds its index.json)");
+    } else {
+        eprintln!("Self-testing the lab {lab} as saved, in a fresh sandbox…");
+        SelfTestRequest {
+            lab_slug: Some(lab.to_owned()),
+            ..SelfTestRequest::default()
+        }
+    };
+    let report = engine
+        .self_test_lab(&request)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.explain()))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        for step in &report.steps {
+            let mark = if step.ok { "ok  " } else { "FAIL" };
+            println!("{mark} step {}: {}", step.position, step.title);
+            for phase in &step.phases {
+                let mark = if phase.ok { "ok  " } else { "FAIL" };
+                println!("       {mark} {} ({} ms)", phase.message, phase.duration_ms);
+                if !phase.ok && !phase.output.trim().is_empty() {
+                    for line in phase.output.trim_end().lines().take(20) {
+                        println!("            | {line}");
+                    }
+                }
+            }
+        }
+        println!(
+            "{} in {:.1} s",
+            if report.ok {
+                "Self-test passed"
+            } else {
+                "Self-test FAILED"
+            },
+            Duration::from_millis(report.duration_ms).as_secs_f64()
+        );
+    }
+    if !report.ok {
+        bail!("the lab's self-test failed");
     }
     Ok(())
 }
