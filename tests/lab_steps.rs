@@ -609,7 +609,10 @@ async fn the_cli_self_tests_a_lab_directory_or_a_saved_lab_and_exits_1_when_it_f
     put_steps(&w, w.lab, three_steps()).await;
     let data = tempfile::tempdir().unwrap();
     let good = tempfile::tempdir().unwrap();
-    write_lab_dir(good.path(), "test -f ~/done || { echo 'no ~/done yet'; exit 1; }");
+    write_lab_dir(
+        good.path(),
+        "test -f ~/done || { echo 'no ~/done yet'; exit 1; }",
+    );
     let broken = tempfile::tempdir().unwrap();
     write_lab_dir(broken.path(), "true");
     let url = w.server.url.clone();
@@ -653,7 +656,11 @@ async fn the_cli_self_tests_a_lab_directory_or_a_saved_lab_and_exits_1_when_it_f
     ])
     .await;
     assert!(passed.status.success(), "{}", text(&passed));
-    assert!(text(&passed).contains("Self-test passed"), "{}", text(&passed));
+    assert!(
+        text(&passed).contains("Self-test passed"),
+        "{}",
+        text(&passed)
+    );
 
     let failed = cli(vec![
         "lab".into(),
