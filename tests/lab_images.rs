@@ -243,3 +243,75 @@ async fn the_admin_command_imports_lists_and_removes_images() {
         "{bad:?}"
     );
 }
+
+/// Killercoda's simplest scenario asks the learner to make a file under `/etc`: on an image,
+/// the step's check sees what the learner's shell did there, its self-test passes, and the
+/// image itself is never written.
+#[tokio::test]
+async fn a_step_that_writes_under_etc_passes_on_an_image_and_leaves_the_image_untouched() {
+    let w = LabWorld::new(|_| {}).await;
+    let (store, _) = import(&w, "tiny-busybox:steps").await;
+    let lab = lab_on(&w, "busybox-steps", "tiny-busybox:steps")
+        .await
+        .unwrap();
+    let steps = json!({"steps": [{
+        "title": "Make /etc/lab-done",
+        "body": "```sh exec\necho ok > /etc/lab-done\n```",
+        "verify": "grep -q ok /etc/lab-done 2>/dev/null || { echo 'There is no /etc/lab-done yet.'; exit 1; }",
+        "solve": "echo ok > /etc/lab-done"
+    }]});
+    let saved = w
+        .call(
+            Method::PUT,
+            &format!("/api/v1/authoring/labs/{lab}/steps"),
+            &w.instructor,
+            Some(steps),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{saved:?}");
+    // The self-test runs on the image (busybox's `grep`, its own `/etc`).
+    let report = w
+        .call(
+            Method::POST,
+            "/api/v1/authoring/lab-self-tests",
+            &w.instructor,
+            Some(json!({"lab_id": lab})),
+        )
+        .await;
+    assert_eq!(report.body["ok"], true, "{report:?}");
+
+    let ivo = w.learner("ivo-image").await;
+    let session = w.start(&ivo, lab).await;
+    let id = session["id"].as_str().unwrap().to_owned();
+    let check = |expect: &'static str| {
+        let (w, ivo, id) = (&w, &ivo, id.clone());
+        async move {
+            let a = w
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/lab-sessions/{id}/check"),
+                    ivo,
+                    Some(json!({})),
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::OK, "{a:?}");
+            assert_eq!(a.body["outcome"], expect, "{a:?}");
+            a.body
+        }
+    };
+    let before = check("failed").await;
+    assert!(
+        before["message"]
+            .as_str()
+            .unwrap()
+            .contains("/etc/lab-done")
+    );
+    let mut t = w.term(&ivo, &id).await;
+    t.run("echo ok > /etc/lab-done").await;
+    check("passed").await;
+    t.close().await;
+    let rootfs = store.rootfs("tiny-busybox:steps").unwrap();
+    assert!(!rootfs.join("etc/lab-done").exists());
+    assert!(!Path::new("/etc/lab-done").exists());
+    w.stop(&ivo, &id).await;
+}
