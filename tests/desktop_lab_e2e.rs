@@ -7,7 +7,12 @@
 //! * the real app in its webview (Xvfb + `WebDriver`): the demo learner opens a lab, starts it,
 //!   types into the xterm.js terminal and reads the output on its screen, loses and regains the
 //!   network (the reconnect indicator), finds a file made in the shell in the file browser, and
-//!   stops the lab. Screenshots `lab`, `lab-terminal`, `lab-files`.
+//!   stops the lab. Screenshots `lab`, `lab-terminal`, `lab-files`;
+//! * the lab's steps in the app: the learner checks step 1 and reads why it fails, presses Run
+//!   on the step's code block (typed into the terminal), checks again and is on step 2, which
+//!   the lab page still shows when opened again; the lab's instructor watches that session
+//!   read-only (the learner's step and checks, nothing to press) and self-tests the lab.
+//!   Screenshot `lab-steps`.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +25,7 @@ use skilltrack_client::tokens::StoreKind;
 use skilltrack_protocol::LabSessionStatus;
 use skilltrack_protocol::labs::{LabStart, TerminalMode};
 use skilltrack_tests::desktop::{
-    DesktopApp, PATIENCE, click, fail, find, screenshot, type_into, wait_attr,
+    DesktopApp, PATIENCE, click, fail, find, screenshot, text_of, type_into, wait_attr,
 };
 use skilltrack_tests::proxy::Proxy;
 use skilltrack_tests::tls::TlsFront;
@@ -332,6 +337,8 @@ async fn desktop_lab_engine_terminal_reconnects_with_replay_and_manages_files() 
 const LEARNER: &str = "learner@skilltrack.dev";
 const LEARNER_PASSWORD: &str = "learner-demo-pass";
 const LAB: &str = "terminal-first-steps";
+const INSTRUCTOR: &str = "instructor@skilltrack.dev";
+const INSTRUCTOR_PASSWORD: &str = "instructor-demo-pass";
 
 /// The rows of the xterm.js screen, as text.
 async fn screen_rows(client: &Client) -> Vec<String> {
@@ -585,5 +592,273 @@ async fn desktop_lab_a_learner_works_in_a_lab_in_the_app() {
     )
     .await;
     find(client, r#"[data-testid="lab-start"]"#, step).await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn desktop_lab_steps_a_learner_checks_runs_a_block_and_moves_on() {
+    let server = skilltrack_tests::spawn_lab_server(|_| {}).await;
+    skilltrack_server::seed::load_demo(&server.db.db, server.data_dir.path())
+        .await
+        .expect("loading the demo catalog");
+    let data = tempfile::tempdir().expect("the app's data directory");
+    let app = DesktopApp::launch(&server.url, data.path()).await;
+    let client = &app.client;
+    app.sign_in(LEARNER, LEARNER_PASSWORD).await;
+
+    // The lab page: the intro and the way through, then start.
+    let step = "opening the lab in steps";
+    click(client, r#"[data-testid="nav-labs"]"#, step).await;
+    let card = format!(r#"[data-testid="lab-card"][data-slug="{LAB}"]"#);
+    click(client, &card, step).await;
+    find(
+        client,
+        r#"[data-testid="lab-steps"] [data-testid="lab-instructions"] h1"#,
+        step,
+    )
+    .await;
+    let step = "starting the lab in steps";
+    click(client, r#"[data-testid="lab-start"]:not([disabled])"#, step).await;
+    wait_attr(
+        client,
+        r#"[data-testid="lab-session"]"#,
+        "data-status",
+        step,
+        |s| s == "active",
+    )
+    .await;
+    wait_attr(
+        client,
+        r#"[data-testid="terminal-state"]"#,
+        "data-state",
+        step,
+        |s| s == "connected",
+    )
+    .await;
+    wait_attr(
+        client,
+        r#"[data-testid="lab-step"]"#,
+        "data-position",
+        step,
+        |p| p == "1",
+    )
+    .await;
+    assert_eq!(
+        text_of(client, r#"[data-testid="step-counter"]"#, step).await,
+        "Step 1 of 4"
+    );
+
+    // Check before doing anything: it fails, and says what is missing.
+    let step = "checking step 1 too early";
+    click(
+        client,
+        r#"[data-testid="step-check"]:not([disabled])"#,
+        step,
+    )
+    .await;
+    wait_attr(
+        client,
+        r#"[data-testid="check-result"]"#,
+        "data-outcome",
+        step,
+        |o| o == "failed",
+    )
+    .await;
+    let said = text_of(client, r#"[data-testid="check-result"]"#, step).await;
+    assert!(said.contains("~/lab/notes"), "{step}: {said:?}");
+    find(client, r#"[data-testid="check-output"]"#, step).await;
+    // The hint, revealed on asking.
+    click(client, r#"[data-testid="show-hint"]"#, step).await;
+    let hint = text_of(client, r#"[data-testid="step-hint"]"#, step).await;
+    assert!(hint.contains("mkdir -p"), "{step}: {hint:?}");
+
+    // Run the step's block: typed into the terminal, where its `ls -l ~/lab` lists the new
+    // directory (so the check that follows sees it).
+    let step = "running the step's code block";
+    click(
+        client,
+        r#"[data-testid="lab-step"] [data-testid="code-run"]"#,
+        step,
+    )
+    .await;
+    wait_for_row_where(client, step, |r| {
+        r.starts_with('d') && r.ends_with(" notes")
+    })
+    .await;
+
+    // Check again: passed, and step 2 shows.
+    let step = "checking step 1 again";
+    click(
+        client,
+        r#"[data-testid="step-check"]:not([disabled])"#,
+        step,
+    )
+    .await;
+    wait_attr(
+        client,
+        r#"[data-testid="check-result"]"#,
+        "data-outcome",
+        step,
+        |o| o == "passed",
+    )
+    .await;
+    wait_attr(
+        client,
+        r#"[data-testid="lab-step"]"#,
+        "data-position",
+        step,
+        |p| p == "2",
+    )
+    .await;
+    assert_eq!(
+        text_of(client, r#"[data-testid="step-counter"]"#, step).await,
+        "Step 2 of 4"
+    );
+    screenshot(client, "lab-steps").await;
+
+    // Back to step 1 (passed, nothing to press) and on again.
+    let step = "looking back at step 1";
+    click(client, r#"[data-testid="step-prev"]:not([disabled])"#, step).await;
+    wait_attr(
+        client,
+        r#"[data-testid="lab-step"]"#,
+        "data-position",
+        step,
+        |p| p == "1",
+    )
+    .await;
+    find(client, r#"[data-testid="step-passed"]"#, step).await;
+    click(client, r#"[data-testid="step-next"]"#, step).await;
+    wait_attr(
+        client,
+        r#"[data-testid="lab-step"]"#,
+        "data-position",
+        step,
+        |p| p == "2",
+    )
+    .await;
+
+    // The step is the server's: the lab page opened again is on step 2.
+    let step = "opening the lab again";
+    click(client, r#"[data-testid="nav-labs"]"#, step).await;
+    click(client, &card, step).await;
+    wait_attr(
+        client,
+        r#"[data-testid="lab-step"]"#,
+        "data-position",
+        step,
+        |p| p == "2",
+    )
+    .await;
+
+    let session = find(client, r#"[data-testid="lab-session"]"#, step)
+        .await
+        .attr("data-session-id")
+        .await
+        .expect(step)
+        .expect(step);
+    app.close().await;
+
+    // The lab's instructor watches the session, read-only: the learner's step and checks,
+    // nothing to press; then self-tests the lab.
+    let data = tempfile::tempdir().expect("the instructor app's data directory");
+    let app = DesktopApp::launch(&server.url, data.path()).await;
+    let client = &app.client;
+    app.sign_in(INSTRUCTOR, INSTRUCTOR_PASSWORD).await;
+    let step = "finding the lab among the instructor's";
+    click(client, r#"[data-testid="nav-instructor"]"#, step).await;
+    let mine = format!(r#"[data-testid="instructor-lab"][data-slug="{LAB}"]"#);
+    type_into(
+        client,
+        &format!(r#"{mine} [data-testid="watch-session-id"]"#),
+        &session,
+        step,
+    )
+    .await;
+    let step = "watching the learner's session";
+    click(
+        client,
+        &format!(r#"{mine} [data-testid="watch-session"]"#),
+        step,
+    )
+    .await;
+    find(client, r#"[data-testid="lab-watching"]"#, step).await;
+    wait_attr(
+        client,
+        r#"[data-testid="lab-step"]"#,
+        "data-position",
+        step,
+        |p| p == "2",
+    )
+    .await;
+    wait_attr(
+        client,
+        r#"[data-testid="step-history-row"][data-position="1"]"#,
+        "data-passed",
+        step,
+        |p| p == "true",
+    )
+    .await;
+    let history = text_of(
+        client,
+        r#"[data-testid="step-history-row"][data-position="1"]"#,
+        step,
+    )
+    .await;
+    assert!(history.contains("2 checks"), "{step}: {history:?}");
+    wait_attr(
+        client,
+        r#"[data-testid="terminal-state"]"#,
+        "data-state",
+        step,
+        |s| s == "connected",
+    )
+    .await;
+    assert!(
+        text_of(client, r#"[data-testid="terminal-state"]"#, step)
+            .await
+            .contains("watching"),
+        "{step}: the terminal is read-only"
+    );
+    for nothing_to_press in [
+        r#"[data-testid="step-check"]"#,
+        r#"[data-testid="code-run"]"#,
+        r#"[data-testid="lab-stop"]"#,
+    ] {
+        assert!(
+            client.find(Locator::Css(nothing_to_press)).await.is_err(),
+            "{step}: `{nothing_to_press}` is offered to a watcher"
+        );
+    }
+    find(
+        client,
+        r#"[data-testid="lab-step"] [data-testid="code-copy"]"#,
+        step,
+    )
+    .await;
+
+    let step = "self-testing the lab";
+    click(client, r#"[data-testid="nav-instructor"]"#, step).await;
+    click(
+        client,
+        &format!(r#"{mine} [data-testid="self-test"]:not([disabled])"#),
+        step,
+    )
+    .await;
+    wait_attr(
+        client,
+        &format!(r#"{mine} [data-testid="self-test-report"]"#),
+        "data-ok",
+        step,
+        |ok| ok == "true",
+    )
+    .await;
+    let steps = client
+        .find_all(Locator::Css(&format!(
+            r#"{mine} [data-testid="self-test-step"][data-ok="true"]"#
+        )))
+        .await
+        .expect(step);
+    assert_eq!(steps.len(), 4, "{step}");
     app.close().await;
 }

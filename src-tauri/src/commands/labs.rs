@@ -1,6 +1,6 @@
 //! Labs: the lab catalog (from the cache, so it works offline), a lab's session (start, pause,
-//! resume, stop, status: online, the server runs the sandbox), the workspace's files, and the
-//! terminal.
+//! resume, stop, status: online, the server runs the sandbox), its steps and their checks, the
+//! workspace's files, and the terminal; for instructors, their labs and a lab's self-test.
 //!
 //! The terminal's bytes reach the window through a `tauri::ipc::Channel`: output as raw bytes
 //! (an `ArrayBuffer` in the window, no JSON or base64 on the way), what arrived together sent
@@ -14,8 +14,11 @@ use std::sync::Arc;
 use skilltrack_client::labs::{
     LabFilter, TerminalConnection, TerminalEvent, TerminalInput, TerminalOptions, TerminalState,
 };
-use skilltrack_client::sync::SyncEngine;
+use skilltrack_client::sync::{SyncEngine, lock};
+use skilltrack_protocol::catalog::LabSummary;
+use skilltrack_protocol::lab_steps::{CheckResult, LabSteps, SelfTestReport, SelfTestRequest};
 use skilltrack_protocol::labs::{LabSession, LabStart, WorkspaceListing};
+use skilltrack_protocol::sync::SyncTable;
 use tauri::ipc::{Channel, InvokeBody, InvokeResponseBody, Request};
 use tauri::{AppHandle, Manager as _, State};
 use uuid::Uuid;
@@ -119,6 +122,64 @@ pub async fn resume_lab(desktop: State<'_, Desktop>, session_id: String) -> Answ
 pub async fn stop_lab(desktop: State<'_, Desktop>, session_id: String) -> Answer<LabSession> {
     let engine = engine(&desktop).await;
     Ok(engine.stop_lab(id("session", &session_id)?).await?)
+}
+
+/// A lab's intro, steps (text and hints, never the scripts) and finish page: asked of the
+/// server, as a lab runs online only.
+#[tauri::command]
+pub async fn lab_steps(desktop: State<'_, Desktop>, lab_id: String) -> Answer<LabSteps> {
+    let engine = engine(&desktop).await;
+    Ok(engine.lab_steps(id("lab", &lab_id)?).await?)
+}
+
+/// Checks a step of my live session in its sandbox (`step_id` absent: the step I am on). A
+/// step without a verify script passes: that is how the learner moves on from it.
+#[tauri::command]
+pub async fn check_lab_step(
+    desktop: State<'_, Desktop>,
+    session_id: String,
+    step_id: Option<String>,
+) -> Answer<CheckResult> {
+    let session = id("session", &session_id)?;
+    let step = match step_id.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(id("step", s)?),
+        None => None,
+    };
+    let engine = engine(&desktop).await;
+    Ok(engine.check_lab_step(session, step).await?)
+}
+
+/// The labs the signed-in instructor teaches, from the cache (drafts included once synced),
+/// by the cached row's `instructor_id` (the lab page's detail carries no instructor here).
+#[tauri::command]
+pub async fn instructor_labs(desktop: State<'_, Desktop>) -> Answer<Vec<LabSummary>> {
+    let engine = engine(&desktop).await;
+    let me = engine
+        .signed_in_user()
+        .await
+        .ok_or_else(|| CommandError::new("signed_out", "Sign in first."))?
+        .to_string();
+    let rows = lock(engine.cache()).all_rows(SyncTable::Labs)?;
+    let mut mine: Vec<LabSummary> = rows
+        .into_iter()
+        .filter(|row| row["instructor_id"].as_str() == Some(me.as_str()))
+        // A row this version cannot read (a newer server's) is left out.
+        .filter_map(|row| serde_json::from_value(row).ok())
+        .collect();
+    mine.sort_by(|a, b| a.title.cmp(&b.title));
+    Ok(mine)
+}
+
+/// Self-tests one of my labs in a fresh sandbox: per step, setup, verify (must fail), solve,
+/// verify (must pass). Online only; it can take a while.
+#[tauri::command]
+pub async fn self_test_lab(desktop: State<'_, Desktop>, lab_id: String) -> Answer<SelfTestReport> {
+    let request = SelfTestRequest {
+        lab_id: Some(id("lab", &lab_id)?),
+        ..SelfTestRequest::default()
+    };
+    let engine = engine(&desktop).await;
+    Ok(engine.self_test_lab(&request).await?)
 }
 
 /// A directory of the session's workspace (`""`: the top).

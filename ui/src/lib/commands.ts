@@ -23,6 +23,10 @@ import type { InstructorCourse } from "../bindings/InstructorCourse";
 import type { LabQuery } from "../bindings/LabQuery";
 import type { LabScreen } from "../bindings/LabScreen";
 import type { LabSession } from "../bindings/LabSession";
+import type { LabSteps } from "../bindings/LabSteps";
+import type { LabSummary } from "../bindings/LabSummary";
+import type { CheckResult } from "../bindings/CheckResult";
+import type { SelfTestReport } from "../bindings/SelfTestReport";
 import type { LabsScreen } from "../bindings/LabsScreen";
 import type { SavedFile } from "../bindings/SavedFile";
 import type { TerminalMessage } from "../bindings/TerminalMessage";
@@ -82,6 +86,13 @@ export const commands = {
   pauseLab: (sessionId: string) => invoke<LabSession>("pause_lab", { sessionId }),
   resumeLab: (sessionId: string) => invoke<LabSession>("resume_lab", { sessionId }),
   stopLab: (sessionId: string) => invoke<LabSession>("stop_lab", { sessionId }),
+  // A lab's steps and their checks (the server runs the verify script in the sandbox).
+  labSteps: (labId: string) => invoke<LabSteps>("lab_steps", { labId }),
+  checkLabStep: (sessionId: string, stepId: string | null) =>
+    invoke<CheckResult>("check_lab_step", { sessionId, stepId }),
+  // Instructor: their labs (from the cache) and a lab's self-test in a fresh sandbox.
+  instructorLabs: () => invoke<LabSummary[]>("instructor_labs"),
+  selfTestLab: (labId: string) => invoke<SelfTestReport>("self_test_lab", { labId }),
   labFiles: (sessionId: string, path: string) => invoke<WorkspaceListing>("lab_files", { sessionId, path }),
   labMakeDirectory: (sessionId: string, path: string) => invoke<null>("lab_make_directory", { sessionId, path }),
   labDeleteFile: (sessionId: string, path: string) => invoke<null>("lab_delete_file", { sessionId, path }),

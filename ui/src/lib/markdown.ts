@@ -35,15 +35,40 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** A fenced code block of rendered markdown: its text exactly as written, and its info string's meaning. */
+export interface CodeBlock {
+  text: string;
+  language: string;
+  /** The info string says `exec` (```` ```bash exec ````): the block may be run in a lab's terminal. */
+  exec: boolean;
+}
+
+/** Markdown rendered with its code blocks known (see `renderMarkdownWithCode`). */
+export interface RenderedMarkdown {
+  html: string;
+  blocks: CodeBlock[];
+  /** Names this render's code elements: `data-code-block="<marker>-<index>"`. */
+  marker: string;
+}
+
+// The code blocks of the render in progress (marked parses synchronously), when asked for.
+let collecting: { marker: string; blocks: CodeBlock[] } | null = null;
+
 const marked = new Marked({
   gfm: true,
   renderer: {
     code({ text, lang }) {
-      const language = (lang ?? "").trim().split(/\s+/)[0].toLowerCase();
+      const info = (lang ?? "").trim().toLowerCase().split(/\s+/).filter((w) => w.length > 0);
+      const language = info[0] === "exec" ? "" : (info[0] ?? "");
       const body = hljs.getLanguage(language)
         ? hljs.highlight(text, { language, ignoreIllegals: true }).value
         : escapeHtml(text);
-      return `<pre><code class="hljs language-${escapeHtml(language || "plain")}">${body}</code></pre>`;
+      let marker = "";
+      if (collecting) {
+        const index = collecting.blocks.push({ text, language, exec: info.includes("exec") }) - 1;
+        marker = ` data-code-block="${collecting.marker}-${index}"`;
+      }
+      return `<pre><code class="hljs language-${escapeHtml(language || "plain")}"${marker}>${body}</code></pre>`;
     },
   },
 });
@@ -82,4 +107,26 @@ export function renderMarkdown(markdown: string): string {
   }
   const html = marked.parse(markdown, { async: false });
   return DOMPurify.sanitize(html, { FORBID_TAGS: ["style", "form", "input", "iframe"] });
+}
+
+function randomMarker(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Renders markdown as `renderMarkdown` does, and also returns its fenced code blocks as
+ * written, for Copy and Run buttons added to the sanitized HTML afterwards
+ * (lib/codeblocks.ts). Each block's `<code>` carries a marker made fresh for this render, so
+ * raw HTML in the markdown cannot pass itself off as a block: it cannot guess the marker.
+ */
+export function renderMarkdownWithCode(markdown: string): RenderedMarkdown {
+  const marker = randomMarker();
+  collecting = { marker, blocks: [] };
+  try {
+    const html = renderMarkdown(markdown);
+    return { html, blocks: collecting.blocks, marker };
+  } finally {
+    collecting = null;
+  }
 }

@@ -12,6 +12,7 @@ export type Route =
   | { screen: "grading" }
   | { screen: "preview-course"; courseId: string }
   | { screen: "preview-lesson"; courseId: string; lessonId: string }
-  // Labs: the list (from the cache) and a lab's page with its terminal and files.
+  // Labs: the list (from the cache) and a lab's page with its terminal and files; an
+  // instructor watching a learner's session opens it read-only.
   | { screen: "labs" }
-  | { screen: "lab"; labId: string };
+  | { screen: "lab"; labId: string; watchSessionId?: string };

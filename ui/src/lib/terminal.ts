@@ -7,6 +7,7 @@ import { FitAddon } from "@xterm/addon-fit";
 import "@xterm/xterm/css/xterm.css";
 import type { TerminalMessage } from "../bindings/TerminalMessage";
 import type { TerminalState } from "../bindings/TerminalState";
+import { writeClipboard } from "./clipboard";
 import { commands } from "./commands";
 import { InputQueue } from "./labs";
 
@@ -15,22 +16,10 @@ export interface LabTerminal {
   copy(): Promise<boolean>;
   /** Pastes text into the shell (as a paste, so bracketed-paste mode applies). */
   paste(text: string): void;
+  /** Types text into the shell as keystrokes, in order with what the learner types. */
+  type(text: string): void;
   focus(): void;
   dispose(): Promise<void>;
-}
-
-async function writeClipboard(text: string): Promise<void> {
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch {
-    // WebKitGTK may refuse the async clipboard outside a user gesture: the old way still works.
-    const area = document.createElement("textarea");
-    area.value = text;
-    document.body.appendChild(area);
-    area.select();
-    document.execCommand("copy");
-    area.remove();
-  }
 }
 
 /**
@@ -105,6 +94,9 @@ export async function openLabTerminal(
     },
     paste(text: string) {
       term.paste(text);
+    },
+    type(text: string) {
+      keys.push(text);
     },
     focus() {
       term.focus();
