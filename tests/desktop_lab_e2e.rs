@@ -595,6 +595,37 @@ async fn desktop_lab_a_learner_works_in_a_lab_in_the_app() {
     app.close().await;
 }
 
+/// Waits until the step panel shows the step at `position`.
+async fn on_step(client: &Client, position: u32, step: &str) {
+    let position = position.to_string();
+    wait_attr(
+        client,
+        r#"[data-testid="lab-step"]"#,
+        "data-position",
+        step,
+        |p| p == position,
+    )
+    .await;
+}
+
+/// Presses Check and waits for its result to be `outcome`.
+async fn check_step(client: &Client, outcome: &str, step: &str) {
+    click(
+        client,
+        r#"[data-testid="step-check"]:not([disabled])"#,
+        step,
+    )
+    .await;
+    wait_attr(
+        client,
+        r#"[data-testid="check-result"]"#,
+        "data-outcome",
+        step,
+        |o| o == outcome,
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn desktop_lab_steps_a_learner_checks_runs_a_block_and_moves_on() {
     let server = skilltrack_tests::spawn_lab_server(|_| {}).await;
@@ -635,14 +666,7 @@ async fn desktop_lab_steps_a_learner_checks_runs_a_block_and_moves_on() {
         |s| s == "connected",
     )
     .await;
-    wait_attr(
-        client,
-        r#"[data-testid="lab-step"]"#,
-        "data-position",
-        step,
-        |p| p == "1",
-    )
-    .await;
+    on_step(client, 1, step).await;
     assert_eq!(
         text_of(client, r#"[data-testid="step-counter"]"#, step).await,
         "Step 1 of 4"
@@ -650,20 +674,7 @@ async fn desktop_lab_steps_a_learner_checks_runs_a_block_and_moves_on() {
 
     // Check before doing anything: it fails, and says what is missing.
     let step = "checking step 1 too early";
-    click(
-        client,
-        r#"[data-testid="step-check"]:not([disabled])"#,
-        step,
-    )
-    .await;
-    wait_attr(
-        client,
-        r#"[data-testid="check-result"]"#,
-        "data-outcome",
-        step,
-        |o| o == "failed",
-    )
-    .await;
+    check_step(client, "failed", step).await;
     let said = text_of(client, r#"[data-testid="check-result"]"#, step).await;
     assert!(said.contains("~/lab/notes"), "{step}: {said:?}");
     find(client, r#"[data-testid="check-output"]"#, step).await;
@@ -688,28 +699,8 @@ async fn desktop_lab_steps_a_learner_checks_runs_a_block_and_moves_on() {
 
     // Check again: passed, and step 2 shows.
     let step = "checking step 1 again";
-    click(
-        client,
-        r#"[data-testid="step-check"]:not([disabled])"#,
-        step,
-    )
-    .await;
-    wait_attr(
-        client,
-        r#"[data-testid="check-result"]"#,
-        "data-outcome",
-        step,
-        |o| o == "passed",
-    )
-    .await;
-    wait_attr(
-        client,
-        r#"[data-testid="lab-step"]"#,
-        "data-position",
-        step,
-        |p| p == "2",
-    )
-    .await;
+    check_step(client, "passed", step).await;
+    on_step(client, 2, step).await;
     assert_eq!(
         text_of(client, r#"[data-testid="step-counter"]"#, step).await,
         "Step 2 of 4"
@@ -719,37 +710,16 @@ async fn desktop_lab_steps_a_learner_checks_runs_a_block_and_moves_on() {
     // Back to step 1 (passed, nothing to press) and on again.
     let step = "looking back at step 1";
     click(client, r#"[data-testid="step-prev"]:not([disabled])"#, step).await;
-    wait_attr(
-        client,
-        r#"[data-testid="lab-step"]"#,
-        "data-position",
-        step,
-        |p| p == "1",
-    )
-    .await;
+    on_step(client, 1, step).await;
     find(client, r#"[data-testid="step-passed"]"#, step).await;
     click(client, r#"[data-testid="step-next"]"#, step).await;
-    wait_attr(
-        client,
-        r#"[data-testid="lab-step"]"#,
-        "data-position",
-        step,
-        |p| p == "2",
-    )
-    .await;
+    on_step(client, 2, step).await;
 
     // The step is the server's: the lab page opened again is on step 2.
     let step = "opening the lab again";
     click(client, r#"[data-testid="nav-labs"]"#, step).await;
     click(client, &card, step).await;
-    wait_attr(
-        client,
-        r#"[data-testid="lab-step"]"#,
-        "data-position",
-        step,
-        |p| p == "2",
-    )
-    .await;
+    on_step(client, 2, step).await;
 
     let session = find(client, r#"[data-testid="lab-session"]"#, step)
         .await
@@ -783,14 +753,7 @@ async fn desktop_lab_steps_a_learner_checks_runs_a_block_and_moves_on() {
     )
     .await;
     find(client, r#"[data-testid="lab-watching"]"#, step).await;
-    wait_attr(
-        client,
-        r#"[data-testid="lab-step"]"#,
-        "data-position",
-        step,
-        |p| p == "2",
-    )
-    .await;
+    on_step(client, 2, step).await;
     wait_attr(
         client,
         r#"[data-testid="step-history-row"][data-position="1"]"#,

@@ -283,23 +283,8 @@ async fn a_step_that_writes_under_etc_passes_on_an_image_and_leaves_the_image_un
     let ivo = w.learner("ivo-image").await;
     let session = w.start(&ivo, lab).await;
     let id = session["id"].as_str().unwrap().to_owned();
-    let check = |expect: &'static str| {
-        let (w, ivo, id) = (&w, &ivo, id.clone());
-        async move {
-            let a = w
-                .call(
-                    Method::POST,
-                    &format!("/api/v1/lab-sessions/{id}/check"),
-                    ivo,
-                    Some(json!({})),
-                )
-                .await;
-            assert_eq!(a.status, StatusCode::OK, "{a:?}");
-            assert_eq!(a.body["outcome"], expect, "{a:?}");
-            a.body
-        }
-    };
-    let before = check("failed").await;
+    let before = crate::lab_steps::check(&w, &ivo, &id).await;
+    assert_eq!(before["outcome"], "failed", "{before}");
     assert!(
         before["message"]
             .as_str()
@@ -308,7 +293,8 @@ async fn a_step_that_writes_under_etc_passes_on_an_image_and_leaves_the_image_un
     );
     let mut t = w.term(&ivo, &id).await;
     t.run("echo ok > /etc/lab-done").await;
-    check("passed").await;
+    let after = crate::lab_steps::check(&w, &ivo, &id).await;
+    assert_eq!(after["outcome"], "passed", "{after}");
     t.close().await;
     let rootfs = store.rootfs("tiny-busybox:steps").unwrap();
     assert!(!rootfs.join("etc/lab-done").exists());

@@ -48,7 +48,33 @@ async fn put_steps(w: &LabWorld, lab: Uuid, steps: Value) -> Value {
     a.body
 }
 
-async fn check(w: &LabWorld, who: &skilltrack_protocol::auth::Session, session: &str) -> Value {
+/// Writes a file into a session's workspace through the files API (as the terminal would).
+async fn write_file(
+    w: &LabWorld,
+    who: &skilltrack_protocol::auth::Session,
+    session: &str,
+    path: &str,
+    text: &'static str,
+) {
+    let upload = reqwest::Client::new()
+        .put(format!(
+            "{}/api/v1/lab-sessions/{session}/files/content?path={path}",
+            w.server.url
+        ))
+        .bearer_auth(&who.access_token)
+        .body(text)
+        .send()
+        .await
+        .unwrap();
+    assert!(upload.status().is_success(), "{upload:?}");
+}
+
+/// Checks the step the learner is on; panics unless the check ran.
+pub(crate) async fn check(
+    w: &LabWorld,
+    who: &skilltrack_protocol::auth::Session,
+    session: &str,
+) -> Value {
     let a = w
         .call(
             Method::POST,
@@ -174,17 +200,7 @@ async fn a_step_passes_only_once_the_work_is_done_and_the_last_one_completes_the
     assert_eq!(first["progress"]["current"], 1);
 
     // The work, done through the files API (the same workspace the terminal sees).
-    let upload = reqwest::Client::new()
-        .put(format!(
-            "{}/api/v1/lab-sessions/{id}/files/content?path=hello.txt",
-            w.server.url
-        ))
-        .bearer_auth(&ann.access_token)
-        .body("hi\n")
-        .send()
-        .await
-        .unwrap();
-    assert!(upload.status().is_success(), "{upload:?}");
+    write_file(&w, &ann, &id, "hello.txt", "hi\n").await;
     let passed = check(&w, &ann, &id).await;
     assert_eq!(passed["outcome"], "passed", "{passed}");
     assert_eq!(passed["progress"]["current"], 2);
@@ -425,17 +441,7 @@ async fn a_check_runs_as_the_learner_and_cannot_read_another_learners_workspace(
     let dan = w.learner("dan").await;
     let dans = w.start(&dan, w.lab).await;
     let dans_id = dans["id"].as_str().unwrap();
-    let upload = reqwest::Client::new()
-        .put(format!(
-            "{}/api/v1/lab-sessions/{dans_id}/files/content?path=secret-of-dan.txt",
-            w.server.url
-        ))
-        .bearer_auth(&dan.access_token)
-        .body("dan's diary")
-        .send()
-        .await
-        .unwrap();
-    assert!(upload.status().is_success());
+    write_file(&w, &dan, dans_id, "secret-of-dan.txt", "dan's diary").await;
     let cats = w.start(&cat, w.lab).await;
     let result = check(&w, &cat, cats["id"].as_str().unwrap()).await;
     let output = result["output"].as_str().unwrap();

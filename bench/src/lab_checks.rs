@@ -21,7 +21,7 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use serde_json::{Value, json};
 
-use crate::stack::{Stack, StackOptions};
+use crate::stack::{Stack, StackOptions, call};
 
 /// Measures checks and self-tests.
 #[derive(Debug, Parser)]
@@ -54,26 +54,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-async fn call(
-    http: &reqwest::Client,
-    method: reqwest::Method,
-    url: &str,
-    token: &str,
-    body: Option<Value>,
-) -> anyhow::Result<Value> {
-    let mut req = http.request(method, url).bearer_auth(token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await?;
-    let status = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        bail!("{url}: {status} {body}");
-    }
-    Ok(body)
 }
 
 async fn token(

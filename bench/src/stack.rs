@@ -194,3 +194,28 @@ pub async fn generate_catalog(
     .await?;
     Ok(())
 }
+
+/// An authenticated JSON call to the stack's API; fails with the answer unless it succeeds.
+///
+/// # Errors
+/// When the request fails or the server refuses it.
+#[allow(dead_code, reason = "the lab benches call the API this way; the others do not")]
+pub async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> anyhow::Result<serde_json::Value> {
+    let mut req = http.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await?;
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.unwrap_or(serde_json::Value::Null);
+    if !status.is_success() {
+        anyhow::bail!("{url}: {status} {body}");
+    }
+    Ok(body)
+}

@@ -25,7 +25,7 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::stack::{Stack, StackOptions};
+use crate::stack::{Stack, StackOptions, call};
 
 /// Measures the lab terminal.
 #[derive(Debug, Parser)]
@@ -160,26 +160,6 @@ fn bare_pty(args: &Args) -> anyhow::Result<(Vec<Duration>, f64)> {
     let _ = child.kill();
     echoes.sort();
     Ok((echoes, rate))
-}
-
-async fn call(
-    http: &reqwest::Client,
-    method: reqwest::Method,
-    url: &str,
-    token: &str,
-    body: Option<Value>,
-) -> anyhow::Result<Value> {
-    let mut req = http.request(method, url).bearer_auth(token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await?;
-    let status = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        bail!("{url}: {status} {body}");
-    }
-    Ok(body)
 }
 
 async fn connect(url: &str, session: &str, token: &str) -> anyhow::Result<Socket> {

@@ -1124,6 +1124,27 @@ impl LocalSandbox {
         Ok(argv)
     }
 
+    /// Runs the sandbox command `line` with `run`, registered so that stopping the environment
+    /// stops it.
+    fn run_stoppable<T>(
+        &self,
+        spec: &EnvironmentSpec,
+        line: &[String],
+        run: impl FnOnce(&mut Command, Watch) -> T,
+    ) -> T {
+        let mut command = Command::new(&line[0]);
+        command
+            .args(&line[1..])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+            .current_dir("/");
+        let watch = Watch::default();
+        let key = self.register_helper(spec.environment_id, watch.stop_handle());
+        let outcome = run(&mut command, watch);
+        self.unregister_helper(spec.environment_id, key);
+        outcome
+    }
+
     /// Runs `script` (a `sh -c` script with `$1`… as `args`) inside the environment's sandbox,
     /// as the lab user, and returns its standard output. It is killed, with its sandbox, at
     /// the deadline or when the environment stops.
@@ -1144,16 +1165,9 @@ impl LocalSandbox {
         let mut program = vec!["/bin/sh", "-c", script, "sh"];
         program.extend_from_slice(args);
         let line = self.command_line(spec, &program, false)?;
-        let mut command = Command::new(&line[0]);
-        command
-            .args(&line[1..])
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
-            .current_dir("/");
-        let watch = Watch::default();
-        let key = self.register_helper(spec.environment_id, watch.stop_handle());
-        let outcome = deadline::run(&mut command, stdin, self.deadline, watch);
-        self.unregister_helper(spec.environment_id, key);
+        let outcome = self.run_stoppable(spec, &line, |command, watch| {
+            deadline::run(command, stdin, self.deadline, watch)
+        });
         let (status, stdout, stderr) =
             match outcome.map_err(|e| DriverError::io("running in the sandbox", e))? {
                 Outcome::Finished {
@@ -1531,17 +1545,10 @@ impl EnvironmentDriver for LocalSandbox {
         // One stream, in the order the script wrote it, as the learner would have seen it.
         let script = format!("exec 2>&1\n{script}");
         let line = self.command_line(spec, &["/bin/sh", "-c", &script], true)?;
-        let mut command = Command::new(&line[0]);
-        command
-            .args(&line[1..])
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
-            .current_dir("/");
-        let watch = Watch::default();
-        let key = self.register_helper(spec.environment_id, watch.stop_handle());
         let started = Instant::now();
-        let outcome = deadline::run_capped(&mut command, None, deadline, watch, output_cap);
-        self.unregister_helper(spec.environment_id, key);
+        let outcome = self.run_stoppable(spec, &line, |command, watch| {
+            deadline::run_capped(command, None, deadline, watch, output_cap)
+        });
         let elapsed = started.elapsed();
         match outcome.map_err(|e| DriverError::io("running a lab script", e))? {
             Outcome::Finished { status, stdout, .. } => Ok(ScriptRun {
