@@ -1,5 +1,9 @@
 //! Skilltrack content as files.
 //!
+//! [`course`]: a course package, a folder an instructor edits and keeps in git (course, modules,
+//! lessons, assessments and labs, one file each), read and checked into the authoring API's
+//! drafts.
+//!
 //! [`lab`]: a lab in steps, written in the layout of a Killercoda scenario (`index.json` naming
 //! markdown pages and shell scripts), so that scenarios written for Killercoda run here as
 //! they are, and authors keep a lab in version control beside its course.
@@ -7,4 +11,5 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod course;
 pub mod lab;
