@@ -10,6 +10,7 @@ mod authoring_api;
 mod catalog_cache;
 mod client_credentials;
 mod client_sync;
+mod course_packages;
 mod desktop_e2e;
 mod desktop_instructor_e2e;
 mod desktop_lab_e2e;

@@ -121,6 +121,28 @@ enum Command {
         #[command(subcommand)]
         command: LabCommand,
     },
+    /// Courses as code: a course package is a folder (docs/course-packages.md). Needs no
+    /// server.
+    Course {
+        #[command(subcommand)]
+        command: CourseCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CourseCommand {
+    /// Write a new package that validates as it is: course.json, a module with a text lesson,
+    /// a quiz and a lab of one step. The course's slug is the folder's name.
+    New {
+        /// A new or empty folder.
+        dir: PathBuf,
+    },
+    /// Check a package: prints every problem as `file:line:column: what (fix)` and exits 1
+    /// when there is any (for CI).
+    Validate {
+        /// The package's folder (the one holding course.json).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,6 +165,10 @@ enum LabCommand {
 
 /// Runs the command line's command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Packages are files on this machine: no server, no data directory, no session.
+    if let Command::Course { command } = &cli.command {
+        return course(command, cli.json);
+    }
     let data_dir = cli
         .data_dir
         .clone()
@@ -211,25 +237,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             minutes,
             complete,
         } => {
-            let row = engine
-                .record_progress(
-                    lesson,
-                    ProgressInput {
-                        percentage: percent,
-                        add_minutes: minutes,
-                        completed: complete,
-                    },
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!(e.explain()))?;
-            say(
-                cli.json,
-                &row,
-                &format!(
-                    "Saved: {}% done, {} min; it will be sent on the next sync.",
-                    row["progress_percentage"], row["time_spent_minutes"]
-                ),
-            );
+            let input = ProgressInput {
+                percentage: percent,
+                add_minutes: minutes,
+                completed: complete,
+            };
+            progress(&engine, lesson, input, cli.json).await?;
         }
         Command::Download { url, lesson } => {
             download(&engine, &url, lesson.as_deref(), &data_dir, cli.json).await?;
@@ -241,7 +254,89 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lab {
             command: LabCommand::Test { lab, on },
         } => lab_test(&engine, &lab, on, cli.json).await?,
+        Command::Course { .. } => unreachable!("course commands return before the engine opens"),
     }
+    Ok(())
+}
+
+/// `skilltrack course new|validate DIR`.
+fn course(command: &CourseCommand, json: bool) -> anyhow::Result<()> {
+    use skilltrack_package::course;
+    match command {
+        CourseCommand::New { dir } => {
+            course::write_skeleton(dir)?;
+            say(
+                json,
+                &serde_json::json!({"created": dir}),
+                &format!(
+                    "Wrote a new course package in {}; check it with `skilltrack course validate {}`.",
+                    dir.display(),
+                    dir.display()
+                ),
+            );
+        }
+        CourseCommand::Validate { dir } => match course::read_dir(dir) {
+            Ok(package) => {
+                let lessons: usize = package.modules.iter().map(|m| m.lessons.len()).sum();
+                say(
+                    json,
+                    &serde_json::json!({"valid": true, "problems": []}),
+                    &format!(
+                        "{} is valid: course {}, {} module(s), {} lesson(s), {} assessment(s), {} lab(s).",
+                        dir.display(),
+                        package.course.slug,
+                        package.modules.len(),
+                        lessons,
+                        package.assessments.len(),
+                        package.labs.len()
+                    ),
+                );
+            }
+            Err(course::Problems(problems)) => {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"valid": false, "problems": problems})
+                    );
+                } else {
+                    // Paths from where the command ran, so editors and terminals jump to them.
+                    for p in &problems {
+                        println!(
+                            "{}:{}:{}: {} ({})",
+                            dir.join(&p.file).display(),
+                            p.line,
+                            p.column,
+                            p.message,
+                            p.fix
+                        );
+                    }
+                }
+                bail!("{} problem(s) in {}", problems.len(), dir.display());
+            }
+        },
+    }
+    Ok(())
+}
+
+/// `skilltrack progress LESSON`: recorded offline, sent on the next sync.
+async fn progress(
+    engine: &SyncEngine,
+    lesson: Uuid,
+    input: ProgressInput,
+    json: bool,
+) -> anyhow::Result<()> {
+    let row = engine
+        .record_progress(lesson, input)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.explain()))?;
+    say(
+        json,
+        &row,
+        &format!(
+            "Saved: {}% done, {} min; it will be sent on the next sync.",
+            row["progress_percentage"], row["time_spent_minutes"]
+        ),
+    );
     Ok(())
 }
 
@@ -268,7 +363,11 @@ async fn lab_test(
             docker_image: files.docker_image,
             ..SelfTestRequest::default()
         }
-    } else if lab.contains('/') || lab.ends_with(".json") {
+    } else if lab.contains('/')
+        || dir
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         bail!("{lab} is not a directory (a lab's directory holds its index.json)");
     } else {
         eprintln!("Self-testing the lab {lab} as saved, in a fresh sandbox…");
