@@ -199,7 +199,10 @@ pub async fn generate_catalog(
 ///
 /// # Errors
 /// When the request fails or the server refuses it.
-#[allow(dead_code, reason = "the lab benches call the API this way; the others do not")]
+#[allow(
+    dead_code,
+    reason = "the lab benches call the API this way; the others do not"
+)]
 pub async fn call(
     http: &reqwest::Client,
     method: reqwest::Method,
