@@ -153,6 +153,15 @@ async fn a_step_passes_only_once_the_work_is_done_and_the_last_one_completes_the
     let text = steps.body.to_string();
     assert!(!text.contains("No hello.txt"), "{text}");
     assert!(!text.contains("grep -q"), "{text}");
+    // Nor does their offline sync feed.
+    let pull = w
+        .call(Method::GET, "/api/v1/sync/pull?limit=5000", &ann, None)
+        .await;
+    assert_eq!(pull.status, StatusCode::OK);
+    let pulled = pull.body.to_string();
+    assert!(pulled.contains("shell-lab"), "the pull carries the lab");
+    assert!(!pulled.contains("No hello.txt"), "{pulled}");
+    assert!(!pulled.contains("grep -q"), "{pulled}");
     let authored = w
         .call(
             Method::GET,
@@ -565,7 +574,18 @@ async fn every_demo_lab_passes_its_own_self_test() {
     .fetch_all(w.server.db.owner())
     .await
     .unwrap();
-    assert!(labs.len() >= 6, "{labs:?}");
+    assert!(labs.len() >= 7, "{labs:?}");
+    // Every lab of the demo catalog is a lab in steps.
+    let demo: Vec<String> = skilltrack_server::seed::catalog()
+        .unwrap()
+        .labs
+        .into_iter()
+        .map(|l| l.slug)
+        .collect();
+    let in_steps: Vec<&String> = labs.iter().map(|(_, slug)| slug).collect();
+    for slug in &demo {
+        assert!(in_steps.contains(&slug), "{slug} has no steps");
+    }
     for (lab, slug) in labs {
         let report = w
             .call(

@@ -1,0 +1,2 @@
+#!/bin/sh
+"$HOME/backuplab/backup.sh" "$HOME/backuplab/data" "$HOME/backuplab/backups"
