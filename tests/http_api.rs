@@ -103,3 +103,60 @@ async fn every_error_is_a_problem_document_with_a_stable_code() {
     assert!(no_media.status().is_client_error(), "{}", no_media.status());
     assert_eq!(problem(no_media).await.status / 100, 4);
 }
+
+/// Issue 18: a NUL character (which no PostgreSQL text takes) anywhere in what a client sends
+/// is refused with a 422 naming the field, never a 500 — in a JSON body, nested or not, in a
+/// query string, and in a path.
+#[tokio::test]
+async fn a_nul_character_is_refused_with_the_field_never_a_500() {
+    let server = skilltrack_tests::spawn_demo_server().await;
+    let api = skilltrack_tests::api::Api::new(&server.url);
+    let instructor = skilltrack_tests::api::session(
+        &api.sign_in("instructor@skilltrack.dev", "instructor-demo-pass")
+            .await,
+    );
+    let token = Some(instructor.access_token.as_str());
+    let services = api.get("/api/v1/services", None).await;
+    let service = services.body["items"][0]["id"].clone();
+    let course = api
+        .post(
+            "/api/v1/authoring/courses",
+            token,
+            serde_json::json!({"title": "Bad\u{0}title", "slug": "nul-course", "service_id": service,
+                               "description": "A course.", "duration": "1 week",
+                               "level": "Beginner", "price": "0"}),
+        )
+        .await;
+    assert_eq!(course.status, 422, "{course:?}");
+    assert_eq!(course.pointers(), ["/title"], "{course:?}");
+    assert_eq!(course.problem().errors[0].code, "nul_character");
+    let nested = api
+        .post(
+            "/api/v1/sync/push",
+            token,
+            serde_json::json!({"mutations": [{"id": uuid::Uuid::now_v7(), "at": "2026-12-06T00:00:00Z",
+                "change": {"kind": "course_review_put", "course_id": uuid::Uuid::nil(),
+                           "rating": 5, "review_text": "a\u{0}b"}}]}),
+        )
+        .await;
+    assert_eq!(nested.status, 422, "{nested:?}");
+    assert_eq!(
+        nested.pointers(),
+        ["/mutations/0/change/review_text"],
+        "{nested:?}"
+    );
+    let query = api
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/courses?q=a%00b",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(query.status, 422, "{query:?}");
+    assert_eq!(query.pointers(), ["q"], "{query:?}");
+    let path = api
+        .call(reqwest::Method::GET, "/api/v1/labs/a%00b", None, None)
+        .await;
+    assert!(path.status.is_client_error(), "{path:?}");
+}

@@ -23,7 +23,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(ApiError::BadRequest(
+                "Send the body as JSON, with `Content-Type: application/json`.".to_owned(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::Rule {
+                        status: e.status(),
+                        code: "payload_too_large".to_owned(),
+                        detail: "The request body is too large.".to_owned(),
+                        errors: Vec::new(),
+                    }
+                } else {
+                    ApiError::BadRequest(e.body_text())
+                }
+            })?;
+        if let Some(pointer) = nul_in_json(&bytes) {
+            return Err(nul_refused(&pointer));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Validation {
                 detail: format!("The request body does not fit: {}", e.body_text()),
@@ -53,6 +75,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(name) = parts.uri.query().and_then(nul_in_query) {
+            return Err(nul_refused(&name));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))
@@ -68,11 +93,85 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if has_encoded_nul(parts.uri.path()) {
+            return Err(ApiError::BadRequest(
+                "A path may not contain the NUL character (%00).".to_owned(),
+            ));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Self(p.0))
             .map_err(|e: PathRejection| ApiError::BadRequest(e.body_text()))
     }
+}
+
+/// `Content-Type: application/json` (or `…+json`), as axum's own JSON extractor asks.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| mime.trim().to_ascii_lowercase())
+        .is_some_and(|mime| {
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
+
+/// No text column takes NUL (PostgreSQL refuses it): a request carrying one is refused up
+/// front, naming where, rather than failing in the database.
+fn nul_refused(pointer: &str) -> ApiError {
+    ApiError::field(
+        pointer,
+        "nul_character",
+        "Text may not contain the NUL character (U+0000).",
+    )
+}
+
+/// The JSON pointer of the first string (or key) holding NUL, if any. JSON can only carry NUL
+/// escaped, so bodies without `\u0000` are not parsed twice.
+fn nul_in_json(bytes: &[u8]) -> Option<String> {
+    fn find(value: &serde_json::Value, at: &str) -> Option<String> {
+        let escape = |key: &str| key.replace('~', "~0").replace('/', "~1");
+        match value {
+            serde_json::Value::String(s) => s.contains('\0').then(|| at.to_owned()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| find(v, &format!("{at}/{i}"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                let here = format!("{at}/{}", escape(k));
+                if k.contains('\0') {
+                    Some(here)
+                } else {
+                    find(v, &here)
+                }
+            }),
+            _ => None,
+        }
+    }
+    if !bytes
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+    {
+        return None;
+    }
+    find(&serde_json::from_slice(bytes).ok()?, "")
+}
+
+/// Whether a percent-encoded string holds an encoded NUL.
+fn has_encoded_nul(text: &str) -> bool {
+    text.as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"%00"))
+}
+
+/// The name of the first query parameter whose name or value holds NUL.
+fn nul_in_query(query: &str) -> Option<String> {
+    query
+        .split('&')
+        .find(|pair| has_encoded_nul(pair))
+        .map(|pair| pair.split('=').next().unwrap_or_default().to_owned())
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
