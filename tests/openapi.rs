@@ -218,3 +218,71 @@ async fn every_documented_operation_answers_with_a_documented_status() {
         );
     }
 }
+
+/// Issue 18: every enum of the schema is published as the wire spells it (the database's
+/// spelling, `student`, `in_app`, `Beginner`), never as Rust names its variants.
+#[tokio::test]
+async fn every_enum_is_published_as_the_wire_spells_it() {
+    use skilltrack_protocol::*;
+    fn wire<E: PgEnum + serde::Serialize>() -> (String, Vec<String>) {
+        let name = std::any::type_name::<E>()
+            .rsplit("::")
+            .next()
+            .unwrap()
+            .to_owned();
+        let values = E::ALL
+            .iter()
+            .map(|v| {
+                serde_json::to_value(v)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        (name, values)
+    }
+    let server = spawn_server().await;
+    let doc = Api::new(&server.url)
+        .get("/api/openapi.json", None)
+        .await
+        .body;
+    let schemas = &doc["components"]["schemas"];
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for (name, values) in [
+        wire::<UserRole>(),
+        wire::<EnrollmentStatus>(),
+        wire::<LabSessionStatus>(),
+        wire::<AssessmentType>(),
+        wire::<ReviewPolicy>(),
+        wire::<QuestionType>(),
+        wire::<DifficultyLevel>(),
+        wire::<PaymentStatus>(),
+        wire::<PaymentMethod>(),
+        wire::<NotificationType>(),
+        wire::<NotificationStatus>(),
+        wire::<ActivityType>(),
+        wire::<EnvironmentStatus>(),
+        wire::<FileType>(),
+    ] {
+        // An enum no documented type uses is not in the document at all.
+        if schemas.get(&name).is_none() {
+            continue;
+        }
+        checked += 1;
+        let published: Vec<String> = schemas[&name]["enum"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if published != values {
+            wrong.push(format!("{name}: published {published:?}, wire {values:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(checked >= 10, "only {checked} enums are in the document");
+}
