@@ -42,8 +42,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     ApiError::BadRequest(e.body_text())
                 }
             })?;
-        if let Some(pointer) = nul_in_json(&bytes) {
-            return Err(nul_refused(&pointer));
+        let nul = nul_in_json(&bytes);
+        if !nul.is_empty() {
+            return Err(nul_refused(&nul));
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
@@ -76,7 +77,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(name) = parts.uri.query().and_then(nul_in_query) {
-            return Err(nul_refused(&name));
+            return Err(nul_refused(&[name]));
         }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
@@ -119,44 +120,57 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
 }
 
 /// No text column takes NUL (PostgreSQL refuses it): a request carrying one is refused up
-/// front, naming where, rather than failing in the database.
-fn nul_refused(pointer: &str) -> ApiError {
-    ApiError::field(
-        pointer,
-        "nul_character",
-        "Text may not contain the NUL character (U+0000).",
-    )
+/// front, naming every place, rather than failing in the database.
+fn nul_refused(pointers: &[String]) -> ApiError {
+    let detail = "Text may not contain the NUL character (U+0000).";
+    ApiError::Validation {
+        detail: detail.to_owned(),
+        errors: pointers
+            .iter()
+            .map(|pointer| skilltrack_protocol::FieldError {
+                pointer: pointer.clone(),
+                code: "nul_character".to_owned(),
+                detail: detail.to_owned(),
+            })
+            .collect(),
+    }
 }
 
-/// The JSON pointer of the first string (or key) holding NUL, if any. JSON can only carry NUL
-/// escaped, so bodies without `\u0000` are not parsed twice.
-fn nul_in_json(bytes: &[u8]) -> Option<String> {
-    fn find(value: &serde_json::Value, at: &str) -> Option<String> {
+/// The JSON pointers of every string (or key) holding NUL. JSON can only carry NUL escaped,
+/// so bodies without `\u0000` are not parsed twice.
+fn nul_in_json(bytes: &[u8]) -> Vec<String> {
+    fn find(value: &serde_json::Value, at: &str, found: &mut Vec<String>) {
         let escape = |key: &str| key.replace('~', "~0").replace('/', "~1");
         match value {
-            serde_json::Value::String(s) => s.contains('\0').then(|| at.to_owned()),
-            serde_json::Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .find_map(|(i, v)| find(v, &format!("{at}/{i}"))),
-            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
-                let here = format!("{at}/{}", escape(k));
-                if k.contains('\0') {
-                    Some(here)
-                } else {
-                    find(v, &here)
+            serde_json::Value::String(s) if s.contains('\0') => found.push(at.to_owned()),
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    find(v, &format!("{at}/{i}"), found);
                 }
-            }),
-            _ => None,
+            }
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let here = format!("{at}/{}", escape(k));
+                    if k.contains('\0') {
+                        found.push(here);
+                    } else {
+                        find(v, &here, found);
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    if !bytes
+    let mut found = Vec::new();
+    if bytes
         .windows(6)
         .any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
     {
-        return None;
+        if let Ok(value) = serde_json::from_slice(bytes) {
+            find(&value, "", &mut found);
+        }
     }
-    find(&serde_json::from_slice(bytes).ok()?, "")
+    found
 }
 
 /// Whether a percent-encoded string holds an encoded NUL.
