@@ -146,12 +146,7 @@ async fn a_nul_character_is_refused_with_the_field_never_a_500() {
         "{nested:?}"
     );
     let query = api
-        .call(
-            reqwest::Method::GET,
-            "/api/v1/courses?q=a%00b",
-            None,
-            None,
-        )
+        .call(reqwest::Method::GET, "/api/v1/courses?q=a%00b", None, None)
         .await;
     assert_eq!(query.status, 422, "{query:?}");
     assert_eq!(query.pointers(), ["q"], "{query:?}");

@@ -453,8 +453,10 @@ impl Reader<'_> {
             match self.deserialize::<T>(file, text, &[], Value::Object(map.clone()), shape) {
                 Deserialized::Ok(v) => return ok.then_some((v, extras)),
                 Deserialized::Unknown(name) => {
-                    map.remove(&name);
                     ok = false;
+                    // A field unknown deeper down cannot be left out here: reported once,
+                    // and the file goes no further (never a loop).
+                    map.remove(&name)?;
                 }
                 Deserialized::Failed => return None,
             }
@@ -845,9 +847,10 @@ impl Reader<'_> {
                         });
                         break;
                     }
+                    // Reported; a field unknown deeper down ends the question (never a loop).
                     Deserialized::Unknown(name) => {
-                        if let Some(map) = item.as_object_mut() {
-                            map.remove(&name);
+                        if item.as_object_mut().and_then(|m| m.remove(&name)).is_none() {
+                            break;
                         }
                     }
                     Deserialized::Failed => break,
@@ -2221,6 +2224,98 @@ mod tests {
                  from 0 to 100)",
             ]
         );
+    }
+
+    #[test]
+    fn a_package_without_a_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = package(&dir);
+        edit(&root, "course.json", "\"format\": 1,\n", "");
+        only(
+            &root,
+            "course.json:1:1: missing field `format` (add \"format\": 1)",
+        );
+    }
+
+    #[test]
+    fn a_question_is_checked_where_it_stands() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = package(&dir);
+        edit(
+            &root,
+            "assessments/getting-started-quiz.json",
+            "\"choices\": [",
+            "\"correct\": \"a\",\n        \"choices\": [",
+        );
+        edit(
+            &root,
+            "assessments/getting-started-quiz.json",
+            "\"question_type\": \"true_false\",",
+            "",
+        );
+        assert_eq!(
+            problems(&root),
+            [
+                "assessments/getting-started-quiz.json:11:9: unknown field `correct` (remove it, \
+                 or use one of: choices, multiple, min_words, language, starter_code)",
+                "assessments/getting-started-quiz.json:21:5: missing field `question_type` (add \
+                 it)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_killercoda_scenario_with_background_scripts_and_assets_is_a_lab() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = package(&dir);
+        write(
+            &root,
+            "labs/first-lab/index.json",
+            r#"{
+  "title": "Two steps",
+  "description": "From Killercoda.",
+  "details": {
+    "intro": {"text": "intro.md", "background": "setup.sh"},
+    "steps": [
+      {"title": "One", "text": "step1/text.md", "verify": "step1/verify.sh", "background": "step1/background.sh"},
+      {"title": "Two", "text": "step2/text.md", "verify": "step2/verify.sh"}
+    ],
+    "finish": {"text": "finish.md"},
+    "assets": {"host01": [{"file": "app.py", "target": "/root"}]}
+  },
+  "backend": {"imageid": "kubernetes-kubeadm-1node"}
+}
+"#,
+        );
+        write(&root, "labs/first-lab/setup.sh", "mkdir -p /tmp/lab\n");
+        write(
+            &root,
+            "labs/first-lab/step1/background.sh",
+            "touch /tmp/lab/one\n",
+        );
+        write(&root, "labs/first-lab/step2/text.md", "Now two.\n");
+        write(&root, "labs/first-lab/step2/verify.sh", "true\n");
+        write(&root, "labs/first-lab/assets/app.py", "print('hi')\n");
+        let p = read_dir(&root).unwrap();
+        let lab = &p.labs[0];
+        assert_eq!(
+            lab.lab.title, "Two steps",
+            "index.json's title when lab.json has none"
+        );
+        assert_eq!(
+            lab.docker_image, None,
+            "a Killercoda machine is not an image"
+        );
+        let [one, two] = &lab.steps.steps[..] else {
+            panic!("{lab:?}")
+        };
+        assert_eq!(
+            one.setup.as_deref(),
+            Some("mkdir -p /tmp/lab\n\ntouch /tmp/lab/one\n"),
+            "the intro's background runs before the first step's"
+        );
+        assert_eq!(two.verify.as_deref(), Some("true\n"));
+        assert_eq!(lab.steps.finish.as_deref(), Some("Well done.\n"));
     }
 
     #[test]

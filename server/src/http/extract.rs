@@ -162,10 +162,7 @@ fn nul_in_json(bytes: &[u8]) -> Vec<String> {
         }
     }
     let mut found = Vec::new();
-    if bytes
-        .windows(6)
-        .any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
-    {
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
         if let Ok(value) = serde_json::from_slice(bytes) {
             find(&value, "", &mut found);
         }
