@@ -21,7 +21,7 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use serde_json::{Value, json};
 
-use crate::stack::{Stack, StackOptions, call};
+use crate::stack::{Stack, StackOptions, call, percentile};
 
 /// Measures checks and self-tests.
 #[derive(Debug, Parser)]
@@ -36,20 +36,6 @@ struct Args {
     /// Worker threads of the server's runtime.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss,
-        reason = "an index"
-    )]
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
 }
 
 fn ms(d: Duration) -> String {
