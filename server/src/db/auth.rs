@@ -144,7 +144,10 @@ pub enum Refresh {
     /// The account is banned (its sessions were revoked when it was).
     Suspended,
     /// The token had been used before, outside the grace window: the session is now revoked.
-    Reused,
+    Reused {
+        /// The session just revoked.
+        session: Uuid,
+    },
 }
 
 /// Exchanges the token with hash `old` for its successor, whose hash is `next`. The successor
@@ -188,7 +191,7 @@ pub async fn rotate_refresh_token(
     if row.try_get::<bool, _>("used")? {
         if !row.try_get::<bool, _>("within_grace")? {
             revoke_session(conn, session, "refresh_token_reused").await?;
-            return Ok(Refresh::Reused);
+            return Ok(Refresh::Reused { session });
         }
         // Within the window: the successor exists already and is answered again.
         sqlx::query("UPDATE auth.sessions SET refreshed_at = now() WHERE id = $1")

@@ -321,9 +321,11 @@ pub async fn refresh(
             "This session was signed out; sign in again.",
         ),
         Refresh::Suspended => Err(suspended()),
-        Refresh::Reused => {
-            // The revocation must stick even though the request fails.
+        Refresh::Reused { session } => {
+            // The revocation must stick even though the request fails, and this process refuses
+            // the session's access tokens at once (the others hear it from the database).
             tx.commit().await?;
+            state.revoked.insert(session, Utc::now());
             tracing::warn!("a used refresh token was presented again; its session is revoked");
             refused(
                 "refresh_token_reused",

@@ -91,13 +91,14 @@ async fn sweep_one(db: &Database, labs: &Labs, row: &SessionRow) -> Result<(), s
         )
         .await?;
         if moved {
+            // The sandbox goes before the new status is visible: whoever reads "expired" (the
+            // learner, a test) finds its processes and resource controls already gone. The row
+            // stays locked meanwhile, so a learner's own stop waits instead of racing this one.
+            tracing::info!(session = %row.id, "stopping an idle lab environment");
+            let _ = labs.stop(row.id, &spec, row.auto_save_enabled).await;
             db::notify_stopped(&mut tx, row).await?;
         }
         tx.commit().await?;
-        if moved {
-            tracing::info!(session = %row.id, "stopped an idle lab environment");
-            let _ = labs.stop(row.id, &spec, row.auto_save_enabled).await;
-        }
         return Ok(());
     }
     if orphaned {
@@ -109,11 +110,11 @@ async fn sweep_one(db: &Database, labs: &Labs, row: &SessionRow) -> Result<(), s
             "paused",
         )
         .await?;
-        tx.commit().await?;
         if moved {
-            tracing::info!(session = %row.id, "paused a lab left without a connection");
+            tracing::info!(session = %row.id, "pausing a lab left without a connection");
             let _ = labs.stop(row.id, &spec, true).await;
         }
+        tx.commit().await?;
         return Ok(());
     }
     if now >= warn_at && !db::was_warned(row) && input_at.is_none() {
