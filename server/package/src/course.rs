@@ -36,9 +36,9 @@ pub const FORMAT: u64 = 1;
 pub const COURSE_FILE: &str = "course.json";
 
 /// Folders at the root that are not modules.
-const ASSESSMENTS_DIR: &str = "assessments";
-const LABS_DIR: &str = "labs";
-const MEDIA_DIR: &str = "media";
+pub(crate) const ASSESSMENTS_DIR: &str = "assessments";
+pub(crate) const LABS_DIR: &str = "labs";
+pub(crate) const MEDIA_DIR: &str = "media";
 
 /// The service id a [`CourseDraft`] read from a package carries until a push resolves
 /// [`CoursePackage::service`] (a slug) to the server's id.
@@ -722,7 +722,8 @@ impl Reader<'_> {
         out
     }
 
-    /// Entries of a folder, sorted by name (`None` when it does not exist).
+    /// Entries of a folder, sorted by name (`None` when it does not exist). Dot-names are left
+    /// out, and so are folders that hold nothing else (git would not keep them either).
     fn entries(&mut self, rel: &str) -> Option<Vec<(String, bool)>> {
         let dir = self.root.join(rel);
         let read = std::fs::read_dir(&dir).ok()?;
@@ -731,7 +732,8 @@ impl Reader<'_> {
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
                 let is_dir = e.file_type().ok()?.is_dir();
-                (!name.starts_with('.')).then_some((name, is_dir))
+                let hidden = name.starts_with('.') || (is_dir && holds_nothing(&e.path()));
+                (!hidden).then_some((name, is_dir))
             })
             .collect();
         out.sort();
@@ -1500,18 +1502,24 @@ impl Reader<'_> {
                     file,
                     (1, 1),
                     "missing field `video`",
-                    "add `video: media/intro.webm` (a file in the package) or an https:// URL",
+                    "add `video: media/intro.webm` (a file in the package), an https:// URL or a /media/… path",
                 ),
-                Some((_, v)) if v.starts_with("https://") || v.starts_with("http://") => {
+                Some((_, v)) if is_video_url(v) => {
                     lesson.lesson.content_url = Some(v.clone());
                 }
+                Some((line, v)) if v.starts_with("/media/") => self.problem(
+                    file,
+                    (*line, 1),
+                    format!("`video` `{v}` is not a path of the server's media"),
+                    "write /media/ and the file's path there, without spaces, `.` or `..`",
+                ),
                 Some((line, v)) => {
                     if !inside_package(v) || !self.root.join(v).is_file() {
                         self.problem(
                             file,
                             (*line, 1),
                             format!("`video` names `{v}`, which is missing"),
-                            "name a file by its path from the package's folder, or an https:// URL",
+                            "name a file by its path from the package's folder, an https:// URL or a /media/… path",
                         );
                     }
                     lesson.video_file = Some(v.clone());
@@ -1591,6 +1599,30 @@ enum Deserialized<T> {
     Failed,
 }
 
+/// Whether the folder `dir` holds nothing but dot-names and folders that hold nothing.
+pub(crate) fn holds_nothing(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).all(|e| {
+            e.file_name().to_string_lossy().starts_with('.')
+                || (e.file_type().is_ok_and(|t| t.is_dir()) && holds_nothing(&e.path()))
+        })
+    })
+}
+
+/// A `video:` value that is not a package file: an http(s) URL, or a path of the server's
+/// media (`/media/…`, as a pulled course names an uploaded video).
+fn is_video_url(v: &str) -> bool {
+    v.starts_with("https://")
+        || v.starts_with("http://")
+        || v.strip_prefix("/media/").is_some_and(|rest| {
+            !rest.is_empty()
+                && !rest.chars().any(char::is_whitespace)
+                && rest
+                    .split('/')
+                    .all(|part| !part.is_empty() && part != "." && part != "..")
+        })
+}
+
 /// A relative path that stays inside the package.
 fn inside_package(path: &str) -> bool {
     !path.is_empty()
@@ -1600,7 +1632,7 @@ fn inside_package(path: &str) -> bool {
 }
 
 /// A kebab-case slug of at most 100 characters (the server's rule).
-fn is_slug(s: &str) -> bool {
+pub(crate) fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 100
         && s.split('-').all(|word| {
@@ -2181,7 +2213,7 @@ mod tests {
         only(
             &root,
             "01-getting-started/04-tour.md:4:1: `video` names `media/tour.webm`, which is missing \
-             (name a file by its path from the package's folder, or an https:// URL)",
+             (name a file by its path from the package's folder, an https:// URL or a /media/… path)",
         );
         write(&root, "media/tour.webm", "not really a video");
         let p = read_dir(&root).unwrap();
@@ -2197,6 +2229,29 @@ mod tests {
         assert_eq!(
             p.modules[0].lessons[3].lesson.content_url.as_deref(),
             Some("https://example.com/tour.webm")
+        );
+        write(
+            &root,
+            "01-getting-started/04-tour.md",
+            "---\ntitle: Tour\ntype: video\nvideo: /media/videos/tour.webm\n---\n",
+        );
+        let p = read_dir(&root).unwrap();
+        let tour = &p.modules[0].lessons[3];
+        assert_eq!(
+            tour.lesson.content_url.as_deref(),
+            Some("/media/videos/tour.webm"),
+            "a server media path is a URL, not a package file"
+        );
+        assert_eq!(tour.video_file, None);
+        write(
+            &root,
+            "01-getting-started/04-tour.md",
+            "---\ntitle: Tour\ntype: video\nvideo: /media/../etc/passwd\n---\n",
+        );
+        only(
+            &root,
+            "01-getting-started/04-tour.md:4:1: `video` `/media/../etc/passwd` is not a path of \
+             the server's media (write /media/ and the file's path there, without spaces, `.` or `..`)",
         );
     }
 

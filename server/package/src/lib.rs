@@ -7,9 +7,16 @@
 //! [`lab`]: a lab in steps, written in the layout of a Killercoda scenario (`index.json` naming
 //! markdown pages and shell scripts), so that scenarios written for Killercoda run here as
 //! they are, and authors keep a lab in version control beside its course.
+//!
+//! [`tree`]: a package as the wire's `CourseTree` (what `course push` sends) and a tree as a
+//! package's files (what `course pull` writes), each the other's inverse.
+//!
+//! [`pack`]: a package as one reproducible `.tar.gz`, and back.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod course;
 pub mod lab;
+pub mod pack;
+pub mod tree;
