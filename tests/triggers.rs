@@ -492,3 +492,59 @@ async fn a_courses_tags_follow_its_tag_links_whoever_writes_them() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_lessons_assessment_is_one_of_its_own_course() {
+    let db = test_db().await;
+    let owner = db.owner();
+    let teacher = user(owner, "two-courses@example.com", "instructor").await;
+    let c = catalog(owner, teacher).await;
+    let other: Uuid = sqlx::query_scalar(
+        "INSERT INTO courses (service_id, slug, title, description, duration, level, instructor_id)
+         VALUES ($1, 'c2', 'C2', 'd', '1h', 'Beginner', $2) RETURNING id",
+    )
+    .bind(c.service)
+    .bind(teacher)
+    .fetch_one(owner)
+    .await
+    .unwrap();
+    let assessment_of = |course: Uuid| async move {
+        sqlx::query_scalar::<_, Uuid>(
+            "INSERT INTO assessments (course_id, title, type) VALUES ($1, 'Quiz', 'quiz') RETURNING id",
+        )
+        .bind(course)
+        .fetch_one(owner)
+        .await
+        .unwrap()
+    };
+    let own = assessment_of(c.course).await;
+    let foreign = assessment_of(other).await;
+    let module: Uuid = sqlx::query_scalar(
+        "INSERT INTO course_modules (course_id, title) VALUES ($1, 'M') RETURNING id",
+    )
+    .bind(c.course)
+    .fetch_one(owner)
+    .await
+    .unwrap();
+    // The instructor manages both courses, so RLS alone would let the link through.
+    let mut tx = begin(db.api(), Caller::User(teacher), Access::ReadWrite)
+        .await
+        .unwrap();
+    let link = |assessment: Uuid| {
+        sqlx::query(
+            "INSERT INTO course_lessons (module_id, title, content_type, assessment_id)
+             VALUES ($1, 'Quiz', 'quiz', $2)",
+        )
+        .bind(module)
+        .bind(assessment)
+    };
+    link(own).execute(&mut *tx).await.unwrap();
+    let refused = link(foreign).execute(&mut *tx).await.unwrap_err();
+    assert_eq!(
+        refused
+            .as_database_error()
+            .and_then(|e| e.constraint())
+            .unwrap(),
+        "course_lessons_assessment_in_course"
+    );
+}

@@ -11,6 +11,7 @@
 //! * [`auth`], [`profile`], [`settings`]: accounts, sessions, profiles and platform settings.
 //! * [`catalog`], [`learning`]: the catalog; enrollments, progress, certificates, payments.
 //! * [`authoring`]: what instructors send to create and edit their courses and labs.
+//! * [`course_packages`]: a whole course as one tree, for `course push` and `course pull`.
 //! * [`analytics`]: event batches and the admins' summaries.
 //! * [`sync`]: offline sync: pull pages, pushed mutations, live signals.
 //! * [`assessments`]: quizzes and exams: questions, attempts, grading, statistics.
@@ -24,6 +25,7 @@ pub mod assessments;
 pub mod auth;
 pub mod authoring;
 pub mod catalog;
+pub mod course_packages;
 pub mod engagement;
 pub mod enums;
 pub mod health;

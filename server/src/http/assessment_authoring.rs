@@ -111,6 +111,59 @@ fn check_question(
     }
 }
 
+/// A new assessment, normalised and checked (shared with course packages).
+pub(super) fn prepare_assessment(draft: &mut AssessmentDraft) -> Result<(), ApiError> {
+    draft.title = draft.title.trim().to_owned();
+    draft.description = blank_to_none(draft.description.take());
+    let mut checks = Checks::default();
+    check_assessment(&mut checks, &assessment_draft_as_patch(draft));
+    checks.finish()
+}
+
+/// The patch that sets every field of an assessment draft but its published state.
+pub(super) fn assessment_draft_as_patch(draft: &AssessmentDraft) -> AssessmentPatch {
+    AssessmentPatch {
+        title: Some(draft.title.clone()),
+        description: Some(draft.description.clone()),
+        kind: Some(draft.kind),
+        time_limit_minutes: Some(draft.time_limit_minutes),
+        max_attempts: Some(draft.max_attempts),
+        passing_score: Some(draft.passing_score),
+        review_policy: Some(draft.review_policy),
+        is_published: None,
+    }
+}
+
+/// A new question as it is stored (its key encoded), normalised and checked.
+pub(super) fn prepare_question(draft: QuestionDraft) -> Result<QuestionWrite, ApiError> {
+    let write = QuestionWrite {
+        question_text: draft.question_text.trim().to_owned(),
+        question_type: draft.question_type,
+        options: draft.options,
+        correct_answer: draft.answer_key.as_ref().map(grading::key_to_stored),
+        points: draft.points,
+        explanation: blank_to_none(draft.explanation),
+        sort_order: draft.sort_order,
+    };
+    let mut checks = Checks::default();
+    check_question(&mut checks, &write, draft.answer_key.as_ref());
+    checks.finish()?;
+    Ok(write)
+}
+
+/// A stored question as the draft that would write it.
+pub(super) fn question_draft_of(q: &QuestionRecord) -> QuestionDraft {
+    QuestionDraft {
+        question_text: q.question_text.clone(),
+        question_type: q.question_type,
+        options: q.options.clone(),
+        answer_key: grading::key_from_stored(q.question_type, q.correct_answer.as_deref()),
+        points: q.points,
+        explanation: q.explanation.clone(),
+        sort_order: None,
+    }
+}
+
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next().map_or_else(String::new, |f| {
@@ -225,23 +278,7 @@ pub async fn create_assessment(
     ApiPath(course): ApiPath<Uuid>,
     ApiJson(mut draft): ApiJson<AssessmentDraft>,
 ) -> Result<(StatusCode, Json<AuthoredAssessment>), ApiError> {
-    draft.title = draft.title.trim().to_owned();
-    draft.description = blank_to_none(draft.description.take());
-    let mut checks = Checks::default();
-    check_assessment(
-        &mut checks,
-        &AssessmentPatch {
-            title: Some(draft.title.clone()),
-            description: Some(draft.description.clone()),
-            kind: Some(draft.kind),
-            time_limit_minutes: Some(draft.time_limit_minutes),
-            max_attempts: Some(draft.max_attempts),
-            passing_score: Some(draft.passing_score),
-            review_policy: Some(draft.review_policy),
-            is_published: None,
-        },
-    );
-    checks.finish()?;
+    prepare_assessment(&mut draft)?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     lock_course(&mut tx, course)
         .await?
@@ -388,18 +425,7 @@ pub async fn create_question(
     ApiPath(assessment): ApiPath<Uuid>,
     ApiJson(draft): ApiJson<QuestionDraft>,
 ) -> Result<(StatusCode, Json<AuthoredQuestion>), ApiError> {
-    let write = QuestionWrite {
-        question_text: draft.question_text.trim().to_owned(),
-        question_type: draft.question_type,
-        options: draft.options,
-        correct_answer: draft.answer_key.as_ref().map(grading::key_to_stored),
-        points: draft.points,
-        explanation: blank_to_none(draft.explanation),
-        sort_order: draft.sort_order,
-    };
-    let mut checks = Checks::default();
-    check_question(&mut checks, &write, draft.answer_key.as_ref());
-    checks.finish()?;
+    let write = prepare_question(draft)?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     managed(&mut tx, assessment).await?;
     let id = db::create_question(&mut tx, assessment, &write).await?;

@@ -297,7 +297,7 @@ fn normalize_course(p: &mut CoursePatch) {
 }
 
 /// A draft, as the patch that would set every one of its fields.
-fn course_draft_as_patch(d: &CourseDraft) -> CoursePatch {
+pub(super) fn course_draft_as_patch(d: &CourseDraft) -> CoursePatch {
     CoursePatch {
         slug: Some(d.slug.clone()),
         service_id: Some(d.service_id),
@@ -418,7 +418,7 @@ fn check_lesson_content(
     }
 }
 
-fn lesson_draft_as_patch(d: &LessonDraft) -> LessonPatch {
+pub(super) fn lesson_draft_as_patch(d: &LessonDraft) -> LessonPatch {
     LessonPatch {
         title: Some(d.title.clone()),
         description: Some(d.description.clone()),
@@ -546,7 +546,7 @@ fn normalize_lab(p: &mut LabPatch) {
     }
 }
 
-fn lab_draft_as_patch(d: &LabDraft) -> LabPatch {
+pub(super) fn lab_draft_as_patch(d: &LabDraft) -> LabPatch {
     LabPatch {
         slug: Some(d.slug.clone()),
         category_id: Some(d.category_id),
@@ -585,13 +585,130 @@ fn dedup<T: PartialEq + Copy>(items: &mut Vec<T>) {
     });
 }
 
+// Drafts, prepared --------------------------------------------------------------------------
+//
+// One way to check what an author writes, whether it comes from the API one row at a time or
+// from a course package in one push (`super::course_packages`): each normalises a draft in place
+// (trims, blank optionals to none) and answers every rule it breaks on its own (422).
+
+/// A new course, normalised and checked.
+pub(super) fn prepare_course(draft: &mut CourseDraft) -> Result<(), ApiError> {
+    trim_in_place(&mut draft.title);
+    trim_in_place(&mut draft.description);
+    trim_in_place(&mut draft.duration);
+    draft.image_url = blank_to_none(draft.image_url.take());
+    draft.preview_video_url = blank_to_none(draft.preview_video_url.take());
+    let mut checks = Checks::default();
+    check_course(&mut checks, &course_draft_as_patch(draft));
+    check_dates(
+        &mut checks,
+        draft.start_date,
+        draft.end_date,
+        draft.enrollment_deadline,
+    );
+    checks.finish()
+}
+
+/// A new module, normalised and checked.
+pub(super) fn prepare_module(draft: &mut ModuleDraft) -> Result<(), ApiError> {
+    trim_in_place(&mut draft.title);
+    draft.description = blank_to_none(draft.description.take());
+    let mut checks = Checks::default();
+    check_module(
+        &mut checks,
+        &ModulePatch {
+            title: Some(draft.title.clone()),
+            description: Some(draft.description.clone()),
+            duration_minutes: Some(draft.duration_minutes),
+            sort_order: draft.sort_order,
+            is_published: Some(draft.is_published),
+        },
+    );
+    checks.finish()
+}
+
+/// A new lesson, normalised and checked (a published one carries its content).
+pub(super) fn prepare_lesson(draft: &mut LessonDraft) -> Result<(), ApiError> {
+    trim_in_place(&mut draft.title);
+    draft.description = blank_to_none(draft.description.take());
+    draft.content_url = blank_to_none(draft.content_url.take());
+    draft.content_body = blank_body_to_none(draft.content_body.take());
+    let mut checks = Checks::default();
+    check_lesson(&mut checks, &lesson_draft_as_patch(draft));
+    check_lesson_content(
+        &mut checks,
+        draft.content_type,
+        draft.content_body.as_deref(),
+        draft.content_url.as_deref(),
+        draft.is_published,
+    );
+    checks.finish()
+}
+
+/// A new lab, normalised and checked.
+pub(super) fn prepare_lab(draft: &mut LabDraft) -> Result<(), ApiError> {
+    let mut patch = lab_draft_as_patch(draft);
+    normalize_lab(&mut patch);
+    let mut checks = Checks::default();
+    check_lab(&mut checks, &patch);
+    checks.finish()?;
+    // The normalised values, back into the draft.
+    *draft = LabDraft {
+        title: patch.title.unwrap_or_default(),
+        description: patch.description.unwrap_or_default(),
+        duration: patch.duration.unwrap_or_default(),
+        provider: patch.provider.unwrap_or_default(),
+        image_url: patch.image_url.flatten(),
+        environment_template: patch.environment_template.flatten(),
+        instructions: patch.instructions.flatten(),
+        setup_instructions: patch.setup_instructions.flatten(),
+        cleanup_instructions: patch.cleanup_instructions.flatten(),
+        related_courses: patch.related_courses.unwrap_or_default(),
+        ..draft.clone()
+    };
+    Ok(())
+}
+
+/// A course's tags: trimmed, lowercase, each once, and checked.
+pub(super) fn prepare_tags(given: &[String]) -> Result<Vec<String>, ApiError> {
+    let mut names: Vec<String> = Vec::with_capacity(given.len());
+    for name in given {
+        let name = name.trim().to_lowercase();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let mut checks = Checks::default();
+    checks.check(
+        names.len() <= MAX_SET,
+        "/names",
+        "too_many",
+        format!("At most {MAX_SET} tags."),
+    );
+    for (i, name) in names.iter().enumerate() {
+        checks.check(
+            is_tag(name),
+            &format!("/names/{i}"),
+            "invalid_tag",
+            "Lowercase letters, digits and `-+#.`, 1 to 60 characters.",
+        );
+    }
+    checks.finish()?;
+    Ok(names)
+}
+
 // Errors ---------------------------------------------------------------------------------------
 
-fn not_found(what: &str) -> ApiError {
+pub(super) fn not_found(what: &str) -> ApiError {
     ApiError::NotFound(format!("No such {what} among those you manage."))
 }
 
-fn rule(status: StatusCode, code: &str, detail: String, errors: Vec<FieldError>) -> ApiError {
+pub(super) fn rule(
+    status: StatusCode,
+    code: &str,
+    detail: String,
+    errors: Vec<FieldError>,
+) -> ApiError {
     ApiError::Rule {
         status,
         code: code.to_owned(),
@@ -602,7 +719,7 @@ fn rule(status: StatusCode, code: &str, detail: String, errors: Vec<FieldError>)
 
 /// A course's or lab's insert or update refused by the database: a slug in use (23505), or a
 /// caller who may not author (RLS, 42501).
-fn write_error(e: sqlx::Error, what: &str) -> ApiError {
+pub(super) fn write_error(e: sqlx::Error, what: &str) -> ApiError {
     match sqlstate(&e).as_deref() {
         Some("23505") => rule(
             StatusCode::CONFLICT,
@@ -649,7 +766,10 @@ fn validation(errors: Vec<FieldError>) -> Result<(), ApiError> {
 }
 
 /// 422 unless the caller can see the service.
-async fn ensure_service(conn: &mut PgConnection, service: Option<Uuid>) -> Result<(), ApiError> {
+pub(super) async fn ensure_service(
+    conn: &mut PgConnection,
+    service: Option<Uuid>,
+) -> Result<(), ApiError> {
     let Some(service) = service else {
         return Ok(());
     };
@@ -814,20 +934,7 @@ pub async fn create_course(
     me: SignedIn,
     ApiJson(mut draft): ApiJson<CourseDraft>,
 ) -> Result<(StatusCode, Json<CourseDetail>), ApiError> {
-    trim_in_place(&mut draft.title);
-    trim_in_place(&mut draft.description);
-    trim_in_place(&mut draft.duration);
-    draft.image_url = blank_to_none(draft.image_url.take());
-    draft.preview_video_url = blank_to_none(draft.preview_video_url.take());
-    let mut checks = Checks::default();
-    check_course(&mut checks, &course_draft_as_patch(&draft));
-    check_dates(
-        &mut checks,
-        draft.start_date,
-        draft.end_date,
-        draft.enrollment_deadline,
-    );
-    checks.finish()?;
+    prepare_course(&mut draft)?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     ensure_service(&mut tx, Some(draft.service_id)).await?;
     let id = db::create_course(&mut tx, me.0.sub, &draft)
@@ -960,33 +1067,45 @@ pub async fn publish_course(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CourseDetail>, ApiError> {
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
-    let course = db::lock_course(&mut tx, id)
-        .await?
-        .ok_or_else(|| not_found("course"))?;
-    if !course.is_published {
-        let missing = course_gaps(&db::course_gaps(&mut tx, id).await?);
-        if !missing.is_empty() {
-            return Err(rule(
-                StatusCode::CONFLICT,
-                "course_incomplete",
-                format!(
-                    "Not ready to publish: {}.",
-                    missing
-                        .iter()
-                        .map(|e| e.detail.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        .trim_end_matches('.')
-                ),
-                missing,
-            ));
-        }
-        db::set_course_published(&mut tx, id, true).await?;
+    if publish_locked_course(&mut tx, id).await? {
         tracing::info!(by = %me.0.sub, course = %id, "course published");
     }
     let page = course_page(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(page))
+}
+
+/// Publishes a course the caller manages if it is complete (else `course_incomplete`, listing
+/// what is missing); true if it was not published before.
+pub(super) async fn publish_locked_course(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<bool, ApiError> {
+    let course = db::lock_course(conn, id)
+        .await?
+        .ok_or_else(|| not_found("course"))?;
+    if course.is_published {
+        return Ok(false);
+    }
+    let missing = course_gaps(&db::course_gaps(conn, id).await?);
+    if !missing.is_empty() {
+        return Err(rule(
+            StatusCode::CONFLICT,
+            "course_incomplete",
+            format!(
+                "Not ready to publish: {}.",
+                missing
+                    .iter()
+                    .map(|e| e.detail.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .trim_end_matches('.')
+            ),
+            missing,
+        ));
+    }
+    db::set_course_published(conn, id, true).await?;
+    Ok(true)
 }
 
 fn course_gaps(gaps: &db::CourseGaps) -> Vec<FieldError> {
@@ -1138,29 +1257,7 @@ pub async fn put_tags(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(set): ApiJson<TagSet>,
 ) -> Result<Json<CourseDetail>, ApiError> {
-    let mut names: Vec<String> = Vec::with_capacity(set.names.len());
-    for name in &set.names {
-        let name = name.trim().to_lowercase();
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    let mut checks = Checks::default();
-    checks.check(
-        names.len() <= MAX_SET,
-        "/names",
-        "too_many",
-        format!("At most {MAX_SET} tags."),
-    );
-    for (i, name) in names.iter().enumerate() {
-        checks.check(
-            is_tag(name),
-            &format!("/names/{i}"),
-            "invalid_tag",
-            "Lowercase letters, digits and `-+#.`, 1 to 60 characters.",
-        );
-    }
-    checks.finish()?;
+    let names = prepare_tags(&set.names)?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     db::lock_course(&mut tx, id)
         .await?
@@ -1200,20 +1297,7 @@ pub async fn create_module(
     ApiPath(course): ApiPath<Uuid>,
     ApiJson(mut draft): ApiJson<ModuleDraft>,
 ) -> Result<(StatusCode, Json<ModuleOutline>), ApiError> {
-    trim_in_place(&mut draft.title);
-    draft.description = blank_to_none(draft.description.take());
-    let mut checks = Checks::default();
-    check_module(
-        &mut checks,
-        &ModulePatch {
-            title: Some(draft.title.clone()),
-            description: Some(draft.description.clone()),
-            duration_minutes: Some(draft.duration_minutes),
-            sort_order: draft.sort_order,
-            is_published: Some(draft.is_published),
-        },
-    );
-    checks.finish()?;
+    prepare_module(&mut draft)?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     db::lock_course(&mut tx, course)
         .await?
@@ -1327,20 +1411,7 @@ pub async fn create_lesson(
     ApiPath(module): ApiPath<Uuid>,
     ApiJson(mut draft): ApiJson<LessonDraft>,
 ) -> Result<(StatusCode, Json<Lesson>), ApiError> {
-    trim_in_place(&mut draft.title);
-    draft.description = blank_to_none(draft.description.take());
-    draft.content_url = blank_to_none(draft.content_url.take());
-    draft.content_body = blank_body_to_none(draft.content_body.take());
-    let mut checks = Checks::default();
-    check_lesson(&mut checks, &lesson_draft_as_patch(&draft));
-    check_lesson_content(
-        &mut checks,
-        draft.content_type,
-        draft.content_body.as_deref(),
-        draft.content_url.as_deref(),
-        draft.is_published,
-    );
-    checks.finish()?;
+    prepare_lesson(&mut draft)?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     db::lock_module(&mut tx, module)
         .await?
@@ -1461,25 +1532,7 @@ pub async fn create_lab(
     me: SignedIn,
     ApiJson(mut draft): ApiJson<LabDraft>,
 ) -> Result<(StatusCode, Json<LabDetail>), ApiError> {
-    let mut patch = lab_draft_as_patch(&draft);
-    normalize_lab(&mut patch);
-    let mut checks = Checks::default();
-    check_lab(&mut checks, &patch);
-    checks.finish()?;
-    // The normalised values, back into the draft.
-    draft = LabDraft {
-        title: patch.title.unwrap_or_default(),
-        description: patch.description.unwrap_or_default(),
-        duration: patch.duration.unwrap_or_default(),
-        provider: patch.provider.unwrap_or_default(),
-        image_url: patch.image_url.flatten(),
-        environment_template: patch.environment_template.flatten(),
-        instructions: patch.instructions.flatten(),
-        setup_instructions: patch.setup_instructions.flatten(),
-        cleanup_instructions: patch.cleanup_instructions.flatten(),
-        related_courses: patch.related_courses.unwrap_or_default(),
-        ..draft
-    };
+    prepare_lab(&mut draft)?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
     ensure_category(&mut tx, draft.category_id).await?;
     ensure_courses(&mut tx, &draft.related_courses, "/related_courses").await?;
@@ -1592,45 +1645,57 @@ pub async fn publish_lab(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<LabDetail>, ApiError> {
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
-    let lab = db::lock_lab(&mut tx, id)
-        .await?
-        .ok_or_else(|| not_found("lab"))?;
-    if !lab.is_published {
-        let (no_description, no_instructions, no_category) = db::lab_gaps(&mut tx, id).await?;
-        let missing: Vec<FieldError> = [
-            (no_description, "/description", "Describe the lab."),
-            (
-                no_instructions,
-                "/instructions",
-                "Write the lab's instructions.",
-            ),
-            (no_category, "/category_id", "Choose the lab's category."),
-        ]
-        .into_iter()
-        .filter(|(gap, _, _)| *gap)
-        .map(|(_, pointer, detail)| field(pointer.to_owned(), "required", detail))
-        .collect();
-        if !missing.is_empty() {
-            return Err(rule(
-                StatusCode::CONFLICT,
-                "lab_incomplete",
-                format!(
-                    "Not ready to publish: {}",
-                    missing
-                        .iter()
-                        .map(|e| e.detail.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                missing,
-            ));
-        }
-        db::set_lab_published(&mut tx, id, true).await?;
+    if publish_locked_lab(&mut tx, id).await? {
         tracing::info!(by = %me.0.sub, lab = %id, "lab published");
     }
     let page = lab_page(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(page))
+}
+
+/// Publishes a lab the caller manages if it is complete (else `lab_incomplete`, listing what
+/// is missing); true if it was not published before.
+pub(super) async fn publish_locked_lab(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<bool, ApiError> {
+    let lab = db::lock_lab(conn, id)
+        .await?
+        .ok_or_else(|| not_found("lab"))?;
+    if lab.is_published {
+        return Ok(false);
+    }
+    let (no_description, no_instructions, no_category) = db::lab_gaps(conn, id).await?;
+    let missing: Vec<FieldError> = [
+        (no_description, "/description", "Describe the lab."),
+        (
+            no_instructions,
+            "/instructions",
+            "Write the lab's instructions.",
+        ),
+        (no_category, "/category_id", "Choose the lab's category."),
+    ]
+    .into_iter()
+    .filter(|(gap, _, _)| *gap)
+    .map(|(_, pointer, detail)| field(pointer.to_owned(), "required", detail))
+    .collect();
+    if !missing.is_empty() {
+        return Err(rule(
+            StatusCode::CONFLICT,
+            "lab_incomplete",
+            format!(
+                "Not ready to publish: {}",
+                missing
+                    .iter()
+                    .map(|e| e.detail.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            missing,
+        ));
+    }
+    db::set_lab_published(conn, id, true).await?;
+    Ok(true)
 }
 
 /// Unpublishes a lab the caller manages: it disappears from the catalog (its instructor and

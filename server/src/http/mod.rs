@@ -8,6 +8,7 @@ pub mod assessments;
 pub mod auth;
 pub mod authoring;
 pub mod catalog;
+pub mod course_packages;
 pub mod engagement;
 pub mod error;
 pub mod extract;
@@ -194,6 +195,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(learning::routes())
         .merge(engagement::routes())
         .merge(authoring::routes())
+        .merge(course_packages::routes())
         .merge(analytics::routes())
         .merge(uploads::routes())
         .merge(labs::routes())
