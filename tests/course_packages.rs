@@ -88,3 +88,281 @@ fn course_new_writes_a_package_that_validates_and_a_broken_one_exits_1_with_posi
     assert_eq!(report["problems"][1]["line"], 3);
     assert_eq!(report["problems"][1]["column"], 3);
 }
+
+// Push and pull, over real HTTP ----------------------------------------------------------------
+
+/// Every file of a package folder but its `.skilltrack/` state, with its bytes.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The CLI against `server`, signed in with `data`'s session, off the test's runtime.
+async fn cli_at(server: &str, data: &Path, args: &[&str]) -> Output {
+    let server = server.to_owned();
+    let data = data.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(skilltrack_tests::process::client_binary())
+            .args(["--server", &server, "--token-store", "file"])
+            .arg("--data-dir")
+            .arg(&data)
+            .args(&args)
+            .env("SKILLTRACK_PASSWORD", "instructor-demo-pass")
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// A package with every kind of lesson the skeleton has, a video file, on the demo's service
+/// and lab category.
+fn write_package(data: &Path, dir: &Path) {
+    let made = cli(data, &["course", "new", dir.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", text(&made));
+    let course = dir.join("course.json");
+    let json = std::fs::read_to_string(&course).unwrap();
+    std::fs::write(
+        &course,
+        json.replace("\"development\"", "\"software-development\""),
+    )
+    .unwrap();
+    let lab = dir.join("labs/first-lab/lab.json");
+    let json = std::fs::read_to_string(&lab).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value["category"] = "devops".into();
+    std::fs::write(&lab, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    std::fs::create_dir_all(dir.join("media")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../server/seed/media/intro-to-the-terminal.webm"),
+        dir.join("media/intro.webm"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("01-getting-started/09-a-video.md"),
+        "---\ntitle: A video\ntype: video\nvideo: media/intro.webm\n---\n\nNotes under the video.\n",
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn push_is_idempotent_refuses_server_changes_and_pull_push_pull_is_byte_identical() {
+    let server = skilltrack_tests::spawn_demo_server().await;
+    let url = server.url.clone();
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("packaged-shell");
+    let dir_arg = dir.to_str().unwrap();
+    write_package(data.path(), &dir);
+    let signed_in = cli_at(
+        &url,
+        data.path(),
+        &["sign-in", "--email", "instructor@skilltrack.dev"],
+    )
+    .await;
+    assert!(signed_in.status.success(), "{}", text(&signed_in));
+
+    // The first push creates everything, says so first, and uploads the video.
+    let first = cli_at(&url, data.path(), &["course", "push", dir_arg]).await;
+    assert!(first.status.success(), "{}", text(&first));
+    let out = text(&first);
+    for line in [
+        "+ create  course packaged-shell",
+        "+ create  module getting-started",
+        "+ create  lesson getting-started/welcome",
+        "+ create  lesson getting-started/a-video",
+        "+ create  assessment getting-started-quiz",
+        "+ create  lab first-lab",
+        "(1 media file(s) uploaded); it stays a draft",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+
+    // The same folder again: nothing changes.
+    let again = cli_at(&url, data.path(), &["course", "push", dir_arg]).await;
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        "Nothing to push: the server has this folder already.\n"
+    );
+
+    // Another instructor sees no such course, and cannot take its slug.
+    let api = skilltrack_tests::api::Api::new(&url);
+    let other = skilltrack_tests::api::session(
+        &api.sign_in("instructor2@skilltrack.dev", "instructor2-demo-pass")
+            .await,
+    )
+    .access_token;
+    let theirs = api
+        .get(
+            "/api/v1/authoring/course-packages/packaged-shell",
+            Some(&other),
+        )
+        .await;
+    assert_eq!(theirs.status, reqwest::StatusCode::NOT_FOUND, "{theirs:?}");
+
+    // pull → push → pull: the same bytes.
+    let pulled = work.path().join("pulled");
+    let pulled_arg = pulled.to_str().unwrap();
+    let pull = cli_at(
+        &url,
+        data.path(),
+        &["course", "pull", "packaged-shell", pulled_arg],
+    )
+    .await;
+    assert!(pull.status.success(), "{}", text(&pull));
+    let before = snapshot(&pulled);
+    assert!(before.contains_key("course.json"), "{:?}", before.keys());
+    assert!(
+        before.contains_key("01-getting-started/01-welcome.md"),
+        "{:?}",
+        before.keys()
+    );
+    let valid = cli(data.path(), &["course", "validate", pulled_arg]);
+    assert!(valid.status.success(), "{}", text(&valid));
+    let push = cli_at(&url, data.path(), &["course", "push", pulled_arg]).await;
+    assert!(push.status.success(), "{}", text(&push));
+    assert!(text(&push).contains("Nothing to push"), "{}", text(&push));
+    let pull = cli_at(
+        &url,
+        data.path(),
+        &["course", "pull", "packaged-shell", pulled_arg],
+    )
+    .await;
+    assert!(pull.status.success(), "{}", text(&pull));
+    assert_eq!(snapshot(&pulled), before);
+
+    // A change on the server: the folder that has not seen it is refused, with the reason.
+    let me = skilltrack_tests::api::session(
+        &api.sign_in("instructor@skilltrack.dev", "instructor-demo-pass")
+            .await,
+    )
+    .access_token;
+    let course = api
+        .get(
+            "/api/v1/authoring/course-packages/packaged-shell",
+            Some(&me),
+        )
+        .await;
+    let id = course.body["course_id"].as_str().unwrap().to_owned();
+    let renamed = api
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/authoring/courses/{id}"),
+            Some(&me),
+            Some(serde_json::json!({"title": "Renamed on the server"})),
+        )
+        .await;
+    assert_eq!(renamed.status, reqwest::StatusCode::OK, "{renamed:?}");
+    let lesson = dir.join("01-getting-started/01-welcome.md");
+    let edited = std::fs::read_to_string(&lesson).unwrap() + "\nOne more line.\n";
+    std::fs::write(&lesson, edited).unwrap();
+    let refused = cli_at(&url, data.path(), &["course", "push", dir_arg]).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("was changed on the server since this folder was last pulled"),
+        "{}",
+        text(&refused)
+    );
+    let forced = cli_at(&url, data.path(), &["course", "push", "--force", dir_arg]).await;
+    assert!(forced.status.success(), "{}", text(&forced));
+    let out = text(&forced);
+    assert!(out.contains("~ update  course packaged-shell"), "{out}");
+    assert!(
+        out.contains("~ update  lesson getting-started/welcome"),
+        "{out}"
+    );
+    assert!(out.contains("(0 media file(s) uploaded)"), "{out}");
+
+    // Still a draft; --publish publishes, and the catalog shows it to anyone.
+    let hidden = api.get(&format!("/api/v1/courses/{id}"), None).await;
+    assert_eq!(hidden.status, reqwest::StatusCode::NOT_FOUND, "{hidden:?}");
+    let published = cli_at(&url, data.path(), &["course", "push", "--publish", dir_arg]).await;
+    assert!(published.status.success(), "{}", text(&published));
+    assert!(
+        text(&published).contains("* publish course packaged-shell"),
+        "{}",
+        text(&published)
+    );
+    let shown = api.get(&format!("/api/v1/courses/{id}"), None).await;
+    assert_eq!(shown.status, reqwest::StatusCode::OK, "{shown:?}");
+}
+
+#[tokio::test]
+async fn a_push_names_every_broken_rule_and_another_instructors_slug_is_refused() {
+    let server = skilltrack_tests::spawn_demo_server().await;
+    let api = skilltrack_tests::api::Api::new(&server.url);
+    let me = skilltrack_tests::api::session(
+        &api.sign_in("instructor@skilltrack.dev", "instructor-demo-pass")
+            .await,
+    )
+    .access_token;
+    let lesson = |slug: &str, title: &str| serde_json::json!({"slug": slug, "lesson": {"title": title, "content_type": "text", "content_body": "Hi"}});
+    let tree = |slug: &str, service: &str| {
+        serde_json::json!({
+            "course": {"slug": slug, "service_id": "00000000-0000-0000-0000-000000000000",
+                       "title": "T", "description": "D", "duration": "1 hour", "level": "Beginner"},
+            "service": service, "tags": [], "prerequisites": [],
+            "modules": [{"slug": "m", "module": {"title": "M"},
+                         "lessons": [lesson("a", ""), lesson("a", "Second"), lesson("Bad Slug", "x")]}],
+            "assessments": [], "labs": []
+        })
+    };
+    let put = |body: serde_json::Value| {
+        let api = &api;
+        let me = &me;
+        async move {
+            api.call(
+                reqwest::Method::PUT,
+                "/api/v1/authoring/course-packages",
+                Some(me),
+                Some(serde_json::json!({"tree": body})),
+            )
+            .await
+        }
+    };
+    let broken = put(tree("new-course", "software-development")).await;
+    assert_eq!(
+        broken.status,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "{broken:?}"
+    );
+    assert_eq!(
+        broken.pointers(),
+        [
+            "/tree/modules/0/lessons/1/slug",
+            "/tree/modules/0/lessons/2/slug",
+            "/tree/modules/0/lessons/0/lesson/title",
+        ]
+    );
+    let mut fixed = tree("new-course", "no-such-service");
+    fixed["modules"][0]["lessons"] = serde_json::json!([lesson("a", "First")]);
+    let unknown = put(fixed.clone()).await;
+    assert_eq!(unknown.code(), "validation_failed", "{unknown:?}");
+    assert_eq!(unknown.pointers(), ["/tree/service"]);
+    // The demo's other instructor owns this slug.
+    fixed["service"] = "software-development".into();
+    fixed["course"]["slug"] = "web-application-security".into();
+    let taken = put(fixed).await;
+    assert_eq!(taken.status, reqwest::StatusCode::CONFLICT, "{taken:?}");
+    assert_eq!(taken.code(), "slug_taken");
+}

@@ -312,6 +312,28 @@ impl ApiClient {
         self.call(method, path, Some(token), body).await
     }
 
+    /// An authenticated upload of raw bytes of `content_type`, answered with JSON; up to
+    /// `timeout` (media files are large).
+    pub async fn upload<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<T, ApiError> {
+        let url = self.parse_url(path)?;
+        let res = self
+            .request(&self.http, Method::POST, &url, Some(token))
+            .timeout(timeout)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| offline(&e))?;
+        read(res).await
+    }
+
     /// An authenticated call answered with no content (204), with an optional raw body of
     /// `content_type`; up to `timeout` for large bodies (lab files).
     pub async fn send_empty(
@@ -472,7 +494,8 @@ async fn problem(res: reqwest::Response) -> ApiError {
     }
 }
 
-fn urlencode(s: &str) -> String {
+/// `s` percent-encoded for a URL's path segment or query value.
+pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

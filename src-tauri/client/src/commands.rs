@@ -121,8 +121,8 @@ enum Command {
         #[command(subcommand)]
         command: LabCommand,
     },
-    /// Courses as code: a course package is a folder (docs/course-packages.md). Needs no
-    /// server.
+    /// Courses as code: a course package is a folder (docs/course-packages.md). `new`,
+    /// `validate` and `pack` need no server.
     Course {
         #[command(subcommand)]
         command: CourseCommand,
@@ -142,6 +142,39 @@ enum CourseCommand {
     Validate {
         /// The package's folder (the one holding course.json).
         dir: PathBuf,
+    },
+    /// Create or update the course on the server as a draft: uploads media it lacks (once per
+    /// file, by hash), prints what changes, then changes it. Pushing a folder the server has
+    /// already changes nothing.
+    Push {
+        /// The package's folder.
+        dir: PathBuf,
+        /// Only print what would change.
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace changes made to the course on the server since this folder's last pull
+        /// or push (refused without it).
+        #[arg(long)]
+        force: bool,
+        /// Publish the course (and its labs) once pushed; without it a push never publishes.
+        #[arg(long)]
+        publish: bool,
+    },
+    /// Write a course you teach on the server as a package (a new or empty folder, or the
+    /// course's own folder to update it).
+    Pull {
+        /// The course's id or slug.
+        course: String,
+        /// The folder to write.
+        dir: PathBuf,
+    },
+    /// The package as one reproducible archive (`.tar.gz`), after validating it.
+    Pack {
+        /// The package's folder.
+        dir: PathBuf,
+        /// The archive to write (default: `SLUG.tar.gz` beside the folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -167,7 +200,12 @@ enum LabCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Packages are files on this machine: no server, no data directory, no session.
     if let Command::Course { command } = &cli.command {
-        return course(command, cli.json);
+        if !matches!(
+            command,
+            CourseCommand::Push { .. } | CourseCommand::Pull { .. }
+        ) {
+            return course(command, cli.json);
+        }
     }
     let data_dir = cli
         .data_dir
@@ -254,12 +292,153 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lab {
             command: LabCommand::Test { lab, on },
         } => lab_test(&engine, &lab, on, cli.json).await?,
-        Command::Course { .. } => unreachable!("course commands return before the engine opens"),
+        Command::Course { command } => course_on_server(&engine, &command, cli.json).await?,
     }
     Ok(())
 }
 
-/// `skilltrack course new|validate DIR`.
+/// `skilltrack course push|pull`.
+async fn course_on_server(
+    engine: &SyncEngine,
+    command: &CourseCommand,
+    json: bool,
+) -> anyhow::Result<()> {
+    use skilltrack_client::course_packages::{PackageError, PushOptions};
+    let explain = |e: PackageError, dir: &std::path::Path| -> anyhow::Error {
+        match e {
+            PackageError::Invalid(problems) => {
+                print_problems(dir, &problems.0, json);
+                anyhow::anyhow!("{} problem(s) in {}", problems.0.len(), dir.display())
+            }
+            PackageError::Server(e) => anyhow::anyhow!(e.explain()),
+            other => anyhow::anyhow!(other),
+        }
+    };
+    match command {
+        CourseCommand::Push {
+            dir,
+            dry_run,
+            force,
+            publish,
+        } => {
+            let options = PushOptions {
+                dry_run: *dry_run,
+                force: *force,
+                publish: *publish,
+            };
+            // What would change, first; then the push itself unless that was all.
+            let plan = engine
+                .push_package(
+                    dir,
+                    PushOptions {
+                        dry_run: true,
+                        ..options
+                    },
+                )
+                .await
+                .map_err(|e| explain(e, dir))?;
+            if !json {
+                print_plan(&plan.report);
+            }
+            if *dry_run || plan.report.changes.is_empty() {
+                if json {
+                    println!("{}", serde_json::to_value(&plan.report)?);
+                }
+                return Ok(());
+            }
+            let pushed = engine
+                .push_package(dir, options)
+                .await
+                .map_err(|e| explain(e, dir))?;
+            say(
+                json,
+                &serde_json::to_value(&pushed.report)?,
+                &format!(
+                    "Pushed {} change(s) to course {} ({} media file(s) uploaded){}.",
+                    pushed.report.changes.len(),
+                    pushed.report.course_id,
+                    pushed.uploaded.len(),
+                    if *publish {
+                        ""
+                    } else {
+                        "; it stays a draft until you push with --publish"
+                    }
+                ),
+            );
+        }
+        CourseCommand::Pull { course, dir } => {
+            let pulled = engine
+                .pull_package(course, dir)
+                .await
+                .map_err(|e| explain(e, dir))?;
+            let lessons: usize = pulled.tree.modules.iter().map(|m| m.lessons.len()).sum();
+            say(
+                json,
+                &serde_json::json!({
+                    "course_id": pulled.course_id,
+                    "revision": pulled.revision,
+                    "dir": dir,
+                }),
+                &format!(
+                    "Wrote course {} to {}: {} module(s), {} lesson(s), {} assessment(s), {} lab(s).",
+                    pulled.tree.course.slug,
+                    dir.display(),
+                    pulled.tree.modules.len(),
+                    lessons,
+                    pulled.tree.assessments.len(),
+                    pulled.tree.labs.len()
+                ),
+            );
+        }
+        _ => course(command, json)?,
+    }
+    Ok(())
+}
+
+/// What a push changes, one line each: `+ create  lesson getting-started/welcome`.
+fn print_plan(report: &skilltrack_protocol::course_packages::CoursePushReport) {
+    use skilltrack_protocol::course_packages::ChangeAction;
+    if report.changes.is_empty() {
+        println!("Nothing to push: the server has this folder already.");
+    }
+    for change in &report.changes {
+        let mark = match change.action {
+            ChangeAction::Create => "+ create ",
+            ChangeAction::Update => "~ update ",
+            ChangeAction::Delete => "- delete ",
+            ChangeAction::Publish => "* publish",
+        };
+        println!("{mark} {}", change.item);
+    }
+}
+
+/// Prints a package's problems as `file:line:column: what (fix)` (or JSON).
+fn print_problems(
+    dir: &std::path::Path,
+    problems: &[skilltrack_package::course::Problem],
+    json: bool,
+) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"valid": false, "problems": problems})
+        );
+    } else {
+        // Paths from where the command ran, so editors and terminals jump to them.
+        for p in problems {
+            println!(
+                "{}:{}:{}: {} ({})",
+                dir.join(&p.file).display(),
+                p.line,
+                p.column,
+                p.message,
+                p.fix
+            );
+        }
+    }
+}
+
+/// `skilltrack course new|validate|pack DIR`.
 fn course(command: &CourseCommand, json: bool) -> anyhow::Result<()> {
     use skilltrack_package::course;
     match command {
@@ -293,27 +472,42 @@ fn course(command: &CourseCommand, json: bool) -> anyhow::Result<()> {
                 );
             }
             Err(course::Problems(problems)) => {
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"valid": false, "problems": problems})
-                    );
-                } else {
-                    // Paths from where the command ran, so editors and terminals jump to them.
-                    for p in &problems {
-                        println!(
-                            "{}:{}:{}: {} ({})",
-                            dir.join(&p.file).display(),
-                            p.line,
-                            p.column,
-                            p.message,
-                            p.fix
-                        );
-                    }
-                }
+                print_problems(dir, &problems, json);
                 bail!("{} problem(s) in {}", problems.len(), dir.display());
             }
         },
+        CourseCommand::Pack { dir, out } => {
+            let package = match course::read_dir(dir) {
+                Ok(package) => package,
+                Err(course::Problems(problems)) => {
+                    print_problems(dir, &problems, json);
+                    bail!("{} problem(s) in {}", problems.len(), dir.display());
+                }
+            };
+            let out = out.clone().unwrap_or_else(|| {
+                let parent = dir
+                    .canonicalize()
+                    .ok()
+                    .and_then(|d| d.parent().map(std::path::Path::to_path_buf))
+                    .unwrap_or_default();
+                parent.join(format!("{}.tar.gz", package.course.slug))
+            });
+            let summary = skilltrack_package::pack::pack(dir, &out)
+                .with_context(|| format!("packing {}", dir.display()))?;
+            say(
+                json,
+                &serde_json::json!({"archive": out, "files": summary.files, "bytes": summary.bytes}),
+                &format!(
+                    "Wrote {} ({} file(s), {} bytes).",
+                    out.display(),
+                    summary.files,
+                    summary.bytes
+                ),
+            );
+        }
+        CourseCommand::Push { .. } | CourseCommand::Pull { .. } => {
+            unreachable!("push and pull run with the engine")
+        }
     }
     Ok(())
 }

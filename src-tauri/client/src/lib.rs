@@ -20,6 +20,7 @@
 pub mod api;
 pub mod authoring;
 pub mod cache;
+pub mod course_packages;
 pub mod device;
 pub mod downloads;
 pub mod labs;
