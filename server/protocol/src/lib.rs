@@ -10,6 +10,7 @@
 //! * [`health`]: the readiness report.
 //! * [`auth`], [`profile`], [`settings`]: accounts, sessions, profiles and platform settings.
 //! * [`catalog`], [`learning`]: the catalog; enrollments, progress, certificates, payments.
+//! * [`credentials`]: certificates as signed Open Badges 3.0 credentials; keys, revocation.
 //! * [`authoring`]: what instructors send to create and edit their courses and labs.
 //! * [`analytics`]: event batches and the admins' summaries.
 //! * [`sync`]: offline sync: pull pages, pushed mutations, live signals.
@@ -24,6 +25,7 @@ pub mod assessments;
 pub mod auth;
 pub mod authoring;
 pub mod catalog;
+pub mod credentials;
 pub mod engagement;
 pub mod enums;
 pub mod health;
