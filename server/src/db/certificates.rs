@@ -97,14 +97,20 @@ pub async fn source_by_number(
         .transpose()
 }
 
-/// The caller's certificates still waiting for their signed credential.
-pub async fn unsigned_of(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM public.certificates WHERE user_id = $1 AND credential IS NULL",
-    )
+/// A learner's certificates still waiting for their signed credential (`service_role`).
+pub async fn unsigned_sources_of(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> Result<Vec<CertificateSource>, sqlx::Error> {
+    sqlx::query(&format!(
+        "{SOURCE} WHERE ce.user_id = $1 AND ce.credential IS NULL"
+    ))
     .bind(user)
     .fetch_all(conn)
-    .await
+    .await?
+    .iter()
+    .map(source)
+    .collect()
 }
 
 /// Up to `limit` certificates of anyone still waiting for their credential (`service_role`).
