@@ -212,7 +212,14 @@ pub struct Issuer {
     public_url: String,
     name: String,
     published: AtomicBool,
+    /// Signed status lists served recently, by list: the public route answers from here for
+    /// [`STATUS_LIST_CACHE`], so an anonymous flood costs no signing and no query each.
+    lists: std::sync::Mutex<std::collections::HashMap<i64, (std::time::Instant, String)>>,
 }
+
+/// How long a signed status list is served again before it is built anew (a revocation made
+/// on this process empties the cache at once).
+pub const STATUS_LIST_CACHE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Issuer {
     /// An issuer named `name` reachable at `public_url` (e.g. `https://learn.example.org`).
@@ -222,6 +229,7 @@ impl Issuer {
             public_url: public_url.trim_end_matches('/').to_owned(),
             name: name.to_owned(),
             published: AtomicBool::new(false),
+            lists: std::sync::Mutex::default(),
         })
     }
 
@@ -267,6 +275,14 @@ impl Issuer {
     /// Whether this process has put its public keys in the database yet; marks them so.
     pub fn needs_publishing(&self) -> bool {
         !self.published.load(Ordering::Acquire)
+    }
+
+    /// Forgets the signed status lists served recently (after a revocation).
+    pub fn forget_status_lists(&self) {
+        self.lists
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
     }
 
     /// Records that the keys are in the database.
@@ -448,6 +464,35 @@ pub async fn status_list_count(db: &crate::db::Database) -> Result<i64, sqlx::Er
     let highest = crate::db::certificates::highest_status_index(&mut tx).await?;
     tx.commit().await?;
     Ok(highest.map_or(1, |h| list_and_bit(h).0))
+}
+
+/// [`status_list`], served from the issuer's cache when it was built less than
+/// [`STATUS_LIST_CACHE`] ago.
+pub async fn cached_status_list(
+    db: &crate::db::Database,
+    issuer: &Issuer,
+    list: i64,
+) -> Result<Option<String>, IssueError> {
+    let now = std::time::Instant::now();
+    let hit = issuer
+        .lists
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&list)
+        .filter(|(at, _)| now.duration_since(*at) < STATUS_LIST_CACHE)
+        .map(|(_, jwt)| jwt.clone());
+    if hit.is_some() {
+        return Ok(hit);
+    }
+    let fresh = status_list(db, issuer, list).await?;
+    if let Some(jwt) = &fresh {
+        issuer
+            .lists
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(list, (now, jwt.clone()));
+    }
+    Ok(fresh)
 }
 
 /// Status list `list` (from 1) as a signed Bitstring Status List credential, as of now.

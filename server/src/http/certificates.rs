@@ -92,7 +92,8 @@ pub async fn issuer(State(state): State<AppState>) -> Result<impl IntoResponse, 
     ))
 }
 
-/// A revocation list: a Bitstring Status List credential as a VC-JWT, signed now.
+/// A revocation list: a Bitstring Status List credential as a VC-JWT, signed at most 30 s ago
+/// (a revocation on this server is in the next answer).
 #[utoipa::path(
     get, path = "/api/v1/certificates/status/{list}", tag = "certificates",
     params(("list" = i64, Path, description = "The list, from 1")),
@@ -107,7 +108,7 @@ pub async fn status_list(
     State(state): State<AppState>,
     ApiPath(list): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let jwt = issue::status_list(&state.db, &state.certificates, list)
+    let jwt = issue::cached_status_list(&state.db, &state.certificates, list)
         .await?
         .ok_or_else(|| ApiError::NotFound("No such status list.".to_owned()))?;
     Ok((
@@ -191,6 +192,7 @@ pub async fn revoke(
     tx.commit().await?;
     match outcome {
         RevokeOutcome::Revoked(r) => {
+            state.certificates.forget_status_lists();
             tracing::info!(certificate = %id, by = %me.0.sub, "revoked a certificate");
             Ok(Json(r))
         }
