@@ -19,6 +19,8 @@ as_root() {
 # iproute2 (the namespace's egress rules); python3 for the sandbox tests' system-call probes.
 apt_packages=(postgresql util-linux build-essential pkg-config ca-certificates curl bubblewrap bsdutils
   slirp4netns nftables iproute2 python3)
+# python3-venv for the certificate tests' independent verifier (ensure_python_verifier).
+apt_packages+=(python3-venv)
 # The demo labs' tools, which their self-test runs: git (the Git lab), gzip and tar (the backup lab).
 apt_packages+=(git gzip tar)
 # Lab images: the tests build a tiny image from busybox-static. (`skilltrack-server lab-images
@@ -141,6 +143,21 @@ build_ui() {
   (cd "$top/ui" && npm run --silent build)
 }
 
+# PyJWT and cryptography in a venv of their own: the independent verifier the certificate
+# tests run against our VC-JWTs. Reinstalled only when scripts/verifier-requirements.txt changes.
+ensure_python_verifier() {
+  local venv="$HOME/.cache/skilltrack/pyjwt-venv" want
+  want="$(sha256sum "$top/scripts/verifier-requirements.txt" | cut -d' ' -f1)"
+  if [ "$(cat "$venv/.skilltrack-requirements-sha256" 2>/dev/null)" != "$want" ]; then
+    say "installing the independent credential verifier (PyJWT, cryptography) into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$top/scripts/verifier-requirements.txt"
+    echo "$want" >"$venv/.skilltrack-requirements-sha256"
+  fi
+  export SKILLTRACK_VERIFIER_PYTHON="$venv/bin/python"
+}
+
 ensure_everything() {
   ensure_apt_packages
   ensure_rust
@@ -148,4 +165,5 @@ ensure_everything() {
   ensure_lab_sandbox_user
   ensure_tun_device
   ensure_ui_packages
+  ensure_python_verifier
 }

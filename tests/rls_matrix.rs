@@ -21,7 +21,7 @@ use skilltrack_tests::fixtures::{
     LEARNER_COURSE_REVIEW, LEARNER_ENROLLMENT, LEARNER_ENVIRONMENT, LEARNER_EVENT, LEARNER_FILE,
     LEARNER_LAB_REVIEW, LEARNER_LAB_SESSION, LEARNER_MUTATION, LEARNER_NOTIFICATION,
     LEARNER_PAYMENT, LEARNER_PROGRESS, LEARNER_SUBSCRIPTION, OTHER_REVIEW_VOTE, Persona, SERVICE,
-    SERVICE_RETIRED, SETTING_PRIVATE, TAG, TAG_2, as_persona, load_world,
+    SERVICE_RETIRED, SETTING_PRIVATE, SIGNING_KEY, TAG, TAG_2, as_persona, load_world,
 };
 use skilltrack_tests::{TestDb, test_db};
 use sqlx::postgres::{PgPool, PgRow};
@@ -214,6 +214,12 @@ certificates               select  -    Y       -     Y     -           Y
 certificates               insert  -    -       -     -     -           Y
 certificates               update  -    -       -     -     -           Y
 certificates               delete  -    -       -     -     -           Y
+// A certificate signing key's public half: anyone reads the key set; the server adds keys as
+// service_role; admins may withdraw (or add) one.
+certificate_signing_keys   select  Y    Y       Y     Y     Y           Y
+certificate_signing_keys   insert  -    -       -     -     -           Y
+certificate_signing_keys   update  -    -       -     -     -           Y
+certificate_signing_keys   delete  -    -       -     -     -           Y
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -611,6 +617,14 @@ fn targets() -> Vec<Target> {
                 "INSERT INTO certificates (id, user_id, course_id, certificate_number)
                  VALUES (gen_random_uuid(), '{LEARNER}', '{C1}', 'ST-TEST-000002')"
             ),
+        ),
+        target(
+            "certificate_signing_keys",
+            SIGNING_KEY,
+            "created_at = now()",
+            "INSERT INTO certificate_signing_keys (kid, public_jwk)
+                 VALUES ('another-key', '{\"kty\": \"OKP\", \"crv\": \"Ed25519\", \"x\": \"AA\", \"kid\": \"another-key\"}')"
+                .to_owned(),
         ),
     ]
 }

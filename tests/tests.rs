@@ -8,6 +8,7 @@ mod assessments_api;
 mod auth_api;
 mod authoring_api;
 mod catalog_cache;
+mod certificates;
 mod client_credentials;
 mod client_sync;
 mod course_packages;

@@ -47,6 +47,19 @@ pub enum Command {
     /// Manage this host's lab images: the root filesystems labs run on (`docker_image`).
     #[command(subcommand)]
     LabImages(LabImageCommand),
+    /// The Ed25519 keys that sign certificates, kept in `<data-dir>/certificate-keys.json`.
+    #[command(subcommand)]
+    CertificateKeys(CertificateKeyCommand),
+}
+
+/// `skilltrack-server certificate-keys …`.
+#[derive(Debug, Subcommand)]
+pub enum CertificateKeyCommand {
+    /// List the keys (ids only; the current one marked) and publish their public halves.
+    List,
+    /// Generate a new key and sign new certificates with it from the next start on. The old
+    /// keys stay published, so what they signed keeps verifying.
+    Rotate,
 }
 
 /// `skilltrack-server lab-images …`. Images are kept in `<data-dir>/lab-images` (or
@@ -167,6 +180,17 @@ pub struct ServeOptions {
     /// start and kept in `<data-dir>/jwt-secret`, readable only by the server.
     #[arg(long, env = "SKILLTRACK_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
+
+    /// The server's public address, as learners and employers reach it (e.g.
+    /// `https://learn.example.org`): certificates name their issuer, keys and revocation list
+    /// by it, so set it before the first certificate is issued. Default: `http://` and
+    /// `--listen`.
+    #[arg(long, env = "SKILLTRACK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// The issuer's name on certificates.
+    #[arg(long, env = "SKILLTRACK_INSTANCE_NAME", default_value = "Skilltrack")]
+    pub instance_name: String,
 
     /// How long an access token lives, in seconds.
     #[arg(long, env = "SKILLTRACK_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]

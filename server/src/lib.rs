@@ -2,6 +2,7 @@
 //! [`run`]; tests build the same [`http::router`] over a test database.
 //!
 //! * [`auth`]: passwords, tokens, rate limits.
+//! * [`certificates`]: the certificate issuer: signing keys, credentials, revocation lists.
 //! * [`cluster`]: the embedded PostgreSQL cluster.
 //! * [`grading`]: how quiz answers are checked and scored (pure functions).
 //! * [`db`]: every SQL statement the server runs, the pools, the per-request RLS transaction.
@@ -17,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod certificates;
 pub mod cluster;
 pub mod config;
 pub mod course_page_cache;
@@ -61,6 +63,9 @@ pub enum RunError {
     /// The JWT signing key could not be loaded.
     #[error(transparent)]
     Key(#[from] auth::tokens::KeyError),
+    /// The certificate signing keys could not be loaded or rotated.
+    #[error(transparent)]
+    CertificateKey(#[from] certificates::IssuerKeyError),
     /// Listening or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -153,6 +158,7 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         Command::LabImages(command) => {
             lab_images(&open.db, &global.lab_images_dir(&data_dir), command).await
         }
+        Command::CertificateKeys(command) => certificate_keys(&open.db, &data_dir, &command).await,
     };
     open.shut_down().await;
     result
@@ -253,6 +259,65 @@ async fn lab_images(
     Ok(())
 }
 
+/// The certificate issuer of `serve`: the keys in the data directory, the public address; and
+/// a task signing the credentials of certificates issued before (or while signing failed).
+fn certificate_issuer(
+    db: &Database,
+    options: &ServeOptions,
+    data_dir: &Path,
+    listen: std::net::SocketAddr,
+) -> Result<std::sync::Arc<certificates::Issuer>, RunError> {
+    let issuer = certificates::Issuer::new(
+        certificates::KeyRing::from_data_dir(data_dir)?,
+        options
+            .public_url
+            .as_deref()
+            .unwrap_or(&format!("http://{listen}")),
+        &options.instance_name,
+    );
+    tracing::info!(kid = issuer.keys().current().kid(), issuer = %issuer.id(), "certificates are signed");
+    let (db, backlog) = (db.clone(), std::sync::Arc::clone(&issuer));
+    tokio::spawn(async move {
+        match certificates::sign_backlog(&db, &backlog).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(signed = n, "signed the credentials of earlier certificates");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "signing earlier certificates failed; each is signed when asked for");
+            }
+        }
+    });
+    Ok(issuer)
+}
+
+#[allow(clippy::print_stdout, reason = "the command's answer is its output")]
+async fn certificate_keys(
+    db: &Database,
+    data_dir: &Path,
+    command: &config::CertificateKeyCommand,
+) -> Result<(), RunError> {
+    if matches!(command, config::CertificateKeyCommand::Rotate) {
+        let kid = certificates::KeyRing::rotate(data_dir)?;
+        println!("new current key {kid}; restart the server to sign with it");
+    }
+    let keys = certificates::KeyRing::from_data_dir(data_dir)?;
+    // Published at once, so verifiers fetching the key set know the new key before it signs.
+    let issuer = certificates::Issuer::new(keys.clone(), "", "");
+    certificates::publish_keys(db, &issuer)
+        .await
+        .map_err(|e| RunError::Db(DbError::from(e)))?;
+    for key in keys.all() {
+        let current = if key.kid() == keys.current().kid() {
+            "  (current)"
+        } else {
+            ""
+        };
+        println!("{}{current}", key.kid());
+    }
+    Ok(())
+}
+
 async fn register_image(db: &Database, info: &labs::images::ImageInfo) -> Result<(), RunError> {
     let mut tx = db::session::begin_service(db.api())
         .await
@@ -296,7 +361,9 @@ async fn serve(
     };
     let media = media_dir(data_dir);
     let sweeper = tokio::spawn(sweep_expired_attempts(db.clone()));
+    let issuer = certificate_issuer(db, options, data_dir, listen)?;
     let state = http::AppState::new(db.clone(), keys, auth_limits, &media, limits.upload_bytes)
+        .with_certificates(issuer)
         .with_labs({
             let mut labs = options.lab_settings(data_dir);
             labs.sandbox.images_dir = global.lab_images_dir(data_dir);

@@ -222,6 +222,8 @@ pub const SETTING_PRIVATE: Uuid = fixed(0x1e02);
 
 /// [`persona::LEARNER`]'s certificate for [`C1`].
 pub const LEARNER_CERTIFICATE: Uuid = fixed(0x1f01);
+/// A published certificate signing key (its public half).
+pub const SIGNING_KEY: Uuid = fixed(0x1f02);
 /// A lab image the platform lists.
 pub const LAB_IMAGE: Uuid = fixed(0x2c01);
 /// The first step of [`L1`] (with scripts: [`L1_STEP_SCRIPTS`]).
@@ -378,6 +380,10 @@ INSERT INTO system_settings (id, setting_key, setting_value, description, is_pub
 
 INSERT INTO certificates (id, user_id, course_id, certificate_number, certificate_url) VALUES
   ('{LEARNER_CERTIFICATE}', '{LEARNER}', '{C1}', 'ST-TEST-000001', '/certificates/ST-TEST-000001.pdf');
+
+INSERT INTO certificate_signing_keys (id, kid, public_jwk) VALUES
+  ('{SIGNING_KEY}', 'fixture-key',
+   jsonb_build_object('kty', 'OKP', 'crv', 'Ed25519', 'x', '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', 'kid', 'fixture-key'));
 "
     );
     sqlx::raw_sql(&sql)

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::net::SocketAddr;
 
 use skilltrack_server::auth::tokens::TokenKeys;
+use skilltrack_server::certificates::{Issuer, KeyRing};
 use skilltrack_server::cluster::{self, ClusterOptions, EmbeddedCluster};
 use skilltrack_server::db::{self, Database, PoolSizes};
 use skilltrack_server::http::auth::AuthLimits;
@@ -263,6 +264,8 @@ pub struct TestServer {
     pub data_dir: tempfile::TempDir,
     /// Its labs, when started by [`spawn_lab_server`] (tests read their counters).
     pub labs: Option<std::sync::Arc<skilltrack_server::labs::Labs>>,
+    /// Who signs its certificates (a key of its own, made at start).
+    pub certificates: std::sync::Arc<Issuer>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -294,15 +297,17 @@ pub async fn spawn_server_with_limits(limits: AuthLimits, http: HttpLimits) -> T
     let data_dir = tempfile::tempdir().expect("tempdir");
     let keys = TokenKeys::new(TEST_JWT_SECRET, std::time::Duration::from_secs(900)).expect("keys");
     let media = skilltrack_server::media_dir(data_dir.path());
-    let app = skilltrack_server::http::router(
-        AppState::new(db.db.clone(), keys, limits, &media, http.upload_bytes),
-        &http,
-        &media,
-    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding");
     let url = format!("http://{}", listener.local_addr().expect("address"));
+    let certificates = test_issuer(&url, KeyRing::ephemeral().expect("a key"));
+    let app = skilltrack_server::http::router(
+        AppState::new(db.db.clone(), keys, limits, &media, http.upload_bytes)
+            .with_certificates(std::sync::Arc::clone(&certificates)),
+        &http,
+        &media,
+    );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = axum::serve(
@@ -319,8 +324,58 @@ pub async fn spawn_server_with_limits(limits: AuthLimits, http: HttpLimits) -> T
         db,
         data_dir,
         labs: None,
+        certificates,
         shutdown: Some(tx),
     }
+}
+
+/// The certificate issuer of a test server at `url` with these keys.
+pub fn test_issuer(url: &str, keys: KeyRing) -> std::sync::Arc<Issuer> {
+    Issuer::new(keys, url, "Skilltrack (tests)")
+}
+
+/// Another server process over the same database as `first` (same issuer address), signing
+/// certificates with `keys`: a server restarted after its key was rotated. Stops when dropped.
+pub async fn spawn_sibling_server(first: &TestServer, keys: KeyRing) -> SiblingServer {
+    let keys_jwt =
+        TokenKeys::new(TEST_JWT_SECRET, std::time::Duration::from_secs(900)).expect("keys");
+    let media = skilltrack_server::media_dir(first.data_dir.path());
+    let http = HttpLimits::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let app = skilltrack_server::http::router(
+        AppState::new(
+            first.db.db.clone(),
+            keys_jwt,
+            AuthLimits::default(),
+            &media,
+            http.upload_bytes,
+        )
+        .with_certificates(test_issuer(&first.url, keys)),
+        &http,
+        &media,
+    );
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    SiblingServer { url, _shutdown: tx }
+}
+
+/// A second server over a test server's database; see [`spawn_sibling_server`].
+pub struct SiblingServer {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Drop for TestServer {
@@ -374,13 +429,15 @@ pub async fn spawn_lab_server(
         http.upload_bytes,
     )
     .with_labs(labs);
-    skilltrack_server::labs::reaper::spawn(db.db.clone(), std::sync::Arc::clone(&state.labs));
-    let labs = std::sync::Arc::clone(&state.labs);
-    let app = skilltrack_server::http::router(state, &http, &media);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding");
     let url = format!("http://{}", listener.local_addr().expect("address"));
+    let certificates = test_issuer(&url, KeyRing::ephemeral().expect("a key"));
+    let state = state.with_certificates(std::sync::Arc::clone(&certificates));
+    skilltrack_server::labs::reaper::spawn(db.db.clone(), std::sync::Arc::clone(&state.labs));
+    let labs = std::sync::Arc::clone(&state.labs);
+    let app = skilltrack_server::http::router(state, &http, &media);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = axum::serve(
@@ -397,6 +454,7 @@ pub async fn spawn_lab_server(
         db,
         data_dir,
         labs: Some(labs),
+        certificates,
         shutdown: Some(tx),
     }
 }

@@ -144,6 +144,11 @@ pub struct CertificateVerification {
     pub course_title: String,
     /// Who earned it.
     pub learner_name: Option<String>,
+    /// What verifying its signed credential concludes, with the server's own keys and
+    /// revocation list (the verdict `skilltrack certificate verify` gives offline).
+    pub verdict: crate::credentials::CredentialVerdict,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// A payment.

@@ -10,6 +10,7 @@
 //! * [`health`]: the readiness report.
 //! * [`auth`], [`profile`], [`settings`]: accounts, sessions, profiles and platform settings.
 //! * [`catalog`], [`learning`]: the catalog; enrollments, progress, certificates, payments.
+//! * [`credentials`]: certificates as signed Open Badges 3.0 credentials; keys, revocation.
 //! * [`authoring`]: what instructors send to create and edit their courses and labs.
 //! * [`course_packages`]: a whole course as one tree, for `course push` and `course pull`.
 //! * [`analytics`]: event batches and the admins' summaries.
@@ -26,6 +27,7 @@ pub mod auth;
 pub mod authoring;
 pub mod catalog;
 pub mod course_packages;
+pub mod credentials;
 pub mod engagement;
 pub mod enums;
 pub mod health;

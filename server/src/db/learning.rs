@@ -350,7 +350,8 @@ pub async fn my_certificates(
     .map(|rows| rows.into_iter().map(certificate).collect())
 }
 
-/// Public verification of a certificate number.
+/// What the public may learn of a certificate from its number (`verdict` is the caller's to
+/// fill in: it comes from verifying the signed credential).
 pub async fn verify_certificate(
     conn: &mut PgConnection,
     number: &str,
@@ -369,6 +370,8 @@ pub async fn verify_certificate(
             issued_at: r.2,
             course_title: r.3,
             learner_name: r.4,
+            verdict: skilltrack_protocol::credentials::CredentialVerdict::StatusUnknown,
+            revoked_at: None,
         })
     })
 }

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod authoring;
 pub mod bootstrap;
 pub mod catalog;
+pub mod certificates;
 pub mod course_packages;
 pub mod engagement;
 pub mod health;

@@ -217,6 +217,11 @@ pub async fn record_progress(
         .into_iter()
         .next();
     tx.commit().await?;
+    if applied && certificate.is_some() {
+        // The write that completes a course signs its certificate's credential before it
+        // answers (later writes find it signed: one indexed look-up).
+        crate::certificates::sign_pending_of(&state.db, &state.certificates, user).await?;
+    }
     Ok(Json(ProgressReport {
         lesson: progress,
         enrollment,
@@ -292,7 +297,7 @@ pub fn certificate_check_limiter() -> crate::auth::rate_limit::RateLimiter {
     params(("number" = String, Path, description = "e.g. `SKT-2026-7F3K9-QXMA2-0HBV4-TR8CW`")),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The certificate's standing", body = CertificateVerification),
+        (status = 200, description = "The certificate's standing: `verdict` is what verifying its signed credential concludes (`valid`, `revoked`, ...)", body = CertificateVerification),
         (status = 401, description = "A bad or expired token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No certificate has this number", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many checks from this address", body = Problem, content_type = "application/problem+json"),
@@ -317,12 +322,45 @@ pub async fn verify_certificate(
             "No certificate has this number.".to_owned(),
         ));
     }
+    let not_found = || ApiError::NotFound("No certificate has this number.".to_owned());
     let mut tx = begin(state.db.api(), caller, Access::ReadOnly).await?;
-    let found = learning::verify_certificate(&mut tx, &number).await?;
+    let mut found = learning::verify_certificate(&mut tx, &number)
+        .await?
+        .ok_or_else(not_found)?;
+    crate::certificates::publish_keys(&state.db, &state.certificates).await?;
+    let keys = crate::db::certificates::published_keys(&mut tx).await?;
     tx.commit().await?;
-    found
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound("No certificate has this number.".to_owned()))
+    // The same verdict an offline verifier reaches, with the keys as published and the
+    // revocation list as of now.
+    let id = {
+        let mut service = begin_service(state.db.api()).await?;
+        let source = crate::db::certificates::source_by_number(&mut service, &number).await?;
+        service.commit().await?;
+        source.ok_or_else(not_found)?.id
+    };
+    let issuer = &state.certificates;
+    let source = crate::certificates::ensure_credential(&state.db, issuer, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let (list, _) = crate::certificates::list_and_bit(source.status_index);
+    let status = crate::certificates::status_list(&state.db, issuer, list).await?;
+    let trust = skilltrack_credentials::TrustedIssuer {
+        issuer: issuer.id(),
+        keys: skilltrack_protocol::credentials::JwkSet { keys },
+        status_lists: status.into_iter().collect(),
+        fetched_at: None,
+    };
+    let verification = skilltrack_credentials::verify(
+        source.credential.as_deref().unwrap_or_default(),
+        &trust,
+        chrono::Utc::now(),
+        chrono::Duration::days(1),
+    );
+    found.verdict = verification.verdict;
+    found.is_valid = found.is_valid
+        && verification.verdict == skilltrack_protocol::credentials::CredentialVerdict::Valid;
+    found.revoked_at = source.revoked_at;
+    Ok(Json(found))
 }
 
 /// Pay for a course (test mode: completes at once, moves no money).

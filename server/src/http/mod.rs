@@ -8,6 +8,7 @@ pub mod assessments;
 pub mod auth;
 pub mod authoring;
 pub mod catalog;
+pub mod certificates;
 pub mod course_packages;
 pub mod engagement;
 pub mod error;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub course_pages: crate::course_page_cache::CoursePageCache,
     /// Lab environments and their terminals.
     pub labs: Arc<crate::labs::Labs>,
+    /// Who signs certificates, with which keys.
+    pub certificates: Arc<crate::certificates::Issuer>,
 }
 
 impl AppState {
@@ -105,6 +108,12 @@ impl AppState {
             labs: Arc::new(crate::labs::Labs::new(crate::labs::LabSettings::defaults(
                 media_dir.parent().unwrap_or(media_dir),
             ))),
+            certificates: crate::certificates::Issuer::new(
+                crate::certificates::KeyRing::ephemeral()
+                    .expect("the system's random source gives an Ed25519 key"),
+                "http://127.0.0.1:8787",
+                crate::certificates::DEFAULT_NAME,
+            ),
             openapi: Arc::new(
                 api_routes()
                     .split_for_parts()
@@ -113,6 +122,13 @@ impl AppState {
                     .unwrap_or_default(),
             ),
         }
+    }
+
+    /// The same state with this certificate issuer (the server's keys and public address).
+    #[must_use]
+    pub fn with_certificates(mut self, issuer: Arc<crate::certificates::Issuer>) -> Self {
+        self.certificates = issuer;
+        self
     }
 
     /// The same state with these labs settings (the server's flags; tests' short timers).
@@ -193,6 +209,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(admin::routes())
         .merge(catalog::routes())
         .merge(learning::routes())
+        .merge(certificates::routes())
         .merge(engagement::routes())
         .merge(authoring::routes())
         .merge(course_packages::routes())

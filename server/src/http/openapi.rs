@@ -27,6 +27,7 @@ use super::AppState;
         (name = "admin", description = "Admins only"),
         (name = "catalog", description = "Services, courses, lessons, labs: what anyone may browse"),
         (name = "learning", description = "Enrollments, progress, certificates, payments"),
+        (name = "certificates", description = "Certificates as signed Open Badges 3.0 credentials: keys, revocation lists, revocation"),
         (name = "engagement", description = "Reviews, helpful votes, bookmarks, notifications"),
         (name = "assessments", description = "Quizzes and exams: attempts, answers, submission, results"),
         (name = "authoring", description = "Instructors create, edit and publish their courses and labs"),

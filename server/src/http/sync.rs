@@ -203,6 +203,15 @@ async fn push_once(
         rest = &rest[1..];
     }
     tx.commit().await?;
+    if mutations.iter().any(is_progress) {
+        // Progress may have completed a course: sign its certificate now. A failure here
+        // loses nothing (the credential is signed when first asked for), so it is only logged.
+        if let Err(e) =
+            crate::certificates::sign_pending_of(&state.db, &state.certificates, user).await
+        {
+            tracing::warn!(error = %e, "signing a new certificate after a push failed");
+        }
+    }
     Ok(PushResponse { results })
 }
 

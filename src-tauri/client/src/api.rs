@@ -301,6 +301,27 @@ impl ApiClient {
             .await
     }
 
+    /// A public JSON document: a path on the server, or an absolute URL (fetched without
+    /// credentials either way).
+    pub async fn public_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        self.call::<(), _>(Method::GET, path, None, None).await
+    }
+
+    /// A public text document (a signed status list): a path or an absolute URL, without
+    /// credentials.
+    pub async fn public_text(&self, path: &str) -> Result<String, ApiError> {
+        let url = self.parse_url(path)?;
+        let res = self
+            .request(&self.http, Method::GET, &url, None)
+            .send()
+            .await
+            .map_err(|e| offline(&e))?;
+        if !res.status().is_success() {
+            return Err(problem(res).await);
+        }
+        res.text().await.map_err(|e| offline(&e))
+    }
+
     /// Any authenticated JSON call (the screens' online actions).
     pub async fn json<B: Serialize, T: DeserializeOwned>(
         &self,

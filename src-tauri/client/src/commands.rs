@@ -127,6 +127,38 @@ enum Command {
         #[command(subcommand)]
         command: CourseCommand,
     },
+    /// Signed certificates (Open Badges 3.0): fetch the issuer's keys, save yours, verify any
+    /// offline.
+    Certificate {
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CertificateCommand {
+    /// Fetch the server's certificate keys and revocation lists and keep them for offline
+    /// verification (`skilltrack sync` does it too).
+    Keys,
+    /// Save one of your certificates as a signed credential (JSON holding the VC-JWT).
+    Get {
+        /// The certificate's id (`skilltrack status` and the app show them).
+        certificate: Uuid,
+        /// Where to write it (default: `<number>.credential.json`).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Verify a credential OFFLINE with the keys and revocation list cached at the last sync
+    /// or `skilltrack certificate keys`. Prints the verdict; exits 0 only when it is valid:
+    /// 2 tampered, 3 unknown key, 4 revoked, 5 expired, 6 status list stale, 7 no status list
+    /// cached, 8 not a credential (1: nothing cached, or the file cannot be read).
+    Verify {
+        /// A VC-JWT, or the JSON `skilltrack certificate get` saves.
+        file: PathBuf,
+        /// The oldest revocation list accepted, in days.
+        #[arg(long, default_value_t = skilltrack_client::certificates::DEFAULT_MAX_STATUS_AGE_DAYS)]
+        max_status_age_days: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +243,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .data_dir
         .clone()
         .unwrap_or_else(device::default_data_dir);
+    // Verifying is offline and needs no server, session or cache: only the cached keys.
+    if let Command::Certificate {
+        command:
+            CertificateCommand::Verify {
+                file,
+                max_status_age_days,
+            },
+    } = &cli.command
+    {
+        return verify_certificate(file, &data_dir, *max_status_age_days, cli.json);
+    }
     // Said first and plainly: a refused server is no trouble with the data directory.
     skilltrack_client::api::server_url(&cli.server)?;
     let trust = match &cli.ca_file {
@@ -237,21 +280,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync {
             watch: false,
             page_size,
-        } => {
-            engine.set_page_size(page_size);
-            let report = engine
-                .sync_once()
-                .await
-                .map_err(|e| anyhow::anyhow!(e.explain()))?;
-            say(
-                cli.json,
-                &serde_json::to_value(&report)?,
-                &format!(
-                    "Sent {} change(s) ({} refused); received {} row(s) in {} page(s).",
-                    report.pushed, report.rejected, report.pulled, report.pages
-                ),
-            );
-        }
+        } => sync_once(&engine, page_size, &data_dir, cli.json).await?,
         Command::Sync {
             watch: true,
             page_size,
@@ -293,6 +322,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: LabCommand::Test { lab, on },
         } => lab_test(&engine, &lab, on, cli.json).await?,
         Command::Course { command } => course_on_server(&engine, &command, cli.json).await?,
+        Command::Certificate { command } => {
+            certificate(&engine, command, &data_dir, cli.json).await?;
+        }
     }
     Ok(())
 }
@@ -395,6 +427,33 @@ async fn course_on_server(
     Ok(())
 }
 
+/// `skilltrack sync`: once; then the issuer's keys and revocation lists, for verifying
+/// certificates offline.
+async fn sync_once(
+    engine: &SyncEngine,
+    page_size: u32,
+    data_dir: &std::path::Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    engine.set_page_size(page_size);
+    let report = engine
+        .sync_once()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.explain()))?;
+    say(
+        json,
+        &serde_json::to_value(&report)?,
+        &format!(
+            "Sent {} change(s) ({} refused); received {} row(s) in {} page(s).",
+            report.pushed, report.rejected, report.pulled, report.pages
+        ),
+    );
+    if let Err(e) = skilltrack_client::certificates::refresh_trust(engine.api(), data_dir).await {
+        tracing::warn!(error = %e, "the certificate keys could not be refreshed");
+    }
+    Ok(())
+}
+
 /// What a push changes, one line each: `+ create  lesson getting-started/welcome`.
 fn print_plan(report: &skilltrack_protocol::course_packages::CoursePushReport) {
     use skilltrack_protocol::course_packages::ChangeAction;
@@ -436,6 +495,139 @@ fn print_problems(
             );
         }
     }
+}
+
+/// `skilltrack certificate keys|get`.
+async fn certificate(
+    engine: &SyncEngine,
+    command: CertificateCommand,
+    data_dir: &std::path::Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    use skilltrack_client::certificates;
+    match command {
+        CertificateCommand::Keys => {
+            let trust = certificates::refresh_trust(engine.api(), data_dir).await?;
+            say(
+                json,
+                &serde_json::json!({
+                    "issuer": trust.issuer,
+                    "keys": trust.keys.keys.len(),
+                    "status_lists": trust.status_lists.len(),
+                }),
+                &format!(
+                    "Cached {} key(s) and {} revocation list(s) of {} for offline verification.",
+                    trust.keys.keys.len(),
+                    trust.status_lists.len(),
+                    trust.issuer
+                ),
+            );
+        }
+        CertificateCommand::Get { certificate, out } => {
+            let session = engine
+                .session()
+                .await
+                .map_err(|e| anyhow::anyhow!(e.explain()))?;
+            let credential =
+                certificates::download_credential(engine.api(), &session.access_token, certificate)
+                    .await?;
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(format!("{}.credential.json", credential.certificate_number))
+            });
+            std::fs::write(&out, serde_json::to_string_pretty(&credential)?)
+                .with_context(|| format!("writing {}", out.display()))?;
+            say(
+                json,
+                &serde_json::json!({"saved": out, "certificate_number": credential.certificate_number}),
+                &format!(
+                    "Saved certificate {} to {}.",
+                    credential.certificate_number,
+                    out.display()
+                ),
+            );
+        }
+        CertificateCommand::Verify { .. } => {
+            unreachable!("verify returns before the engine opens")
+        }
+    }
+    Ok(())
+}
+
+/// `skilltrack certificate verify FILE`: offline; the exit code says the verdict.
+fn verify_certificate(
+    file: &std::path::Path,
+    data_dir: &std::path::Path,
+    max_status_age_days: i64,
+    json: bool,
+) -> anyhow::Result<()> {
+    use skilltrack_credentials::CredentialVerdict as V;
+    let now = chrono::Utc::now();
+    let (v, trust) = skilltrack_client::certificates::verify_file(
+        file,
+        data_dir,
+        now,
+        chrono::Duration::days(max_status_age_days.max(0)),
+    )?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "verdict": v.verdict,
+                "detail": v.detail,
+                "credential": v.credential,
+                "status_issued_at": v.status_issued_at,
+                "status_age_secs": v.status_age_secs,
+                "keys_fetched_at": trust.fetched_at,
+            })
+        );
+    } else {
+        println!("{}", v.verdict.explain().to_uppercase());
+        println!("  why:      {}", v.detail);
+        if let Some(c) = &v.credential {
+            println!(
+                "  learner:  {}",
+                c.learner_name.as_deref().unwrap_or("(none)")
+            );
+            println!(
+                "  course:   {}",
+                c.achievement.as_deref().unwrap_or("(none)")
+            );
+            println!(
+                "  issuer:   {} ({})",
+                c.issuer_name.as_deref().unwrap_or("(unnamed)"),
+                c.issuer
+            );
+            if let Some(from) = c.valid_from {
+                println!("  issued:   {}", from.format("%Y-%m-%d %H:%M UTC"));
+            }
+            println!("  key:      {}", c.kid);
+        }
+        if let Some(issued) = v.status_issued_at {
+            println!(
+                "  status:   revocation list of {} ({} old)",
+                issued.format("%Y-%m-%d %H:%M UTC"),
+                skilltrack_credentials::verify::human(now - issued)
+            );
+        }
+        if let Some(fetched) = trust.fetched_at {
+            println!(
+                "  cached:   {} ago",
+                skilltrack_credentials::verify::human(now - fetched)
+            );
+        }
+    }
+    let code = match v.verdict {
+        V::Valid => return Ok(()),
+        V::Tampered => 2,
+        V::UnknownKey => 3,
+        V::Revoked => 4,
+        V::Expired => 5,
+        V::StatusStale => 6,
+        V::StatusUnknown => 7,
+        V::Malformed => 8,
+    };
+    std::io::stdout().flush()?;
+    std::process::exit(code);
 }
 
 /// `skilltrack course new|validate|pack DIR`.

@@ -13,6 +13,8 @@
 //! * [`labs`]: the lab catalog from the cache, lab sessions and files, the terminal connection.
 //! * [`device`]: one account's data directory, with all of the above opened.
 //! * [`authoring`]: an instructor's courses (drafts included), publishing, the grading queue.
+//! * [`certificates`]: signed certificates: the issuer's keys and revocation lists cached for
+//!   offline verification, and verifying a credential file.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -20,6 +22,7 @@
 pub mod api;
 pub mod authoring;
 pub mod cache;
+pub mod certificates;
 pub mod course_packages;
 pub mod device;
 pub mod downloads;
