@@ -7,9 +7,14 @@
 //! [`lab`]: a lab in steps, written in the layout of a Killercoda scenario (`index.json` naming
 //! markdown pages and shell scripts), so that scenarios written for Killercoda run here as
 //! they are, and authors keep a lab in version control beside its course.
+//!
+//! [`grading`]: how quiz answers are checked against their keys and scored, as pure functions:
+//! the server grades attempts with them, and the desktop app's local preview grades a package's
+//! quizzes with the same rules, from the keys in the package on disk.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod course;
+pub mod grading;
 pub mod lab;
