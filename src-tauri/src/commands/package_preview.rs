@@ -106,12 +106,20 @@ pub async fn pick_package_folder(app: AppHandle) -> Answer<Option<String>> {
 
 /// Closes the preview: the watch stops and its attempts are forgotten.
 #[tauri::command]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "Tauri hands commands their arguments by value"
+)]
 pub fn close_package_preview(preview: State<'_, PackagePreview>) {
     preview.close();
 }
 
 /// The preview as it stands, if one is open.
 #[tauri::command]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "Tauri hands commands their arguments by value"
+)]
 pub fn package_preview_status(preview: State<'_, PackagePreview>) -> Option<PreviewStatus> {
     preview
         .session()
@@ -120,6 +128,10 @@ pub fn package_preview_status(preview: State<'_, PackagePreview>) -> Option<Prev
 
 /// The catalog of a preview: the package's course card.
 #[tauri::command]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "Tauri hands commands their arguments by value"
+)]
 pub fn preview_catalog(preview: State<'_, PackagePreview>) -> Answer<Vec<CourseCard>> {
     let (_, snapshot) = latest(&preview)?;
     Ok(vec![screens::card(read(&snapshot)?)])
@@ -127,6 +139,10 @@ pub fn preview_catalog(preview: State<'_, PackagePreview>) -> Answer<Vec<CourseC
 
 /// The course page of the package.
 #[tauri::command]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "Tauri hands commands their arguments by value"
+)]
 pub fn preview_course_page(preview: State<'_, PackagePreview>) -> Answer<CourseScreen> {
     let (session, snapshot) = latest(&preview)?;
     let attempts = session
