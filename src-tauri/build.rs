@@ -65,6 +65,20 @@ const COMMANDS: &[&str] = &[
     "terminal_input",
     "terminal_resize",
     "close_terminal",
+    "open_package_preview",
+    "pick_package_folder",
+    "close_package_preview",
+    "package_preview_status",
+    "preview_catalog",
+    "preview_course_page",
+    "preview_lesson",
+    "preview_quiz",
+    "preview_start_attempt",
+    "preview_save_answer",
+    "preview_submit_attempt",
+    "preview_discard_attempt",
+    "preview_attempt_result",
+    "preview_lab",
 ];
 
 fn link(from: &Path, to: &Path) {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use skilltrack_server::seed::demo_id;
 use skilltrack_tests::api::Api;
 use skilltrack_tests::desktop::{
-    DesktopApp, PATIENCE, click, find, screenshot, text_of, type_into, wait_attr,
+    DesktopApp, PATIENCE, click, find, screenshot, text_of, type_into, wait_attr, wait_text,
 };
 use skilltrack_tests::proxy::Proxy;
 use skilltrack_tests::spawn_demo_server;
@@ -29,25 +29,6 @@ const OFFLINE_QUIZ: &str = "Quick Check: Navigation and Files";
 const FREE_COURSE: &str = "docker-fundamentals";
 /// A course whose prerequisite ([`FREE_COURSE`]) the demo learner has not completed.
 const GATED_COURSE: &str = "kubernetes-in-production";
-
-/// Waits until the text of what `css` matches satisfies `ok` (the screens re-render as syncs
-/// land, so an element found once may be replaced), returning it.
-async fn wait_text(client: &Client, css: &str, step: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + PATIENCE;
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        if let Ok(e) = client.find(Locator::Css(css)).await {
-            if let Ok(t) = e.text().await {
-                if ok(&t) {
-                    return t;
-                }
-                last = t;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{step}: `{css}` never showed the right text; last {last:?}");
-}
 
 /// Opens a course from "my learning".
 async fn open_enrolled_course(client: &Client, slug: &str, step: &str) {

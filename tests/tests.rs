@@ -15,6 +15,7 @@ mod course_packages;
 mod desktop_e2e;
 mod desktop_instructor_e2e;
 mod desktop_lab_e2e;
+mod desktop_preview_e2e;
 mod engagement_api;
 mod http_api;
 mod lab_images;

@@ -32,6 +32,7 @@ pub mod quiz;
 
 pub mod instructor;
 pub mod labs;
+pub mod package_preview;
 
 type Answer<T> = Result<T, CommandError>;
 
@@ -409,6 +410,9 @@ pub async fn lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<Le
         content_body: opt_text(&row, "content_body"),
         content_url,
         download,
+        video_url: None,
+        assessment_id: None,
+        lab_id: None,
         progress_percentage,
     })
 }

@@ -7,6 +7,8 @@
 //! * [`local_media`]: downloaded media played over loopback HTTP (`WebKitGTK` cannot play video
 //!   from a custom scheme such as `asset:`).
 //! * [`navigation`]: the window never leaves the app's own pages.
+//! * [`package_preview`]: a course folder previewed through the learner's screens, read again
+//!   whenever a file in it changes; no server, no network, nothing written.
 //! * [`rendering`]: the window paints with the GPU only where there is one.
 
 #![forbid(unsafe_code)]
@@ -17,6 +19,7 @@ pub mod device;
 pub mod error;
 pub mod local_media;
 pub mod navigation;
+pub mod package_preview;
 pub mod rendering;
 pub mod views;
 
@@ -93,6 +96,7 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         Err(other) => return Err(other.into()),
     };
     app.manage(local_media::LocalMedia::start(device.media_dir())?);
+    app.manage(package_preview::PackagePreview::default());
     commands::allow_media(app.handle(), &device)?;
     app.manage(Desktop {
         config,
@@ -110,6 +114,9 @@ pub fn run() -> tauri::Result<()> {
         // External links open in the OS browser (http, https, mailto only: the capability's
         // scope), after the learner confirms in the window.
         .plugin(tauri_plugin_opener::init())
+        // The folder picker of the package preview, called from Rust only (no permission for
+        // the window to open dialogs itself).
+        .plugin(tauri_plugin_dialog::init())
         .setup(setup)
         .invoke_handler(tauri::generate_handler![
             commands::launch_state,
@@ -167,6 +174,20 @@ pub fn run() -> tauri::Result<()> {
             commands::labs::terminal_input,
             commands::labs::terminal_resize,
             commands::labs::close_terminal,
+            commands::package_preview::open_package_preview,
+            commands::package_preview::pick_package_folder,
+            commands::package_preview::close_package_preview,
+            commands::package_preview::package_preview_status,
+            commands::package_preview::preview_catalog,
+            commands::package_preview::preview_course_page,
+            commands::package_preview::preview_lesson,
+            commands::package_preview::preview_quiz,
+            commands::package_preview::preview_start_attempt,
+            commands::package_preview::preview_save_answer,
+            commands::package_preview::preview_submit_attempt,
+            commands::package_preview::preview_discard_attempt,
+            commands::package_preview::preview_attempt_result,
+            commands::package_preview::preview_lab,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
 }

@@ -11,6 +11,7 @@ use crate::error::CommandError;
 
 pub mod instructor;
 pub mod labs;
+pub mod package_preview;
 
 pub mod quiz;
 
@@ -268,6 +269,14 @@ pub struct LessonPage {
     pub content_url: Option<String>,
     /// The media downloaded for offline, if it is.
     pub download: Option<DownloadRecord>,
+    /// A URL the window plays the video from as it is (a package preview's local file, over
+    /// loopback), with no download.
+    pub video_url: Option<String>,
+    /// A quiz or assignment lesson's assessment, when known (a package preview knows it; the
+    /// cache does not link lessons to assessments).
+    pub assessment_id: Option<String>,
+    /// A lab lesson's lab, when known (a package preview).
+    pub lab_id: Option<String>,
     /// How far the learner got, 0–100 (synced from any device; a video resumes at this share
     /// of its length).
     pub progress_percentage: i32,
@@ -382,7 +391,7 @@ impl CourseScreen {
     }
 }
 
-fn first_sentence(text: &str) -> String {
+pub(crate) fn first_sentence(text: &str) -> String {
     let end = text.find(". ").map_or(text.len(), |i| i + 1);
     text[..end].to_owned()
 }

@@ -37,7 +37,11 @@ impl DesktopApp {
     /// Starts Xvfb, tauri-driver and the app, against `server` with its data in `data_dir`
     /// (tokens in a file there: no keyring on a test machine).
     pub async fn launch(server: &str, data_dir: &Path) -> Self {
-        let app = desktop_binary();
+        Self::launch_app(&desktop_binary(), server, data_dir).await
+    }
+
+    /// [`DesktopApp::launch`] with the app binary named (a benchmark runs the one beside it).
+    pub async fn launch_app(app: &Path, server: &str, data_dir: &Path) -> Self {
         let (xvfb, display) = start_xvfb();
         let (port, native_port) = (free_port(), free_port());
         let driver = Command::new(tauri_driver())
@@ -278,6 +282,36 @@ pub async fn wait_attr(
         &format!("`{css}` [{attr}] never became right; last seen {last:?}"),
     )
     .await;
+}
+
+/// Waits until the text of what `css` matches satisfies `ok` (screens re-render as syncs land
+/// or files change, so an element found once may be replaced), returning it; fails with the
+/// last text seen.
+pub async fn wait_text(
+    client: &Client,
+    css: &str,
+    step: &str,
+    ok: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(e) = client.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+        {
+            if ok(&t) {
+                return t;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    fail(
+        client,
+        step,
+        &format!("`{css}` never showed the right text; last {last:?}"),
+    )
+    .await
 }
 
 /// The text of the first element matching `css`, once it appears.

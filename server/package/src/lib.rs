@@ -12,11 +12,15 @@
 //! package's files (what `course pull` writes), each the other's inverse.
 //!
 //! [`pack`]: a package as one reproducible `.tar.gz`, and back.
+//! [`grading`]: how quiz answers are checked against their keys and scored, as pure functions:
+//! the server grades attempts with them, and the desktop app's local preview grades a package's
+//! quizzes with the same rules, from the keys in the package on disk.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod course;
+pub mod grading;
 pub mod lab;
 pub mod pack;
 pub mod tree;

@@ -31,6 +31,20 @@ content_url: string | null,
  */
 download: DownloadRecord | null, 
 /**
+ * A URL the window plays the video from as it is (a package preview's local file, over
+ * loopback), with no download.
+ */
+video_url: string | null, 
+/**
+ * A quiz or assignment lesson's assessment, when known (a package preview knows it; the
+ * cache does not link lessons to assessments).
+ */
+assessment_id: string | null, 
+/**
+ * A lab lesson's lab, when known (a package preview).
+ */
+lab_id: string | null, 
+/**
  * How far the learner got, 0–100 (synced from any device; a video resumes at this share
  * of its length).
  */

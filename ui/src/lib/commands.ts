@@ -31,6 +31,8 @@ import type { LabsScreen } from "../bindings/LabsScreen";
 import type { SavedFile } from "../bindings/SavedFile";
 import type { TerminalMessage } from "../bindings/TerminalMessage";
 import type { WorkspaceListing } from "../bindings/WorkspaceListing";
+import type { PreviewLab } from "../bindings/PreviewLab";
+import type { PreviewStatus } from "../bindings/PreviewStatus";
 
 export const commands = {
   launchState: () => invoke<LaunchState>("launch_state"),
@@ -108,10 +110,28 @@ export const commands = {
   terminalResize: (terminalId: string, cols: number, rows: number) =>
     invoke<null>("terminal_resize", { terminalId, cols, rows }),
   closeTerminal: (terminalId: string) => invoke<null>("close_terminal", { terminalId }),
+  // The local preview of a course folder: read from disk, quizzes graded in memory, no server.
+  openPackagePreview: (folder: string) => invoke<PreviewStatus>("open_package_preview", { folder }),
+  pickPackageFolder: () => invoke<string | null>("pick_package_folder"),
+  closePackagePreview: () => invoke<null>("close_package_preview"),
+  packagePreviewStatus: () => invoke<PreviewStatus | null>("package_preview_status"),
+  previewCatalog: () => invoke<CourseCard[]>("preview_catalog"),
+  previewCoursePage: () => invoke<CourseScreen>("preview_course_page"),
+  previewLesson: (lessonId: string) => invoke<LessonPage>("preview_lesson", { lessonId }),
+  previewQuiz: (assessmentId: string) => invoke<QuizScreen>("preview_quiz", { assessmentId }),
+  previewStartAttempt: (assessmentId: string) => invoke<OpenAttempt>("preview_start_attempt", { assessmentId }),
+  previewSaveAnswer: (attemptId: string, questionId: string, answer: AnswerValue) =>
+    invoke<null>("preview_save_answer", { attemptId, questionId, answer }),
+  previewSubmitAttempt: (attemptId: string) => invoke<AttemptItem>("preview_submit_attempt", { attemptId }),
+  previewDiscardAttempt: (attemptId: string) => invoke<null>("preview_discard_attempt", { attemptId }),
+  previewAttemptResult: (attemptId: string) => invoke<QuizResult>("preview_attempt_result", { attemptId }),
+  previewLab: (labId: string) => invoke<PreviewLab>("preview_lab", { labId }),
 };
 
 /** The events the app sends, and their payload types. */
 export const SYNC_STATUS_EVENT = "sync-status";
 export const DOWNLOAD_PROGRESS_EVENT = "download-progress";
+// The package preview read its folder again (a PreviewStatus).
+export const PACKAGE_PREVIEW_EVENT = "package-preview";
 // The shell refused to take the window to another page (src-tauri/src/navigation.rs).
 export const NAVIGATION_REFUSED_EVENT = "navigation-refused";

@@ -1,0 +1,24 @@
+// The package preview's small rules, kept out of the screens so Vitest can check them.
+import type { PackageProblem } from "../bindings/PackageProblem";
+import type { PreviewStatus } from "../bindings/PreviewStatus";
+
+/** Where a problem is, as `skilltrack course validate` prints it: `file:line:column`. */
+export function problemLocation(p: PackageProblem): string {
+  return `${p.file}:${p.line}:${p.column}`;
+}
+
+/** What the banner says about the latest read of the folder. */
+export function readLine(status: PreviewStatus, now: Date = new Date()): string {
+  const at = new Date(status.read_at_ms);
+  const seconds = Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000));
+  const when = seconds < 5 ? "just now" : at.toLocaleTimeString();
+  const problems = status.problems.length;
+  const state = problems === 0 ? "reads cleanly" : `has ${problems} ${problems === 1 ? "problem" : "problems"}`;
+  return `Read ${status.version === 1 ? "once" : `${status.version} times`}, last ${when}: the package ${state}.`;
+}
+
+/** Whether an event's read is newer news for the preview showing `current`. */
+export function isNewer(current: PreviewStatus | null, next: PreviewStatus): boolean {
+  if (!current) return true;
+  return next.folder !== current.folder || next.version > current.version;
+}

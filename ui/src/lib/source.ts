@@ -1,0 +1,76 @@
+// Where the learner screens (Catalog, Course, Lesson, Quiz) get their data: the app's commands
+// over the offline cache, or, inside a package preview, the package on disk (previewSource).
+// A screen asks with learnerSource(); the preview screen provides its own with provideSource().
+import { getContext, setContext } from "svelte";
+import { commands } from "./commands";
+
+/** What the learner screens read and write. */
+export type LearnerSource = Pick<
+  typeof commands,
+  | "catalog"
+  | "coursePage"
+  | "lesson"
+  | "completeLesson"
+  | "setBookmark"
+  | "enroll"
+  | "syncNow"
+  | "reviewCourse"
+  | "recordVideoPosition"
+  | "downloadLessonMedia"
+  | "mediaUrl"
+  | "quiz"
+  | "startAttempt"
+  | "saveAnswer"
+  | "submitAttempt"
+  | "discardAttempt"
+  | "attemptResult"
+>;
+
+const KEY = Symbol("learner-source");
+
+/** The source of the screen's nearest provider, else the app's commands. */
+export function learnerSource(): LearnerSource {
+  return getContext<LearnerSource | undefined>(KEY) ?? commands;
+}
+
+/** Makes `source` the one the screens below this component read from. */
+export function provideSource(source: LearnerSource): void {
+  setContext(KEY, source);
+}
+
+/** Refused in a preview, which records nothing (progress, bookmarks, enrolling, reviews). */
+function notInPreview(what: string): Promise<never> {
+  return Promise.reject({ code: "preview", message: `${what} is not recorded in a preview.` });
+}
+
+/**
+ * The package preview's source: every read answered from the package on disk, quizzes taken
+ * and graded in memory (src-tauri/src/commands/package_preview.rs); nothing reaches the cache
+ * or the network.
+ */
+export function previewSource(c: typeof commands = commands): LearnerSource {
+  return {
+    catalog: () => c.previewCatalog(),
+    coursePage: () => c.previewCoursePage(),
+    lesson: (lessonId) => c.previewLesson(lessonId),
+    completeLesson: () => notInPreview("Progress"),
+    setBookmark: () => notInPreview("A bookmark"),
+    enroll: () => notInPreview("Enrolling"),
+    syncNow: () => Promise.resolve(null),
+    reviewCourse: () => notInPreview("A review"),
+    recordVideoPosition: () => Promise.resolve(0),
+    downloadLessonMedia: () =>
+      Promise.reject({
+        code: "preview",
+        message:
+          "A preview plays only video files in the package (media/…), with no network: a video given by URL plays from there once the course is pushed.",
+      }),
+    mediaUrl: () => notInPreview("A download"),
+    quiz: (assessmentId) => c.previewQuiz(assessmentId),
+    startAttempt: (assessmentId) => c.previewStartAttempt(assessmentId),
+    saveAnswer: (attemptId, questionId, answer) => c.previewSaveAnswer(attemptId, questionId, answer),
+    submitAttempt: (attemptId) => c.previewSubmitAttempt(attemptId),
+    discardAttempt: (attemptId) => c.previewDiscardAttempt(attemptId),
+    attemptResult: (attemptId) => c.previewAttemptResult(attemptId),
+  };
+}
