@@ -189,8 +189,10 @@ async fn measure(url: &str, dir: &std::path::Path, args: &Args) -> anyhow::Resul
         .await?;
         f.load.push(t.elapsed());
         let created = report["changes"].as_array().map_or(0, Vec::len);
-        if created < 1000 {
-            bail!("the load created only {created} rows: {report}");
+        // The course, its tags, 50 × (quiz + 5 questions) and 50 × (module + 10 lessons).
+        let expected = 2 + args.modules * 6 + args.modules * 11;
+        if created != expected {
+            bail!("the load made {created} changes, not {expected}");
         }
         let id = report["course_id"]
             .as_str()
