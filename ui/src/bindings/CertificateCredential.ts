@@ -13,7 +13,7 @@ certificate_id: string,
  */
 certificate_number: string, 
 /**
- * The Open Badges 3.0 `OpenBadgeCredential`, a compact VC-JWT (EdDSA).
+ * The Open Badges 3.0 `OpenBadgeCredential`, a compact VC-JWT (`EdDSA`).
  */
 credential: string, 
 /**
