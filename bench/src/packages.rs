@@ -71,6 +71,7 @@ fn tree(modules: usize) -> CourseTree {
             is_published: true,
         },
         assessment: (l == 10).then(|| format!("quiz-{m}")),
+        draft: false,
     };
     let question = |q: usize| {
         QuestionDraft {

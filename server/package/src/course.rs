@@ -130,6 +130,9 @@ pub struct PackageLesson {
     pub assessment: Option<String>,
     /// A lab lesson's lab, by slug (also in `content_url` as `/labs/<slug>`).
     pub lab: Option<String>,
+    /// A lesson still being written (`draft: true`): learners never see it, even once the
+    /// course is published.
+    pub draft: bool,
 }
 
 /// An assessment with its questions.
@@ -1454,8 +1457,25 @@ impl Reader<'_> {
                 format!("keep it to {MARKDOWN_MAX} characters"),
             );
         }
+        let draft = match fields.get("draft") {
+            None => false,
+            Some((line, v)) => match v.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    self.problem(
+                        file,
+                        (*line, 1),
+                        format!("`draft` is `{v}`"),
+                        "write `draft: true` (a lesson still being written) or leave it out",
+                    );
+                    false
+                }
+            },
+        };
         let mut lesson = PackageLesson {
             file: file.to_owned(),
+            draft,
             lesson: LessonDraft {
                 title,
                 description,
@@ -1590,6 +1610,7 @@ const LESSON_FIELDS: &[&str] = &[
     "video",
     "assessment",
     "lab",
+    "draft",
 ];
 
 enum Deserialized<T> {
@@ -1929,6 +1950,33 @@ mod tests {
     }
 
     #[test]
+    fn a_draft_lesson_stays_unpublished_and_writes_back_as_a_draft() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = package(&dir);
+        let welcome = "01-getting-started/01-welcome.md";
+        edit(&root, welcome, "type: text\n", "type: text\ndraft: true\n");
+        let p = read_dir(&root).unwrap();
+        assert!(p.modules[0].lessons[0].draft);
+        assert!(!p.modules[0].lessons[1].draft);
+        let tree = crate::tree::to_tree(&p);
+        assert!(!tree.modules[0].lessons[0].lesson.is_published);
+        assert!(tree.modules[0].lessons[0].draft);
+        assert!(tree.modules[0].lessons[1].lesson.is_published);
+        let files = crate::tree::write_tree(&tree);
+        let (_, text) = files.iter().find(|(path, _)| path == welcome).unwrap();
+        assert!(
+            String::from_utf8_lossy(text).contains("\ndraft: true\n---\n"),
+            "{}",
+            String::from_utf8_lossy(text)
+        );
+        edit(&root, welcome, "draft: true", "draft: yes");
+        only(
+            &root,
+            "01-getting-started/01-welcome.md:4:1: `draft` is `yes` (write `draft: true` (a lesson still being written) or leave it out)",
+        );
+    }
+
+    #[test]
     fn a_new_package_needs_an_empty_folder() {
         let dir = tempfile::tempdir().unwrap();
         let root = package(&dir);
@@ -2176,7 +2224,7 @@ mod tests {
             problems(&root),
             [
                 "01-getting-started/01-welcome.md:4:1: unknown field `author` (remove it, or use \
-                 one of: title, type, description, duration_minutes, video, assessment, lab)",
+                 one of: title, type, description, duration_minutes, video, assessment, lab, draft)",
                 "01-getting-started/01-welcome.md:5:1: `video` does not go with `type: text` \
                  (remove `video`, or change the type)",
             ]

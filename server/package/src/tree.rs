@@ -142,7 +142,7 @@ fn tree_lesson<S: BuildHasher>(
 ) -> TreeLesson {
     let mut lesson = l.lesson.clone();
     lesson.sort_order = Some(position(i));
-    lesson.is_published = true;
+    lesson.is_published = !l.draft;
     if let Some(file) = &l.video_file {
         lesson.content_url = urls.get(file).cloned();
     }
@@ -150,6 +150,7 @@ fn tree_lesson<S: BuildHasher>(
         slug: lesson_slug(&l.file).to_owned(),
         lesson,
         assessment: l.assessment.clone(),
+        draft: l.draft,
     }
 }
 
@@ -426,6 +427,9 @@ fn lesson_file(l: &TreeLesson) -> Vec<u8> {
     }
     if let Some(a) = &l.assessment {
         field("assessment", a);
+    }
+    if l.draft {
+        field("draft", "true");
     }
     text.push_str("---\n");
     if let Some(body) = lesson.content_body.as_deref().map(str::trim)

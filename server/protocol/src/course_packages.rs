@@ -65,6 +65,12 @@ pub struct TreeLesson {
     #[serde(default)]
     #[ts(optional)]
     pub assessment: Option<String>,
+    /// A lesson still being written (`draft: true` in its file): it stays unpublished, hidden
+    /// from learners, even when the course is published. The lesson's own `is_published` is
+    /// ignored on a push.
+    #[serde(default)]
+    #[ts(optional, as = "Option<bool>")]
+    pub draft: bool,
 }
 
 /// An assessment of a [`CourseTree`], with its questions and their keys.

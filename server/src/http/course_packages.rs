@@ -263,6 +263,7 @@ fn tree_of(current: &Current) -> CourseTree {
                             .assessment_id
                             .and_then(|a| slug_of_assessment.get(&a))
                             .map(|s| (*s).to_owned()),
+                        draft: !lesson.draft.is_published,
                     })
                     .collect(),
             })
@@ -491,7 +492,7 @@ fn prepare_tree(tree: &mut CourseTree) -> Result<(), ApiError> {
         for (j, lesson) in module.lessons.iter_mut().enumerate() {
             let at = format!("{at}/lessons/{j}");
             lesson.lesson.sort_order = Some(position(j));
-            lesson.lesson.is_published = true;
+            lesson.lesson.is_published = !lesson.draft;
             collect(
                 &mut errors,
                 &format!("{at}/lesson"),

@@ -16,4 +16,10 @@ lesson: LessonDraft,
 /**
  * A quiz or assignment lesson's assessment, by its slug in [`CourseTree::assessments`].
  */
-assessment?: string, };
+assessment?: string, 
+/**
+ * A lesson still being written (`draft: true` in its file): it stays unpublished, hidden
+ * from learners, even when the course is published. The lesson's own `is_published` is
+ * ignored on a push.
+ */
+draft?: boolean, };
