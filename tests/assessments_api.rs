@@ -1048,26 +1048,14 @@ async fn a_final_exam_must_be_passed_for_the_course_to_complete() {
 
 /// The demo quiz's explanations and accepted answers: what a learner must not learn early.
 fn demo_secrets(slug: &str) -> Vec<String> {
-    let catalog: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../server/seed/demo-catalog.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let course = catalog["courses"]
-        .as_array()
-        .unwrap()
+    let catalog = skilltrack_server::seed::catalog().unwrap();
+    let course = catalog.courses.iter().find(|c| c.slug() == slug).unwrap();
+    course
+        .tree
+        .assessments
         .iter()
-        .find(|c| c["slug"] == slug)
-        .unwrap();
-    course["assessments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|a| a["questions"].as_array().unwrap().iter())
-        .filter_map(|q| q["explanation"].as_str())
+        .flat_map(|a| &a.questions)
+        .filter_map(|q| q.explanation.as_deref())
         .map(|e| e.chars().take(60).collect())
         .collect()
 }

@@ -366,3 +366,82 @@ async fn a_push_names_every_broken_rule_and_another_instructors_slug_is_refused(
     assert_eq!(taken.status, reqwest::StatusCode::CONFLICT, "{taken:?}");
     assert_eq!(taken.code(), "slug_taken");
 }
+
+/// Issue 15: the demo catalog is packages. Every demo course, pulled by its instructor, is its
+/// folder under `server/seed/courses/` byte for byte, and pushing that folder back changes
+/// nothing: `seed-demo` and `push` read the same packages to the same rows.
+#[tokio::test]
+async fn every_demo_course_pulls_back_as_its_package_and_pushing_it_changes_nothing() {
+    use skilltrack_protocol::course_packages::{CoursePushReport, PulledCourse};
+
+    let server = skilltrack_tests::spawn_demo_server().await;
+    let api = skilltrack_tests::api::Api::new(&server.url);
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/seed");
+    let catalog: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(seed.join("demo-catalog.json")).unwrap())
+            .unwrap();
+    let mut tokens = std::collections::HashMap::new();
+    let mut checked = 0;
+    for entry in catalog["courses"].as_array().unwrap() {
+        let slug = entry["package"].as_str().unwrap();
+        let instructor = entry["instructor"].as_str().unwrap();
+        if !tokens.contains_key(instructor) {
+            let password = format!("{}-demo-pass", instructor.split('@').next().unwrap());
+            let token = skilltrack_tests::api::session(&api.sign_in(instructor, &password).await)
+                .access_token;
+            tokens.insert(instructor.to_owned(), token);
+        }
+        let token = &tokens[instructor];
+        let got = api
+            .get(
+                &format!("/api/v1/authoring/course-packages/{slug}"),
+                Some(token),
+            )
+            .await;
+        assert_eq!(got.status, reqwest::StatusCode::OK, "{slug}: {got:?}");
+        let pulled: PulledCourse = serde_json::from_value(got.body.clone()).unwrap();
+        assert_eq!(
+            pulled.is_published,
+            entry["is_published"].as_bool().unwrap(),
+            "{slug}"
+        );
+        let files: std::collections::BTreeMap<String, Vec<u8>> =
+            skilltrack_package::tree::write_tree(&pulled.tree)
+                .into_iter()
+                .collect();
+        let package = snapshot(&seed.join("courses").join(slug));
+        assert_eq!(
+            files.keys().collect::<Vec<_>>(),
+            package.keys().collect::<Vec<_>>(),
+            "{slug}: the pull writes the package's files"
+        );
+        for (path, bytes) in &package {
+            assert_eq!(
+                String::from_utf8_lossy(&files[path]),
+                String::from_utf8_lossy(bytes),
+                "{slug}/{path}: the pull writes the file as it is in the repository"
+            );
+        }
+        let pushed = api
+            .call(
+                reqwest::Method::PUT,
+                "/api/v1/authoring/course-packages",
+                Some(token),
+                Some(serde_json::json!({
+                    "tree": got.body["tree"],
+                    "base_revision": pulled.revision,
+                    "dry_run": true,
+                })),
+            )
+            .await;
+        assert_eq!(pushed.status, reqwest::StatusCode::OK, "{slug}: {pushed:?}");
+        let report: CoursePushReport = serde_json::from_value(pushed.body).unwrap();
+        assert!(
+            report.changes.is_empty(),
+            "{slug}: pushing the package changes nothing; it would change {:?}",
+            report.changes
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 13, "every demo course is checked");
+}

@@ -50,29 +50,20 @@ fn rows_of<'a>(changes: &'a [Value], table: &str) -> Vec<&'a Value> {
 
 /// The demo final exam's explanations: what a learner must not read while attempts remain.
 fn final_exam_explanations() -> Vec<String> {
-    let catalog: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../server/seed/demo-catalog.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    catalog["courses"]
-        .as_array()
-        .unwrap()
+    let catalog = skilltrack_server::seed::catalog().unwrap();
+    catalog
+        .courses
         .iter()
-        .find(|c| c["slug"] == COURSE)
-        .unwrap()["assessments"]
-        .as_array()
+        .find(|c| c.slug() == COURSE)
         .unwrap()
+        .tree
+        .assessments
         .iter()
-        .find(|a| a["type"] == "final_exam")
-        .unwrap()["questions"]
-        .as_array()
+        .find(|a| a.assessment.kind == skilltrack_protocol::AssessmentType::FinalExam)
         .unwrap()
+        .questions
         .iter()
-        .filter_map(|q| q["explanation"].as_str())
+        .filter_map(|q| q.explanation.as_deref())
         .map(|e| e.chars().take(40).collect())
         .collect()
 }

@@ -1,14 +1,19 @@
-//! `seed-demo`: the demo catalog and demo accounts a new user meets (from
-//! `server/seed/demo-catalog.json`), loaded in one transaction.
+//! `seed-demo`: the demo catalog and demo accounts a new user meets, loaded in one transaction:
+//! accounts, services, tags, labs and settings from `server/seed/demo-catalog.json`, each course
+//! from its course package under `server/seed/courses/<slug>/` (docs/course-packages.md, read by
+//! the same reader as `skilltrack course validate` and `push`), each lab's steps from
+//! `server/seed/labs/<slug>/` (Killercoda's layout).
 //!
-//! Every row gets a stable id derived from its slug (UUIDv5), and every insert is an upsert, so
-//! running it again changes nothing and duplicates nothing.
+//! Every row gets a stable id derived from its slug and position (UUIDv5), and every insert is
+//! an upsert, so running it again changes nothing and duplicates nothing. Modules, lessons and
+//! assessments keep their package slugs, so `skilltrack course pull` of a demo course writes
+//! its package back as it is in the repository.
 
 use std::path::Path;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use skilltrack_protocol::{AssessmentType, DifficultyLevel, QuestionType, UserRole};
+use skilltrack_protocol::{DifficultyLevel, UserRole};
 use uuid::Uuid;
 
 use crate::db::{self, Database};
@@ -69,6 +74,11 @@ pub struct Catalog {
     pub services: Vec<Service>,
     pub lab_categories: Vec<LabCategory>,
     pub course_tags: Vec<CourseTag>,
+    /// Which packages are courses, who teaches them, and whether they are published.
+    #[serde(rename = "courses")]
+    pub course_entries: Vec<CourseEntry>,
+    /// The courses, read from their packages.
+    #[serde(skip)]
     pub courses: Vec<Course>,
     pub labs: Vec<Lab>,
     pub system_settings: Vec<Setting>,
@@ -80,10 +90,11 @@ pub struct Catalog {
     pub lab_files: std::collections::HashMap<String, skilltrack_package::lab::LabFiles>,
 }
 
-mod demo_lab_files {
+mod demo_files {
     include!(concat!(env!("OUT_DIR"), "/seed_labs.rs"));
+    include!(concat!(env!("OUT_DIR"), "/seed_courses.rs"));
 }
-use demo_lab_files::SEED_LAB_FILES;
+use demo_files::{SEED_COURSE_FILES, SEED_LAB_FILES};
 
 /// The demo lab `slug`'s files, compiled in from `seed/labs/<slug>/` (`None`: it has none).
 fn demo_lab(slug: &str) -> Result<Option<skilltrack_package::lab::LabFiles>, SeedError> {
@@ -91,7 +102,7 @@ fn demo_lab(slug: &str) -> Result<Option<skilltrack_package::lab::LabFiles>, See
         SEED_LAB_FILES
             .iter()
             .find(|(name, _)| *name == path)
-            .map(|(_, text)| *text)
+            .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
     };
     let Some(index) = file(&format!("{slug}/index.json")) else {
         return Ok(None);
@@ -164,86 +175,80 @@ pub struct CourseTag {
     pub color: String,
 }
 
-#[allow(missing_docs)]
+/// A demo course as the catalog names it: its package, and what a package leaves to the
+/// server (who teaches it, whether it is published).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Course {
-    pub slug: String,
-    pub service: String,
+pub struct CourseEntry {
+    /// The package's folder under `seed/courses/` (the course's slug).
+    pub package: String,
+    /// The instructor's e-mail (one of `accounts`).
     pub instructor: String,
-    pub title: String,
-    pub description: String,
-    pub duration: String,
-    pub level: DifficultyLevel,
-    pub price: Decimal,
-    pub features: Vec<String>,
-    pub objectives: Vec<String>,
-    pub prerequisites: Vec<String>,
-    pub tags: Vec<String>,
-    pub language: String,
-    pub is_published: bool,
-    #[serde(default)]
-    pub requires: Vec<String>,
-    pub modules: Vec<Module>,
-    #[serde(default)]
-    pub assessments: Vec<Assessment>,
-}
-
-#[allow(missing_docs)]
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Module {
-    pub title: String,
-    pub description: String,
-    pub duration_minutes: i32,
-    pub lessons: Vec<Lesson>,
-}
-
-#[allow(missing_docs)]
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Lesson {
-    pub title: String,
-    pub description: String,
-    pub content_type: String,
-    pub duration_minutes: i32,
-    #[serde(default)]
-    pub body_markdown: Option<String>,
-    #[serde(default)]
-    pub video: Option<String>,
-    /// False for a lesson still being written (learners never see it).
-    #[serde(default = "published")]
+    /// Whether learners see it.
     pub is_published: bool,
 }
 
-fn published() -> bool {
-    true
+/// A demo course: its package as the tree a push sends, who teaches it, whether it is published.
+#[derive(Debug)]
+pub struct Course {
+    /// The instructor's e-mail.
+    pub instructor: String,
+    /// Whether learners see it.
+    pub is_published: bool,
+    /// The course, its modules, lessons (a draft lesson unpublished) and assessments.
+    pub tree: skilltrack_protocol::course_packages::CourseTree,
 }
 
-#[allow(missing_docs)]
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Assessment {
-    pub title: String,
-    pub description: String,
-    #[serde(rename = "type")]
-    pub kind: AssessmentType,
-    pub time_limit_minutes: Option<i32>,
-    pub max_attempts: Option<i32>,
-    pub passing_score: i32,
-    pub questions: Vec<Question>,
+impl Course {
+    /// The course's slug.
+    pub fn slug(&self) -> &str {
+        &self.tree.course.slug
+    }
 }
 
-#[allow(missing_docs)]
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Question {
-    pub question_text: String,
-    pub question_type: QuestionType,
-    pub options: serde_json::Value,
-    pub correct_answer: Option<String>,
-    pub points: i32,
-    pub explanation: String,
+/// Reads the demo course `entry`'s package, compiled in from `seed/courses/<package>/`, with
+/// the package reader `skilltrack course validate` uses (from a temporary copy: the reader reads
+/// folders).
+fn demo_course(entry: &CourseEntry) -> Result<Course, SeedError> {
+    let bad = |why: String| SeedError::Catalog(format!("the demo course {}: {why}", entry.package));
+    let prefix = format!("{}/", entry.package);
+    let dir = tempfile::tempdir().map_err(|e| bad(e.to_string()))?;
+    let mut found = false;
+    for (path, bytes) in SEED_COURSE_FILES {
+        let Some(relative) = path.strip_prefix(&prefix) else {
+            continue;
+        };
+        found = true;
+        let to = dir.path().join(relative);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| bad(e.to_string()))?;
+        }
+        std::fs::write(&to, bytes).map_err(|e| bad(e.to_string()))?;
+    }
+    if !found {
+        return Err(bad("no package under seed/courses/".to_owned()));
+    }
+    let package = skilltrack_package::course::read_dir(dir.path())
+        .map_err(|problems| bad(problems.to_string()))?;
+    // The seed serves its videos from the data directory (`/media/demo/…`): a package file
+    // would need an upload, which a seed has no one to make.
+    if let Some(media) = skilltrack_package::tree::media_files(&package).first() {
+        return Err(bad(format!(
+            "{} is a file of the package: name demo videos by their URL, /media/demo/<file>",
+            media.path
+        )));
+    }
+    if package.course.slug != entry.package {
+        return Err(bad(format!(
+            "its course.json says slug {:?}: the folder is named by the slug",
+            package.course.slug
+        )));
+    }
+    Ok(Course {
+        instructor: entry.instructor.clone(),
+        is_published: entry.is_published,
+        tree: skilltrack_package::tree::to_tree(&package),
+    })
 }
 
 #[allow(missing_docs)]
@@ -296,6 +301,11 @@ pub fn catalog() -> Result<Catalog, SeedError> {
             catalog.lab_files.insert(lab.slug.clone(), files);
         }
     }
+    catalog.courses = catalog
+        .course_entries
+        .iter()
+        .map(demo_course)
+        .collect::<Result<_, _>>()?;
     Ok(catalog)
 }
 
@@ -373,19 +383,20 @@ async fn load_submission(
     let course = catalog
         .courses
         .iter()
-        .find(|c| c.slug == submission.course)
+        .find(|c| c.slug() == submission.course)
         .ok_or_else(|| refused(format!("no course {}", submission.course)))?;
     let index = course
+        .tree
         .assessments
         .iter()
-        .position(|a| a.title == submission.assessment)
+        .position(|a| a.assessment.title == submission.assessment)
         .ok_or_else(|| refused(format!("no assessment {:?}", submission.assessment)))?;
-    let key = format!("course/{}/assessment/{index}", course.slug);
+    let key = format!("course/{}/assessment/{index}", course.slug());
     let user = db::seed::account_id(&submission.account);
     db::seed::enroll(
         &mut *db.owner().acquire().await?,
         &submission.account,
-        &course.slug,
+        course.slug(),
     )
     .await?;
     let attempt = demo_id(&format!("submission/{}/{key}", submission.account));
@@ -424,33 +435,50 @@ mod tests {
     fn the_demo_catalog_parses_and_references_resolve() {
         let c = catalog().unwrap();
         let services: Vec<&str> = c.services.iter().map(|s| s.slug.as_str()).collect();
-        let courses: Vec<&str> = c.courses.iter().map(|s| s.slug.as_str()).collect();
+        let courses: Vec<&str> = c.courses.iter().map(Course::slug).collect();
         let emails: Vec<&str> = c.accounts.iter().map(|a| a.email.as_str()).collect();
+        let video = video_url(DEMO_VIDEO.0);
         for course in &c.courses {
-            assert!(
-                services.contains(&course.service.as_str()),
-                "{}",
-                course.slug
-            );
-            assert!(
-                emails.contains(&course.instructor.as_str()),
-                "{}",
-                course.slug
-            );
-            for r in &course.requires {
-                assert!(
-                    courses.contains(&r.as_str()),
-                    "{} requires {r}",
-                    course.slug
-                );
+            let slug = course.slug();
+            assert!(services.contains(&course.tree.service.as_str()), "{slug}");
+            assert!(emails.contains(&course.instructor.as_str()), "{slug}");
+            for r in &course.tree.prerequisites {
+                assert!(courses.contains(&r.as_str()), "{slug} requires {r}");
             }
-            for lesson in course.modules.iter().flat_map(|m| &m.lessons) {
-                if let Some(video) = &lesson.video {
-                    assert_eq!(video, DEMO_VIDEO.0, "{}: unknown video", course.slug);
+            for lesson in course.tree.modules.iter().flat_map(|m| &m.lessons) {
+                if lesson.lesson.content_type
+                    == skilltrack_protocol::authoring::LessonContentType::Video
+                {
+                    assert_eq!(
+                        lesson.lesson.content_url.as_deref(),
+                        Some(video.as_str()),
+                        "{slug}: unknown video"
+                    );
                 }
             }
         }
+        assert_eq!(c.courses.len(), c.course_entries.len());
         assert!(c.courses.iter().filter(|c| c.is_published).count() >= 12);
         assert!(c.labs.iter().filter(|l| l.is_published).count() >= 6);
+    }
+
+    #[test]
+    fn every_demo_course_package_is_in_the_catalog() {
+        let c = catalog().unwrap();
+        let mut packaged: Vec<&str> = SEED_COURSE_FILES
+            .iter()
+            .filter_map(|(path, _)| path.split_once('/').map(|(slug, _)| slug))
+            .collect();
+        packaged.dedup();
+        let mut named: Vec<&str> = c
+            .course_entries
+            .iter()
+            .map(|e| e.package.as_str())
+            .collect();
+        named.sort_unstable();
+        assert_eq!(
+            packaged, named,
+            "a package under seed/courses/ is never left out"
+        );
     }
 }

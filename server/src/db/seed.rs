@@ -7,7 +7,9 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::seed::{Catalog, Course, Lab, demo_id, video_url};
+use skilltrack_protocol::course_packages::{TreeAssessment, TreeModule};
+
+use crate::seed::{Catalog, Course, Lab, demo_id};
 
 /// What was loaded.
 #[derive(Debug, Default, Clone, Copy)]
@@ -162,16 +164,16 @@ async fn load_prerequisites(
     catalog: &Catalog,
 ) -> Result<(), sqlx::Error> {
     for course in &catalog.courses {
-        for required in &course.requires {
+        for required in &course.tree.prerequisites {
             sqlx::query(
                 "INSERT INTO course_prerequisites (id, course_id, prerequisite_course_id)
                  VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             )
             .bind(demo_id(&format!(
                 "course/{}/requires/{required}",
-                course.slug
+                course.slug()
             )))
-            .bind(demo_id(&format!("course/{}", course.slug)))
+            .bind(demo_id(&format!("course/{}", course.slug())))
             .bind(demo_id(&format!("course/{required}")))
             .execute(&mut **tx)
             .await?;
@@ -214,44 +216,62 @@ async fn load_settings(
     Ok(())
 }
 
+/// A course from its package's tree. Ids come from positions (`course/<slug>/module/<m>/
+/// lesson/<l>`, `…/assessment/<a>/question/<q>`) and rows keep their package slugs, so a
+/// `course pull` names them as the package does.
 async fn load_course(
     tx: &mut Transaction<'static, Postgres>,
     course: &Course,
     counts: &mut Counts,
 ) -> Result<(), sqlx::Error> {
-    let course_key = format!("course/{}", course.slug);
+    let tree = &course.tree;
+    let draft = &tree.course;
+    let course_key = format!("course/{}", draft.slug);
     let course_id = demo_id(&course_key);
     sqlx::query(
         "INSERT INTO courses (id, service_id, slug, title, description, duration, level, price,
-           instructor_id, features, objectives, prerequisites, tags, language, is_published)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::difficulty_level, $8, $9, $10, $11, $12, $13, $14, $15)
+           instructor_id, features, objectives, prerequisites, tags, language, is_published,
+           image_url, preview_video_url, subtitles, max_students, start_date, end_date,
+           enrollment_deadline)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::difficulty_level, $8, $9, $10, $11, $12, $13,
+           coalesce($14, 'en'), $15, $16, $17, $18, $19, $20, $21, $22)
          ON CONFLICT (id) DO UPDATE SET service_id = EXCLUDED.service_id, slug = EXCLUDED.slug,
            title = EXCLUDED.title, description = EXCLUDED.description,
            duration = EXCLUDED.duration, level = EXCLUDED.level, price = EXCLUDED.price,
            instructor_id = EXCLUDED.instructor_id, features = EXCLUDED.features,
            objectives = EXCLUDED.objectives, prerequisites = EXCLUDED.prerequisites,
            tags = EXCLUDED.tags, language = EXCLUDED.language,
-           is_published = EXCLUDED.is_published",
+           is_published = EXCLUDED.is_published, image_url = EXCLUDED.image_url,
+           preview_video_url = EXCLUDED.preview_video_url, subtitles = EXCLUDED.subtitles,
+           max_students = EXCLUDED.max_students, start_date = EXCLUDED.start_date,
+           end_date = EXCLUDED.end_date, enrollment_deadline = EXCLUDED.enrollment_deadline",
     )
     .bind(course_id)
-    .bind(demo_id(&format!("service/{}", course.service)))
-    .bind(&course.slug)
-    .bind(&course.title)
-    .bind(&course.description)
-    .bind(&course.duration)
-    .bind(course.level.as_str())
-    .bind(course.price)
+    .bind(demo_id(&format!("service/{}", tree.service)))
+    .bind(&draft.slug)
+    .bind(&draft.title)
+    .bind(&draft.description)
+    .bind(&draft.duration)
+    .bind(draft.level.as_str())
+    .bind(draft.price)
     .bind(account_id(&course.instructor))
-    .bind(&course.features)
-    .bind(&course.objectives)
-    .bind(&course.prerequisites)
-    .bind(&course.tags)
-    .bind(&course.language)
+    .bind(&draft.features)
+    .bind(&draft.objectives)
+    .bind(&draft.prerequisite_notes)
+    .bind(&tree.tags)
+    .bind(&draft.language)
     .bind(course.is_published)
+    .bind(&draft.image_url)
+    .bind(&draft.preview_video_url)
+    .bind(&draft.subtitles)
+    .bind(draft.max_students)
+    .bind(draft.start_date)
+    .bind(draft.end_date)
+    .bind(draft.enrollment_deadline)
     .execute(&mut **tx)
     .await?;
     counts.courses += 1;
-    for tag in &course.tags {
+    for tag in &tree.tags {
         sqlx::query(
             "INSERT INTO course_tag_relationships (id, course_id, tag_id) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
@@ -262,117 +282,141 @@ async fn load_course(
         .execute(&mut **tx)
         .await?;
     }
-    load_modules(tx, course, &course_key, course_id, counts).await?;
-    load_assessments(tx, course, &course_key, course_id, counts).await?;
-    Ok(())
-}
-
-async fn load_modules(
-    tx: &mut Transaction<'static, Postgres>,
-    course: &Course,
-    course_key: &str,
-    course_id: Uuid,
-    counts: &mut Counts,
-) -> Result<(), sqlx::Error> {
-    for (m, module) in course.modules.iter().enumerate() {
-        let module_key = format!("{course_key}/module/{m}");
-        let module_id = demo_id(&module_key);
-        sqlx::query(
-            "INSERT INTO course_modules (id, course_id, title, description, duration_minutes,
-               sort_order, is_published)
-             VALUES ($1, $2, $3, $4, $5, $6, true)
-             ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,
-               description = EXCLUDED.description, duration_minutes = EXCLUDED.duration_minutes,
-               sort_order = EXCLUDED.sort_order",
-        )
-        .bind(module_id)
-        .bind(course_id)
-        .bind(&module.title)
-        .bind(&module.description)
-        .bind(module.duration_minutes)
-        .bind(i32::try_from(m).unwrap_or(i32::MAX))
-        .execute(&mut **tx)
-        .await?;
-        for (l, lesson) in module.lessons.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO course_lessons (id, module_id, title, description, content_type,
-                   content_url, content_body, duration_minutes, sort_order, is_published)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                 ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,
-                   description = EXCLUDED.description, content_type = EXCLUDED.content_type,
-                   content_url = EXCLUDED.content_url, content_body = EXCLUDED.content_body,
-                   duration_minutes = EXCLUDED.duration_minutes, sort_order = EXCLUDED.sort_order",
-            )
-            .bind(demo_id(&format!("{module_key}/lesson/{l}")))
-            .bind(module_id)
-            .bind(&lesson.title)
-            .bind(&lesson.description)
-            .bind(&lesson.content_type)
-            .bind(lesson.video.as_deref().map(video_url))
-            .bind(&lesson.body_markdown)
-            .bind(lesson.duration_minutes)
-            .bind(i32::try_from(l).unwrap_or(i32::MAX))
-            .bind(lesson.is_published)
-            .execute(&mut **tx)
-            .await?;
-            counts.lessons += 1;
-        }
+    // Assessments first: a quiz lesson points at its assessment.
+    for (a, assessment) in tree.assessments.iter().enumerate() {
+        let key = format!("{course_key}/assessment/{a}");
+        load_assessment(tx, assessment, &key, course_id, counts).await?;
+    }
+    let assessment_id = |slug: &str| {
+        tree.assessments
+            .iter()
+            .position(|a| a.slug == slug)
+            .map(|a| demo_id(&format!("{course_key}/assessment/{a}")))
+    };
+    for (m, module) in tree.modules.iter().enumerate() {
+        let key = format!("{course_key}/module/{m}");
+        load_module(tx, module, &key, course_id, &assessment_id, counts).await?;
     }
     Ok(())
 }
 
-async fn load_assessments(
+async fn load_module(
     tx: &mut Transaction<'static, Postgres>,
-    course: &Course,
-    course_key: &str,
+    module: &TreeModule,
+    module_key: &str,
+    course_id: Uuid,
+    assessment_id: &dyn Fn(&str) -> Option<Uuid>,
+    counts: &mut Counts,
+) -> Result<(), sqlx::Error> {
+    let module_id = demo_id(module_key);
+    let draft = &module.module;
+    sqlx::query(
+        "INSERT INTO course_modules (id, course_id, title, description, duration_minutes,
+           sort_order, is_published, package_slug)
+         VALUES ($1, $2, $3, $4, $5, $6, true, $7)
+         ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,
+           description = EXCLUDED.description, duration_minutes = EXCLUDED.duration_minutes,
+           sort_order = EXCLUDED.sort_order, package_slug = EXCLUDED.package_slug",
+    )
+    .bind(module_id)
+    .bind(course_id)
+    .bind(&draft.title)
+    .bind(&draft.description)
+    .bind(draft.duration_minutes)
+    .bind(draft.sort_order)
+    .bind(&module.slug)
+    .execute(&mut **tx)
+    .await?;
+    for (l, lesson) in module.lessons.iter().enumerate() {
+        let draft = &lesson.lesson;
+        sqlx::query(
+            "INSERT INTO course_lessons (id, module_id, title, description, content_type,
+               content_url, content_body, duration_minutes, sort_order, is_published,
+               package_slug, assessment_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,
+               description = EXCLUDED.description, content_type = EXCLUDED.content_type,
+               content_url = EXCLUDED.content_url, content_body = EXCLUDED.content_body,
+               duration_minutes = EXCLUDED.duration_minutes, sort_order = EXCLUDED.sort_order,
+               package_slug = EXCLUDED.package_slug, assessment_id = EXCLUDED.assessment_id",
+        )
+        .bind(demo_id(&format!("{module_key}/lesson/{l}")))
+        .bind(module_id)
+        .bind(&draft.title)
+        .bind(&draft.description)
+        .bind(draft.content_type.as_str())
+        .bind(&draft.content_url)
+        .bind(&draft.content_body)
+        .bind(draft.duration_minutes)
+        .bind(draft.sort_order)
+        .bind(draft.is_published)
+        .bind(&lesson.slug)
+        .bind(lesson.assessment.as_deref().and_then(assessment_id))
+        .execute(&mut **tx)
+        .await?;
+        counts.lessons += 1;
+    }
+    Ok(())
+}
+
+async fn load_assessment(
+    tx: &mut Transaction<'static, Postgres>,
+    assessment: &TreeAssessment,
+    assessment_key: &str,
     course_id: Uuid,
     counts: &mut Counts,
 ) -> Result<(), sqlx::Error> {
-    for (a, assessment) in course.assessments.iter().enumerate() {
-        let assessment_key = format!("{course_key}/assessment/{a}");
-        let assessment_id = demo_id(&assessment_key);
+    let assessment_id = demo_id(assessment_key);
+    let draft = &assessment.assessment;
+    sqlx::query(
+        "INSERT INTO assessments (id, course_id, title, description, type, time_limit_minutes,
+           max_attempts, passing_score, review_policy, is_published, package_slug)
+         VALUES ($1, $2, $3, $4, $5::assessment_type, $6, $7, $8, $9::review_policy, true, $10)
+         ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,
+           description = EXCLUDED.description, type = EXCLUDED.type,
+           time_limit_minutes = EXCLUDED.time_limit_minutes,
+           max_attempts = EXCLUDED.max_attempts, passing_score = EXCLUDED.passing_score,
+           review_policy = EXCLUDED.review_policy, package_slug = EXCLUDED.package_slug",
+    )
+    .bind(assessment_id)
+    .bind(course_id)
+    .bind(&draft.title)
+    .bind(&draft.description)
+    .bind(draft.kind.as_str())
+    .bind(draft.time_limit_minutes)
+    .bind(draft.max_attempts)
+    .bind(draft.passing_score)
+    .bind(draft.review_policy.map(|p| p.as_str()))
+    .bind(&assessment.slug)
+    .execute(&mut **tx)
+    .await?;
+    for (q, question) in assessment.questions.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO assessments (id, course_id, title, description, type, time_limit_minutes,
-               max_attempts, passing_score, is_published)
-             VALUES ($1, $2, $3, $4, $5::assessment_type, $6, $7, $8, true)
-             ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,
-               description = EXCLUDED.description, type = EXCLUDED.type,
-               time_limit_minutes = EXCLUDED.time_limit_minutes,
-               max_attempts = EXCLUDED.max_attempts, passing_score = EXCLUDED.passing_score",
+            "INSERT INTO assessment_questions (id, assessment_id, question_text, question_type,
+               options, correct_answer, points, explanation, sort_order)
+             VALUES ($1, $2, $3, $4::question_type, $5, $6, $7, $8, $9)
+             ON CONFLICT (id) DO UPDATE SET question_text = EXCLUDED.question_text,
+               question_type = EXCLUDED.question_type, options = EXCLUDED.options,
+               correct_answer = EXCLUDED.correct_answer, points = EXCLUDED.points,
+               explanation = EXCLUDED.explanation, sort_order = EXCLUDED.sort_order",
         )
+        .bind(demo_id(&format!("{assessment_key}/question/{q}")))
         .bind(assessment_id)
-        .bind(course_id)
-        .bind(&assessment.title)
-        .bind(&assessment.description)
-        .bind(assessment.kind.as_str())
-        .bind(assessment.time_limit_minutes)
-        .bind(assessment.max_attempts)
-        .bind(assessment.passing_score)
+        .bind(&question.question_text)
+        .bind(question.question_type.as_str())
+        .bind(Json(&question.options))
+        .bind(
+            question
+                .answer_key
+                .as_ref()
+                .map(skilltrack_package::grading::key_to_stored),
+        )
+        .bind(question.points)
+        .bind(&question.explanation)
+        .bind(i32::try_from(q).unwrap_or(i32::MAX))
         .execute(&mut **tx)
         .await?;
-        for (q, question) in assessment.questions.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO assessment_questions (id, assessment_id, question_text, question_type,
-                   options, correct_answer, points, explanation, sort_order)
-                 VALUES ($1, $2, $3, $4::question_type, $5, $6, $7, $8, $9)
-                 ON CONFLICT (id) DO UPDATE SET question_text = EXCLUDED.question_text,
-                   question_type = EXCLUDED.question_type, options = EXCLUDED.options,
-                   correct_answer = EXCLUDED.correct_answer, points = EXCLUDED.points,
-                   explanation = EXCLUDED.explanation, sort_order = EXCLUDED.sort_order",
-            )
-            .bind(demo_id(&format!("{assessment_key}/question/{q}")))
-            .bind(assessment_id)
-            .bind(&question.question_text)
-            .bind(question.question_type.as_str())
-            .bind(Json(&question.options))
-            .bind(&question.correct_answer)
-            .bind(question.points)
-            .bind(&question.explanation)
-            .bind(i32::try_from(q).unwrap_or(i32::MAX))
-            .execute(&mut **tx)
-            .await?;
-            counts.questions += 1;
-        }
+        counts.questions += 1;
     }
     Ok(())
 }
@@ -466,17 +510,18 @@ async fn load_demo_learning(
         return Ok(());
     };
     let learner_id = account_id(&learner.email);
-    let published: Vec<&Course> = catalog
+    let published: Vec<&str> = catalog
         .courses
         .iter()
-        .filter(|c| c.is_published && c.price.is_zero())
+        .filter(|c| c.is_published && c.tree.course.price.is_zero())
+        .map(Course::slug)
         .take(2)
         .collect();
-    for course in &published {
-        enroll(tx, &learner.email, &course.slug).await?;
+    for slug in &published {
+        enroll(tx, &learner.email, slug).await?;
     }
     if let Some(first) = published.first() {
-        let lesson_id = demo_id(&format!("course/{}/module/0/lesson/0", first.slug));
+        let lesson_id = demo_id(&format!("course/{first}/module/0/lesson/0"));
         sqlx::query(
             "INSERT INTO user_progress (id, user_id, course_id, lesson_id, progress_percentage,
                time_spent_minutes, completed_at)
@@ -484,7 +529,7 @@ async fn load_demo_learning(
         )
         .bind(demo_id(&format!("progress/{}/{lesson_id}", learner.email)))
         .bind(learner_id)
-        .bind(demo_id(&format!("course/{}", first.slug)))
+        .bind(demo_id(&format!("course/{first}")))
         .bind(lesson_id)
         .execute(&mut **tx)
         .await?;
@@ -492,9 +537,9 @@ async fn load_demo_learning(
             "INSERT INTO course_reviews (id, user_id, course_id, rating, review_text, is_verified_purchase)
              VALUES ($1, $2, $3, 5, $4, true) ON CONFLICT DO NOTHING",
         )
-        .bind(demo_id(&format!("review/{}/{}", learner.email, first.slug)))
+        .bind(demo_id(&format!("review/{}/{first}", learner.email)))
         .bind(learner_id)
-        .bind(demo_id(&format!("course/{}", first.slug)))
+        .bind(demo_id(&format!("course/{first}")))
         .bind("Clear explanations and the hands-on exercises made it stick. Recommended!")
         .execute(&mut **tx)
         .await?;
