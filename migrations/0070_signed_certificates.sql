@@ -25,6 +25,8 @@ GRANT USAGE ON SEQUENCE certificate_status_index TO authenticated, service_role;
 UPDATE certificates SET revoked_at = issued_at, revocation_reason = 'Revoked before signed credentials'
 WHERE NOT is_valid;
 CREATE INDEX idx_certificates_revoked ON certificates(status_index) WHERE revoked_at IS NOT NULL;
+-- Deleting a profile sets revoked_by to NULL: the foreign key needs its index (house rule).
+CREATE INDEX idx_certificates_revoked_by ON certificates(revoked_by) WHERE revoked_by IS NOT NULL;
 
 -- The public keys (JWKs) of every Ed25519 key that ever signed a credential: anyone reads
 -- them (they are the JWK Set); the server adds its own as service_role; admins may withdraw
