@@ -171,3 +171,94 @@ async fn issue15_a_course_folder_previews_live_with_no_server() {
         ],
     );
 }
+
+/// Issue 15, part 4: "Push as draft" from the preview. The demo instructor, signed in, opens a
+/// course folder from the Instructor screen and pushes it: a dry run lists what would change,
+/// the push creates the course on the server as a draft (learners do not see it), and pushing
+/// again says there is nothing to push.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue15_a_previewed_folder_is_pushed_as_a_draft() {
+    use reqwest::StatusCode;
+    use skilltrack_tests::api::{Api, session};
+
+    let server = skilltrack_tests::spawn_demo_server().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let package = tmp.path().join("pushed-from-preview");
+    skilltrack_package::course::write_skeleton(&package).unwrap();
+    // On the demo's own service and lab category.
+    let course = package.join("course.json");
+    let json = std::fs::read_to_string(&course).unwrap();
+    std::fs::write(
+        &course,
+        json.replace("\"development\"", "\"software-development\""),
+    )
+    .unwrap();
+    let lab = package.join("labs/first-lab/lab.json");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lab).unwrap()).unwrap();
+    value["category"] = "devops".into();
+    std::fs::write(&lab, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+
+    let data = tempfile::tempdir().expect("the app's data directory");
+    let app = DesktopApp::launch(&server.url, data.path()).await;
+    let client = &app.client;
+    app.sign_in("instructor@skilltrack.dev", "instructor-demo-pass")
+        .await;
+    let step = "opening the folder from the Instructor screen";
+    click(client, r#"[data-testid="nav-instructor"]"#, step).await;
+    type_into(
+        client,
+        r#"[data-testid="package-folder"]"#,
+        &package.display().to_string(),
+        step,
+    )
+    .await;
+    click(client, r#"[data-testid="open-package"]"#, step).await;
+    find(client, r#"[data-testid="package-preview"]"#, step).await;
+
+    let step = "Push as draft lists what it will change first";
+    click(client, r#"[data-testid="push-package"]"#, step).await;
+    let plan = text_of(client, r#"[data-testid="push-plan"]"#, step).await;
+    for line in [
+        "+ create  course pushed-from-preview",
+        "+ create  lesson getting-started/welcome",
+        "+ create  lab first-lab",
+    ] {
+        assert!(
+            plan.contains(line),
+            "{step}: {line:?} missing from {plan:?}"
+        );
+    }
+    let api = Api::new(&server.url);
+    let me = session(
+        &api.sign_in("instructor@skilltrack.dev", "instructor-demo-pass")
+            .await,
+    )
+    .access_token;
+    let path = "/api/v1/authoring/course-packages/pushed-from-preview";
+    let before = api.get(path, Some(&me)).await;
+    assert_eq!(before.status, StatusCode::NOT_FOUND, "{step}: {before:?}");
+
+    let step = "the push creates the course as a draft";
+    click(client, r#"[data-testid="confirm-push"]"#, step).await;
+    let done = text_of(
+        client,
+        r#"[data-testid="push-done"][data-applied="true"]"#,
+        step,
+    )
+    .await;
+    assert!(done.contains("stays a draft"), "{step}: {done:?}");
+    screenshot(client, "package-preview-pushed").await;
+    let after = api.get(path, Some(&me)).await;
+    assert_eq!(after.status, StatusCode::OK, "{step}: {after:?}");
+    assert_eq!(after.body["is_published"], false, "{step}: {after:?}");
+    let id = after.body["course_id"].as_str().unwrap().to_owned();
+    let public = api.get(&format!("/api/v1/courses/{id}"), None).await;
+    assert_eq!(public.status, StatusCode::NOT_FOUND, "{step}: {public:?}");
+
+    let step = "pushing the same folder again changes nothing";
+    click(client, r#"[data-testid="push-package"]"#, step).await;
+    let again = text_of(client, r#"[data-testid="push-done"]"#, step).await;
+    assert!(again.contains("Nothing to push"), "{step}: {again:?}");
+    app.close().await;
+}

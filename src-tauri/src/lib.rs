@@ -178,6 +178,7 @@ pub fn run() -> tauri::Result<()> {
             commands::package_preview::pick_package_folder,
             commands::package_preview::close_package_preview,
             commands::package_preview::package_preview_status,
+            commands::package_preview::push_package_preview,
             commands::package_preview::preview_catalog,
             commands::package_preview::preview_course_page,
             commands::package_preview::preview_lesson,

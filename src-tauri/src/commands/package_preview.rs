@@ -1,6 +1,7 @@
 //! The local preview of a course package (see [`crate::package_preview`]): thin adapters that
 //! open a folder, answer the learner screens from the package on disk, and grade its quizzes
-//! here. None of them touches the engine, its cache or the network.
+//! here. None of them touches the engine, its cache or the network, except "Push as draft"
+//! ([`push_package_preview`]), which is the CLI's `course push` for the open folder.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError};
@@ -10,15 +11,35 @@ use skilltrack_protocol::assessments::AnswerValue;
 use tauri::{AppHandle, Emitter as _, State};
 use tauri_plugin_dialog::DialogExt as _;
 
-use super::Answer;
+use skilltrack_client::course_packages::{PackageError, PushOptions};
+
+use super::{Answer, engine};
 use crate::error::CommandError;
 use crate::package_preview::{PackagePreview, PreviewError, Session, Snapshot, screens};
-use crate::views::package_preview::{PreviewLab, PreviewStatus};
+use crate::views::package_preview::{PreviewLab, PreviewPush, PreviewStatus};
 use crate::views::quiz::{AttemptItem, OpenAttempt, QuizResult, QuizScreen};
 use crate::views::{CourseCard, CourseScreen, LessonPage};
 
 /// The event that carries a [`PreviewStatus`] to the window after every read of the folder.
 pub const PACKAGE_PREVIEW_EVENT: &str = "package-preview";
+
+impl From<PackageError> for CommandError {
+    fn from(e: PackageError) -> Self {
+        match e {
+            PackageError::Server(e) => e.into(),
+            PackageError::Invalid(problems) => Self::new(
+                "package_problems",
+                format!(
+                    "The package has {} problem(s): fix them before pushing (they are shown in place).",
+                    problems.0.len()
+                ),
+            ),
+            PackageError::Io(..) => Self::new("io", e.to_string()),
+            PackageError::State(..) => Self::new("package_state", e.to_string()),
+            PackageError::Refused(_) => Self::new("refused", e.to_string()),
+        }
+    }
+}
 
 impl From<PreviewError> for CommandError {
     fn from(e: PreviewError) -> Self {
@@ -291,4 +312,41 @@ pub fn preview_attempt_result(
 pub fn preview_lab(preview: State<'_, PackagePreview>, lab_id: String) -> Answer<PreviewLab> {
     let (_, snapshot) = latest(&preview)?;
     screens::lab(read(&snapshot)?, &lab_id)
+}
+
+/// "Push as draft": pushes the open folder to the server this app is signed in to, as
+/// `skilltrack course push [--dry-run]` does (media uploaded once, the folder's revision
+/// remembered, a course changed on the server since refused). It never publishes: publishing
+/// is the course editor's, with its checks.
+#[tauri::command]
+pub async fn push_package_preview(
+    desktop: State<'_, crate::Desktop>,
+    preview: State<'_, PackagePreview>,
+    dry_run: bool,
+) -> Answer<PreviewPush> {
+    let folder = session(&preview)?.folder.clone();
+    let engine = engine(&desktop).await;
+    let pushed = engine
+        .push_package(
+            &folder,
+            PushOptions {
+                dry_run,
+                force: false,
+                publish: false,
+            },
+        )
+        .await?;
+    tracing::info!(
+        folder = %folder.display(),
+        course = %pushed.report.course_id,
+        changes = pushed.report.changes.len(),
+        applied = pushed.report.applied,
+        "pushed a course folder from the preview"
+    );
+    Ok(PreviewPush {
+        course_id: pushed.report.course_id.to_string(),
+        changes: pushed.report.changes,
+        applied: pushed.report.applied,
+        uploaded: pushed.uploaded,
+    })
 }

@@ -81,3 +81,17 @@ pub struct PreviewLab {
     /// The finish page, in markdown.
     pub finish: Option<String>,
 }
+
+/// What "Push as draft" did from the preview: the server's report and the media it uploaded.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct PreviewPush {
+    /// The course on the server.
+    pub course_id: String,
+    /// What changed (or, in a dry run, would change), as `skilltrack course push` prints it.
+    pub changes: Vec<skilltrack_protocol::course_packages::PackageChange>,
+    /// False for a dry run, or when nothing differed.
+    pub applied: bool,
+    /// The package's media files uploaded by this push (the others were uploaded before).
+    pub uploaded: Vec<String>,
+}

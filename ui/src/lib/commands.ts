@@ -32,6 +32,7 @@ import type { SavedFile } from "../bindings/SavedFile";
 import type { TerminalMessage } from "../bindings/TerminalMessage";
 import type { WorkspaceListing } from "../bindings/WorkspaceListing";
 import type { PreviewLab } from "../bindings/PreviewLab";
+import type { PreviewPush } from "../bindings/PreviewPush";
 import type { PreviewStatus } from "../bindings/PreviewStatus";
 
 export const commands = {
@@ -126,6 +127,8 @@ export const commands = {
   previewDiscardAttempt: (attemptId: string) => invoke<null>("preview_discard_attempt", { attemptId }),
   previewAttemptResult: (attemptId: string) => invoke<QuizResult>("preview_attempt_result", { attemptId }),
   previewLab: (labId: string) => invoke<PreviewLab>("preview_lab", { labId }),
+  // "Push as draft": the open folder to the signed-in server (`dryRun`: only say what changes).
+  pushPackagePreview: (dryRun: boolean) => invoke<PreviewPush>("push_package_preview", { dryRun }),
 };
 
 /** The events the app sends, and their payload types. */

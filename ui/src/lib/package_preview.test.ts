@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PreviewStatus } from "../bindings/PreviewStatus";
-import { isNewer, problemLocation, readLine } from "./package_preview";
+import { changeLine, isNewer, problemLocation, readLine } from "./package_preview";
 
 const status = (over: Partial<PreviewStatus> = {}): PreviewStatus => ({
   folder: "/home/me/intro-course",
@@ -13,6 +13,13 @@ const status = (over: Partial<PreviewStatus> = {}): PreviewStatus => ({
 });
 
 describe("package preview", () => {
+  it("prints a push's changes as the CLI does", () => {
+    expect(changeLine({ action: "create", item: "lesson basics/intro" })).toBe("+ create  lesson basics/intro");
+    expect(changeLine({ action: "update", item: "course intro" })).toBe("~ update  course intro");
+    expect(changeLine({ action: "delete", item: "module old" })).toBe("- delete  module old");
+    expect(changeLine({ action: "publish", item: "course intro" })).toBe("* publish course intro");
+  });
+
   it("places a problem as validate prints it", () => {
     expect(problemLocation({ file: "course.json", line: 7, column: 3, message: "m", fix: "f" })).toBe("course.json:7:3");
   });

@@ -1,4 +1,5 @@
 // The package preview's small rules, kept out of the screens so Vitest can check them.
+import type { PackageChange } from "../bindings/PackageChange";
 import type { PackageProblem } from "../bindings/PackageProblem";
 import type { PreviewStatus } from "../bindings/PreviewStatus";
 
@@ -21,4 +22,10 @@ export function readLine(status: PreviewStatus, now: Date = new Date()): string 
 export function isNewer(current: PreviewStatus | null, next: PreviewStatus): boolean {
   if (!current) return true;
   return next.folder !== current.folder || next.version > current.version;
+}
+
+/** One change of a push as `skilltrack course push` prints it: `+ create  lesson basics/intro`. */
+export function changeLine(c: PackageChange): string {
+  const sign = { create: "+", update: "~", delete: "-", publish: "*" }[c.action];
+  return `${sign} ${c.action.padEnd(7)} ${c.item}`;
 }
