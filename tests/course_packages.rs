@@ -415,11 +415,18 @@ async fn every_demo_course_pulls_back_as_its_package_and_pushing_it_changes_noth
             package.keys().collect::<Vec<_>>(),
             "{slug}: the pull writes the package's files"
         );
-        for (path, bytes) in &package {
+        let differ: Vec<&String> = package
+            .iter()
+            .filter(|(path, bytes)| files[*path] != **bytes)
+            .map(|(path, _)| path)
+            .collect();
+        if let Some(path) = differ.first() {
             assert_eq!(
-                String::from_utf8_lossy(&files[path]),
-                String::from_utf8_lossy(bytes),
-                "{slug}/{path}: the pull writes the file as it is in the repository"
+                String::from_utf8_lossy(&files[*path]),
+                String::from_utf8_lossy(&package[*path]),
+                "{slug}/{path}: the pull writes the file as it is in the repository \
+                 (and {} other file(s) differ: {differ:?})",
+                differ.len() - 1
             );
         }
         let pushed = api

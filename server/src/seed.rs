@@ -228,8 +228,10 @@ fn demo_course(entry: &CourseEntry) -> Result<Course, SeedError> {
     if !found {
         return Err(bad("no package under seed/courses/".to_owned()));
     }
-    let package = skilltrack_package::course::read_dir(dir.path())
-        .map_err(|problems| bad(problems.to_string()))?;
+    let package = skilltrack_package::course::read_dir(dir.path()).map_err(|problems| {
+        let each: Vec<String> = problems.0.iter().map(ToString::to_string).collect();
+        bad(each.join("; "))
+    })?;
     // The seed serves its videos from the data directory (`/media/demo/…`): a package file
     // would need an upload, which a seed has no one to make.
     if let Some(media) = skilltrack_package::tree::media_files(&package).first() {

@@ -938,8 +938,34 @@ impl Reader<'_> {
             }
             (QuestionType::TrueFalse, Some(AnswerKey::TrueFalse { .. }))
             | (QuestionType::Essay | QuestionType::Code, None) => {}
-            (QuestionType::ShortAnswer, Some(AnswerKey::Accepted { answers }))
-                if !answers.iter().all(|a| a.trim().is_empty()) => {}
+            (QuestionType::ShortAnswer, Some(AnswerKey::Accepted { answers })) => {
+                // The server's rule (grading::check_question): answers are compared without
+                // case, spacing or punctuation, so one that is only those can never match.
+                if answers.is_empty() {
+                    self.problem(
+                        file,
+                        locate(text, &path(&[key("answer_key"), key("answers")])),
+                        "the answer key accepts no answer",
+                        "list at least one accepted answer",
+                    );
+                }
+                for (i, answer) in answers.iter().enumerate() {
+                    if crate::grading::normalize_short_answer(answer).is_empty() {
+                        self.problem(
+                            file,
+                            locate(
+                                text,
+                                &path(&[key("answer_key"), key("answers"), Seg::Index(i)]),
+                            ),
+                            format!(
+                                "the accepted answer {answer:?} is empty once case, spacing and \
+                                 punctuation are ignored, as answers are compared"
+                            ),
+                            "write it with letters or digits, or remove it",
+                        );
+                    }
+                }
+            }
             (QuestionType::Essay | QuestionType::Code, Some(_)) => self.problem(
                 file,
                 locate(text, &path(&[key("answer_key")])),
@@ -2169,6 +2195,24 @@ mod tests {
             &root,
             "assessments/getting-started-quiz.json:16:49: the answer key names `c`, which is not \
              a choice (name one of the choice ids: a, b)",
+        );
+    }
+
+    #[test]
+    fn an_accepted_answer_of_punctuation_alone_is_refused_as_the_server_refuses_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = package(&dir);
+        edit(
+            &root,
+            "assessments/getting-started-quiz.json",
+            "\"question_type\": \"true_false\",\n      \"answer_key\": {\"kind\": \"true_false\", \"value\": true}",
+            "\"question_type\": \"short_answer\",\n      \"answer_key\": {\"kind\": \"accepted\", \"answers\": [\"yes\", \"??\"]}",
+        );
+        only(
+            &root,
+            "assessments/getting-started-quiz.json:23:61: the accepted answer \"??\" is empty once \
+             case, spacing and punctuation are ignored, as answers are compared (write it with \
+             letters or digits, or remove it)",
         );
     }
 
