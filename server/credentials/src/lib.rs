@@ -9,6 +9,7 @@
 //! * [`keys`]: Ed25519 signing keys, their JWKs and thumbprint key ids.
 //! * [`credential`]: what a certificate says, and signing it.
 //! * [`status_list`]: the revocation bitstring and its signed credential.
+//! * [`baked`]: the PNG badge with the credential baked in (Open Badges baking).
 //! * [`verify`]: offline verification against a cached key set and status lists, with a
 //!   [`CredentialVerdict`] for every outcome.
 //!
@@ -18,11 +19,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod baked;
 pub mod credential;
 pub mod keys;
 pub mod status_list;
 pub mod verify;
 
+pub use baked::{BakeError, bake_png, credential_in_png};
 pub use credential::{Achievement, CertificateFacts, IssuerProfile, StatusEntry};
 pub use keys::{KeyError, SigningKey};
 pub use skilltrack_protocol::credentials::{CredentialVerdict, Jwk, JwkSet};
