@@ -10,6 +10,7 @@
 //! * [`credential`]: what a certificate says, and signing it.
 //! * [`status_list`]: the revocation bitstring and its signed credential.
 //! * [`baked`]: the PNG badge with the credential baked in (Open Badges baking).
+//! * [`pdf`]: the printable certificate, which carries the credential too.
 //! * [`verify`]: offline verification against a cached key set and status lists, with a
 //!   [`CredentialVerdict`] for every outcome.
 //!
@@ -22,12 +23,16 @@
 pub mod baked;
 pub mod credential;
 pub mod keys;
+pub mod pdf;
 pub mod status_list;
 pub mod verify;
 
 pub use baked::{BakeError, bake_png, credential_in_png};
-pub use credential::{Achievement, CertificateFacts, IssuerProfile, StatusEntry};
+pub use credential::{
+    Achievement, CertificateFacts, IssuerProfile, StatusEntry, unverified_claims,
+};
 pub use keys::{KeyError, SigningKey};
+pub use pdf::{CertificatePdf, certificate_pdf, credential_in_pdf};
 pub use skilltrack_protocol::credentials::{CredentialVerdict, Jwk, JwkSet};
 pub use status_list::{STATUS_LIST_BITS, StatusList, StatusListError};
 pub use verify::{CredentialSummary, TrustedIssuer, Verification, verify};
@@ -40,3 +45,4 @@ pub const OB3_CONTEXT: [&str; 2] = [
 
 /// The JWS `typ` of our credentials (VC-JWT, as Open Badges 3.0 writes it).
 pub const JWT_TYP: &str = "JWT";
+
