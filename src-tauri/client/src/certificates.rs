@@ -38,9 +38,12 @@ pub enum CertificateError {
         "no issuer keys are cached in {0}: run `skilltrack certificate keys` (or `skilltrack sync`) once while online"
     )]
     NoTrust(PathBuf),
+    /// The credential cannot be read well enough to print it (the PDF shows its claims).
+    #[error("the credential's claims are unreadable, so no certificate can be drawn from it")]
+    Unreadable,
     /// The file holds no credential.
     #[error(
-        "{0} holds no credential: expected a VC-JWT, or the JSON `skilltrack certificate get` saves"
+        "{0} holds no credential: expected a VC-JWT, or the JSON, PDF or PNG badge `skilltrack certificate get` saves"
     )]
     NoCredential(PathBuf),
 }
@@ -53,6 +56,7 @@ impl CertificateError {
             Self::Io { .. } => "io",
             Self::NoTrust(_) => "no_trust_cached",
             Self::NoCredential(_) => "no_credential",
+            Self::Unreadable => "credential_unreadable",
         }
     }
 }
@@ -119,18 +123,91 @@ pub fn load_trust(data_dir: &Path) -> Result<TrustedIssuer, CertificateError> {
     serde_json::from_str(&text).map_err(|_| CertificateError::NoTrust(path))
 }
 
-/// The compact VC-JWT in a file's text: the JWT itself, or a JSON object whose `credential`
-/// is one (what [`download_credential`] saves).
-pub fn credential_in(text: &str) -> Option<String> {
-    let text = text.trim();
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-        return value
-            .get("credential")
-            .and_then(|c| c.as_str())
-            .or_else(|| value.as_str())
-            .map(|c| c.trim().to_owned());
+/// The compact VC-JWT a file's bytes carry: the JWT itself, the JSON [`download_credential`]
+/// saves, a certificate PDF or a baked PNG badge (see
+/// [`skilltrack_credentials::credential_in_bytes`]).
+pub fn credential_in(bytes: &[u8]) -> Option<String> {
+    skilltrack_credentials::credential_in_bytes(bytes)
+}
+
+/// The files a certificate's credential is saved as; each carries the same signed VC-JWT and
+/// verifies offline with `skilltrack certificate verify`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialFormat {
+    /// JSON: the credential (VC-JWT) with its certificate's number, id and standing.
+    #[default]
+    Json,
+    /// A printable one-page PDF certificate with the verification link and a QR code; the
+    /// credential is attached as `credential.jwt`.
+    Pdf,
+    /// A PNG badge with the credential baked in (Open Badges 3.0 baking, `iTXt`
+    /// `openbadgecredential`), for badge wallets and profiles.
+    Png,
+}
+
+impl CredentialFormat {
+    /// The default file name for a certificate's credential in this format.
+    pub fn file_name(self, certificate_number: &str) -> String {
+        // A number is ours (letters, digits, dashes), but it still must not name a path.
+        let number: String = certificate_number
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        match self {
+            Self::Json => format!("{number}.credential.json"),
+            Self::Pdf => format!("{number}.pdf"),
+            Self::Png => format!("{number}.png"),
+        }
     }
-    (text.split('.').count() == 3 && !text.contains(char::is_whitespace)).then(|| text.to_owned())
+
+    /// The file's bytes.
+    pub fn render(self, credential: &CertificateCredential) -> Result<Vec<u8>, CertificateError> {
+        match self {
+            Self::Json => Ok(serde_json::to_vec_pretty(credential).unwrap_or_default()),
+            Self::Pdf => {
+                let mut pdf =
+                    skilltrack_credentials::CertificatePdf::from_credential(&credential.credential)
+                        .ok_or(CertificateError::Unreadable)?;
+                if pdf.certificate_number.is_empty() {
+                    pdf.certificate_number
+                        .clone_from(&credential.certificate_number);
+                }
+                Ok(skilltrack_credentials::certificate_pdf(&pdf))
+            }
+            Self::Png => Ok(skilltrack_credentials::bake_png(&credential.credential)),
+        }
+    }
+}
+
+/// Writes a certificate's credential in `format` to `path`.
+pub fn save_credential(
+    credential: &CertificateCredential,
+    format: CredentialFormat,
+    path: &Path,
+) -> Result<(), CertificateError> {
+    let bytes = format.render(credential)?;
+    std::fs::write(path, bytes).map_err(|source| CertificateError::Io {
+        context: "writing",
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Verifies the credential in `file` offline, against what is cached in `data_dir`, at `now`.
@@ -140,13 +217,13 @@ pub fn verify_file(
     now: DateTime<Utc>,
     max_status_age: Duration,
 ) -> Result<(Verification, TrustedIssuer), CertificateError> {
-    let text = std::fs::read_to_string(file).map_err(|source| CertificateError::Io {
+    let bytes = std::fs::read(file).map_err(|source| CertificateError::Io {
         context: "reading",
         path: file.to_owned(),
         source,
     })?;
     let credential =
-        credential_in(&text).ok_or_else(|| CertificateError::NoCredential(file.to_owned()))?;
+        credential_in(&bytes).ok_or_else(|| CertificateError::NoCredential(file.to_owned()))?;
     let trust = load_trust(data_dir)?;
     let verification = skilltrack_credentials::verify(&credential, &trust, now, max_status_age);
     Ok((verification, trust))
