@@ -196,7 +196,7 @@ impl CredentialFormat {
     }
 }
 
-/// Writes a certificate's credential in `format` to `path`.
+/// Writes a certificate's credential in `format` to `path` (replacing what is there).
 pub fn save_credential(
     credential: &CertificateCredential,
     format: CredentialFormat,
@@ -224,9 +224,41 @@ pub fn verify_file(
     })?;
     let credential =
         credential_in(&bytes).ok_or_else(|| CertificateError::NoCredential(file.to_owned()))?;
+    verify_cached(&credential, data_dir, now, max_status_age)
+}
+
+/// Verifies a credential offline, against what is cached in `data_dir`, at `now`; with the
+/// cache, which says how fresh it is.
+pub fn verify_cached(
+    credential: &str,
+    data_dir: &Path,
+    now: DateTime<Utc>,
+    max_status_age: Duration,
+) -> Result<(Verification, TrustedIssuer), CertificateError> {
     let trust = load_trust(data_dir)?;
-    let verification = skilltrack_credentials::verify(&credential, &trust, now, max_status_age);
+    let verification = skilltrack_credentials::verify(credential, &trust, now, max_status_age);
     Ok((verification, trust))
+}
+
+/// A row of the offline cache's `certificates` (the sync feed carries the signed credential
+/// with it) as the credential the server would answer, so a device saves and verifies its
+/// certificates offline. `None` if it was not signed before the last sync (or is not one).
+pub fn cached_credential(row: &serde_json::Value) -> Option<CertificateCredential> {
+    let text = |key: &str| row.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let time = |key: &str| {
+        text(key)
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    Some(CertificateCredential {
+        certificate_id: text("id")?.parse().ok()?,
+        certificate_number: text("certificate_number")?,
+        credential: text("credential")?,
+        kid: text("credential_kid").unwrap_or_default(),
+        issued_at: time("issued_at")?,
+        revoked_at: time("revoked_at"),
+        revocation_reason: text("revocation_reason"),
+    })
 }
 
 /// One of the signed-in learner's certificates as a signed credential.
@@ -243,4 +275,69 @@ pub async fn download_credential(
             None,
         )
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JWT: &str = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+
+    #[test]
+    fn a_cached_certificate_row_gives_its_credential_once_signed() {
+        let row = serde_json::json!({
+            "id": "0192e0a4-0000-7000-8000-000000000001",
+            "certificate_number": "SKT-2026-ABCD",
+            "issued_at": "2026-03-14T09:26:53.123+00:00",
+            "credential": JWT,
+            "credential_kid": "k1",
+            "revoked_at": null,
+            "revocation_reason": null,
+        });
+        let c = cached_credential(&row).expect("signed");
+        assert_eq!(
+            (
+                c.certificate_number.as_str(),
+                c.credential.as_str(),
+                c.kid.as_str()
+            ),
+            ("SKT-2026-ABCD", JWT, "k1")
+        );
+        assert_eq!(c.revoked_at, None);
+        let mut unsigned = row;
+        unsigned["credential"] = serde_json::Value::Null;
+        assert!(cached_credential(&unsigned).is_none());
+    }
+
+    #[test]
+    fn each_format_has_its_own_default_name_and_a_number_never_names_a_path() {
+        assert_eq!(
+            CredentialFormat::Json.file_name("SKT-1"),
+            "SKT-1.credential.json"
+        );
+        assert_eq!(CredentialFormat::Pdf.file_name("SKT-1"), "SKT-1.pdf");
+        assert_eq!(CredentialFormat::Png.file_name("../x/y"), "___x_y.png");
+    }
+
+    #[test]
+    fn every_format_carries_the_credential_for_verify_to_find() {
+        let c = CertificateCredential {
+            certificate_id: uuid::Uuid::nil(),
+            certificate_number: "N".to_owned(),
+            credential: JWT.to_owned(),
+            kid: String::new(),
+            issued_at: Utc::now(),
+            revoked_at: None,
+            revocation_reason: None,
+        };
+        for format in [CredentialFormat::Json, CredentialFormat::Png] {
+            let bytes = format.render(&c).expect("rendered");
+            assert_eq!(credential_in(&bytes).as_deref(), Some(JWT), "{format:?}");
+        }
+        // The PDF shows the credential's claims: one without them cannot be drawn.
+        assert!(matches!(
+            CredentialFormat::Pdf.render(&c),
+            Err(CertificateError::Unreadable)
+        ));
+    }
 }
