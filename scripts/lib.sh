@@ -149,7 +149,7 @@ ensure_python_verifier() {
   local venv="$HOME/.cache/skilltrack/pyjwt-venv" want
   want="$(sha256sum "$top/scripts/verifier-requirements.txt" | cut -d' ' -f1)"
   if [ "$(cat "$venv/.skilltrack-requirements-sha256" 2>/dev/null)" != "$want" ]; then
-    say "installing the independent credential verifier (PyJWT, cryptography) into $venv"
+    say "installing the independent credential verifier (PyJWT, cryptography, pypdf, Pillow) into $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$top/scripts/verifier-requirements.txt"

@@ -617,3 +617,206 @@ async fn issue21_an_independent_verifier_pyjwt_accepts_the_credential() {
     let (ok, out, _) = run("renamed.jwt", &renamed);
     assert!(!ok && out.contains("bad signature"), "{out}");
 }
+
+/// The CLI on `data_dir`, run in `cwd` (where `certificate get` saves by default).
+fn skilltrack(
+    server_url: &str,
+    data_dir: &Path,
+    cwd: &Path,
+    args: &[&str],
+) -> (Option<i32>, String) {
+    let out = std::process::Command::new(skilltrack_tests::process::client_binary())
+        .args([
+            "--server",
+            server_url,
+            "--token-store",
+            "file",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .args(args)
+        .current_dir(cwd)
+        .env("SKILLTRACK_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// A learner's certificate saved by the CLI as JSON, PDF and PNG (after `certificate keys`
+/// cached the issuer), the files in `dir`: their paths by format.
+fn save_every_format(
+    server_url: &str,
+    email: &str,
+    id: Uuid,
+    data: &Path,
+    dir: &Path,
+) -> [PathBuf; 3] {
+    let run = |args: &[&str]| {
+        let (code, out) = skilltrack(server_url, data, dir, args);
+        assert_eq!(code, Some(0), "{args:?}: {out}");
+        out
+    };
+    run(&["sign-in", "--email", email]);
+    run(&["certificate", "keys"]);
+    let id = id.to_string();
+    let pdf = dir.join("certificate.pdf");
+    run(&[
+        "certificate",
+        "get",
+        &id,
+        "--format",
+        "pdf",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    // PNG and JSON under their default names, in the working directory.
+    let said = run(&["--json", "certificate", "get", &id, "--format", "png"]);
+    let saved: Value =
+        serde_json::from_str(said.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    let png = dir.join(saved["saved"].as_str().unwrap());
+    assert_eq!(
+        png.file_name().unwrap().to_str().unwrap(),
+        format!("{}.png", saved["certificate_number"].as_str().unwrap())
+    );
+    run(&["certificate", "get", &id]);
+    let json = dir.join(format!(
+        "{}.credential.json",
+        saved["certificate_number"].as_str().unwrap()
+    ));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-1.7"));
+    assert!(
+        std::fs::read(&png)
+            .unwrap()
+            .starts_with(b"\x89PNG\r\n\x1a\n")
+    );
+    [json, pdf, png]
+}
+
+// Two threads: the server answers the CLI while the test waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue21_a_certificate_saved_as_pdf_or_png_verifies_offline_with_the_cli() {
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let (t, id) = finish_course(&api, "formats@example.com", "For Mats").await;
+    let jwt = credential(&api, &t, id).await["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = save_every_format(
+        &server.url,
+        "formats@example.com",
+        id,
+        data.path(),
+        dir.path(),
+    );
+
+    // Each carries the very credential the server signed.
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        assert_eq!(
+            skilltrack_credentials::credential_in_bytes(&bytes).as_deref(),
+            Some(jwt.as_str()),
+            "{}",
+            file.display()
+        );
+    }
+    // The PDF shows what the credential says.
+    let shown = skilltrack_credentials::CertificatePdf::from_credential(&jwt).unwrap();
+    assert_eq!(
+        (shown.learner_name.as_str(), shown.course_title.as_str()),
+        ("For Mats", "Docker Fundamentals")
+    );
+
+    // With the server gone, each verifies valid from the cache alone.
+    drop(server);
+    for file in &files {
+        let (code, out) = skilltrack(
+            "http://127.0.0.1:9",
+            data.path(),
+            dir.path(),
+            &["certificate", "verify", file.to_str().unwrap()],
+        );
+        assert_eq!(code, Some(0), "{}: {out}", file.display());
+        assert!(
+            out.starts_with("VALID") && out.contains("For Mats"),
+            "{out}"
+        );
+    }
+    // A damaged badge (cut short) holds no credential: it is refused, not half read.
+    let damaged = dir.path().join("damaged.png");
+    let png = std::fs::read(&files[2]).unwrap();
+    std::fs::write(&damaged, &png[..png.len() / 2]).unwrap();
+    let (code, out) = skilltrack(
+        "http://127.0.0.1:9",
+        data.path(),
+        dir.path(),
+        &["certificate", "verify", damaged.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("holds no credential"), "{out}");
+
+    // The help says what each format is.
+    let (code, help) = skilltrack(
+        "http://127.0.0.1:9",
+        data.path(),
+        dir.path(),
+        &["certificate", "get", "--help"],
+    );
+    assert_eq!(code, Some(0), "{help}");
+    for said in ["json", "pdf", "png", "QR", "baked"] {
+        assert!(help.contains(said), "{said} in {help}");
+    }
+}
+
+// Two threads: the server answers the CLI and the verifier's fetch while the test waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue21_pypdf_and_pillow_find_the_credential_in_the_pdf_and_the_badge() {
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let (t, id) = finish_course(&api, "carriers@example.com", "Car Riers").await;
+    let jwt = credential(&api, &t, id).await["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let [_, pdf, png] = save_every_format(
+        &server.url,
+        "carriers@example.com",
+        id,
+        data.path(),
+        dir.path(),
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/verify_vc_jwt.py");
+    let python = verifier_python();
+    let jwks = format!("{}/.well-known/jwks.json", server.url);
+    for file in [&pdf, &png] {
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .arg(&jwks)
+            .arg(file)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}: {said}{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // pypdf's `credential.jwt` attachment and Pillow's `openbadgecredential` text are the
+        // credential, and PyJWT verifies it with the published key.
+        let verified: Value = serde_json::from_str(said.trim()).unwrap();
+        assert_eq!(verified["credential"], jwt.as_str(), "{}", file.display());
+        assert_eq!(verified["vc"]["credentialSubject"]["name"], "Car Riers");
+    }
+}

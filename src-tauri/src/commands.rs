@@ -27,6 +27,7 @@ use crate::views::{
 };
 
 pub mod account;
+pub mod certificates;
 pub mod notifications;
 pub mod quiz;
 
@@ -503,6 +504,7 @@ pub async fn my_learning(desktop: State<'_, Desktop>) -> Answer<MyLearningPage> 
             certificate_number: text(&c, "certificate_number"),
             issued_at: text(&c, "issued_at"),
             is_valid: c["is_valid"].as_bool().unwrap_or(true),
+            has_credential: c["credential"].is_string(),
         });
     }
     certificates.sort_by(|a, b| b.issued_at.cmp(&a.issued_at));

@@ -21,6 +21,30 @@ const SYNC_EVERY: Duration = Duration::from_secs(60);
 /// The event that carries [`skilltrack_client::sync::SyncStatus`] to the window.
 pub const SYNC_STATUS_EVENT: &str = "sync-status";
 
+/// How old the cached certificate keys and revocation lists may get before a sync fetches them
+/// again: they change rarely, and a sync can run every few seconds while the learner works.
+const TRUST_REFRESH_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+
+/// After a sync, fetches the issuer's keys and revocation lists for offline verification of
+/// certificates, when the cached ones are older than [`TRUST_REFRESH_AFTER`]; best effort, in
+/// the background (a failure leaves the old cache, whose age the verdict states).
+fn refresh_certificate_trust(engine: &Arc<SyncEngine>, data_dir: &Path) {
+    use skilltrack_client::certificates::{load_trust, refresh_trust};
+    let fresh = load_trust(data_dir)
+        .ok()
+        .and_then(|t| t.fetched_at)
+        .is_some_and(|at| chrono::Utc::now() - at < TRUST_REFRESH_AFTER);
+    if fresh {
+        return;
+    }
+    let (engine, data_dir) = (Arc::clone(engine), data_dir.to_owned());
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = refresh_trust(engine.api(), &data_dir).await {
+            tracing::warn!(error = %e, "the certificate keys could not be refreshed");
+        }
+    });
+}
+
 /// Where and how the app keeps its data.
 #[derive(Debug, Clone)]
 pub struct DeviceConfig {
@@ -61,9 +85,15 @@ impl Device {
         )?);
         let mut status = engine.status();
         let handle = app.clone();
+        let (trust_engine, trust_dir) = (Arc::clone(&engine), data_dir.clone());
         let forward = tauri::async_runtime::spawn(async move {
+            let mut last_synced = None;
             loop {
                 let now = status.borrow_and_update().clone();
+                if now.last_synced_at.is_some() && now.last_synced_at != last_synced {
+                    last_synced.clone_from(&now.last_synced_at);
+                    refresh_certificate_trust(&trust_engine, &trust_dir);
+                }
                 let _ = handle.emit(SYNC_STATUS_EVENT, now);
                 if status.changed().await.is_err() {
                     return;

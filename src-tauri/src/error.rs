@@ -3,6 +3,7 @@
 use serde::Serialize;
 use skilltrack_client::api::ApiError;
 use skilltrack_client::cache::CacheError;
+use skilltrack_client::certificates::CertificateError;
 use skilltrack_client::downloads::DownloadError;
 use skilltrack_client::sync::SyncError;
 use ts_rs::TS;
@@ -57,6 +58,18 @@ impl From<SyncError> for CommandError {
 impl From<CacheError> for CommandError {
     fn from(e: CacheError) -> Self {
         SyncError::from(e).into()
+    }
+}
+
+impl From<CertificateError> for CommandError {
+    fn from(e: CertificateError) -> Self {
+        let message = match &e {
+            CertificateError::NoTrust(_) => {
+                "The issuer's keys are not on this device yet: sync once while online.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        Self::new(e.code(), message)
     }
 }
 

@@ -136,6 +136,8 @@ pub fn run() -> tauri::Result<()> {
             commands::review_course,
             commands::record_video_position,
             commands::account::sign_up,
+            commands::certificates::save_certificate,
+            commands::certificates::verify_certificate,
             commands::notifications::notifications,
             commands::notifications::unread_notifications,
             commands::notifications::mark_notification_read,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use skilltrack_client::cache::{DownloadRecord, Rejection};
 use skilltrack_client::sync::SyncStatus;
+use skilltrack_protocol::credentials::CredentialVerdict;
 use ts_rs::TS;
 
 use crate::error::CommandError;
@@ -227,6 +228,30 @@ pub struct CertificateItem {
     pub issued_at: String,
     /// Not revoked.
     pub is_valid: bool,
+    /// Its signed credential is on this device, so it can be saved (JSON, PDF, PNG badge) and
+    /// verified offline.
+    pub has_credential: bool,
+}
+
+/// What verifying a certificate on this device concluded: offline, from the issuer's keys and
+/// revocation list cached after the last sync.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CertificateCheck {
+    /// The verdict.
+    pub verdict: CredentialVerdict,
+    /// The verdict in words.
+    pub explanation: String,
+    /// Why.
+    pub detail: String,
+    /// When the revocation list used was issued, RFC 3339.
+    pub status_issued_at: Option<String>,
+    /// How old that list is, in words ("3 hours").
+    pub status_age: Option<String>,
+    /// When the issuer's keys and lists were fetched, RFC 3339.
+    pub keys_fetched_at: Option<String>,
+    /// How long ago, in words.
+    pub keys_fetched_ago: Option<String>,
 }
 
 /// Something the learner bookmarked.

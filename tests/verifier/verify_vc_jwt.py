@@ -2,8 +2,11 @@
 
     python verify_vc_jwt.py JWKS_URL CREDENTIAL_FILE
 
-Fetches the issuer's published JWK Set, picks the key the JWS header names (`kid`), verifies
-the EdDSA signature and prints the credential (the `vc` claim) as JSON. Exit 0 when the
+The file is a bare VC-JWT, the JSON `skilltrack certificate get` saves, a certificate PDF
+(the credential is its `credential.jwt` attachment, read with pypdf) or a baked PNG badge (the
+credential is its `openbadgecredential` iTXt text, read with Pillow). Fetches the issuer's
+published JWK Set, picks the key the JWS header names (`kid`), verifies the EdDSA signature
+and prints the credential (the `vc` claim) and the JWT it read as JSON. Exit 0 when the
 signature verifies and the payload is an OpenBadgeCredential; 1 otherwise, with the reason.
 Nothing of Skilltrack's own code is used.
 """
@@ -15,16 +18,44 @@ import urllib.request
 import jwt
 
 
+def read_credential(path: str) -> str:
+    """The compact JWT the file carries, found the way any PDF or badge tool would."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"%PDF-"):
+        from pypdf import PdfReader
+
+        attached = PdfReader(path).attachments.get("credential.jwt")
+        if not attached:
+            raise ValueError("the PDF has no credential.jwt attachment")
+        return attached[0].decode("utf-8").strip()
+    if head == b"\x89PNG\r\n\x1a\n":
+        from PIL import Image
+
+        with Image.open(path) as image:
+            image.load()  # the whole image decodes, and text after the pixels is read
+            text = image.text.get("openbadgecredential")
+        if text is None:
+            raise ValueError("the PNG has no openbadgecredential iTXt chunk")
+        return str(text).strip()
+    with open(path, encoding="utf-8") as f:
+        text = f.read().strip()
+    if text.startswith("{"):
+        text = json.loads(text)["credential"]
+    return text
+
+
 def main() -> int:
     jwks_url, path = sys.argv[1], sys.argv[2]
     # Straight to the issuer, whatever proxy the environment names.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(jwks_url, timeout=10) as answer:
         jwks = json.load(answer)
-    with open(path, encoding="utf-8") as f:
-        text = f.read().strip()
-    if text.startswith("{"):
-        text = json.loads(text)["credential"]
+    try:
+        text = read_credential(path)
+    except (ValueError, OSError) as e:
+        print(f"refused: {e}")
+        return 1
     header = jwt.get_unverified_header(text)
     if header.get("alg") != "EdDSA":
         print(f"refused: alg {header.get('alg')}")
@@ -54,7 +85,7 @@ def main() -> int:
     if claims["iss"] != vc["issuer"]["id"] or claims.get("jti") != vc.get("id"):
         print("refused: the JWT claims disagree with the credential")
         return 1
-    print(json.dumps({"verified": True, "kid": header["kid"], "vc": vc}))
+    print(json.dumps({"verified": True, "kid": header["kid"], "vc": vc, "credential": text}))
     return 0
 
 

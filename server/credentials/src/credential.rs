@@ -135,3 +135,22 @@ impl CertificateFacts {
         key.sign(&self.claims())
     }
 }
+
+/// The claims of a compact JWS, read **without verifying** it: for showing what a credential
+/// says (on its PDF, in a list), never for deciding whether to trust it ([`crate::verify`]
+/// does that). `None` unless it is three base64url parts with a JSON object in the middle.
+pub fn unverified_claims(jwt: &str) -> Option<Value> {
+    use base64::Engine as _;
+    let mut parts = jwt.trim().split('.');
+    let (Some(_header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .filter(Value::is_object)
+}

@@ -140,11 +140,20 @@ enum CertificateCommand {
     /// Fetch the server's certificate keys and revocation lists and keep them for offline
     /// verification (`skilltrack sync` does it too).
     Keys,
-    /// Save one of your certificates as a signed credential (JSON holding the VC-JWT).
+    /// Save one of your certificates with its signed credential: as JSON, a printable PDF or
+    /// a PNG badge. Each carries the same VC-JWT, so `skilltrack certificate verify` (and any
+    /// Open Badges 3.0 verifier) checks any of them.
     Get {
         /// The certificate's id (`skilltrack status` and the app show them).
         certificate: Uuid,
-        /// Where to write it (default: `<number>.credential.json`).
+        /// What to save: `json` (the VC-JWT with the certificate's number and standing),
+        /// `pdf` (a one-page certificate with the verification link and a QR code, the
+        /// credential attached as `credential.jwt`), or `png` (a badge with the credential
+        /// baked in, per Open Badges 3.0 baking).
+        #[arg(long, value_enum, default_value_t = skilltrack_client::certificates::CredentialFormat::Json)]
+        format: skilltrack_client::certificates::CredentialFormat,
+        /// Where to write it (default: `<number>.credential.json`, `<number>.pdf` or
+        /// `<number>.png`).
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
@@ -153,7 +162,7 @@ enum CertificateCommand {
     /// 2 tampered, 3 unknown key, 4 revoked, 5 expired, 6 status list stale, 7 no status list
     /// cached, 8 not a credential (1: nothing cached, or the file cannot be read).
     Verify {
-        /// A VC-JWT, or the JSON `skilltrack certificate get` saves.
+        /// A VC-JWT, or the JSON, PDF or PNG badge `skilltrack certificate get` saves.
         file: PathBuf,
         /// The oldest revocation list accepted, in days.
         #[arg(long, default_value_t = skilltrack_client::certificates::DEFAULT_MAX_STATUS_AGE_DAYS)]
@@ -523,7 +532,11 @@ async fn certificate(
                 ),
             );
         }
-        CertificateCommand::Get { certificate, out } => {
+        CertificateCommand::Get {
+            certificate,
+            format,
+            out,
+        } => {
             let session = engine
                 .session()
                 .await
@@ -531,14 +544,16 @@ async fn certificate(
             let credential =
                 certificates::download_credential(engine.api(), &session.access_token, certificate)
                     .await?;
-            let out = out.unwrap_or_else(|| {
-                PathBuf::from(format!("{}.credential.json", credential.certificate_number))
-            });
-            std::fs::write(&out, serde_json::to_string_pretty(&credential)?)
-                .with_context(|| format!("writing {}", out.display()))?;
+            let out = out
+                .unwrap_or_else(|| PathBuf::from(format.file_name(&credential.certificate_number)));
+            certificates::save_credential(&credential, format, &out)?;
             say(
                 json,
-                &serde_json::json!({"saved": out, "certificate_number": credential.certificate_number}),
+                &serde_json::json!({
+                    "saved": out,
+                    "format": format,
+                    "certificate_number": credential.certificate_number,
+                }),
                 &format!(
                     "Saved certificate {} to {}.",
                     credential.certificate_number,

@@ -267,7 +267,7 @@ pub async fn lab_upload_file(desktop: State<'_, Desktop>, request: Request<'_>) 
 
 /// Where downloads go: `SKILLTRACK_DOWNLOAD_DIR` (tests), else the user's downloads
 /// directory, else `~/Downloads`.
-fn downloads_dir(app: &AppHandle) -> Answer<PathBuf> {
+pub(crate) fn downloads_dir(app: &AppHandle) -> Answer<PathBuf> {
     if let Some(dir) = std::env::var_os("SKILLTRACK_DOWNLOAD_DIR").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }

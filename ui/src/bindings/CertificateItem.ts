@@ -27,4 +27,9 @@ issued_at: string,
 /**
  * Not revoked.
  */
-is_valid: boolean, };
+is_valid: boolean, 
+/**
+ * Its signed credential is on this device, so it can be saved (JSON, PDF, PNG badge) and
+ * verified offline.
+ */
+has_credential: boolean, };

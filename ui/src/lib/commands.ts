@@ -29,6 +29,7 @@ import type { CheckResult } from "../bindings/CheckResult";
 import type { SelfTestReport } from "../bindings/SelfTestReport";
 import type { LabsScreen } from "../bindings/LabsScreen";
 import type { SavedFile } from "../bindings/SavedFile";
+import type { CertificateCheck } from "../bindings/CertificateCheck";
 import type { TerminalMessage } from "../bindings/TerminalMessage";
 import type { WorkspaceListing } from "../bindings/WorkspaceListing";
 import type { PreviewLab } from "../bindings/PreviewLab";
@@ -47,6 +48,11 @@ export const commands = {
   completeLesson: (lessonId: string) => invoke<null>("complete_lesson", { lessonId }),
   setBookmark: (courseId: string, on: boolean) => invoke<null>("set_bookmark", { courseId, on }),
   myLearning: () => invoke<MyLearningPage>("my_learning"),
+  // The certificate's signed credential, from the offline cache: saved into the downloads
+  // directory, or verified against the issuer's keys cached at the last sync.
+  saveCertificate: (certificateId: string, format: "json" | "pdf" | "png") =>
+    invoke<SavedFile>("save_certificate", { certificateId, format }),
+  verifyCertificate: (certificateId: string) => invoke<CertificateCheck>("verify_certificate", { certificateId }),
   downloadLessonMedia: (lessonId: string) =>
     invoke<DownloadRecord>("download_lesson_media", { lessonId }),
   settings: () => invoke<SettingsPage>("settings"),
