@@ -138,18 +138,7 @@ async fn cli_at(server: &str, data: &Path, args: &[&str]) -> Output {
 fn write_package(data: &Path, dir: &Path) {
     let made = cli(data, &["course", "new", dir.to_str().unwrap()]);
     assert!(made.status.success(), "{}", text(&made));
-    let course = dir.join("course.json");
-    let json = std::fs::read_to_string(&course).unwrap();
-    std::fs::write(
-        &course,
-        json.replace("\"development\"", "\"software-development\""),
-    )
-    .unwrap();
-    let lab = dir.join("labs/first-lab/lab.json");
-    let json = std::fs::read_to_string(&lab).unwrap();
-    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    value["category"] = "devops".into();
-    std::fs::write(&lab, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    skilltrack_tests::point_package_at_the_demo(dir);
     std::fs::create_dir_all(dir.join("media")).unwrap();
     std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use skilltrack_tests::desktop::{
-    DesktopApp, click, fail, find, free_port, screenshot, text_of, type_into, wait_text,
+    DesktopApp, click, fail, find, free_port, open_package_folder, screenshot, text_of, wait_text,
 };
 
 const LESSON: &str = "01-getting-started/01-welcome.md";
@@ -47,14 +47,7 @@ async fn issue15_a_course_folder_previews_live_with_no_server() {
 
     let step = "opening the folder from the sign-in screen, by its path";
     click(client, r#"[data-testid="preview-folder-signed-out"]"#, step).await;
-    type_into(
-        client,
-        r#"[data-testid="package-folder"]"#,
-        &package.display().to_string(),
-        step,
-    )
-    .await;
-    click(client, r#"[data-testid="open-package"]"#, step).await;
+    open_package_folder(client, &package, step).await;
     let banner = text_of(client, r#"[data-testid="package-preview-banner"]"#, step).await;
     assert!(
         banner.contains("Local preview") && banner.contains("live-course"),
@@ -185,19 +178,7 @@ async fn issue15_a_previewed_folder_is_pushed_as_a_draft() {
     let tmp = tempfile::tempdir().unwrap();
     let package = tmp.path().join("pushed-from-preview");
     skilltrack_package::course::write_skeleton(&package).unwrap();
-    // On the demo's own service and lab category.
-    let course = package.join("course.json");
-    let json = std::fs::read_to_string(&course).unwrap();
-    std::fs::write(
-        &course,
-        json.replace("\"development\"", "\"software-development\""),
-    )
-    .unwrap();
-    let lab = package.join("labs/first-lab/lab.json");
-    let mut value: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&lab).unwrap()).unwrap();
-    value["category"] = "devops".into();
-    std::fs::write(&lab, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    skilltrack_tests::point_package_at_the_demo(&package);
 
     let data = tempfile::tempdir().expect("the app's data directory");
     let app = DesktopApp::launch(&server.url, data.path()).await;
@@ -206,14 +187,7 @@ async fn issue15_a_previewed_folder_is_pushed_as_a_draft() {
         .await;
     let step = "opening the folder from the Instructor screen";
     click(client, r#"[data-testid="nav-instructor"]"#, step).await;
-    type_into(
-        client,
-        r#"[data-testid="package-folder"]"#,
-        &package.display().to_string(),
-        step,
-    )
-    .await;
-    click(client, r#"[data-testid="open-package"]"#, step).await;
+    open_package_folder(client, &package, step).await;
     find(client, r#"[data-testid="package-preview"]"#, step).await;
 
     let step = "Push as draft lists what it will change first";

@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use clap::Parser;
 use serde_json::json;
-use skilltrack_tests::desktop::{DesktopApp, click, free_port, type_into, wait_text};
+use skilltrack_tests::desktop::{DesktopApp, click, free_port, open_package_folder, wait_text};
 
 use crate::stack::percentile;
 
@@ -122,14 +122,7 @@ async fn main() -> anyhow::Result<()> {
 
     let step = "opening the package and its first lesson";
     click(client, r#"[data-testid="preview-folder-signed-out"]"#, step).await;
-    type_into(
-        client,
-        r#"[data-testid="package-folder"]"#,
-        &package.display().to_string(),
-        step,
-    )
-    .await;
-    click(client, r#"[data-testid="open-package"]"#, step).await;
+    open_package_folder(client, &package, step).await;
     click(client, r#"[data-testid="course-card"]"#, step).await;
     click(
         client,

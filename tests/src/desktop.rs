@@ -239,6 +239,19 @@ pub async fn find(client: &Client, css: &str, step: &str) -> fantoccini::element
     }
 }
 
+/// Types a course folder's path into the open-folder form (on the sign-in or Instructor
+/// screen, already shown) and opens its package preview.
+pub async fn open_package_folder(client: &Client, folder: &Path, step: &str) {
+    type_into(
+        client,
+        r#"[data-testid="package-folder"]"#,
+        &folder.display().to_string(),
+        step,
+    )
+    .await;
+    click(client, r#"[data-testid="open-package"]"#, step).await;
+}
+
 /// Waits for a CSS selector to match, then clicks it.
 pub async fn click(client: &Client, css: &str, step: &str) {
     find(client, css, step)

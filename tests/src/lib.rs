@@ -269,6 +269,28 @@ pub struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// Points the course package `skilltrack course new` writes in `dir` at the demo data: its
+/// course on the demo's `software-development` service, its lab in the `devops` category.
+pub fn point_package_at_the_demo(dir: &std::path::Path) {
+    let course = dir.join("course.json");
+    let json = std::fs::read_to_string(&course).expect("the package's course.json");
+    std::fs::write(
+        &course,
+        json.replace("\"development\"", "\"software-development\""),
+    )
+    .expect("writing course.json");
+    let lab = dir.join("labs/first-lab/lab.json");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lab).expect("the package's lab.json"))
+            .expect("lab.json is JSON");
+    value["category"] = "devops".into();
+    std::fs::write(
+        &lab,
+        serde_json::to_string_pretty(&value).expect("JSON writes"),
+    )
+    .expect("writing lab.json");
+}
+
 /// [`spawn_server`] with the demo catalog loaded (`seed-demo`'s accounts, courses, labs).
 pub async fn spawn_demo_server() -> TestServer {
     let server = spawn_server().await;
