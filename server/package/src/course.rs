@@ -939,32 +939,12 @@ impl Reader<'_> {
             (QuestionType::TrueFalse, Some(AnswerKey::TrueFalse { .. }))
             | (QuestionType::Essay | QuestionType::Code, None) => {}
             (QuestionType::ShortAnswer, Some(AnswerKey::Accepted { answers })) => {
-                // The server's rule (grading::check_question): answers are compared without
-                // case, spacing or punctuation, so one that is only those can never match.
-                if answers.is_empty() {
-                    self.problem(
-                        file,
-                        locate(text, &path(&[key("answer_key"), key("answers")])),
-                        "the answer key accepts no answer",
-                        "list at least one accepted answer",
-                    );
-                }
-                for (i, answer) in answers.iter().enumerate() {
-                    if crate::grading::normalize_short_answer(answer).is_empty() {
-                        self.problem(
-                            file,
-                            locate(
-                                text,
-                                &path(&[key("answer_key"), key("answers"), Seg::Index(i)]),
-                            ),
-                            format!(
-                                "the accepted answer {answer:?} is empty once case, spacing and \
-                                 punctuation are ignored, as answers are compared"
-                            ),
-                            "write it with letters or digits, or remove it",
-                        );
-                    }
-                }
+                self.check_accepted(
+                    file,
+                    text,
+                    &path(&[key("answer_key"), key("answers")]),
+                    answers,
+                );
             }
             (QuestionType::Essay | QuestionType::Code, Some(_)) => self.problem(
                 file,
@@ -991,6 +971,34 @@ impl Reader<'_> {
                     (path(&[key("question_type")]), "missing answer key")
                 };
                 self.problem(file, locate(text, &where_), message, wrong_key(expected));
+            }
+        }
+    }
+
+    /// A short answer's accepted answers, by the server's rule (`grading::check_question`):
+    /// answers are compared without case, spacing or punctuation, so one that is only those
+    /// can never match.
+    fn check_accepted(&mut self, file: &str, text: &str, at: &[Seg], answers: &[String]) {
+        if answers.is_empty() {
+            self.problem(
+                file,
+                locate(text, at),
+                "the answer key accepts no answer",
+                "list at least one accepted answer",
+            );
+        }
+        for (i, answer) in answers.iter().enumerate() {
+            if crate::grading::normalize_short_answer(answer).is_empty() {
+                let at: Vec<Seg> = at.iter().cloned().chain([Seg::Index(i)]).collect();
+                self.problem(
+                    file,
+                    locate(text, &at),
+                    format!(
+                        "the accepted answer {answer:?} is empty once case, spacing and \
+                         punctuation are ignored, as answers are compared"
+                    ),
+                    "write it with letters or digits, or remove it",
+                );
             }
         }
     }
