@@ -939,12 +939,7 @@ impl Reader<'_> {
             (QuestionType::TrueFalse, Some(AnswerKey::TrueFalse { .. }))
             | (QuestionType::Essay | QuestionType::Code, None) => {}
             (QuestionType::ShortAnswer, Some(AnswerKey::Accepted { answers })) => {
-                self.check_accepted(
-                    file,
-                    text,
-                    &path(&[key("answer_key"), key("answers")]),
-                    answers,
-                );
+                self.check_accepted(file, text, at, answers);
             }
             (QuestionType::Essay | QuestionType::Code, Some(_)) => self.problem(
                 file,
@@ -978,11 +973,16 @@ impl Reader<'_> {
     /// A short answer's accepted answers, by the server's rule (`grading::check_question`):
     /// answers are compared without case, spacing or punctuation, so one that is only those
     /// can never match.
-    fn check_accepted(&mut self, file: &str, text: &str, at: &[Seg], answers: &[String]) {
+    fn check_accepted(&mut self, file: &str, text: &str, question: &[Seg], answers: &[String]) {
+        let at: Vec<Seg> = question
+            .iter()
+            .cloned()
+            .chain([key("answer_key"), key("answers")])
+            .collect();
         if answers.is_empty() {
             self.problem(
                 file,
-                locate(text, at),
+                locate(text, &at),
                 "the answer key accepts no answer",
                 "list at least one accepted answer",
             );

@@ -386,7 +386,7 @@ async fn load_assessment(
     .bind(draft.time_limit_minutes)
     .bind(draft.max_attempts)
     .bind(draft.passing_score)
-    .bind(draft.review_policy.map(|p| p.as_str()))
+    .bind(draft.review_policy.map(skilltrack_protocol::PgEnum::as_str))
     .bind(&assessment.slug)
     .execute(&mut **tx)
     .await?;
