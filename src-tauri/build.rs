@@ -79,6 +79,9 @@ const COMMANDS: &[&str] = &[
     "preview_discard_attempt",
     "preview_attempt_result",
     "preview_lab",
+    "push_package_preview",
+    "save_certificate",
+    "verify_certificate",
 ];
 
 fn link(from: &Path, to: &Path) {

@@ -11,6 +11,7 @@ mod catalog_cache;
 mod certificates;
 mod client_credentials;
 mod client_sync;
+mod desktop_commands;
 mod course_packages;
 mod desktop_e2e;
 mod desktop_instructor_e2e;
