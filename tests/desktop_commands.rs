@@ -14,11 +14,19 @@ fn read(path: &str) -> String {
 /// The names inside `generate_handler![…]` in the app's `lib.rs`.
 fn registered() -> BTreeSet<String> {
     let lib = read("src-tauri/src/lib.rs");
-    let start = lib.find("generate_handler![").expect("the app registers its commands");
+    let start = lib
+        .find("generate_handler![")
+        .expect("the app registers its commands");
     let end = start + lib[start..].find(']').expect("the list ends");
     lib[start + "generate_handler![".len()..end]
         .split(',')
-        .map(|path| path.trim().rsplit("::").next().unwrap_or_default().to_owned())
+        .map(|path| {
+            path.trim()
+                .rsplit("::")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .filter(|name| !name.is_empty())
         .collect()
 }
@@ -28,7 +36,9 @@ fn every_registered_command_is_in_the_manifest_and_allowed_in_the_window() {
     let commands = registered();
     assert!(commands.len() > 40, "{commands:?}");
     let build = read("src-tauri/build.rs");
-    let start = build.find("const COMMANDS").expect("build.rs lists COMMANDS");
+    let start = build
+        .find("const COMMANDS")
+        .expect("build.rs lists COMMANDS");
     let end = start + build[start..].find("];").expect("the list ends");
     let listed: BTreeSet<String> = build[start..end]
         .lines()
