@@ -26,20 +26,24 @@ pub const SYNC_STATUS_EVENT: &str = "sync-status";
 const TRUST_REFRESH_AFTER: chrono::Duration = chrono::Duration::minutes(10);
 
 /// After a sync, fetches the issuer's keys and revocation lists for offline verification of
-/// certificates, when the cached ones are older than [`TRUST_REFRESH_AFTER`]; best effort, in
-/// the background (a failure leaves the old cache, whose age the verdict states).
-fn refresh_certificate_trust(engine: &Arc<SyncEngine>, data_dir: &Path) {
-    use skilltrack_client::certificates::{load_trust, refresh_trust};
-    let fresh = load_trust(data_dir)
-        .ok()
-        .and_then(|t| t.fetched_at)
-        .is_some_and(|at| chrono::Utc::now() - at < TRUST_REFRESH_AFTER);
-    if fresh {
+/// certificates, when the last fetch (`fetched_at`, read from the cache once, then kept here)
+/// is older than [`TRUST_REFRESH_AFTER`]; best effort, in the background (a failure leaves the
+/// old cache, whose age the verdict states, and is tried again after the same wait).
+fn refresh_certificate_trust(
+    engine: &Arc<SyncEngine>,
+    data_dir: &Path,
+    fetched_at: &mut Option<chrono::DateTime<chrono::Utc>>,
+) {
+    let now = chrono::Utc::now();
+    if fetched_at.is_some_and(|at| now - at < TRUST_REFRESH_AFTER) {
         return;
     }
+    *fetched_at = Some(now);
     let (engine, data_dir) = (Arc::clone(engine), data_dir.to_owned());
     tauri::async_runtime::spawn(async move {
-        if let Err(e) = refresh_trust(engine.api(), &data_dir).await {
+        if let Err(e) =
+            skilltrack_client::certificates::refresh_trust(engine.api(), &data_dir).await
+        {
             tracing::warn!(error = %e, "the certificate keys could not be refreshed");
         }
     });
@@ -88,11 +92,14 @@ impl Device {
         let (trust_engine, trust_dir) = (Arc::clone(&engine), data_dir.clone());
         let forward = tauri::async_runtime::spawn(async move {
             let mut last_synced = None;
+            let mut trust_fetched = skilltrack_client::certificates::load_trust(&trust_dir)
+                .ok()
+                .and_then(|t| t.fetched_at);
             loop {
                 let now = status.borrow_and_update().clone();
                 if now.last_synced_at.is_some() && now.last_synced_at != last_synced {
                     last_synced.clone_from(&now.last_synced_at);
-                    refresh_certificate_trust(&trust_engine, &trust_dir);
+                    refresh_certificate_trust(&trust_engine, &trust_dir, &mut trust_fetched);
                 }
                 let _ = handle.emit(SYNC_STATUS_EVENT, now);
                 if status.changed().await.is_err() {
