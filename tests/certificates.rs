@@ -699,25 +699,46 @@ fn save_every_format(
     [json, pdf, png]
 }
 
-// Two threads: the server answers the CLI while the test waits for it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn issue21_a_certificate_saved_as_pdf_or_png_verifies_offline_with_the_cli() {
-    let server = spawn_demo_server().await;
-    let api = Api::new(&server.url);
-    let (t, id) = finish_course(&api, "formats@example.com", "For Mats").await;
+/// A learner who finished the course, with their certificate saved by the CLI in every format.
+struct Saved {
+    /// The credential the server signed.
+    jwt: String,
+    /// The CLI's data directory (its session and cached trust).
+    data: tempfile::TempDir,
+    /// Where the files are.
+    dir: tempfile::TempDir,
+    /// JSON, PDF and PNG.
+    files: [PathBuf; 3],
+}
+
+async fn saved_in_every_format(server_url: &str, email: &str, name: &str) -> Saved {
+    let api = Api::new(server_url);
+    let (t, id) = finish_course(&api, email, name).await;
     let jwt = credential(&api, &t, id).await["credential"]
         .as_str()
         .unwrap()
         .to_owned();
     let data = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let files = save_every_format(
-        &server.url,
-        "formats@example.com",
-        id,
-        data.path(),
-        dir.path(),
-    );
+    let files = save_every_format(server_url, email, id, data.path(), dir.path());
+    Saved {
+        jwt,
+        data,
+        dir,
+        files,
+    }
+}
+
+// Two threads: the server answers the CLI while the test waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue21_a_certificate_saved_as_pdf_or_png_verifies_offline_with_the_cli() {
+    let server = spawn_demo_server().await;
+    let Saved {
+        jwt,
+        data,
+        dir,
+        files,
+    } = saved_in_every_format(&server.url, "formats@example.com", "For Mats").await;
 
     // Each carries the very credential the server signed.
     for file in &files {
@@ -781,21 +802,8 @@ async fn issue21_a_certificate_saved_as_pdf_or_png_verifies_offline_with_the_cli
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue21_pypdf_and_pillow_find_the_credential_in_the_pdf_and_the_badge() {
     let server = spawn_demo_server().await;
-    let api = Api::new(&server.url);
-    let (t, id) = finish_course(&api, "carriers@example.com", "Car Riers").await;
-    let jwt = credential(&api, &t, id).await["credential"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let data = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let [_, pdf, png] = save_every_format(
-        &server.url,
-        "carriers@example.com",
-        id,
-        data.path(),
-        dir.path(),
-    );
+    let saved = saved_in_every_format(&server.url, "carriers@example.com", "Car Riers").await;
+    let (jwt, [_, pdf, png]) = (saved.jwt, saved.files);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/verify_vc_jwt.py");
     let python = verifier_python();
     let jwks = format!("{}/.well-known/jwks.json", server.url);
