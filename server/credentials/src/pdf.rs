@@ -4,9 +4,16 @@
 //! `credential.jwt` (the catalog's `EmbeddedFiles` name tree and `/AF`), and in the document
 //! information dictionary under `/SkilltrackCredential`.
 //!
-//! The PDF is written by hand (PDF 1.7, uncompressed, the standard Helvetica fonts, so no font
-//! is embedded): a certificate needs a handful of objects, and a PDF library would be the
-//! largest dependency of the crate. The same credential always gives the same bytes.
+//! The PDF is written by hand (PDF 1.7, uncompressed but for the font programs): a certificate
+//! needs a handful of objects, and a PDF library would be the largest dependency of the crate.
+//! The same credential always gives the same bytes.
+//!
+//! Learners' names and course titles come in every script, so the text is set in the fonts
+//! `DejaVuSans` and `DejaVuSans-Bold`, built into the crate, rather than in the standard fonts,
+//! which only cover Latin-1. Each is embedded as a subset of the glyphs the page uses
+//! (`subsetter`), in a CID-keyed `Type0` font with `/Identity-H` codes and a `/ToUnicode` map,
+//! so that the text copies and searches as it was given. A typical certificate is about 37 KB,
+//! most of it the two subset fonts. See `glyphs` for the characters the fonts do not cover.
 
 use std::fmt::Write as _;
 
@@ -74,24 +81,10 @@ impl CertificatePdf {
     }
 }
 
-/// Helvetica's advance widths (per 1000 em) of the printable ASCII characters, from its AFM;
-/// for centring text without embedding the font.
-const HELVETICA: [u16; 95] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
-    556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667,
-    611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
-    667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500,
-    222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-];
-
-/// Helvetica-Bold's, likewise.
-const HELVETICA_BOLD: [u16; 95] = [
-    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
-    556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611, 975, 722, 722, 722, 722, 667,
-    611, 778, 722, 278, 556, 722, 611, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
-    667, 611, 333, 278, 333, 584, 556, 333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556,
-    278, 889, 611, 611, 611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584,
-];
+/// `DejaVuSans` and `DejaVuSans-Bold` (`fonts/LICENSE-DejaVu.txt`), built into the crate so that
+/// nothing is read from the system; a certificate embeds the subset of them it uses.
+const DEJAVU_SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+const DEJAVU_SANS_BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
 
 /// The two fonts the page uses.
 #[derive(Clone, Copy)]
@@ -101,6 +94,8 @@ enum Font {
 }
 
 impl Font {
+    const ALL: [Self; 2] = [Self::Regular, Self::Bold];
+
     fn resource(self) -> &'static str {
         match self {
             Self::Regular => "/F1",
@@ -108,69 +103,260 @@ impl Font {
         }
     }
 
-    /// The width of WinAnsi-encoded text at `size` points.
-    fn width(self, text: &[u8], size: f32) -> f32 {
-        let table = match self {
-            Self::Regular => &HELVETICA,
-            Self::Bold => &HELVETICA_BOLD,
-        };
-        let units: u32 = text
-            .iter()
-            .map(|&b| {
-                // Accented letters are about as wide as the average lower-case letter.
-                u32::from(
-                    table
-                        .get(usize::from(b.wrapping_sub(32)))
-                        .copied()
-                        .unwrap_or(556),
-                )
-            })
-            .sum();
-        #[allow(clippy::cast_precision_loss)] // far below 2^24
-        let units = units as f32;
-        units * size / 1000.0
+    /// The font's PostScript name, which the subset's name is made of.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Regular => "DejaVuSans",
+            Self::Bold => "DejaVuSans-Bold",
+        }
+    }
+
+    fn data(self) -> &'static [u8] {
+        match self {
+            Self::Regular => DEJAVU_SANS,
+            Self::Bold => DEJAVU_SANS_BOLD,
+        }
+    }
+
+    fn face(self) -> ttf_parser::Face<'static> {
+        ttf_parser::Face::parse(self.data(), 0).expect("the built-in font parses")
     }
 }
 
-/// Text in the standard fonts' `WinAnsiEncoding`: Latin-1 and the usual typographic marks
-/// pass; anything else becomes `?` (Helvetica has no glyph for it), and control characters
-/// (line breaks in a name) a space.
-fn winansi(text: &str) -> Vec<u8> {
+/// Characters that are only there to guide layout (zero-width joiners and spaces, direction
+/// marks, variation selectors, a byte-order mark): drawn with the font's glyph if it has one,
+/// else left out rather than shown as `?`.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{34f}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{e0000}'..='\u{e0fff}'
+    )
+}
+
+/// The glyphs that draw `text` in `face`, each with the character it stands for, one glyph
+/// per character: the page draws any script the fonts cover (Latin, Greek, Cyrillic,
+/// Armenian, Georgian, and many symbols such as `→`). There is no shaping and no
+/// bidirectional reordering, so text that needs them (Arabic, Hebrew, the Indic scripts)
+/// prints as separate letters in logical order.
+///
+/// A character the font has no glyph for (CJK, for one) is drawn, and copied out of the PDF,
+/// as `?`, the way the standard fonts showed it, rather than as the font's empty `.notdef`
+/// box that a reader could not tell from a blank; layout-only characters (see
+/// [`is_invisible`]) are left out instead, and control characters (line breaks in a name)
+/// become spaces.
+fn glyphs(face: &ttf_parser::Face<'_>, text: &str) -> Vec<(u16, char)> {
+    let glyph = |c: char| face.glyph_index(c).map(|g| g.0).filter(|&g| g != 0);
     text.chars()
-        .map(|c| match c {
-            ' '..='~' => c as u8,
-            '\u{a0}'..='\u{ff}' => u8::try_from(u32::from(c)).unwrap_or(b'?'),
-            '€' => 0x80,
-            '‚' => 0x82,
-            'ƒ' => 0x83,
-            '„' => 0x84,
-            '…' => 0x85,
-            '†' => 0x86,
-            '‡' => 0x87,
-            'ˆ' => 0x88,
-            '‰' => 0x89,
-            'Š' => 0x8a,
-            '‹' => 0x8b,
-            'Œ' => 0x8c,
-            'Ž' => 0x8e,
-            '‘' => 0x91,
-            '’' => 0x92,
-            '“' => 0x93,
-            '”' => 0x94,
-            '•' => 0x95,
-            '–' => 0x96,
-            '—' => 0x97,
-            '˜' => 0x98,
-            '™' => 0x99,
-            'š' => 0x9a,
-            '›' => 0x9b,
-            'œ' => 0x9c,
-            'ž' => 0x9e,
-            'Ÿ' => 0x9f,
-            c if c.is_control() => b' ',
-            _ => b'?',
+        .filter_map(|c| {
+            let c = if c.is_control() { ' ' } else { c };
+            match glyph(c) {
+                Some(g) => Some((g, c)),
+                None if is_invisible(c) => None,
+                None => glyph('?').map(|g| (g, '?')),
+            }
         })
         .collect()
+}
+
+/// A glyph's advance width in text space units (thousandths of the font size), rounded as
+/// the PDF's `/W` array states it, so that measuring agrees with what readers draw.
+fn advance(face: &ttf_parser::Face<'_>, glyph: u16) -> u32 {
+    let units_per_em = u32::from(face.units_per_em().max(1));
+    let advance = u32::from(
+        face.glyph_hor_advance(ttf_parser::GlyphId(glyph))
+            .unwrap_or(0),
+    );
+    (advance * 1000 + units_per_em / 2) / units_per_em
+}
+
+/// A font-unit value in text space units.
+fn scaled(face: &ttf_parser::Face<'_>, value: i16) -> i32 {
+    let units_per_em = i32::from(face.units_per_em().max(1));
+    (i32::from(value) * 1000).div_euclid(units_per_em)
+}
+
+/// The height of capital letters: the `OS/2` table's if it has it (the built-in fonts' is too
+/// old to), else the top of the "H".
+fn cap_height(face: &ttf_parser::Face<'_>) -> i16 {
+    face.capital_height()
+        .filter(|&h| h > 0)
+        .or_else(|| {
+            face.glyph_index('H')
+                .and_then(|g| face.glyph_bounding_box(g))
+                .map(|b| b.y_max)
+        })
+        .unwrap_or_else(|| face.ascender())
+}
+
+/// Text space units at `size` points.
+fn points(units: u32, size: f32) -> f32 {
+    #[allow(clippy::cast_precision_loss)] // far below 2^24
+    let units = units as f32;
+    units * size / 1000.0
+}
+
+/// A glyph the page draws: its id in the whole font, its width, and the text it stands for.
+struct Drawn {
+    glyph: u16,
+    width: u32,
+    text: char,
+}
+
+/// What the page draws with one font: the subset's glyphs, numbered in order of first use
+/// from 1 (`.notdef` is 0). The numbers are both the content stream's character codes and
+/// the subset's glyph ids (`/Identity-H`, `/CIDToGIDMap /Identity`).
+struct FontUse {
+    font: Font,
+    face: ttf_parser::Face<'static>,
+    remapper: subsetter::GlyphRemapper,
+    /// By code, from 1.
+    drawn: Vec<Drawn>,
+}
+
+impl FontUse {
+    fn new(font: Font) -> Self {
+        Self {
+            font,
+            face: font.face(),
+            remapper: subsetter::GlyphRemapper::new(),
+            drawn: Vec::new(),
+        }
+    }
+
+    /// The width of `text` at `size` points.
+    fn width(&self, text: &str, size: f32) -> f32 {
+        let units = glyphs(&self.face, text)
+            .into_iter()
+            .map(|(glyph, _)| advance(&self.face, glyph))
+            .sum();
+        points(units, size)
+    }
+
+    /// `text` as a hex string of two-byte codes; its width in text space units.
+    fn encode(&mut self, text: &str) -> (String, u32) {
+        let mut hex = String::from("<");
+        let mut width = 0;
+        for (glyph, c) in glyphs(&self.face, text) {
+            let glyph_width = advance(&self.face, glyph);
+            let code = self.remapper.remap(glyph);
+            if usize::from(code) > self.drawn.len() {
+                self.drawn.push(Drawn {
+                    glyph,
+                    width: glyph_width,
+                    text: c,
+                });
+            }
+            width += glyph_width;
+            let _ = write!(hex, "{code:04X}");
+        }
+        hex.push('>');
+        (hex, width)
+    }
+
+    /// The subset's name: six capital letters that depend only on the glyphs in it, a `+`,
+    /// and the font's name.
+    fn subset_name(&self) -> String {
+        let mut hash = Sha256::new();
+        hash.update(self.font.name());
+        for drawn in &self.drawn {
+            hash.update(drawn.glyph.to_be_bytes());
+        }
+        let tag: String = hash.finalize()[..6]
+            .iter()
+            .map(|b| char::from(b'A' + b % 26))
+            .collect();
+        format!("{tag}+{}", self.font.name())
+    }
+
+    /// The `/ToUnicode` character map from the codes back to the text they stand for, so that
+    /// the page's text can be copied and searched.
+    fn to_unicode(&self) -> String {
+        let mut cmap = String::from(
+            "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+             /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+             /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+             1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+        );
+        // At most 100 entries in a section.
+        for (section, chunk) in self.drawn.chunks(100).enumerate() {
+            let _ = writeln!(cmap, "{} beginbfchar", chunk.len());
+            for (i, drawn) in chunk.iter().enumerate() {
+                let _ = write!(cmap, "<{:04X}> <", section * 100 + i + 1);
+                for unit in drawn.text.encode_utf16(&mut [0; 2]).iter() {
+                    let _ = write!(cmap, "{unit:04X}");
+                }
+                cmap.push_str(">\n");
+            }
+            cmap.push_str("endbfchar\n");
+        }
+        cmap.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend");
+        cmap
+    }
+
+    /// The font as PDF objects: the `Type0` font the page refers to, and the four it refers
+    /// to, numbered from `first`: its `CIDFontType2` descendant, the font descriptor, the
+    /// subset font program (deflated) and the `/ToUnicode` character map.
+    fn objects(&self, first: usize) -> (String, [Vec<u8>; 4]) {
+        let [descendant, descriptor, program, to_unicode] =
+            [first, first + 1, first + 2, first + 3];
+        let name = self.subset_name();
+        let face = &self.face;
+        let subset = subsetter::subset(self.font.data(), 0, &self.remapper)
+            .expect("the built-in font subsets");
+        let mut deflated = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut deflated, &subset).expect("deflating into memory");
+        let deflated = deflated.finish().expect("deflating into memory");
+
+        let widths = std::iter::once(advance(face, 0))
+            .chain(self.drawn.iter().map(|d| d.width))
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let bbox = face.global_bounding_box();
+        let ascent = scaled(face, face.ascender());
+        let weight = i32::from(face.weight().to_number());
+        let cmap = self.to_unicode();
+
+        let mut stream = format!(
+            "<< /Length {} /Length1 {} /Filter /FlateDecode >>\nstream\n",
+            deflated.len(),
+            subset.len()
+        )
+        .into_bytes();
+        stream.extend_from_slice(&deflated);
+        stream.extend_from_slice(b"\nendstream");
+        let type0 = format!(
+            "<< /Type /Font /Subtype /Type0 /BaseFont /{name} /Encoding /Identity-H /DescendantFonts [{descendant} 0 R] /ToUnicode {to_unicode} 0 R >>"
+        );
+        let objects = [
+            format!(
+                "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{name} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor {descriptor} 0 R /DW 1000 /W [0 [{widths}]] /CIDToGIDMap /Identity >>"
+            )
+            .into_bytes(),
+            format!(
+                "<< /Type /FontDescriptor /FontName /{name} /Flags 4 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {ascent} /Descent {} /CapHeight {} /StemV {} /FontWeight {weight} /FontFile2 {program} 0 R >>",
+                scaled(face, bbox.x_min),
+                scaled(face, bbox.y_min),
+                scaled(face, bbox.x_max),
+                scaled(face, bbox.y_max),
+                scaled(face, face.descender()),
+                scaled(face, cap_height(face)),
+                // The usual estimate from the weight, as PDF writers make it.
+                10 + 244 * (weight - 50) / 1000,
+            )
+            .into_bytes(),
+            stream,
+            format!("<< /Length {} >>\nstream\n{cmap}\nendstream", cmap.len()).into_bytes(),
+        ];
+        (type0, objects)
+    }
 }
 
 /// A PDF literal string of bytes: the delimiters and the backslash escaped, and everything
@@ -208,14 +394,31 @@ fn text_string(text: &str) -> String {
     out
 }
 
-/// The page's content stream, drawn operator by operator.
-#[derive(Default)]
-struct Content(String);
+/// The page's content stream, drawn operator by operator, and the glyphs its text uses.
+struct Content {
+    ops: String,
+    fonts: [FontUse; 2],
+}
 
 impl Content {
+    fn new() -> Self {
+        Self {
+            ops: String::new(),
+            fonts: Font::ALL.map(FontUse::new),
+        }
+    }
+
+    fn font(&mut self, font: Font) -> &mut FontUse {
+        let [regular, bold] = &mut self.fonts;
+        match font {
+            Font::Regular => regular,
+            Font::Bold => bold,
+        }
+    }
+
     fn op(&mut self, op: std::fmt::Arguments<'_>) {
-        let _ = self.0.write_fmt(op);
-        self.0.push('\n');
+        let _ = self.ops.write_fmt(op);
+        self.ops.push('\n');
     }
 
     fn fill(&mut self, (r, g, b): (f32, f32, f32)) {
@@ -224,24 +427,23 @@ impl Content {
 
     /// Text whose left end is at `x`; its width.
     fn text_at(&mut self, font: Font, size: f32, x: f32, y: f32, text: &str) -> f32 {
-        let bytes = winansi(text);
+        let (codes, units) = self.font(font).encode(text);
         self.op(format_args!(
-            "BT {} {size:.1} Tf 1 0 0 1 {x:.2} {y:.2} Tm {} Tj ET",
+            "BT {} {size:.1} Tf 1 0 0 1 {x:.2} {y:.2} Tm {codes} Tj ET",
             font.resource(),
-            literal(&bytes)
         ));
-        font.width(&bytes, size)
+        points(units, size)
     }
 
     /// Text centred on the page, made smaller until it fits in `max_width`.
     fn centred(&mut self, font: Font, size: f32, y: f32, max_width: f32, text: &str) {
-        let width = font.width(&winansi(text), size);
+        let width = self.font(font).width(text, size);
         let size = if width > max_width {
             (size * max_width / width).max(6.0)
         } else {
             size
         };
-        let width = font.width(&winansi(text), size);
+        let width = self.font(font).width(text, size);
         self.text_at(font, size, (PAGE.0 - width) / 2.0, y, text);
     }
 
@@ -291,10 +493,10 @@ fn link(rect: [f32; 4], url: &str) -> String {
     )
 }
 
-/// The page's content stream and its link annotations.
-fn draw_page(cert: &CertificatePdf) -> (String, Vec<String>) {
+/// The page's content stream (with the glyphs it uses) and its link annotations.
+fn draw_page(cert: &CertificatePdf) -> (Content, Vec<String>) {
     let (w, h) = PAGE;
-    let mut page = Content::default();
+    let mut page = Content::new();
     // A double frame in the brand colour.
     page.op(format_args!(
         "{:.3} {:.3} {:.3} RG",
@@ -386,7 +588,7 @@ fn draw_page(cert: &CertificatePdf) -> (String, Vec<String>) {
             &cert.verification_url,
         ));
     }
-    (page.0, annotations)
+    (page, annotations)
 }
 
 /// The certificate as a one-page PDF.
@@ -406,15 +608,23 @@ pub fn certificate_pdf(cert: &CertificatePdf) -> Vec<u8> {
             id
         });
 
-    // Objects 1..; an annotation per link after the fixed ones.
-    let annotation_ids: Vec<usize> = (0..annotations.len()).map(|i| 10 + i).collect();
+    // Objects 1..; the fonts' own after the fixed ones, then an annotation per link.
+    let [regular, bold] = &page.fonts;
+    let fonts_from = 10;
+    let (regular, regular_objects) = regular.objects(fonts_from);
+    let (bold, bold_objects) = bold.objects(fonts_from + regular_objects.len());
+    let font_objects: Vec<Vec<u8>> = regular_objects.into_iter().chain(bold_objects).collect();
+    let annotations_from = fonts_from + font_objects.len();
+    let annotation_ids: Vec<usize> = (0..annotations.len())
+        .map(|i| annotations_from + i)
+        .collect();
     let refs = |ids: &[usize]| {
         ids.iter()
             .map(|id| format!("{id} 0 R"))
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let mut objects = vec![
+    let objects = vec![
         format!(
             "<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [{} 6 0 R] >> >> /AF [6 0 R] /PageMode /UseAttachments >>",
             literal(ATTACHMENT_NAME.as_bytes())
@@ -424,10 +634,8 @@ pub fn certificate_pdf(cert: &CertificatePdf) -> Vec<u8> {
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w:.0} {h:.0}] /Resources << /Font << /F1 4 0 R /F2 5 0 R >> >> /Contents 8 0 R /Annots [{}] >>",
             refs(&annotation_ids)
         ),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-            .to_owned(),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
-            .to_owned(),
+        regular,
+        bold,
         format!(
             "<< /Type /Filespec /F {name} /UF {name} /AFRelationship /Data /Desc {desc} /EF << /F 7 0 R /UF 7 0 R >> >>",
             name = literal(ATTACHMENT_NAME.as_bytes()),
@@ -439,7 +647,11 @@ pub fn certificate_pdf(cert: &CertificatePdf) -> Vec<u8> {
             "<< /Type /EmbeddedFile /Subtype /application#2Fvc+jwt /Params << /Size {len} /CreationDate ({date}) /ModDate ({date}) >> /Length {len} >>\nstream\n{jwt}\nendstream",
             len = jwt.len()
         ),
-        format!("<< /Length {} >>\nstream\n{}\nendstream", page.len(), page),
+        format!(
+            "<< /Length {} >>\nstream\n{}\nendstream",
+            page.ops.len(),
+            page.ops
+        ),
         format!(
             "<< /Title {} /Author {} /Subject {} /Creator (Skilltrack) /Producer (Skilltrack) /CreationDate ({date}) /ModDate ({date}) /{INFO_KEY} {} >>",
             text_string(&title),
@@ -451,24 +663,30 @@ pub fn certificate_pdf(cert: &CertificatePdf) -> Vec<u8> {
             literal(jwt.as_bytes())
         ),
     ];
-    objects.extend(annotations);
     let info_id = 9;
+    let objects = objects
+        .into_iter()
+        .map(String::into_bytes)
+        .chain(font_objects)
+        .chain(annotations.into_iter().map(String::into_bytes));
 
     let mut out: Vec<u8> = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::with_capacity(objects.len());
-    for (i, object) in objects.iter().enumerate() {
+    let mut offsets = Vec::new();
+    for (i, object) in objects.enumerate() {
         offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(&object);
+        out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    let size = offsets.len() + 1;
+    let mut table = format!("xref\n0 {size}\n0000000000 65535 f \n");
     for offset in offsets {
         let _ = writeln!(table, "{offset:010} 00000 n ");
     }
     let _ = write!(
         table,
-        "trailer\n<< /Size {} /Root 1 0 R /Info {info_id} 0 R /ID [<{id}> <{id}>] >>\nstartxref\n{xref}\n%%EOF\n",
-        objects.len() + 1
+        "trailer\n<< /Size {size} /Root 1 0 R /Info {info_id} 0 R /ID [<{id}> <{id}>] >>\nstartxref\n{xref}\n%%EOF\n"
     );
     out.extend_from_slice(table.as_bytes());
     out
@@ -738,24 +956,40 @@ mod tests {
         assert_eq!(carried, jwt().as_bytes());
     }
 
+    /// The certificate of `jwt()` for another learner and course.
+    fn certificate_for(learner_name: &str, course_title: &str) -> CertificatePdf {
+        CertificatePdf {
+            learner_name: learner_name.to_owned(),
+            course_title: course_title.to_owned(),
+            ..certificate()
+        }
+    }
+
+    /// The page's text as a reader copies it: through the fonts' `/ToUnicode` maps.
+    fn page_text(doc: &Document) -> String {
+        doc.extract_text(&[1]).expect("lopdf extracts the text")
+    }
+
     #[test]
     fn the_page_shows_the_fields_the_link_and_a_qr_code() {
         let pdf = certificate_pdf(&certificate());
         let doc = Document::load_mem(&pdf).expect("lopdf opens it");
         let page = *doc.get_pages().get(&1).expect("page 1");
-        let content = doc.get_page_content(page).expect("content");
-        let text = |s: &str| literal(&winansi(s));
-        let content = String::from_utf8_lossy(&content);
+        let text = page_text(&doc);
         for shown in [
-            text("Zoë O'Brien (née ?iri?)"),
-            text("Rust – the hard parts"),
-            text("Issued on 14 March 2026 by Skilltrack (Example) \\ Academy"),
-            text("Certificate number: ST-2026-000042"),
-            text("https://skills.example/api/v1/certificates/ST-2026-000042"),
+            "CERTIFICATE OF COMPLETION",
+            // Before the fonts were embedded, "Ćirić" printed as "?iri?".
+            "Zoë O'Brien (née Ćirić)",
+            "Rust – the hard parts",
+            "Issued on 14 March 2026 by Skilltrack (Example) \\ Academy",
+            "Certificate number: ST-2026-000042",
+            "https://skills.example/api/v1/certificates/ST-2026-000042",
         ] {
-            assert!(content.contains(&shown), "{shown} is on the page");
+            assert!(text.contains(shown), "{shown} is on the page: {text}");
         }
-        assert!(content.contains("\\(Example\\) \\\\ Academy"), "escaped");
+        assert!(!text.contains('?'), "nothing replaced: {text}");
+        let content = doc.get_page_content(page).expect("content");
+        let content = String::from_utf8_lossy(&content);
         assert!(
             content.matches(" re\n").count() > 50,
             "the QR code's modules"
@@ -785,9 +1019,12 @@ mod tests {
         assert_eq!(credential_in_pdf(&pdf), Some(jwt()));
         assert_eq!(from_attachment(&pdf), Some(jwt()));
         // Without the information dictionary's copy, the attachment still gives it.
-        let without_info =
-            String::from_utf8_lossy(&pdf).replace(&format!("/{INFO_KEY}"), "/SomethingElse");
-        assert_eq!(credential_in_pdf(without_info.as_bytes()), Some(jwt()));
+        let key = format!("/{INFO_KEY}");
+        let at = find(&pdf, key.as_bytes(), 0).expect("the key");
+        let mut without_info = pdf.clone();
+        without_info[at + 1..at + key.len()].copy_from_slice(&b"X".repeat(key.len() - 1));
+        assert_eq!(find(&without_info, key.as_bytes(), 0), None);
+        assert_eq!(credential_in_pdf(&without_info), Some(jwt()));
         assert_eq!(credential_in_pdf(b"%PDF-1.7\n%%EOF"), None);
         assert_eq!(credential_in_pdf(b"not a pdf"), None);
     }
@@ -798,5 +1035,181 @@ mod tests {
             certificate_pdf(&certificate()),
             certificate_pdf(&certificate())
         );
+        let cyrillic = certificate_for("Дмитрий Ковалёв", "Основы Docker");
+        assert_eq!(certificate_pdf(&cyrillic), certificate_pdf(&cyrillic));
+    }
+
+    #[test]
+    fn names_in_any_script_the_font_covers_print_and_copy_as_they_are() {
+        for (name, course) in [
+            ("Дмитрий Ковалёв", "Основы Docker"),
+            ("Γιώργος Παπαδόπουλος", "Git → GitHub"),
+            ("Łukasz Żółć", "Ćwiczenia – ŞİĞ ǅ"),
+            ("Արամ Խաչատրյան", "ქართული ენა"),
+        ] {
+            let pdf = certificate_pdf(&certificate_for(name, course));
+            let doc = Document::load_mem(&pdf).expect("lopdf opens it");
+            let text = page_text(&doc);
+            assert!(text.contains(name), "{name} is on the page: {text}");
+            assert!(text.contains(course), "{course} is on the page: {text}");
+            assert!(!text.contains('?'), "nothing replaced: {text}");
+        }
+    }
+
+    #[test]
+    fn the_fonts_are_embedded_subsets_keyed_by_glyph_id() {
+        let pdf = certificate_pdf(&certificate_for("Дмитрий Ковалёв", "Основы Docker"));
+        let doc = Document::load_mem(&pdf).expect("lopdf opens it");
+        let page = *doc.get_pages().get(&1).expect("page 1");
+        let fonts = doc.get_page_fonts(page).expect("the page's fonts");
+        assert_eq!(fonts.len(), 2);
+        let mut names = Vec::new();
+        for font in fonts.values() {
+            let name = |dict: &lopdf::Dictionary, key: &[u8]| {
+                dict.get(key)
+                    .and_then(Object::as_name)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default()
+            };
+            assert_eq!(name(font, b"Subtype"), b"Type0");
+            assert_eq!(name(font, b"Encoding"), b"Identity-H");
+            assert!(font.get(b"ToUnicode").is_ok(), "a ToUnicode map");
+            let base = String::from_utf8(name(font, b"BaseFont")).expect("a name");
+            let (tag, family) = base.split_once('+').expect("a subset tag");
+            assert!(
+                tag.len() == 6 && tag.bytes().all(|b| b.is_ascii_uppercase()),
+                "{base}"
+            );
+            names.push(family.to_owned());
+            let descendant = font
+                .get(b"DescendantFonts")
+                .and_then(Object::as_array)
+                .and_then(|a| a[0].as_reference())
+                .and_then(|r| doc.get_dictionary(r))
+                .expect("a descendant font");
+            assert_eq!(name(descendant, b"Subtype"), b"CIDFontType2");
+            assert_eq!(name(descendant, b"CIDToGIDMap"), b"Identity");
+            assert_eq!(name(descendant, b"BaseFont"), base.as_bytes());
+            let widths = descendant
+                .get(b"W")
+                .and_then(Object::as_array)
+                .expect("widths");
+            let widths = widths[1].as_array().expect("the widths from code 0");
+            let descriptor = descendant
+                .get_deref(b"FontDescriptor", &doc)
+                .and_then(Object::as_dict)
+                .expect("a font descriptor");
+            assert_eq!(name(descriptor, b"FontName"), base.as_bytes());
+            let program = descriptor
+                .get_deref(b"FontFile2", &doc)
+                .and_then(Object::as_stream)
+                .expect("the font program");
+            let program = program.decompressed_content().expect("inflates");
+            assert!(program.len() < 40_000, "a subset: {} bytes", program.len());
+            // Each code's glyph in the subset is the glyph of its character in the whole
+            // font, and is as wide as `/W` says.
+            let subset = ttf_parser::Face::parse(&program, 0).expect("a TrueType font");
+            let full = if family == "DejaVuSans" {
+                Font::Regular
+            } else {
+                Font::Bold
+            }
+            .face();
+            let to_unicode = font
+                .get_deref(b"ToUnicode", &doc)
+                .and_then(Object::as_stream)
+                .expect("a ToUnicode map");
+            let cmap = String::from_utf8(to_unicode.content.clone()).expect("text");
+            let pairs: Vec<(u16, char)> = cmap
+                .lines()
+                .filter_map(|line| {
+                    let (code, text) = line.strip_prefix('<')?.split_once("> <")?;
+                    let text = u32::from_str_radix(text.strip_suffix('>')?, 16).ok()?;
+                    Some((u16::from_str_radix(code, 16).ok()?, char::from_u32(text)?))
+                })
+                .collect();
+            assert!(pairs.len() > 20, "{cmap}");
+            for (code, c) in pairs {
+                let original = full.glyph_index(c).expect("a glyph");
+                assert_eq!(
+                    subset.glyph_bounding_box(ttf_parser::GlyphId(code)),
+                    full.glyph_bounding_box(original),
+                    "{c}"
+                );
+                assert_eq!(
+                    widths[usize::from(code)].as_i64().ok(),
+                    Some(i64::from(advance(&subset, code))),
+                    "{c}"
+                );
+            }
+        }
+        names.sort();
+        assert_eq!(names, ["DejaVuSans", "DejaVuSans-Bold"]);
+    }
+
+    #[test]
+    fn characters_the_font_lacks_print_as_a_question_mark() {
+        // A layout-only character the font has no glyph for is left out instead.
+        let tag = '\u{e0041}';
+        assert_eq!(Font::Bold.face().glyph_index(tag), None);
+        let pdf = certificate_pdf(&certificate_for(
+            &format!("王小明 Łukasz{tag}\nKowalski"),
+            "Rust",
+        ));
+        let text = page_text(&Document::load_mem(&pdf).expect("lopdf opens it"));
+        assert!(text.contains("??? Łukasz Kowalski"), "{text}");
+    }
+
+    #[test]
+    fn text_is_measured_with_the_embedded_font() {
+        let regular = FontUse::new(Font::Regular);
+        let bold = FontUse::new(Font::Bold);
+        // DejaVu Sans: "W" is 2025 and "i" 569 of 2048 units per em.
+        assert!((regular.width("W", 1000.0) - 989.0).abs() < 0.5);
+        assert!((regular.width("i", 1000.0) - 278.0).abs() < 0.5);
+        assert!(bold.width("Щ", 10.0) > regular.width("Щ", 10.0));
+        assert!(
+            (regular.width("ab", 12.0) - regular.width("a", 12.0) - regular.width("b", 12.0)).abs()
+                < 0.001
+        );
+        // A missing character is as wide as the "?" that stands for it.
+        assert!((regular.width("王", 10.0) - regular.width("?", 10.0)).abs() < 0.001);
+        assert!(regular.width("\u{200d}", 10.0).abs() < 0.001);
+    }
+
+    #[test]
+    fn a_certificate_stays_small() {
+        for cert in [
+            certificate(),
+            certificate_for("Дмитрий Ковалёв", "Основы Docker"),
+        ] {
+            let pdf = certificate_pdf(&cert);
+            assert!(pdf.len() < 60_000, "{} bytes", pdf.len());
+        }
+    }
+
+    /// Writes sample certificates for checking by eye or with other PDF readers:
+    /// `SKILLTRACK_PDF_SAMPLES=/some/dir cargo test -p skilltrack-credentials -- --ignored`.
+    #[test]
+    #[ignore = "writes files; run by hand"]
+    fn write_samples() {
+        let dir = std::env::var_os("SKILLTRACK_PDF_SAMPLES").expect("SKILLTRACK_PDF_SAMPLES");
+        let dir = std::path::Path::new(&dir);
+        let latin = certificate();
+        let cyrillic = certificate_for("Дмитрий Ковалёв", "Основы Docker");
+        // Greek, Polish, an arrow, and CJK the fonts lack (printed as `?`).
+        let mixed = certificate_for(
+            "Γιώργος Łukasz Żółć 王小明",
+            "Git → GitHub: ქართული, Հայերեն, Ελληνικά",
+        );
+        for (name, cert) in [
+            ("latin.pdf", latin),
+            ("cyrillic.pdf", cyrillic),
+            ("mixed.pdf", mixed),
+        ] {
+            let pdf = certificate_pdf(&cert);
+            println!("{name}: {} bytes", pdf.len());
+            std::fs::write(dir.join(name), pdf).expect("written");
+        }
     }
 }
