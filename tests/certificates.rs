@@ -828,3 +828,83 @@ async fn issue21_pypdf_and_pillow_find_the_credential_in_the_pdf_and_the_badge()
         assert_eq!(verified["vc"]["credentialSubject"]["name"], "Car Riers");
     }
 }
+
+/// What a browser sends when it opens a link (the navigation `Accept` of `WebKit`).
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+async fn open_in_browser(url: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let res = reqwest::Client::new()
+        .get(url)
+        .header(reqwest::header::ACCEPT, BROWSER_ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    (status, headers, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn issue21_a_browser_opening_the_credential_address_sees_the_verdict_as_a_page() {
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let (t, id) = finish_course(&api, "page@example.com", "Zoë <b>Ćirić</b>").await;
+    let jwt = credential(&api, &t, id).await["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The credential's own id is the address its PDF links to and its QR code holds.
+    let (_, payload, _) = parts(&jwt);
+    let address = payload["vc"]["id"].as_str().unwrap().to_owned();
+    assert!(address.starts_with(&server.url), "{address}");
+
+    let (status, headers, page) = open_in_browser(&address).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(headers["vary"], "accept");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    assert!(page.contains("data-verdict=\"valid\""), "{page}");
+    assert!(page.contains("This certificate is valid"), "{page}");
+    assert!(page.contains("Docker"), "the course is named: {page}");
+    // The learner's name is shown as text, never as markup.
+    assert!(page.contains("Zoë &lt;b&gt;Ćirić&lt;/b&gt;"), "{page}");
+    assert!(!page.contains("<b>Ć"), "{page}");
+    assert!(!page.contains("<script"), "{page}");
+
+    // API clients keep the JSON they are documented to get, and caches keep the two apart.
+    let res = reqwest::get(&address).await.unwrap();
+    assert_eq!(res.headers()["vary"], "accept");
+    let json: Value = res.json().await.unwrap();
+    assert_eq!(json["verdict"], "valid");
+
+    // Revoked: the page says so.
+    let admin = admin_token(&api).await;
+    let revoked = api
+        .post(
+            &format!("/api/v1/admin/certificates/{id}/revocation"),
+            Some(&admin),
+            json!({"reason": "Issued by mistake."}),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{revoked:?}");
+    let (status, _, page) = open_in_browser(&address).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("data-verdict=\"revoked\""), "{page}");
+    assert!(page.contains("has been revoked"), "{page}");
+    assert!(!page.contains("This certificate is valid"), "{page}");
+
+    // A number nobody holds: a page that says so, with the status code the API gives.
+    let (status, headers, page) = open_in_browser(&format!(
+        "{}/api/v1/certificates/SKT-2026-AAAAA-BBBBB-CCCCC-DDDDD",
+        server.url
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(page.contains("No certificate has this number"), "{page}");
+}

@@ -238,6 +238,11 @@ impl Issuer {
         &self.keys
     }
 
+    /// The instance's name, as credentials name their issuer.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The public address, without a trailing slash.
     pub fn public_url(&self) -> &str {
         &self.public_url

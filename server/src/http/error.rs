@@ -300,7 +300,13 @@ pub async fn problem_for_errors(response: Response) -> Response {
     let is_text = content_type.is_some_and(|v| v.starts_with(b"text/plain"));
     // A handler that answers an error with its own JSON (the readiness report) means it.
     let is_deliberate_json = content_type.is_some_and(|v| v.starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_deliberate_json {
+    // And a page for browsers (the certificate check) is written for people.
+    let is_page = content_type.is_some_and(|v| v.starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error())
+        || is_problem
+        || is_deliberate_json
+        || is_page
+    {
         return response;
     }
     let (parts, body) = response.into_parts();

@@ -4,7 +4,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
 use skilltrack_protocol::learning::{
     CertificateList, CertificateVerification, Enrollment, EnrollmentList, Payment, ProgressList,
@@ -16,6 +17,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
+use super::certificate_page;
 use super::error::ApiError;
 use super::extract::{AnyCaller, ApiJson, ApiPath, ApiQuery, SignedIn};
 use super::validate::Checks;
@@ -297,7 +299,10 @@ pub fn certificate_check_limiter() -> crate::auth::rate_limit::RateLimiter {
     params(("number" = String, Path, description = "e.g. `SKT-2026-7F3K9-QXMA2-0HBV4-TR8CW`")),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "The certificate's standing: `verdict` is what verifying its signed credential concludes (`valid`, `revoked`, ...)", body = CertificateVerification),
+        (status = 200, description = "The certificate's standing: `verdict` is what verifying its signed credential concludes (`valid`, `revoked`, ...). A browser (an `Accept` that ranks `text/html` above JSON) gets the same verdict as a page; so do its errors.", content(
+            (CertificateVerification = "application/json"),
+            (String = "text/html"),
+        )),
         (status = 401, description = "A bad or expired token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No certificate has this number", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many checks from this address", body = Problem, content_type = "application/problem+json"),
@@ -307,8 +312,33 @@ pub async fn verify_certificate(
     State(state): State<AppState>,
     AnyCaller(caller): AnyCaller,
     client: ClientInfo,
+    headers: HeaderMap,
     ApiPath(number): ApiPath<String>,
-) -> Result<Json<CertificateVerification>, ApiError> {
+) -> Response {
+    let checked = check_certificate(&state, caller, &client, &number).await;
+    let mut response = if certificate_page::wants_html(&headers) {
+        match checked {
+            Ok(found) => certificate_page::found(
+                &found,
+                state.certificates.name(),
+                state.certificates.public_url(),
+            ),
+            Err(e) => certificate_page::failed(e),
+        }
+    } else {
+        checked.map(Json).into_response()
+    };
+    certificate_page::vary_on_accept(&mut response);
+    response
+}
+
+/// The check behind both answers of [`verify_certificate`].
+async fn check_certificate(
+    state: &AppState,
+    caller: crate::db::session::Caller,
+    client: &ClientInfo,
+    number: &str,
+) -> Result<CertificateVerification, ApiError> {
     let address = client
         .ip
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
@@ -360,7 +390,7 @@ pub async fn verify_certificate(
     found.is_valid = found.is_valid
         && verification.verdict == skilltrack_protocol::credentials::CredentialVerdict::Valid;
     found.revoked_at = source.revoked_at;
-    Ok(Json(found))
+    Ok(found)
 }
 
 /// Pay for a course (test mode: completes at once, moves no money).

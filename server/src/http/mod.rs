@@ -8,6 +8,7 @@ pub mod assessments;
 pub mod auth;
 pub mod authoring;
 pub mod catalog;
+pub mod certificate_page;
 pub mod certificates;
 pub mod course_packages;
 pub mod engagement;
