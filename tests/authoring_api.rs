@@ -1789,3 +1789,104 @@ async fn what_learners_paid_for_or_started_is_never_deleted() {
     .await;
     assert_eq!(hidden.status, StatusCode::OK, "unpublishing is the way");
 }
+
+#[tokio::test]
+async fn issue15_a_video_lesson_carries_a_poster_and_captions_in_any_language() {
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let p = people(&api).await;
+    let built = build_course(&api, &p.instructor, "captioned").await;
+    let lesson = format!("/api/v1/authoring/lessons/{}", built.video);
+
+    // Sent in any order, kept in the order of their languages.
+    let a = patch(
+        &api,
+        &lesson,
+        &p.instructor,
+        json!({"poster_url": "/media/uploads/poster.png", "captions": [
+            {"language": "fr", "url": "/media/uploads/fr.vtt"},
+            {"language": "en", "url": "https://cdn.example/en.vtt"},
+        ]}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    assert_eq!(a.body["poster_url"], "/media/uploads/poster.png");
+    assert_eq!(
+        a.body["captions"],
+        json!([
+            {"language": "en", "url": "https://cdn.example/en.vtt"},
+            {"language": "fr", "url": "/media/uploads/fr.vtt"},
+        ])
+    );
+    let read = api
+        .get(
+            &format!("/api/v1/lessons/{}", built.video),
+            Some(&p.instructor),
+        )
+        .await;
+    assert_eq!(read.body["captions"], a.body["captions"], "{read:?}");
+
+    // Each broken track is named by its pointer.
+    let bad = patch(
+        &api,
+        &lesson,
+        &p.instructor,
+        json!({"poster_url": "/labs/shell", "captions": [
+            {"language": "english", "url": "/media/uploads/a.vtt"},
+            {"language": "de", "url": "file:///etc/passwd"},
+            {"language": "DE", "url": "/media/uploads/b.vtt"},
+        ]}),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    let mut got = codes(&bad);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "/captions/0/language".to_owned(),
+                "invalid_language".to_owned()
+            ),
+            ("/captions/1/url".to_owned(), "invalid_url".to_owned()),
+            ("/captions/2/language".to_owned(), "duplicate".to_owned()),
+            ("/poster_url".to_owned(), "invalid_url".to_owned()),
+        ]
+    );
+    let many: Vec<Value> = (0..21)
+        .map(|i| json!({"language": format!("x-{i:02}"), "url": format!("/media/uploads/{i}.vtt")}))
+        .collect();
+    let too_many = patch(&api, &lesson, &p.instructor, json!({"captions": many})).await;
+    assert!(
+        codes(&too_many).contains(&("/captions".to_owned(), "too_many".to_owned())),
+        "{too_many:?}"
+    );
+    let unknown = patch(
+        &api,
+        &lesson,
+        &p.instructor,
+        json!({"captions": [{"language": "en", "url": "/media/uploads/a.vtt", "kind": "subtitles"}]}),
+    )
+    .await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{unknown:?}"
+    );
+
+    // Another instructor cannot change them; `[]` and `null` clear them.
+    let theirs = patch(&api, &lesson, &p.other, json!({"captions": []})).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{theirs:?}");
+    let cleared = patch(
+        &api,
+        &lesson,
+        &p.instructor,
+        json!({"poster_url": null, "captions": []}),
+    )
+    .await;
+    assert_eq!(
+        (&cleared.body["poster_url"], &cleared.body["captions"]),
+        (&Value::Null, &json!([])),
+        "{cleared:?}"
+    );
+}

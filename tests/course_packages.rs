@@ -139,16 +139,18 @@ fn write_package(data: &Path, dir: &Path) {
     let made = cli(data, &["course", "new", dir.to_str().unwrap()]);
     assert!(made.status.success(), "{}", text(&made));
     skilltrack_tests::point_package_at_the_demo(dir);
-    std::fs::create_dir_all(dir.join("media")).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../server/seed/media/intro-to-the-terminal.webm"),
-        dir.join("media/intro.webm"),
-    )
-    .unwrap();
+    skilltrack_tests::copy_demo_media(
+        &dir.join("media"),
+        &[
+            ("intro-to-the-terminal.webm", "intro.webm"),
+            ("intro-to-the-terminal.png", "intro.png"),
+            ("intro-to-the-terminal.en.vtt", "intro.en.vtt"),
+        ],
+    );
     std::fs::write(
         dir.join("01-getting-started/09-a-video.md"),
-        "---\ntitle: A video\ntype: video\nvideo: media/intro.webm\n---\n\nNotes under the video.\n",
+        "---\ntitle: A video\ntype: video\nvideo: media/intro.webm\nposter: media/intro.png\n\
+         captions.en: media/intro.en.vtt\n---\n\nNotes under the video.\n",
     )
     .unwrap();
 }
@@ -170,7 +172,8 @@ async fn push_is_idempotent_refuses_server_changes_and_pull_push_pull_is_byte_id
     .await;
     assert!(signed_in.status.success(), "{}", text(&signed_in));
 
-    // The first push creates everything, says so first, and uploads the video.
+    // The first push creates everything, says so first, and uploads the video, its poster
+    // and its captions.
     let first = cli_at(&url, data.path(), &["course", "push", dir_arg]).await;
     assert!(first.status.success(), "{}", text(&first));
     let out = text(&first);
@@ -181,7 +184,7 @@ async fn push_is_idempotent_refuses_server_changes_and_pull_push_pull_is_byte_id
         "+ create  lesson getting-started/a-video",
         "+ create  assessment getting-started-quiz",
         "+ create  lab first-lab",
-        "(1 media file(s) uploaded); it stays a draft",
+        "(3 media file(s) uploaded); it stays a draft",
     ] {
         assert!(out.contains(line), "{line:?} missing from:\n{out}");
     }
@@ -221,6 +224,17 @@ async fn push_is_idempotent_refuses_server_changes_and_pull_push_pull_is_byte_id
     assert!(pull.status.success(), "{}", text(&pull));
     let before = snapshot(&pulled);
     assert!(before.contains_key("course.json"), "{:?}", before.keys());
+    // The video's poster and captions come back as the URLs they were uploaded at.
+    let video = before
+        .iter()
+        .find(|(name, _)| name.ends_with("-a-video.md"))
+        .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+        .unwrap();
+    assert!(
+        video.contains("poster: /media/uploads/")
+            && video.contains(".png\ncaptions.en: /media/uploads/"),
+        "{video}"
+    );
     assert!(
         before.contains_key("01-getting-started/01-welcome.md"),
         "{:?}",

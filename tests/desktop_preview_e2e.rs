@@ -34,11 +34,44 @@ fn assert_nowhere_in(dir: &Path, needles: &[&str]) {
     }
 }
 
+/// From a lesson, back to its course page and into its first lesson of `content_type`.
+async fn open_lesson_from_the_course(client: &fantoccini::Client, content_type: &str, step: &str) {
+    click(
+        client,
+        r#"section[data-testid="lesson"] > button.link"#,
+        step,
+    )
+    .await;
+    click(
+        client,
+        &format!(r#"[data-testid="lesson-link"][data-type="{content_type}"]"#),
+        step,
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn issue15_a_course_folder_previews_live_with_no_server() {
     let tmp = tempfile::tempdir().unwrap();
     let package = tmp.path().join("live-course");
     skilltrack_package::course::write_skeleton(&package).unwrap();
+    // A video lesson with its poster and captions in English and French, all files of the
+    // package.
+    skilltrack_tests::copy_demo_media(
+        &package.join("media"),
+        &[
+            ("intro-to-the-terminal.webm", "tour.webm"),
+            ("intro-to-the-terminal.png", "tour.png"),
+            ("intro-to-the-terminal.en.vtt", "tour.en.vtt"),
+            ("intro-to-the-terminal.fr.vtt", "tour.fr.vtt"),
+        ],
+    );
+    std::fs::write(
+        package.join("01-getting-started/04-tour.md"),
+        "---\ntitle: A tour\ntype: video\nvideo: media/tour.webm\nposter: media/tour.png\n\
+         captions.en: media/tour.en.vtt\ncaptions.fr: media/tour.fr.vtt\n---\n",
+    )
+    .unwrap();
     let data = tempfile::tempdir().expect("the app's data directory");
     // No server: nothing listens on this port, and the app is never signed in.
     let nowhere = format!("http://127.0.0.1:{}", free_port());
@@ -112,6 +145,59 @@ async fn issue15_a_course_folder_previews_live_with_no_server() {
         t.contains("Rewritten on disk")
     })
     .await;
+
+    let step = "the video lesson plays the package's file with its poster and both captions";
+    open_lesson_from_the_course(client, "video", step).await;
+    let player = find(client, r#"[data-testid="video-player"]"#, step).await;
+    let poster = player
+        .attr("poster")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    assert!(
+        poster.starts_with("data:image/png;base64,iVBORw0KGgo"),
+        "{step}: the poster is {poster:.60}"
+    );
+    let mut languages = Vec::new();
+    for track in client
+        .find_all(fantoccini::Locator::Css(r#"[data-testid="caption-track"]"#))
+        .await
+        .unwrap()
+    {
+        languages.push(
+            track
+                .attr("srclang")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+        );
+        let label = track.attr("label").await.ok().flatten().unwrap_or_default();
+        let src = track.attr("src").await.ok().flatten().unwrap_or_default();
+        assert!(src.starts_with("blob:"), "{step}: a track from {src:?}");
+        assert!(!label.is_empty(), "{step}: a track with no label");
+    }
+    assert_eq!(languages, ["en", "fr"], "{step}");
+    // The webview parsed the WebVTT: the English track has the clip's three cues.
+    let cues = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             const v = document.querySelector('[data-testid=\"video-player\"]');\
+             const t = [...v.textTracks].find((t) => t.language === 'en');\
+             t.mode = 'hidden';\
+             const start = Date.now();\
+             (function poll() {\
+               if (t.cues && t.cues.length) return done(t.cues.length);\
+               if (Date.now() - start > 15000) return done(-1);\
+               setTimeout(poll, 50);\
+             })();",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cues, serde_json::json!(3), "{step}: the English cues");
+    open_lesson_from_the_course(client, "text", step).await;
 
     let step = "the quiz lesson opens the quiz, graded here from the package's keys";
     click(client, r#"[data-testid="next-lesson"]"#, step).await;

@@ -222,6 +222,39 @@ async fn uploads_are_refused_with_a_reason() {
             "unsupported_media_type".to_owned()
         )
     );
+    // Captions must be WebVTT: the first word of the file says so.
+    assert_eq!(
+        code(
+            upload(
+                &server,
+                it,
+                "text/vtt",
+                b"1\n00:00:00,000 --> 00:00:01,000\nHi\n".to_vec()
+            )
+            .await
+        )
+        .await,
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "media_type_mismatch".to_owned()
+        )
+    );
+    let vtt = upload(
+        &server,
+        it,
+        "text/vtt",
+        b"WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n".to_vec(),
+    )
+    .await;
+    assert_eq!(vtt.status(), StatusCode::CREATED);
+    let vtt: Value = vtt.json().await.unwrap();
+    assert_eq!(vtt["mime_type"], "text/vtt");
+    assert!(
+        std::path::Path::new(vtt["file_url"].as_str().unwrap())
+            .extension()
+            .is_some_and(|e| e == "vtt"),
+        "{vtt}"
+    );
     assert_eq!(
         code(upload(&server, it, "video/mp4", b"just some text".to_vec()).await).await,
         (

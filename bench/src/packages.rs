@@ -66,6 +66,8 @@ fn tree(modules: usize) -> CourseTree {
             },
             content_body: Some(body.clone()),
             content_url: None,
+            poster_url: None,
+            captions: Vec::new(),
             duration_minutes: Some(10),
             sort_order: Some(0),
             is_published: true,

@@ -25,6 +25,21 @@ const DEMO_VIDEO: (&str, &[u8]) = (
     "intro-to-the-terminal.webm",
     include_bytes!("../seed/media/intro-to-the-terminal.webm"),
 );
+/// The demo video's poster and captions, served beside it.
+const DEMO_VIDEO_EXTRAS: &[(&str, &[u8])] = &[
+    (
+        "intro-to-the-terminal.png",
+        include_bytes!("../seed/media/intro-to-the-terminal.png"),
+    ),
+    (
+        "intro-to-the-terminal.en.vtt",
+        include_bytes!("../seed/media/intro-to-the-terminal.en.vtt"),
+    ),
+    (
+        "intro-to-the-terminal.fr.vtt",
+        include_bytes!("../seed/media/intro-to-the-terminal.fr.vtt"),
+    ),
+];
 
 /// The namespace of the demo data's UUIDv5 ids.
 const NAMESPACE: Uuid = Uuid::from_u128(0x5b1c_7a3e_2f0d_4c8e_9a61_d3e4_f5a6_b7c8);
@@ -350,9 +365,11 @@ pub async fn load_demo(db: &Database, data_dir: &Path) -> Result<(), SeedError> 
         source,
     };
     tokio::fs::create_dir_all(&media).await.map_err(media_err)?;
-    tokio::fs::write(media.join(DEMO_VIDEO.0), DEMO_VIDEO.1)
-        .await
-        .map_err(media_err)?;
+    for (name, bytes) in std::iter::once(&DEMO_VIDEO).chain(DEMO_VIDEO_EXTRAS) {
+        tokio::fs::write(media.join(name), bytes)
+            .await
+            .map_err(media_err)?;
+    }
 
     let counts = db::seed::load(db.owner(), &catalog, &hashes).await?;
     for submission in &catalog.submissions {
@@ -456,6 +473,21 @@ mod tests {
                         Some(video.as_str()),
                         "{slug}: unknown video"
                     );
+                    let extras: Vec<String> = lesson
+                        .lesson
+                        .poster_url
+                        .iter()
+                        .chain(lesson.lesson.captions.iter().map(|c| &c.url))
+                        .cloned()
+                        .collect();
+                    for url in extras {
+                        assert!(
+                            DEMO_VIDEO_EXTRAS
+                                .iter()
+                                .any(|(name, _)| video_url(name) == url),
+                            "{slug}: unknown media {url}"
+                        );
+                    }
                 }
             }
         }

@@ -412,6 +412,8 @@ pub async fn lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<Le
         content_url,
         download,
         video_url: None,
+        poster_url: None,
+        captions: Vec::new(),
         assessment_id: None,
         lab_id: None,
         progress_percentage,

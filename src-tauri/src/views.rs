@@ -297,6 +297,11 @@ pub struct LessonPage {
     /// A URL the window plays the video from as it is (a package preview's local file, over
     /// loopback), with no download.
     pub video_url: Option<String>,
+    /// The video's poster, as a URL the window can load (a package preview's local file).
+    pub poster_url: Option<String>,
+    /// The video's captions, in the order of their languages, with their text: the window
+    /// plays them from memory (a `blob:` URL of its own origin, which a `<track>` needs).
+    pub captions: Vec<CaptionTrack>,
     /// A quiz or assignment lesson's assessment, when known (a package preview knows it; the
     /// cache does not link lessons to assessments).
     pub assessment_id: Option<String>,
@@ -305,6 +310,16 @@ pub struct LessonPage {
     /// How far the learner got, 0–100 (synced from any device; a video resumes at this share
     /// of its length).
     pub progress_percentage: i32,
+}
+
+/// A video's captions in one language.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CaptionTrack {
+    /// A BCP 47 language tag (`en`, `pt-BR`).
+    pub language: String,
+    /// The WebVTT file's text.
+    pub webvtt: String,
 }
 
 /// A course the learner is enrolled in.

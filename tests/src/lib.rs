@@ -291,6 +291,16 @@ pub fn point_package_at_the_demo(dir: &std::path::Path) {
     .expect("writing lab.json");
 }
 
+/// Copies demo media files (`server/seed/media/FROM`) into `dir` as `TO`: a package's videos,
+/// posters and captions.
+pub fn copy_demo_media(dir: &std::path::Path, files: &[(&str, &str)]) {
+    let media = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/seed/media");
+    std::fs::create_dir_all(dir).expect("the media folder");
+    for (from, to) in files {
+        std::fs::copy(media.join(from), dir.join(to)).expect("copying demo media");
+    }
+}
+
 /// [`spawn_server`] with the demo catalog loaded (`seed-demo`'s accounts, courses, labs).
 pub async fn spawn_demo_server() -> TestServer {
     let server = spawn_server().await;

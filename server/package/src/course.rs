@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use skilltrack_protocol::assessments::{AnswerKey, AssessmentDraft, QuestionDraft};
 use skilltrack_protocol::authoring::{
-    CourseDraft, LabDraft, LessonContentType, LessonDraft, ModuleDraft,
+    CourseDraft, LabDraft, LessonCaption, LessonContentType, LessonDraft, ModuleDraft,
 };
 use skilltrack_protocol::enums::QuestionType;
 use skilltrack_protocol::lab_steps::LabStepsDraft;
@@ -126,6 +126,12 @@ pub struct PackageLesson {
     /// A video lesson's video file in the package (uploaded on push); `content_url` holds a
     /// video given by URL instead.
     pub video_file: Option<String>,
+    /// A video lesson's poster, a picture file in the package (uploaded on push);
+    /// `poster_url` holds one given by URL instead.
+    pub poster_file: Option<String>,
+    /// A video lesson's caption files in the package, WebVTT, by language tag (uploaded on
+    /// push); `captions` holds those given by URL.
+    pub caption_files: BTreeMap<String, String>,
     /// A quiz or assignment lesson's assessment, by slug.
     pub assessment: Option<String>,
     /// A lab lesson's lab, by slug (also in `content_url` as `/labs/<slug>`).
@@ -1340,6 +1346,103 @@ impl Reader<'_> {
         })
     }
 
+    /// A video lesson's `poster` and `captions.LANGUAGE` fields: each a file of the package
+    /// (a caption file must be WebVTT) or a URL.
+    fn video_extras(
+        &mut self,
+        file: &str,
+        fields: &BTreeMap<&str, (usize, String)>,
+        lesson: &mut PackageLesson,
+    ) {
+        if let Some((line, v)) = fields.get("poster") {
+            if is_video_url(v) {
+                lesson.lesson.poster_url = Some(v.clone());
+            } else if self.media_file(file, *line, "poster", v, None) {
+                lesson.poster_file = Some(v.clone());
+            }
+        }
+        let captions: Vec<_> = fields
+            .iter()
+            .filter_map(|(name, at)| Some((name.strip_prefix(CAPTIONS_FIELD)?, at)))
+            .collect();
+        if captions.len() > MAX_CAPTIONS {
+            self.problem(
+                file,
+                (captions[MAX_CAPTIONS].1.0, 1),
+                format!("{} caption tracks", captions.len()),
+                format!("keep at most {MAX_CAPTIONS}, one per language"),
+            );
+        }
+        for (language, (line, v)) in captions {
+            let field = format!("{CAPTIONS_FIELD}{language}");
+            if !is_caption_language(language) {
+                self.problem(
+                    file,
+                    (*line, 1),
+                    format!("`{field}`: `{language}` is not a language tag"),
+                    "name the language by its BCP 47 tag: `captions.en`, `captions.pt-BR`",
+                );
+                continue;
+            }
+            if is_video_url(v) {
+                lesson.lesson.captions.push(LessonCaption {
+                    language: language.to_owned(),
+                    url: v.clone(),
+                });
+            } else if self.media_file(file, *line, &field, v, Some(WEBVTT)) {
+                lesson.caption_files.insert(language.to_owned(), v.clone());
+            }
+        }
+    }
+
+    /// Whether `path`, named by a lesson's `field`, is a file inside the package (opening with
+    /// `magic`, if given); a problem at `line` if not.
+    fn media_file(
+        &mut self,
+        file: &str,
+        line: usize,
+        field: &str,
+        path: &str,
+        magic: Option<&str>,
+    ) -> bool {
+        if path.starts_with("/media/") {
+            self.problem(
+                file,
+                (line, 1),
+                format!("`{field}` `{path}` is not a path of the server's media"),
+                "write /media/ and the file's path there, without spaces, `.` or `..`",
+            );
+            return false;
+        }
+        if !inside_package(path) || !self.root.join(path).is_file() {
+            self.problem(
+                file,
+                (line, 1),
+                format!("`{field}` names `{path}`, which is missing"),
+                "name a file by its path from the package's folder, an https:// URL or a /media/… path",
+            );
+            return false;
+        }
+        if let Some(magic) = magic {
+            let opens = std::fs::read(self.root.join(path)).is_ok_and(|bytes| {
+                let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+                bytes.strip_prefix(magic.as_bytes()).is_some_and(|rest| {
+                    matches!(rest.first(), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+                })
+            });
+            if !opens {
+                self.problem(
+                    path,
+                    (1, 1),
+                    format!("`{path}` is not a WebVTT file (named by `{field}` in {file})"),
+                    format!("start it with a line `{magic}`, as WebVTT files do"),
+                );
+                return false;
+            }
+        }
+        true
+    }
+
     #[allow(clippy::too_many_lines, reason = "one header, read field by field")]
     fn lesson(
         &mut self,
@@ -1385,12 +1488,15 @@ impl Reader<'_> {
                 continue;
             };
             let name = name.trim();
-            if !LESSON_FIELDS.contains(&name) {
+            if !LESSON_FIELDS.contains(&name) && name.strip_prefix(CAPTIONS_FIELD).is_none() {
                 self.problem(
                     file,
                     (line_no, 1),
                     format!("unknown field `{name}`"),
-                    format!("remove it, or use one of: {}", LESSON_FIELDS.join(", ")),
+                    format!(
+                        "remove it, or use one of: {}, {CAPTIONS_FIELD}LANGUAGE",
+                        LESSON_FIELDS.join(", ")
+                    ),
                 );
                 continue;
             }
@@ -1516,29 +1622,43 @@ impl Reader<'_> {
                 content_type,
                 content_body: (!body.is_empty()).then_some(body),
                 content_url: None,
+                poster_url: None,
+                captions: Vec::new(),
                 duration_minutes,
                 sort_order: Some(i32::try_from(position).unwrap_or(i32::MAX)),
                 is_published: false,
             },
             video_file: None,
+            poster_file: None,
+            caption_files: BTreeMap::new(),
             assessment: None,
             lab: None,
         };
         let allowed: &[&str] = match content_type {
             LessonContentType::Text => &[],
-            LessonContentType::Video => &["video"],
+            LessonContentType::Video => &["video", "poster", "captions"],
             LessonContentType::Quiz | LessonContentType::Assignment => &["assessment"],
             LessonContentType::Lab => &["lab"],
         };
-        for name in ["video", "assessment", "lab"] {
-            if fields.contains_key(name) && !allowed.contains(&name) {
+        for (name, (line, _)) in &fields {
+            let kind = if name.starts_with(CAPTIONS_FIELD) {
+                "captions"
+            } else {
+                name
+            };
+            if ["video", "poster", "captions", "assessment", "lab"].contains(&kind)
+                && !allowed.contains(&kind)
+            {
                 self.problem(
                     file,
-                    field_at(name),
+                    (*line, 1),
                     format!("`{name}` does not go with `type: {content_type}`"),
                     format!("remove `{name}`, or change the type"),
                 );
             }
+        }
+        if content_type == LessonContentType::Video {
+            self.video_extras(file, &fields, &mut lesson);
         }
         match content_type {
             LessonContentType::Text => {
@@ -1635,17 +1755,35 @@ impl Reader<'_> {
     }
 }
 
-/// The fields of a lesson's front-matter header.
+/// The fields of a lesson's front-matter header (besides `captions.LANGUAGE`).
 const LESSON_FIELDS: &[&str] = &[
     "title",
     "type",
     "description",
     "duration_minutes",
     "video",
+    "poster",
     "assessment",
     "lab",
     "draft",
 ];
+
+/// The prefix of a video lesson's caption fields: `captions.en: media/intro.en.vtt`.
+pub(crate) const CAPTIONS_FIELD: &str = "captions.";
+
+/// At most this many caption tracks on a lesson (the server's limit).
+const MAX_CAPTIONS: usize = 20;
+
+/// A BCP 47 language tag as captions name them: letters, digits and `-`, starting with a
+/// two- or three-letter language (`en`, `pt-BR`, `zh-Hant`); the server checks it in full.
+fn is_caption_language(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let language = parts.next().unwrap_or_default();
+    tag.len() <= 35
+        && (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
 
 enum Deserialized<T> {
     Ok(T),
@@ -1677,6 +1815,9 @@ fn is_video_url(v: &str) -> bool {
                     .all(|part| !part.is_empty() && part != "." && part != "..")
         })
 }
+
+/// The first word of every WebVTT file.
+const WEBVTT: &str = "WEBVTT";
 
 /// A relative path that stays inside the package.
 fn inside_package(path: &str) -> bool {
@@ -2276,7 +2417,7 @@ mod tests {
             problems(&root),
             [
                 "01-getting-started/01-welcome.md:4:1: unknown field `author` (remove it, or use \
-                 one of: title, type, description, duration_minutes, video, assessment, lab, draft)",
+                 one of: title, type, description, duration_minutes, video, poster, assessment, lab, draft, captions.LANGUAGE)",
                 "01-getting-started/01-welcome.md:5:1: `video` does not go with `type: text` \
                  (remove `video`, or change the type)",
             ]
@@ -2298,6 +2439,94 @@ mod tests {
             "01-getting-started/02-check-your-understanding.md:4:1: `assessment` names `final`, \
              and assessments/final.json is missing (create assessments/final.json, \
              or name another)",
+        );
+    }
+
+    #[test]
+    fn a_video_lesson_has_a_poster_and_captions_by_language_as_files_or_urls() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = package(&dir);
+        write(&root, "media/tour.webm", "not really a video");
+        write(&root, "media/tour.png", "a picture");
+        write(
+            &root,
+            "media/tour.en.vtt",
+            "WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n",
+        );
+        write(&root, "media/tour.fr.vtt", "\u{feff}WEBVTT - French\n");
+        write(
+            &root,
+            "01-getting-started/04-tour.md",
+            "---\ntitle: Tour\ntype: video\nvideo: media/tour.webm\nposter: media/tour.png\n\
+             captions.fr: media/tour.fr.vtt\ncaptions.en: media/tour.en.vtt\n\
+             captions.pt-BR: https://cdn.example/tour.pt-BR.vtt\n---\n",
+        );
+        let p = read_dir(&root).unwrap();
+        let tour = &p.modules[0].lessons[3];
+        assert_eq!(tour.poster_file.as_deref(), Some("media/tour.png"));
+        assert_eq!(
+            tour.caption_files.iter().collect::<Vec<_>>(),
+            [
+                (&"en".to_owned(), &"media/tour.en.vtt".to_owned()),
+                (&"fr".to_owned(), &"media/tour.fr.vtt".to_owned())
+            ]
+        );
+        assert_eq!(
+            tour.lesson.captions,
+            [LessonCaption {
+                language: "pt-BR".to_owned(),
+                url: "https://cdn.example/tour.pt-BR.vtt".to_owned()
+            }]
+        );
+
+        // Each mistake where it is, with what to do.
+        write(
+            &root,
+            "media/tour.fr.vtt",
+            "1\n00:00:00,000 --> 00:00:01,000\nBonjour\n",
+        );
+        write(
+            &root,
+            "01-getting-started/04-tour.md",
+            "---\ntitle: Tour\ntype: video\nvideo: media/tour.webm\nposter: media/nope.png\n\
+             captions.fr: media/tour.fr.vtt\ncaptions.english: media/tour.en.vtt\n---\n",
+        );
+        let mut all = problems(&root);
+        all.sort();
+        assert_eq!(
+            all,
+            [
+                "01-getting-started/04-tour.md:5:1: `poster` names `media/nope.png`, which is \
+                 missing (name a file by its path from the package's folder, an https:// URL or a \
+                 /media/… path)",
+                "01-getting-started/04-tour.md:7:1: `captions.english`: `english` is not a \
+                 language tag (name the language by its BCP 47 tag: `captions.en`, `captions.pt-BR`)",
+                "media/tour.fr.vtt:1:1: `media/tour.fr.vtt` is not a WebVTT file (named by \
+                 `captions.fr` in 01-getting-started/04-tour.md) (start it with a line `WEBVTT`, \
+                 as WebVTT files do)",
+            ]
+        );
+        write(
+            &root,
+            "01-getting-started/01-welcome.md",
+            "---\ntitle: Welcome\ntype: text\nposter: media/tour.png\ncaptions.en: media/tour.en.vtt\n---\nHi.\n",
+        );
+        let all = problems(&root);
+        assert!(
+            all.contains(
+                &"01-getting-started/01-welcome.md:4:1: `poster` does not go with `type: text` \
+                  (remove `poster`, or change the type)"
+                    .to_owned()
+            ),
+            "{all:#?}"
+        );
+        assert!(
+            all.contains(
+                &"01-getting-started/01-welcome.md:5:1: `captions.en` does not go with `type: \
+                  text` (remove `captions.en`, or change the type)"
+                    .to_owned()
+            ),
+            "{all:#?}"
         );
     }
 

@@ -21,14 +21,14 @@ use std::path::Path;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use skilltrack_protocol::authoring::LessonContentType;
+use skilltrack_protocol::authoring::{LessonCaption, LessonContentType};
 use skilltrack_protocol::course_packages::{
     CourseTree, TreeAssessment, TreeLab, TreeLesson, TreeModule,
 };
 
 use crate::course::{
-    ASSESSMENTS_DIR, COURSE_FILE, CoursePackage, FORMAT, LABS_DIR, MEDIA_DIR, PackageLesson,
-    is_slug,
+    ASSESSMENTS_DIR, CAPTIONS_FIELD, COURSE_FILE, CoursePackage, FORMAT, LABS_DIR, MEDIA_DIR,
+    PackageLesson, is_slug,
 };
 
 // Package to tree -------------------------------------------------------------------------------
@@ -146,6 +146,19 @@ fn tree_lesson<S: BuildHasher>(
     if let Some(file) = &l.video_file {
         lesson.content_url = urls.get(file).cloned();
     }
+    if let Some(file) = &l.poster_file {
+        lesson.poster_url = urls.get(file).cloned();
+    }
+    for (language, file) in &l.caption_files {
+        if let Some(url) = urls.get(file) {
+            lesson.captions.push(LessonCaption {
+                language: language.clone(),
+                url: url.clone(),
+            });
+        }
+    }
+    // One order for the tracks, whichever way each was given: the server keeps them so.
+    lesson.captions.sort();
     TreeLesson {
         slug: lesson_slug(&l.file).to_owned(),
         lesson,
@@ -154,17 +167,23 @@ fn tree_lesson<S: BuildHasher>(
     }
 }
 
-/// The files of the package that its lessons show (videos), in the order of the lessons.
+/// The files of the package that its lessons show (videos, their posters and captions), in
+/// the order of the lessons.
 pub fn media_files(package: &CoursePackage) -> Vec<MediaFile> {
     package
         .modules
         .iter()
         .flat_map(|m| {
-            m.lessons.iter().filter_map(|l| {
-                l.video_file.as_ref().map(|path| MediaFile {
-                    lesson: format!("{}/{}", module_slug(&m.dir), lesson_slug(&l.file)),
-                    path: path.clone(),
-                })
+            m.lessons.iter().flat_map(|l| {
+                let lesson = format!("{}/{}", module_slug(&m.dir), lesson_slug(&l.file));
+                l.video_file
+                    .iter()
+                    .chain(&l.poster_file)
+                    .chain(l.caption_files.values())
+                    .map(move |path| MediaFile {
+                        lesson: lesson.clone(),
+                        path: path.clone(),
+                    })
             })
         })
         .collect()
@@ -424,6 +443,17 @@ fn lesson_file(l: &TreeLesson) -> Vec<u8> {
             field("lab", url.strip_prefix("/labs/").unwrap_or(url));
         }
         _ => {}
+    }
+    if let Some(poster) = &lesson.poster_url {
+        field("poster", poster);
+    }
+    let mut captions: Vec<_> = lesson.captions.iter().collect();
+    captions.sort();
+    for caption in captions {
+        field(
+            &format!("{CAPTIONS_FIELD}{}", caption.language),
+            &caption.url,
+        );
     }
     if let Some(a) = &l.assessment {
         field("assessment", a);
@@ -1359,6 +1389,72 @@ pub(crate) mod tests {
         );
         let b = tempfile::tempdir().unwrap();
         write_dir(&tree, b.path()).unwrap();
+        assert_eq!(tree_of(b.path()), tree);
+    }
+
+    #[test]
+    fn posters_and_captions_are_uploaded_with_the_video_and_pulled_back_as_urls() {
+        let a = tempfile::tempdir().unwrap();
+        full_package(a.path());
+        write(a.path(), "media/intro.webm", "not really a video");
+        write(a.path(), "media/intro.png", "a picture");
+        write(a.path(), "media/intro.fr.vtt", "WEBVTT\n");
+        write(a.path(), "media/intro.en.vtt", "WEBVTT\n");
+        write(
+            a.path(),
+            "02-files/03-intro.md",
+            "---\ntitle: Intro\ntype: video\nvideo: media/intro.webm\nposter: media/intro.png\n\
+             captions.fr: media/intro.fr.vtt\ncaptions.en: media/intro.en.vtt\n\
+             captions.de: https://cdn.example/intro.de.vtt\n---\n",
+        );
+        let package = read_dir(a.path()).unwrap();
+        let paths: Vec<String> = media_files(&package).into_iter().map(|m| m.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "media/intro.webm",
+                "media/intro.png",
+                "media/intro.en.vtt",
+                "media/intro.fr.vtt"
+            ]
+        );
+        let urls: HashMap<String, String> = paths
+            .iter()
+            .map(|p| (p.clone(), format!("/media/uploads/{}", p.replace('/', "-"))))
+            .collect();
+        let tree = to_tree_with_media(&package, &urls);
+        let lesson = &tree.modules[1].lessons[2].lesson;
+        assert_eq!(
+            lesson.poster_url.as_deref(),
+            Some("/media/uploads/media-intro.png")
+        );
+        let captions: Vec<(&str, &str)> = lesson
+            .captions
+            .iter()
+            .map(|c| (c.language.as_str(), c.url.as_str()))
+            .collect();
+        assert_eq!(
+            captions,
+            [
+                ("de", "https://cdn.example/intro.de.vtt"),
+                ("en", "/media/uploads/media-intro.en.vtt"),
+                ("fr", "/media/uploads/media-intro.fr.vtt"),
+            ],
+            "in the order of their languages, however each was given"
+        );
+        // A pull writes them as URLs, one line each, and reads back as the same tree.
+        let b = tempfile::tempdir().unwrap();
+        write_dir(&tree, b.path()).unwrap();
+        let text = std::fs::read_to_string(b.path().join("02-files/03-intro.md")).unwrap();
+        assert!(
+            text.contains(
+                "poster: /media/uploads/media-intro.png\n\
+                 captions.de: https://cdn.example/intro.de.vtt\n\
+                 captions.en: /media/uploads/media-intro.en.vtt\n\
+                 captions.fr: /media/uploads/media-intro.fr.vtt\n"
+            ),
+            "{text}"
+        );
         assert_eq!(tree_of(b.path()), tree);
     }
 

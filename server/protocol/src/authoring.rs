@@ -333,6 +333,16 @@ pub struct LessonDraft {
     #[serde(default)]
     #[ts(optional)]
     pub content_url: Option<String>,
+    /// A video lesson's poster, shown before it plays: an image, as an http(s) URL or a
+    /// `/media/…` path.
+    #[serde(default)]
+    #[ts(optional)]
+    pub poster_url: Option<String>,
+    /// A video lesson's captions, one WebVTT track per language (at most 20); kept in the
+    /// order of their language tags.
+    #[serde(default)]
+    #[ts(optional, as = "Option<Vec<LessonCaption>>")]
+    pub captions: Vec<LessonCaption>,
     /// Minutes, 0 or more.
     #[serde(default)]
     #[ts(optional)]
@@ -345,6 +355,18 @@ pub struct LessonDraft {
     #[serde(default)]
     #[ts(optional, as = "Option<bool>")]
     pub is_published: bool,
+}
+
+/// A video lesson's captions in one language.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct LessonCaption {
+    /// A BCP 47 language tag, e.g. `en` or `pt-BR`; one track per language.
+    pub language: String,
+    /// The WebVTT file: an http(s) URL or a `/media/…` path (an upload of type `text/vtt`).
+    pub url: String,
 }
 
 /// `PATCH /api/v1/authoring/lessons/{id}`: absent fields stay; `null` clears an optional one.
@@ -376,6 +398,15 @@ pub struct LessonPatch {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
     pub content_url: Option<Option<String>>,
+    /// The poster; `null` or `""` removes it.
+    #[serde(default, with = "nullable")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[ts(as = "Option<String>", optional = nullable)]
+    pub poster_url: Option<Option<String>>,
+    /// The captions (replaces them all; `[]` removes them).
+    #[serde(default)]
+    #[ts(optional)]
+    pub captions: Option<Vec<LessonCaption>>,
     /// Minutes; `null` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]

@@ -222,6 +222,10 @@ pub struct Lesson {
     pub content_body: Option<String>,
     /// Media (a video) for the lesson, e.g. `/media/demo/intro.webm`.
     pub content_url: Option<String>,
+    /// The video's poster image.
+    pub poster_url: Option<String>,
+    /// The video's captions, one WebVTT track per language.
+    pub captions: Vec<crate::authoring::LessonCaption>,
 }
 
 /// A lab category.

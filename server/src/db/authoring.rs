@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use skilltrack_protocol::PgEnum;
 use skilltrack_protocol::authoring::{
-    CourseDraft, CoursePatch, LabDraft, LabPatch, LessonContentType, LessonDraft, LessonPatch,
-    ModuleDraft, ModulePatch,
+    CourseDraft, CoursePatch, LabDraft, LabPatch, LessonCaption, LessonContentType, LessonDraft,
+    LessonPatch, ModuleDraft, ModulePatch,
 };
 use skilltrack_protocol::catalog::{CourseSummary, LabSummary, LessonSummary, ModuleOutline};
 use sqlx::{Encode, PgConnection, Postgres, QueryBuilder, Type};
@@ -680,6 +680,13 @@ pub async fn lock_lesson(
     .transpose()
 }
 
+/// A lesson's captions as they are kept: in the order of their language tags, so the same
+/// tracks sent in any order are the same row (a package's push and pull agree).
+fn in_language_order(mut captions: Vec<LessonCaption>) -> Vec<LessonCaption> {
+    captions.sort();
+    captions
+}
+
 /// Adds a lesson to the module, after its last one unless `sort_order` says where.
 pub async fn create_lesson(
     conn: &mut PgConnection,
@@ -689,11 +696,12 @@ pub async fn create_lesson(
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO course_lessons (id, module_id, title, description, content_type,
-             content_body, content_url, duration_minutes, sort_order, is_published)
+             content_body, content_url, duration_minutes, sort_order, is_published,
+             poster_url, captions)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
                  coalesce($9, (SELECT coalesce(max(sort_order) + 1, 0) FROM course_lessons
                                WHERE module_id = $2)),
-                 $10)",
+                 $10, $11, $12)",
     )
     .bind(id)
     .bind(module)
@@ -705,6 +713,8 @@ pub async fn create_lesson(
     .bind(draft.duration_minutes)
     .bind(draft.sort_order)
     .bind(draft.is_published)
+    .bind(draft.poster_url.as_deref())
+    .bind(sqlx::types::Json(in_language_order(draft.captions.clone())))
     .execute(conn)
     .await?;
     Ok(id)
@@ -726,6 +736,11 @@ pub async fn update_lesson(
         )
         .set("content_body", p.content_body)
         .set("content_url", p.content_url)
+        .set("poster_url", p.poster_url)
+        .set(
+            "captions",
+            p.captions.map(|c| sqlx::types::Json(in_language_order(c))),
+        )
         .set("duration_minutes", p.duration_minutes)
         .set("sort_order", p.sort_order)
         .set("is_published", p.is_published);

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use skilltrack_protocol::authoring::LessonCaption;
 use skilltrack_protocol::catalog::{
     CourseDetail, CourseRef, CourseSummary, CourseTag, LabCategory, LabDetail, LabRef, LabSummary,
     Lesson, LessonSummary, PublicProfile, Service,
@@ -498,10 +499,13 @@ pub async fn lesson(conn: &mut PgConnection, id: Uuid) -> Result<Option<Lesson>,
             bool,
             Option<String>,
             Option<String>,
+            Option<String>,
+            sqlx::types::Json<Vec<LessonCaption>>,
         ),
     >(
         "SELECT l.id, l.module_id, m.course_id, l.title, l.description, l.content_type,
-                l.duration_minutes, l.sort_order, l.is_published, l.content_body, l.content_url
+                l.duration_minutes, l.sort_order, l.is_published, l.content_body, l.content_url,
+                l.poster_url, l.captions
          FROM course_lessons l JOIN course_modules m ON m.id = l.module_id
          WHERE l.id = $1",
     )
@@ -522,6 +526,8 @@ pub async fn lesson(conn: &mut PgConnection, id: Uuid) -> Result<Option<Lesson>,
         course_id: r.2,
         content_body: r.9,
         content_url: r.10,
+        poster_url: r.11,
+        captions: r.12.0,
     }))
 }
 

@@ -10,7 +10,7 @@
 use rust_decimal::Decimal;
 use skilltrack_protocol::assessments::AssessmentDraft;
 use skilltrack_protocol::authoring::{
-    CourseDraft, LabDraft, LessonContentType, LessonDraft, ModuleDraft,
+    CourseDraft, LabDraft, LessonCaption, LessonContentType, LessonDraft, ModuleDraft,
 };
 use skilltrack_protocol::enums::{AssessmentType, DifficultyLevel, ReviewPolicy};
 use sqlx::{PgConnection, Row};
@@ -213,8 +213,8 @@ pub struct LessonRow {
 pub async fn lessons(conn: &mut PgConnection, course: Uuid) -> Result<Vec<LessonRow>, sqlx::Error> {
     sqlx::query(
         "SELECT l.id, l.module_id, l.package_slug, l.assessment_id, l.title, l.description,
-                l.content_type, l.content_body, l.content_url, l.duration_minutes,
-                coalesce(l.sort_order, 0) AS sort_order,
+                l.content_type, l.content_body, l.content_url, l.poster_url, l.captions,
+                l.duration_minutes, coalesce(l.sort_order, 0) AS sort_order,
                 coalesce(l.is_published, false) AS is_published
          FROM course_lessons l JOIN course_modules m ON m.id = l.module_id
          WHERE m.course_id = $1 ORDER BY m.sort_order, m.id, l.sort_order, l.id",
@@ -236,6 +236,10 @@ pub async fn lessons(conn: &mut PgConnection, course: Uuid) -> Result<Vec<Lesson
                 content_type: decode::<LessonContentType>("content_type", &content_type)?,
                 content_body: r.try_get("content_body")?,
                 content_url: r.try_get("content_url")?,
+                poster_url: r.try_get("poster_url")?,
+                captions: r
+                    .try_get::<sqlx::types::Json<Vec<LessonCaption>>, _>("captions")?
+                    .0,
                 duration_minutes: r.try_get("duration_minutes")?,
                 sort_order: Some(r.try_get("sort_order")?),
                 is_published: r.try_get("is_published")?,

@@ -332,11 +332,12 @@ async fn load_module(
         sqlx::query(
             "INSERT INTO course_lessons (id, module_id, title, description, content_type,
                content_url, content_body, duration_minutes, sort_order, is_published,
-               package_slug, assessment_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+               package_slug, assessment_id, poster_url, captions)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,
                description = EXCLUDED.description, content_type = EXCLUDED.content_type,
                content_url = EXCLUDED.content_url, content_body = EXCLUDED.content_body,
+               poster_url = EXCLUDED.poster_url, captions = EXCLUDED.captions,
                duration_minutes = EXCLUDED.duration_minutes, sort_order = EXCLUDED.sort_order,
                package_slug = EXCLUDED.package_slug, assessment_id = EXCLUDED.assessment_id",
         )
@@ -352,6 +353,8 @@ async fn load_module(
         .bind(draft.is_published)
         .bind(&lesson.slug)
         .bind(lesson.assessment.as_deref().and_then(assessment_id))
+        .bind(&draft.poster_url)
+        .bind(sqlx::types::Json(&draft.captions))
         .execute(&mut **tx)
         .await?;
         counts.lessons += 1;

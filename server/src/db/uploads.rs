@@ -76,7 +76,8 @@ pub async fn record(
 pub async fn is_visible(conn: &mut PgConnection, url: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM content_uploads WHERE file_url = $1)
-             OR EXISTS (SELECT 1 FROM course_lessons WHERE content_url = $1)
+             OR EXISTS (SELECT 1 FROM course_lessons WHERE content_url = $1 OR poster_url = $1
+                          OR captions @> jsonb_build_array(jsonb_build_object('url', $1::text)))
              OR EXISTS (SELECT 1 FROM courses
                         WHERE image_url = $1 OR preview_video_url = $1 OR video_url = $1)
              OR EXISTS (SELECT 1 FROM labs WHERE image_url = $1)",

@@ -16,8 +16,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use skilltrack_protocol::authoring::{
-    CourseDraft, CoursePatch, LabDraft, LabPatch, LabPrerequisiteSet, LessonContentType,
-    LessonDraft, LessonPatch, ModuleDraft, ModulePatch, PrerequisiteSet, TagSet,
+    CourseDraft, CoursePatch, LabDraft, LabPatch, LabPrerequisiteSet, LessonCaption,
+    LessonContentType, LessonDraft, LessonPatch, ModuleDraft, ModulePatch, PrerequisiteSet, TagSet,
 };
 use skilltrack_protocol::catalog::{
     CourseDetail, CoursePage, LabDetail, LabPage, Lesson, ModuleOutline,
@@ -361,6 +361,10 @@ fn check_lesson(c: &mut Checks, p: &LessonPatch) {
         p.content_url.clone().flatten().as_deref(),
         "/content_url",
     );
+    check_media(c, p.poster_url.clone().flatten().as_deref(), "/poster_url");
+    if let Some(captions) = &p.captions {
+        check_captions(c, captions);
+    }
     check_range(
         c,
         p.duration_minutes.flatten(),
@@ -369,6 +373,51 @@ fn check_lesson(c: &mut Checks, p: &LessonPatch) {
         100_000,
     );
     check_range(c, p.sort_order, "/sort_order", 0, 100_000);
+}
+
+/// At most this many caption tracks on a lesson (the database's limit too).
+const MAX_CAPTIONS: usize = 20;
+
+/// A media file: an http(s) URL or a `/media/…` path (not a lab).
+fn check_media(c: &mut Checks, value: Option<&str>, pointer: &str) {
+    if let Some(url) = value {
+        c.check(
+            is_link(url) && !url.starts_with("/labs/"),
+            pointer,
+            "invalid_url",
+            "An http(s) URL or a `/media/…` path, at most 2048 characters.",
+        );
+    }
+}
+
+/// One track per language, each a language tag and a WebVTT file.
+fn check_captions(c: &mut Checks, captions: &[LessonCaption]) {
+    c.check(
+        captions.len() <= MAX_CAPTIONS,
+        "/captions",
+        "too_many",
+        format!("At most {MAX_CAPTIONS} caption tracks."),
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, caption) in captions.iter().enumerate().take(MAX_CAPTIONS) {
+        let at = format!("/captions/{i}");
+        // A language, not a script or a range: `en`, `pt-BR`, `zh-Hant` (its first part two or
+        // three letters, as players expect of `srclang`).
+        let primary = caption.language.split('-').next().unwrap_or_default();
+        c.check(
+            is_language(&caption.language) && (2..=3).contains(&primary.len()),
+            &format!("{at}/language"),
+            "invalid_language",
+            "A BCP 47 language tag, e.g. `en` or `pt-BR`.",
+        );
+        c.check(
+            seen.insert(caption.language.to_ascii_lowercase()),
+            &format!("{at}/language"),
+            "duplicate",
+            "One caption track per language.",
+        );
+        check_media(c, Some(&caption.url), &format!("{at}/url"));
+    }
 }
 
 fn normalize_lesson(p: &mut LessonPatch) {
@@ -381,8 +430,22 @@ fn normalize_lesson(p: &mut LessonPatch) {
     if let Some(url) = p.content_url.take() {
         p.content_url = Some(blank_to_none(url));
     }
+    if let Some(url) = p.poster_url.take() {
+        p.poster_url = Some(blank_to_none(url));
+    }
+    if let Some(captions) = &mut p.captions {
+        trim_captions(captions);
+    }
     if let Some(body) = p.content_body.take() {
         p.content_body = Some(blank_body_to_none(body));
+    }
+}
+
+/// Captions trimmed (the database keeps them in the order of their languages).
+fn trim_captions(captions: &mut [LessonCaption]) {
+    for caption in captions.iter_mut() {
+        trim_in_place(&mut caption.language);
+        trim_in_place(&mut caption.url);
     }
 }
 
@@ -425,6 +488,8 @@ pub(super) fn lesson_draft_as_patch(d: &LessonDraft) -> LessonPatch {
         content_type: Some(d.content_type),
         content_body: Some(d.content_body.clone()),
         content_url: Some(d.content_url.clone()),
+        poster_url: Some(d.poster_url.clone()),
+        captions: Some(d.captions.clone()),
         duration_minutes: Some(d.duration_minutes),
         sort_order: d.sort_order,
         is_published: Some(d.is_published),
@@ -632,6 +697,8 @@ pub(super) fn prepare_lesson(draft: &mut LessonDraft) -> Result<(), ApiError> {
     trim_in_place(&mut draft.title);
     draft.description = blank_to_none(draft.description.take());
     draft.content_url = blank_to_none(draft.content_url.take());
+    draft.poster_url = blank_to_none(draft.poster_url.take());
+    trim_captions(&mut draft.captions);
     draft.content_body = blank_body_to_none(draft.content_body.take());
     let mut checks = Checks::default();
     check_lesson(&mut checks, &lesson_draft_as_patch(draft));

@@ -13,6 +13,7 @@ pub const ACCEPTED: &[(&str, &str)] = &[
     ("application/pdf", "pdf"),
     ("application/zip", "zip"),
     ("text/markdown", "md"),
+    ("text/vtt", "vtt"),
     ("text/plain", "txt"),
 ];
 
@@ -54,7 +55,11 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
         return Some("application/zip");
     }
     if !head.is_empty() && !head.contains(&0) && is_utf8_prefix(head) {
-        return Some("text/plain");
+        return Some(if is_webvtt(head) {
+            "text/vtt"
+        } else {
+            "text/plain"
+        });
     }
     None
 }
@@ -67,9 +72,20 @@ fn is_utf8_prefix(bytes: &[u8]) -> bool {
     }
 }
 
-/// Whether a declared type agrees with the sniffed one (markdown is text).
+/// Whether text opens as a WebVTT file must: an optional byte-order mark, `WEBVTT`, then a
+/// space, a tab or the end of the line.
+fn is_webvtt(head: &[u8]) -> bool {
+    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+    head.strip_prefix(b"WEBVTT")
+        .is_some_and(|rest| matches!(rest.first(), None | Some(b' ' | b'\t' | b'\n' | b'\r')))
+}
+
+/// Whether a declared type agrees with the sniffed one (markdown is text, and so is a WebVTT
+/// file sent as plain text). A file declared `text/vtt` must open as WebVTT does.
 pub fn agrees(declared: &str, sniffed: &str) -> bool {
-    declared == sniffed || (declared == "text/markdown" && sniffed == "text/plain")
+    declared == sniffed
+        || (matches!(declared, "text/markdown" | "text/plain")
+            && matches!(sniffed, "text/plain" | "text/vtt"))
 }
 
 /// The stored extension of an accepted type.
@@ -98,6 +114,21 @@ mod tests {
             None,
             "an executable is not accepted"
         );
+        assert_eq!(
+            sniff(b"WEBVTT\n\n00:00.000 --> 00:01.000\nHi"),
+            Some("text/vtt")
+        );
+        assert_eq!(
+            sniff("\u{feff}WEBVTT - a title\n".as_bytes()),
+            Some("text/vtt")
+        );
+        assert_eq!(sniff(b"WEBVTTX\n"), Some("text/plain"));
+        assert!(agrees("text/vtt", "text/vtt"));
+        assert!(
+            !agrees("text/vtt", "text/plain"),
+            "captions that are not WebVTT are refused"
+        );
+        assert!(agrees("text/plain", "text/vtt"));
         assert!(agrees("text/markdown", "text/plain"));
         assert!(!agrees("video/mp4", "text/plain"));
         assert_eq!(extension("video/webm"), Some("webm"));

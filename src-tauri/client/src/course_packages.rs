@@ -13,10 +13,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use skilltrack_package::course::{self, CoursePackage, Problems};
-use skilltrack_protocol::course_packages::{
-    CoursePush, CoursePushReport, CourseTree, PulledCourse,
-};
+use skilltrack_package::course::{self, Problems};
+use skilltrack_protocol::course_packages::{CoursePush, CoursePushReport, PulledCourse};
 use skilltrack_protocol::uploads::ContentUpload;
 use uuid::Uuid;
 
@@ -147,19 +145,6 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// The package's tree with its media files replaced by their URLs on the server.
-fn tree_with_media(package: &CoursePackage, urls: &BTreeMap<String, String>) -> CourseTree {
-    let mut tree = skilltrack_package::tree::to_tree(package);
-    for (module, from) in tree.modules.iter_mut().zip(&package.modules) {
-        for (lesson, from) in module.lessons.iter_mut().zip(&from.lessons) {
-            if let Some(file) = &from.video_file {
-                lesson.lesson.content_url = urls.get(file).cloned();
-            }
-        }
-    }
-    tree
-}
-
 impl SyncEngine {
     /// Pushes the package in `dir` as a draft (see [`PushOptions`]): uploads media the server
     /// does not have from this folder yet, sends the tree, and remembers the new revision.
@@ -173,14 +158,13 @@ impl SyncEngine {
             .filter(|s| s.server == self.api().base())
             .unwrap_or_default();
         let token = self.session().await?.access_token;
-        let mut urls = BTreeMap::new();
+        let mut urls = std::collections::HashMap::new();
         let mut uploaded = Vec::new();
-        for file in package
-            .modules
-            .iter()
-            .flat_map(|m| &m.lessons)
-            .filter_map(|l| l.video_file.as_ref())
-        {
+        for media in skilltrack_package::tree::media_files(&package) {
+            let file = &media.path;
+            if urls.contains_key(file) {
+                continue;
+            }
             let path = dir.join(file);
             let bytes = std::fs::read(&path).map_err(|e| PackageError::Io(path.clone(), e))?;
             let sha = hex(&Sha256::digest(&bytes));
@@ -208,7 +192,7 @@ impl SyncEngine {
             };
             urls.insert(file.clone(), url);
         }
-        let tree = tree_with_media(&package, &urls);
+        let tree = skilltrack_package::tree::to_tree_with_media(&package, &urls);
         let push = CoursePush {
             tree,
             base_revision: (!state.revision.is_empty()).then(|| state.revision.clone()),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SyncStatus } from "../bindings/SyncStatus";
-import { describeSync, downloadPercent, errorMessage, formatBytes, formatPrice, waiting } from "./words";
+import { describeSync, downloadPercent, errorMessage, formatBytes, formatPrice, languageName, waiting } from "./words";
 
 const status = (s: Partial<SyncStatus>): SyncStatus => ({
   online: true, syncing: false, pending: 0, last_synced_at: "2026-01-01T00:00:00Z", problem: null, ...s,
@@ -51,5 +51,11 @@ describe("words", () => {
     expect(downloadPercent(50, 200)).toBe(25);
     expect(downloadPercent(50, null)).toBeNull();
     expect(downloadPercent(300, 200)).toBe(100);
+  });
+
+  it("names caption languages, and keeps a tag it cannot name", () => {
+    expect(languageName("fr")).toBe("French");
+    expect(languageName("pt-BR")).toBe("Brazilian Portuguese");
+    expect(languageName("not a tag")).toBe("not a tag");
   });
 });

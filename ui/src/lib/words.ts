@@ -59,3 +59,13 @@ export function downloadPercent(done: number, total: number | null): number | nu
   if (total === null || total <= 0) return null;
   return Math.min(100, Math.floor((done * 100) / total));
 }
+
+/** A language tag's name in the UI's language (`fr` → "French"), or the tag itself when the
+ *  webview cannot name it. */
+export function languageName(tag: string, locale = "en"): string {
+  try {
+    return new Intl.DisplayNames([locale], { type: "language" }).of(tag) ?? tag;
+  } catch {
+    return tag;
+  }
+}
