@@ -908,3 +908,72 @@ async fn issue21_a_browser_opening_the_credential_address_sees_the_verdict_as_a_
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
     assert!(page.contains("No certificate has this number"), "{page}");
 }
+
+/// Issue 21 in the app: a learner who finished a course saves the credential, the PDF and the
+/// badge from My learning, and verifies the certificate there from what the last sync cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue21_in_the_app_a_learner_saves_and_verifies_the_certificate() {
+    use skilltrack_tests::desktop::{DesktopApp, click, find, screenshot, wait_attr, wait_text};
+
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let email = "dana.desk@example.com";
+    let (t, id) = finish_course(&api, email, "Дана Деск").await;
+    let jwt = credential(&api, &t, id).await["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let data = tempfile::tempdir().unwrap();
+    let app = DesktopApp::launch(&server.url, data.path()).await;
+    app.sign_in(email, PASSWORD).await;
+    let client = &app.client;
+
+    let step = "My learning lists the certificate with its actions";
+    click(client, r#"[data-testid="nav-learning"]"#, step).await;
+    find(client, r#"[data-testid="save-certificate-json"]"#, step).await;
+
+    let downloads = data.path().join("downloads");
+    for (format, extension) in [("json", "json"), ("pdf", "pdf"), ("png", "png")] {
+        let step = format!("saving the certificate as {format}");
+        click(
+            client,
+            &format!(r#"[data-testid="save-certificate-{format}"]"#),
+            &step,
+        )
+        .await;
+        let saved = wait_text(client, r#"[data-testid="certificate-saved"]"#, &step, |t| {
+            t.ends_with(&format!(".{extension}"))
+        })
+        .await;
+        let path = PathBuf::from(saved.trim_start_matches("Saved to ").trim());
+        assert!(path.starts_with(&downloads), "{step}: saved to {path:?}");
+        let bytes = std::fs::read(&path).unwrap();
+        // Each file carries the very credential the server signed.
+        assert_eq!(
+            skilltrack_credentials::credential_in_bytes(&bytes).as_deref(),
+            Some(jwt.as_str()),
+            "{step}"
+        );
+    }
+
+    let step = "Verify gives the offline verdict, with the age of the cached revocation list";
+    click(client, r#"[data-testid="verify-certificate"]"#, step).await;
+    wait_attr(
+        client,
+        r#"[data-testid="certificate-verdict"]"#,
+        "data-verdict",
+        step,
+        |v| v == "valid",
+    )
+    .await;
+    let words = wait_text(
+        client,
+        r#"[data-testid="certificate-verdict"]"#,
+        step,
+        |t| t.contains("revocation list"),
+    )
+    .await;
+    assert!(words.contains("valid"), "{step}: {words:?}");
+    screenshot(client, "certificate-verified").await;
+    app.close().await;
+}

@@ -55,6 +55,8 @@ impl DesktopApp {
             .env("SKILLTRACK_SERVER", server)
             .env("SKILLTRACK_DATA_DIR", data_dir)
             .env("SKILLTRACK_TOKEN_STORE", "file")
+            // Saved files (certificates, lab files) go under the data directory, not ~/Downloads.
+            .env("SKILLTRACK_DOWNLOAD_DIR", data_dir.join("downloads"))
             // The app paints as it chooses on this machine (on the CPU without a GPU); see
             // `window_png` for what that asks of screenshots.
             .stdout(Stdio::null())
