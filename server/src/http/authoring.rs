@@ -1428,25 +1428,7 @@ pub async fn delete_module(
     me: SignedIn,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
-    db::lock_module(&mut tx, id)
-        .await?
-        .ok_or_else(|| not_found("module"))?;
-    let learners = db::module_progress(&mut tx, id).await?;
-    if learners > 0 {
-        return Err(rule(
-            StatusCode::CONFLICT,
-            "module_has_progress",
-            format!(
-                "{learners} learner(s) have progress in this module's lessons: unpublish it \
-                 instead of deleting it."
-            ),
-            Vec::new(),
-        ));
-    }
-    db::delete_module(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_unless_studied(&state, &me, Part::Module, id).await
 }
 
 // Lessons --------------------------------------------------------------------------------------
@@ -1557,23 +1539,57 @@ pub async fn delete_lesson(
     me: SignedIn,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
+    delete_unless_studied(&state, &me, Part::Lesson, id).await
+}
+
+/// A part of a course that is deleted only while no learner has progress in it.
+#[derive(Clone, Copy)]
+enum Part {
+    Module,
+    Lesson,
+}
+
+/// Deletes a module (with its lessons) or a lesson the caller manages, unless learners have
+/// progress in it: then `409 module_has_progress` / `lesson_has_progress` (unpublish instead).
+async fn delete_unless_studied(
+    state: &AppState,
+    me: &SignedIn,
+    part: Part,
+    id: Uuid,
+) -> Result<StatusCode, ApiError> {
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
-    db::lock_lesson(&mut tx, id)
-        .await?
-        .ok_or_else(|| not_found("lesson"))?;
-    let learners = db::lesson_progress(&mut tx, id).await?;
+    let (found, learners) = match part {
+        Part::Module => (
+            db::lock_module(&mut tx, id).await?.is_some(),
+            db::module_progress(&mut tx, id).await?,
+        ),
+        Part::Lesson => (
+            db::lock_lesson(&mut tx, id).await?.is_some(),
+            db::lesson_progress(&mut tx, id).await?,
+        ),
+    };
+    let (name, code, whose) = match part {
+        Part::Module => ("module", "module_has_progress", "this module's lessons"),
+        Part::Lesson => ("lesson", "lesson_has_progress", "this lesson"),
+    };
+    if !found {
+        return Err(not_found(name));
+    }
     if learners > 0 {
         return Err(rule(
             StatusCode::CONFLICT,
-            "lesson_has_progress",
+            code,
             format!(
-                "{learners} learner(s) have progress in this lesson: unpublish it instead of \
+                "{learners} learner(s) have progress in {whose}: unpublish it instead of \
                  deleting it."
             ),
             Vec::new(),
         ));
     }
-    db::delete_lesson(&mut tx, id).await?;
+    match part {
+        Part::Module => db::delete_module(&mut tx, id).await?,
+        Part::Lesson => db::delete_lesson(&mut tx, id).await?,
+    };
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
