@@ -1012,3 +1012,40 @@ async fn only_admins_give_a_lab_the_network() {
             .unwrap();
     assert_eq!(template, "python-net");
 }
+
+/// Issue 19: a session started and never connected to kept its workspace volume mounted after
+/// the server stopped cleanly (found by Schemathesis, which starts labs and never opens their
+/// terminals). Stopping the labs releases every mount under the server's data directory, and
+/// so does the next start after a server that was killed.
+#[tokio::test]
+async fn no_workspace_stays_mounted_after_the_server_stops_or_restarts() {
+    let w = LabWorld::new(|_| {}).await;
+    let data = w.server.data_dir.path().canonicalize().unwrap();
+    let mounted = || -> Vec<std::path::PathBuf> {
+        skilltrack_server::labs::volume::mount_points()
+            .into_iter()
+            .filter(|m| m.starts_with(&data))
+            .collect()
+    };
+    let ana = w.learner("ana-mounts").await;
+    let session = w.start(&ana, w.lab).await;
+    assert_eq!(session["status"], "active", "{session}");
+    if mounted().is_empty() {
+        // Workspaces are plain directories on this host (no root, or no loop devices): there
+        // is nothing to leak.
+        return;
+    }
+
+    // A clean stop: nothing of the server's stays mounted.
+    w.labs().shut_down().await;
+    assert_eq!(mounted(), Vec::<std::path::PathBuf>::new());
+
+    // A killed server: its mounts are still there when the next one starts on the same data.
+    let bo = w.learner("bo-mounts").await;
+    let again = w.start(&bo, w.lab).await;
+    assert_eq!(again["status"], "active", "{again}");
+    assert!(!mounted().is_empty(), "the workspace is mounted again");
+    let settings = skilltrack_server::labs::LabSettings::defaults(w.server.data_dir.path());
+    let _restarted = skilltrack_server::labs::Labs::new(settings);
+    assert_eq!(mounted(), Vec::<std::path::PathBuf>::new());
+}

@@ -315,6 +315,11 @@ pub trait EnvironmentDriver: Send + Sync + fmt::Debug {
     /// [`EnvironmentDriver::stop`] cleans up after).
     fn stop_everything(&self);
 
+    /// Unmounts whatever this driver mounted that is still mounted (workspace volumes, image
+    /// roots): at shutdown, after the environments with shells have stopped, and at start,
+    /// after a server that was killed. Workspaces stay on disk.
+    fn release_mounts(&self) {}
+
     /// Stops the environment and deletes its workspace.
     fn destroy(&self, spec: &EnvironmentSpec) -> Result<(), DriverError>;
 

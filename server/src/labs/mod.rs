@@ -129,6 +129,9 @@ impl Labs {
             settings.sandbox.clone(),
             settings.driver_deadline,
         ));
+        // Nothing of this data directory's labs runs before the server does: whatever is still
+        // mounted under it was left by a server that was killed.
+        driver.release_mounts();
         Self::with_driver(settings, driver)
     }
 
@@ -330,6 +333,7 @@ impl Labs {
                     t.kill();
                     let _ = driver.stop(&t.spec);
                 }
+                driver.release_mounts();
                 let _ = tx.send(());
             });
         if cleanup.is_ok() && tokio::time::timeout(SHUTDOWN_CLEANUP, rx).await.is_err() {
@@ -347,5 +351,6 @@ impl Drop for Labs {
             t.kill();
             let _ = self.driver.stop(&t.spec);
         }
+        self.driver.release_mounts();
     }
 }

@@ -1300,6 +1300,28 @@ impl EnvironmentDriver for LocalSandbox {
         }
     }
 
+    fn release_mounts(&self) {
+        // A session's workspace is mounted when it starts, not only while a shell runs: one
+        // started and never connected to (or written through the files API, then left) stays
+        // mounted until its environment stops, and stopping the server stopped only the
+        // environments with shells. Deepest first, so an image's overlay goes before the
+        // workspace volume under it.
+        let Ok(root) = self.settings.workspace_root.canonicalize() else {
+            return;
+        };
+        let mut mounts: Vec<PathBuf> = super::volume::mount_points()
+            .into_iter()
+            .filter(|m| m.starts_with(&root) && *m != root)
+            .collect();
+        mounts.sort_by(|a, b| b.cmp(a));
+        for mount in &mounts {
+            self.volumes.release(mount);
+        }
+        if !mounts.is_empty() {
+            tracing::info!(count = mounts.len(), "lab mounts released");
+        }
+    }
+
     fn create(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
         self.check()?;
         let root = &self.settings.workspace_root;
