@@ -158,6 +158,20 @@ ensure_python_verifier() {
   export SKILLTRACK_VERIFIER_PYTHON="$venv/bin/python"
 }
 
+# Schemathesis (scripts/api-fuzz): the API fuzzer, pinned, in a venv of its own.
+ensure_schemathesis() {
+  local venv="$HOME/.cache/skilltrack/schemathesis-venv" want
+  want="$(sha256sum "$top/scripts/api-fuzz/requirements.txt" | cut -d' ' -f1)"
+  if [ "$(cat "$venv/.skilltrack-requirements-sha256" 2>/dev/null)" != "$want" ]; then
+    say "installing Schemathesis into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$top/scripts/api-fuzz/requirements.txt"
+    echo "$want" >"$venv/.skilltrack-requirements-sha256"
+  fi
+  export SKILLTRACK_SCHEMATHESIS="$venv/bin/schemathesis"
+}
+
 ensure_everything() {
   ensure_apt_packages
   ensure_rust
@@ -166,4 +180,5 @@ ensure_everything() {
   ensure_tun_device
   ensure_ui_packages
   ensure_python_verifier
+  ensure_schemathesis
 }

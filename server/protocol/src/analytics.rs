@@ -30,6 +30,14 @@ pub struct AnalyticsEvent {
     pub id: Uuid,
     /// What happened, 1–200 characters: ASCII letters, digits and `_ . : / -`, starting with a
     /// letter, e.g. `lesson.video.play`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[A-Za-z][A-Za-z0-9_.:/-]*$"
+        )
+    )]
     pub event_name: String,
     /// Particulars: a JSON object of at most 8 KiB (compact JSON); absent or `null` is `{}`.
     #[serde(default)]
@@ -60,6 +68,7 @@ pub struct AnalyticsEvent {
 #[ts(export)]
 pub struct EventBatch {
     /// The events, 1 to 100.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub events: Vec<AnalyticsEvent>,
 }
 

@@ -309,23 +309,31 @@ pub struct AttemptList {
 #[ts(export)]
 pub struct AssessmentDraft {
     /// Title, 1–200 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: String,
     /// Description.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub description: Option<String>,
     /// Quiz, assignment or final exam.
     pub kind: AssessmentType,
     /// Minutes per attempt, 1–1440; absent: untimed.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub time_limit_minutes: Option<i32>,
     /// Attempts allowed, 1–100 (default 1); `null`: unlimited.
     #[serde(default = "one_attempt")]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub max_attempts: Option<i32>,
     /// Score needed to pass, 0–100 (default 70).
     #[serde(default = "seventy")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub passing_score: i32,
     /// When learners see keys and explanations; absent: the default for its kind and limits
     /// (see [`ReviewPolicy`]).
@@ -357,11 +365,16 @@ pub struct AssessmentPatch {
     /// Title.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: Option<String>,
     /// Description; `null` or `""` clears it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub description: Option<Option<String>>,
     /// Quiz, assignment or final exam.
     #[serde(default)]
@@ -371,15 +384,18 @@ pub struct AssessmentPatch {
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
     #[ts(as = "Option<i32>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub time_limit_minutes: Option<Option<i32>>,
     /// Attempts allowed; `null`: unlimited.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
     #[ts(as = "Option<i32>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub max_attempts: Option<Option<i32>>,
     /// Score needed to pass.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub passing_score: Option<i32>,
     /// When learners see keys and explanations; `null`: back to the default for its kind and
     /// limits.
@@ -567,10 +583,12 @@ pub struct GradingQueue {
 #[ts(export)]
 pub struct ManualGrade {
     /// Points, from 0 to the question's points.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000))]
     pub points: i32,
     /// A word for the learner, up to 10,000 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub feedback: Option<String>,
 }
 

@@ -13,10 +13,22 @@ use crate::profile::Profile;
 #[ts(export)]
 pub struct SignUpRequest {
     /// The e-mail address to sign in with; unique whatever its case.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 320,
+            pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@.\s\x00-\x1f\x7f-\x9f]$"
+        )
+    )]
     pub email: String,
     /// 8 to 128 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub password: String,
     /// The name shown to instructors and on certificates.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub full_name: String,
 }
 
@@ -27,8 +39,10 @@ pub struct SignUpRequest {
 #[ts(export)]
 pub struct SignInRequest {
     /// The account's e-mail address (any case).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = r"\S"))]
     pub email: String,
     /// The account's password.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub password: String,
 }
 

@@ -102,14 +102,27 @@ pub struct UnknownContentType(pub String);
 #[ts(export)]
 pub struct CourseDraft {
     /// URL name: kebab-case (`intro-to-rust`), at most 100 characters, unique.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    )]
     pub slug: String,
     /// The service it belongs to.
     pub service_id: Uuid,
     /// 1 to 200 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: String,
     /// What it teaches: up to 10000 characters (required to publish).
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub description: String,
     /// e.g. `6 weeks`: 1 to 100 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = r"\S")
+    )]
     pub duration: String,
     /// How demanding.
     pub level: DifficultyLevel,
@@ -121,35 +134,61 @@ pub struct CourseDraft {
     /// Language (BCP 47); `en` by default.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 35,
+            pattern = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
+        )
+    )]
     pub language: Option<String>,
     /// Picture: an http(s) URL or a `/media/…` path.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(|https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*|/labs/[a-z0-9-]+)$"
+        )
+    )]
     pub image_url: Option<String>,
     /// A trailer: an http(s) URL or a `/media/…` path.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(|https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*|/labs/[a-z0-9-]+)$"
+        )
+    )]
     pub preview_video_url: Option<String>,
     /// What it includes (up to 50 items of up to 500 characters).
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<String>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub features: Vec<String>,
     /// What a learner will be able to do (up to 50 items of up to 500 characters).
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<String>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub objectives: Vec<String>,
     /// Knowledge it assumes, as free text (up to 50 items of up to 500 characters). Courses to
     /// complete first are set with `PUT …/prerequisites`.
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<String>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub prerequisite_notes: Vec<String>,
     /// Subtitle languages (BCP 47).
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<String>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub subtitles: Vec<String>,
     /// Seats (more than 0); absent means unlimited.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub max_students: Option<i32>,
     /// Starts.
     #[serde(default)]
@@ -174,6 +213,10 @@ pub struct CoursePatch {
     /// URL name: kebab-case, at most 100 characters, unique.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    )]
     pub slug: Option<String>,
     /// The service it belongs to.
     #[serde(default)]
@@ -182,14 +225,23 @@ pub struct CoursePatch {
     /// 1 to 200 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: Option<String>,
     /// Up to 10000 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub description: Option<String>,
     /// 1 to 100 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = r"\S")
+    )]
     pub duration: Option<String>,
     /// How demanding.
     #[serde(default)]
@@ -203,37 +255,63 @@ pub struct CoursePatch {
     /// Language (BCP 47).
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 35,
+            pattern = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
+        )
+    )]
     pub language: Option<String>,
     /// Picture; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(|https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*|/labs/[a-z0-9-]+)$"
+        )
+    )]
     pub image_url: Option<Option<String>>,
     /// A trailer; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(|https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*|/labs/[a-z0-9-]+)$"
+        )
+    )]
     pub preview_video_url: Option<Option<String>>,
     /// Replaces the list.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub features: Option<Vec<String>>,
     /// Replaces the list.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub objectives: Option<Vec<String>>,
     /// Replaces the list.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub prerequisite_notes: Option<Vec<String>>,
     /// Replaces the list.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub subtitles: Option<Vec<String>>,
     /// Seats; `null`: unlimited.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
     #[ts(as = "Option<i32>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub max_students: Option<Option<i32>>,
     /// Starts; `null`: no start date.
     #[serde(default, with = "nullable")]
@@ -260,18 +338,25 @@ pub struct CoursePatch {
 #[ts(export)]
 pub struct ModuleDraft {
     /// 1 to 200 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: String,
     /// Up to 10000 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub description: Option<String>,
     /// Minutes, 0 or more.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub duration_minutes: Option<i32>,
     /// Position in the course, 0 or more; after the last module by default.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub sort_order: Option<i32>,
     /// Visible to learners (of a published course); false by default.
     #[serde(default)]
@@ -288,20 +373,27 @@ pub struct ModulePatch {
     /// 1 to 200 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: Option<String>,
     /// Up to 10000 characters; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub description: Option<Option<String>>,
     /// Minutes; `null` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
     #[ts(as = "Option<i32>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub duration_minutes: Option<Option<i32>>,
     /// Position in the course, 0 or more.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub sort_order: Option<i32>,
     /// Visible to learners.
     #[serde(default)]
@@ -318,38 +410,61 @@ pub struct ModulePatch {
 #[ts(export)]
 pub struct LessonDraft {
     /// 1 to 200 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: String,
     /// One line about it, up to 1000 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub description: Option<String>,
     /// What it is.
     pub content_type: LessonContentType,
     /// Markdown (text lessons), up to 200000 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
     pub content_body: Option<String>,
     /// The media (video lessons): an http(s) URL or a `/media/…` path.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(|https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*|/labs/[a-z0-9-]+)$"
+        )
+    )]
     pub content_url: Option<String>,
     /// A video lesson's poster, shown before it plays: an image, as an http(s) URL or a
     /// `/media/…` path.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(|https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*)$"
+        )
+    )]
     pub poster_url: Option<String>,
     /// A video lesson's captions, one WebVTT track per language (at most 20); kept in the
     /// order of their language tags.
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<LessonCaption>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub captions: Vec<LessonCaption>,
     /// Minutes, 0 or more.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub duration_minutes: Option<i32>,
     /// Position in the module, 0 or more; after the last lesson by default.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub sort_order: Option<i32>,
     /// Visible to enrolled learners; false by default.
     #[serde(default)]
@@ -364,8 +479,22 @@ pub struct LessonDraft {
 #[ts(export)]
 pub struct LessonCaption {
     /// A BCP 47 language tag, e.g. `en` or `pt-BR`; one track per language.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 35,
+            pattern = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
+        )
+    )]
     pub language: String,
     /// The WebVTT file: an http(s) URL or a `/media/…` path (an upload of type `text/vtt`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*)$"
+        )
+    )]
     pub url: String,
 }
 
@@ -378,11 +507,16 @@ pub struct LessonPatch {
     /// 1 to 200 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: Option<String>,
     /// Up to 1000 characters; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub description: Option<Option<String>>,
     /// What it is.
     #[serde(default)]
@@ -392,29 +526,47 @@ pub struct LessonPatch {
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
     pub content_body: Option<Option<String>>,
     /// The media; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(|https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*|/labs/[a-z0-9-]+)$"
+        )
+    )]
     pub content_url: Option<Option<String>>,
     /// The poster; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(|https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*)$"
+        )
+    )]
     pub poster_url: Option<Option<String>>,
     /// The captions (replaces them all; `[]` removes them).
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub captions: Option<Vec<LessonCaption>>,
     /// Minutes; `null` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
     #[ts(as = "Option<i32>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub duration_minutes: Option<Option<i32>>,
     /// Position in the module, 0 or more.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub sort_order: Option<i32>,
     /// Visible to enrolled learners.
     #[serde(default)]
@@ -463,56 +615,88 @@ pub struct TagSet {
 #[ts(export)]
 pub struct LabDraft {
     /// URL name: kebab-case, at most 100 characters, unique among labs.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    )]
     pub slug: String,
     /// Its category (required to publish).
     #[serde(default)]
     #[ts(optional)]
     pub category_id: Option<Uuid>,
     /// 1 to 200 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: String,
     /// What it practises: up to 10000 characters.
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub description: String,
     /// How demanding.
     pub difficulty: DifficultyLevel,
     /// e.g. `45 minutes`: 1 to 100 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = r"\S")
+    )]
     pub duration: String,
     /// Tools used (up to 20, each 1 to 60 characters).
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<String>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub technology: Vec<String>,
     /// Where it runs, 1 to 100 characters (e.g. `local-sandbox`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = r"\S")
+    )]
     pub provider: String,
     /// Picture: an http(s) URL or a `/media/…` path.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(|https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*|/labs/[a-z0-9-]+)$"
+        )
+    )]
     pub image_url: Option<String>,
     /// What it includes (up to 50 items of up to 500 characters).
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<String>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub features: Vec<String>,
     /// What a learner will be able to do.
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<String>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub objectives: Vec<String>,
     /// Knowledge it assumes (free text).
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<String>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub prerequisite_notes: Vec<String>,
     /// Step-by-step instructions (markdown, up to 200000 characters; required to publish).
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
     pub instructions: Option<String>,
     /// Before starting (markdown).
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
     pub setup_instructions: Option<String>,
     /// After finishing (markdown).
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
     pub cleanup_instructions: Option<String>,
     /// The sandbox profile it runs in, up to 100 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub environment_template: Option<String>,
     /// `{"cpu": …, "memory": …, "storage": …}` (cores, GiB, GiB), each a positive number;
     /// `{"cpu": 1, "memory": 2, "storage": 10}` by default.
@@ -523,6 +707,7 @@ pub struct LabDraft {
     /// How many learners may run it at once, 1 to 10000 (100 by default).
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
     pub max_concurrent_users: Option<i32>,
     /// Estimated cost per hour in USD, at most 4 decimals (`"0.0000"` by default).
     #[serde(default)]
@@ -536,6 +721,7 @@ pub struct LabDraft {
     /// Courses that go with it (ones the caller can see).
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<Uuid>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub related_courses: Vec<Uuid>,
 }
 
@@ -548,6 +734,10 @@ pub struct LabPatch {
     /// URL name: kebab-case, at most 100 characters, unique among labs.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    )]
     pub slug: Option<String>,
     /// Its category; `null` removes it (a published lab needs one).
     #[serde(default, with = "nullable")]
@@ -557,10 +747,15 @@ pub struct LabPatch {
     /// 1 to 200 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: Option<String>,
     /// Up to 10000 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub description: Option<String>,
     /// How demanding.
     #[serde(default)]
@@ -569,51 +764,74 @@ pub struct LabPatch {
     /// 1 to 100 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = r"\S")
+    )]
     pub duration: Option<String>,
     /// Replaces the list.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub technology: Option<Vec<String>>,
     /// 1 to 100 characters.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = r"\S")
+    )]
     pub provider: Option<String>,
     /// Picture; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = r"^(|https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*|/media/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*(/[^/.\s\x00-\x1f\x7f-\x9f][^/\s\x00-\x1f\x7f-\x9f]*)*|/labs/[a-z0-9-]+)$"
+        )
+    )]
     pub image_url: Option<Option<String>>,
     /// Replaces the list.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub features: Option<Vec<String>>,
     /// Replaces the list.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub objectives: Option<Vec<String>>,
     /// Replaces the list.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub prerequisite_notes: Option<Vec<String>>,
     /// Markdown; `null` or `""` removes it (a published lab needs instructions).
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
     pub instructions: Option<Option<String>>,
     /// Markdown; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
     pub setup_instructions: Option<Option<String>>,
     /// Markdown; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
     pub cleanup_instructions: Option<Option<String>>,
     /// `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub environment_template: Option<Option<String>>,
     /// Replaces the requirements.
     #[serde(default)]
@@ -623,6 +841,7 @@ pub struct LabPatch {
     /// 1 to 10000.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
     pub max_concurrent_users: Option<i32>,
     /// At most 4 decimals.
     #[serde(default)]
@@ -636,6 +855,7 @@ pub struct LabPatch {
     /// Replaces the list.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
     pub related_courses: Option<Vec<Uuid>>,
 }
 

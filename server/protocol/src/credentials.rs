@@ -153,6 +153,10 @@ pub struct CertificateCredential {
 #[ts(export)]
 pub struct RevocationRequest {
     /// Why (1–500 characters); the learner sees it.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 500, pattern = r"\S")
+    )]
     pub reason: String,
 }
 

@@ -99,9 +99,11 @@ pub struct LabReviewPage {
 #[ts(export)]
 pub struct CourseReviewWrite {
     /// Stars, 1–5.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
     pub rating: i32,
     /// Up to 10000 characters; empty or absent for none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub review_text: Option<String>,
 }
 
@@ -114,9 +116,11 @@ pub struct CourseReviewWrite {
 pub struct CourseReviewPatch {
     /// Stars, 1–5.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
     pub rating: Option<i32>,
     /// Up to 10000 characters; empty clears it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub review_text: Option<String>,
 }
 
@@ -127,15 +131,19 @@ pub struct CourseReviewPatch {
 #[ts(export)]
 pub struct LabReviewWrite {
     /// Stars, 1–5.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
     pub rating: i32,
     /// Up to 10000 characters; empty or absent for none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub review_text: Option<String>,
     /// How hard it was, 1 (easy) – 5 (hard).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
     pub difficulty_rating: Option<i32>,
     /// How well the stated duration matched, 1–5.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
     pub time_accuracy_rating: Option<i32>,
 }
 
@@ -148,15 +156,19 @@ pub struct LabReviewWrite {
 pub struct LabReviewPatch {
     /// Stars, 1–5.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
     pub rating: Option<i32>,
     /// Up to 10000 characters; empty clears it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
     pub review_text: Option<String>,
     /// How hard it was, 1 (easy) – 5 (hard).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
     pub difficulty_rating: Option<i32>,
     /// How well the stated duration matched, 1–5.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
     pub time_accuracy_rating: Option<i32>,
 }
 

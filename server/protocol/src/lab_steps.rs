@@ -50,13 +50,19 @@ pub struct LabSteps {
 #[ts(export)]
 pub struct LabStepDraft {
     /// 1 to 200 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: String,
     /// What to do, in markdown (up to 100000 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
     pub body: String,
     /// Up to 20 hints, each 1 to 2000 characters.
     #[serde(default)]
     #[ts(optional, as = "Option<Vec<String>>")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub hints: Vec<String>,
     /// Run in the background in the learner's sandbox when the step begins (a shell script).
     #[serde(default)]
@@ -80,10 +86,12 @@ pub struct LabStepDraft {
 #[ts(export)]
 pub struct LabStepsDraft {
     /// Up to 100 steps, in order.
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub steps: Vec<LabStepDraft>,
     /// The finish page, markdown.
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
     pub finish: Option<String>,
 }
 

@@ -46,9 +46,11 @@ pub struct EnrollmentList {
 pub struct ProgressUpdate {
     /// How far through the lesson, 0–100.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub progress_percentage: Option<i32>,
     /// Minutes spent since the last update (added to the total), 0–1440.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1440))]
     pub add_minutes: Option<i32>,
     /// The lesson is done.
     #[serde(default)]

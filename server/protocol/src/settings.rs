@@ -11,8 +11,7 @@ use ts_rs::TS;
 pub struct SystemSetting {
     /// Its key, e.g. `platform_name`.
     pub key: String,
-    /// Any JSON value.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// Any JSON value (a string, a number, an object...).
     #[ts(type = "unknown")]
     pub value: serde_json::Value,
     /// What it does.
@@ -29,8 +28,7 @@ pub struct SystemSetting {
 #[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct SettingWrite {
-    /// Any JSON value.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// Any JSON value (a string, a number, an object...).
     #[ts(type = "unknown")]
     pub value: serde_json::Value,
     /// What it does.

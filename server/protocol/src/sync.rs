@@ -262,6 +262,7 @@ pub struct PullPage {
 #[ts(export)]
 pub struct PushRequest {
     /// 1 to [`MAX_PUSH_MUTATIONS`] mutations, applied in order.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 500))]
     pub mutations: Vec<Mutation>,
 }
 

@@ -37,6 +37,7 @@ pub struct UserQuery {
     /// From a previous page's `next_cursor`.
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

@@ -534,6 +534,7 @@ pub struct QueueQuery {
     /// Only this course.
     course: Option<Uuid>,
     /// At most this many, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 

@@ -94,6 +94,7 @@ pub struct CourseQuery {
     /// `true`: free courses only; `false`: paid only.
     free: Option<bool>,
     /// Search words (`"exact phrase"`, `-exclude`, `or`).
+    #[param(max_length = 200)]
     q: Option<String>,
     /// `newest` (default), `rating` or `popular`.
     #[param(inline)]
@@ -103,6 +104,7 @@ pub struct CourseQuery {
     /// From a previous page's `next_cursor`.
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -213,7 +215,7 @@ pub async fn get_course(
 #[utoipa::path(
     get, path = "/api/v1/lessons/{id}", tag = "catalog",
     params(("id" = Uuid, Path, description = "The lesson")),
-    security(("bearer" = [])),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The lesson", body = Lesson),
         (status = 400, description = "Not a lesson id", body = Problem, content_type = "application/problem+json"),
@@ -268,12 +270,14 @@ pub struct LabQuery {
     /// `true`: free labs only; `false`: paid only.
     free: Option<bool>,
     /// Search words.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// Also the caller's own drafts (instructors) or every draft (admins).
     include_drafts: Option<bool>,
     /// From a previous page's `next_cursor`.
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

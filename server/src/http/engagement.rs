@@ -57,6 +57,7 @@ pub struct BookmarkQuery {
     /// From a previous page's `next_cursor`.
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -69,6 +70,7 @@ pub struct NotificationQuery {
     /// From a previous page's `next_cursor`.
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 

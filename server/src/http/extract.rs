@@ -46,6 +46,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if !nul.is_empty() {
             return Err(nul_refused(&nul));
         }
+        // Every body is an object: serde would also read a struct from an array of its fields
+        // in order (`[null, null]` as a patch that changes nothing), which no client means.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::Validation {
+                detail: "The request body must be a JSON object, not an array.".to_owned(),
+                errors: Vec::new(),
+            });
+        }
+        // A whole number written with a fraction of zero (`711.0`) is the integer JSON Schema
+        // says it is; serde would refuse it for an integer field.
+        if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            if whole_floats_as_integers(&mut value) {
+                return serde_json::from_value::<T>(value).map(Self).map_err(|e| {
+                    ApiError::Validation {
+                        detail: format!("The request body does not fit: {e}"),
+                        errors: Vec::new(),
+                    }
+                });
+            }
+        }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Validation {
@@ -65,6 +85,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             }
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
+    }
+}
+
+/// Rewrites every float in `value` that is a whole number within `i64` (`711.0`) as that
+/// integer; whether it changed anything.
+fn whole_floats_as_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let Some(f) = n.as_f64() else { return false };
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_precision_loss,
+                reason = "only a whole number inside i64's range is converted, exactly"
+            )]
+            if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                *value = Value::from(f as i64);
+                return true;
+            }
+            false
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| whole_floats_as_integers(v) || changed),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |changed, v| whole_floats_as_integers(v) || changed),
+        _ => false,
     }
 }
 

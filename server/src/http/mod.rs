@@ -116,10 +116,7 @@ impl AppState {
                 crate::certificates::DEFAULT_NAME,
             ),
             openapi: Arc::new(
-                api_routes()
-                    .split_for_parts()
-                    .1
-                    .to_pretty_json()
+                serde_json::to_string_pretty(&openapi::complete(&api_routes().split_for_parts().1))
                     .unwrap_or_default(),
             ),
         }

@@ -82,6 +82,7 @@ pub struct PageQuery {
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -99,7 +100,8 @@ pub fn by_time(
 
 /// [`decode`] for an optional cursor.
 pub fn start(cursor: Option<&str>) -> Result<Option<Position>, ApiError> {
-    cursor.map(decode).transpose()
+    // `?cursor=` (a form that sends every field) is the first page, like no cursor at all.
+    cursor.filter(|c| !c.is_empty()).map(decode).transpose()
 }
 
 /// Cuts a fetch of `limit + 1` rows to a page of `limit` and the cursor of the next page, if

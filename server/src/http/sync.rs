@@ -56,6 +56,7 @@ pub struct PullQuery {
     /// Where to resume: the `cursor` of the last page applied; absent for a first sync.
     pub cursor: Option<String>,
     /// Rows per page, 1–5000 (default 1000).
+    #[param(minimum = 1, maximum = 5000)]
     pub limit: Option<u32>,
 }
 

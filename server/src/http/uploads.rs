@@ -40,8 +40,14 @@ pub const UPLOADS_PATH: &str = "/media/uploads";
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name, e.g. `intro.webm` (1–255 characters, no `/`).
+    #[param(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^/\\\x00]*[^/\\\x00\s][^/\\\x00]*$"
+    )]
     filename: String,
     /// What it belongs to: `course`, `lesson`, `lab` or `assessment`.
+    #[param(pattern = "^(course|lesson|lab|assessment)$")]
     entity_type: Option<String>,
     /// Which one.
     entity_id: Option<Uuid>,
