@@ -31,6 +31,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/authoring/assessments/{id}/attempts"),
     ("get", "/api/v1/authoring/assessments/{id}/statistics"),
     ("get", "/api/openapi.json"),
+    ("get", "/api/docs"),
+    ("get", "/api/docs/redoc.standalone.js"),
     ("get", "/media/demo/{path}"),
     ("post", "/api/v1/uploads"),
     ("get", "/media/uploads/{file}"),
@@ -292,4 +294,99 @@ async fn every_enum_is_published_as_the_wire_spells_it() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(checked >= 10, "only {checked} enums are in the document");
+}
+
+/// Issue 18: `/api/docs` is a browsable reference of the document, served by the server itself
+/// (Redoc, compiled in): a page that loads only this server's script and document, under a
+/// Content-Security-Policy that allows nothing from elsewhere.
+#[tokio::test]
+async fn the_reference_is_served_by_the_server_itself() {
+    let server = spawn_server().await;
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/api/docs", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
+    let policy = header(&page, "content-security-policy");
+    assert!(policy.starts_with("default-src 'none';"), "{policy}");
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    assert!(!policy.contains("unsafe-eval"), "{policy}");
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(
+        !policy.contains("http"),
+        "another origin is allowed: {policy}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<redoc spec-url=\"/api/openapi.json\""),
+        "{html}"
+    );
+    let script = html
+        .split("<script src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no script in {html}"));
+    assert!(
+        script.starts_with("/api/docs/redoc.standalone.js?v="),
+        "{script}"
+    );
+    // No inline script: the policy would refuse it.
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    assert!(!html.contains("https://"), "{html}");
+
+    let js = http
+        .get(format!("{}{script}", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), StatusCode::OK);
+    assert_eq!(
+        header(&js, "content-type"),
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(header(&js, "x-content-type-options"), "nosniff");
+    assert!(
+        header(&js, "cache-control").contains("max-age=31536000"),
+        "{:?}",
+        js.headers()
+    );
+    let body = js.text().await.unwrap();
+    assert!(body.len() > 500_000, "{} bytes", body.len());
+    assert!(body.contains("spec-url"), "not Redoc's standalone bundle");
+
+    // 1.1 MB of script travels compressed to a client that accepts it (read without
+    // decompression, even if another crate turns reqwest's gzip feature on).
+    let gzipped = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .unwrap()
+        .get(format!("{}{script}", server.url))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&gzipped, "content-encoding"), "gzip");
+    assert!(gzipped.bytes().await.unwrap().len() < body.len() / 2);
+
+    // Errors are still problem documents.
+    let api = Api::new(&server.url);
+    let missing = api.get("/api/docs/redoc.standalone.js.map", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.code(), "not_found");
+    let wrong_method = api
+        .call(Method::POST, "/api/docs", None, Some(serde_json::json!({})))
+        .await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.code(), "method_not_allowed");
 }

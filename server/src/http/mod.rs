@@ -204,6 +204,7 @@ async fn request_limits(
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::routes())
+        .merge(openapi::routes())
         .merge(auth::routes())
         .merge(me::routes())
         .merge(settings::routes())
