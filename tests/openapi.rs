@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use skilltrack_tests::api::Api;
-use skilltrack_tests::spawn_server;
+use skilltrack_tests::{server_binary, spawn_server};
 
 /// Every route the server has; a new route must be added here and to the document.
 const EXPECTED: &[(&str, &str)] = &[
@@ -389,4 +389,28 @@ async fn the_reference_is_served_by_the_server_itself() {
         .await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong_method.code(), "method_not_allowed");
+}
+
+/// `skilltrack-server openapi` prints, without a database, the document the server serves
+/// (the UI's contract check generates its types from it).
+#[tokio::test]
+async fn the_binary_prints_the_document_the_server_serves() {
+    let server = spawn_server().await;
+    let served = Api::new(&server.url)
+        .get("/api/openapi.json", None)
+        .await
+        .body;
+    let out = std::process::Command::new(server_binary())
+        .arg("openapi")
+        // No database anywhere: the command must not need one.
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/nothing")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, served);
 }

@@ -115,13 +115,7 @@ impl AppState {
                 "http://127.0.0.1:8787",
                 crate::certificates::DEFAULT_NAME,
             ),
-            openapi: Arc::new(
-                api_routes()
-                    .split_for_parts()
-                    .1
-                    .to_pretty_json()
-                    .unwrap_or_default(),
-            ),
+            openapi: Arc::new(openapi_json()),
         }
     }
 
@@ -197,6 +191,17 @@ async fn request_limits(
         Ok(response) => response,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
     }
+}
+
+/// The OpenAPI document of every route, as pretty-printed JSON: what `/api/openapi.json`
+/// answers and `skilltrack-server openapi` prints.
+#[must_use]
+pub fn openapi_json() -> String {
+    api_routes()
+        .split_for_parts()
+        .1
+        .to_pretty_json()
+        .unwrap_or_default()
 }
 
 /// Every documented route: each area's `routes()` registers its handlers together with their
