@@ -190,6 +190,16 @@ async fn the_document_lists_every_route_and_every_error() {
             }
         }
     }
+    // Operation ids are unique (OpenAPI requires it; generated clients name functions by them).
+    let mut ids: Vec<&str> = ops
+        .iter()
+        .filter_map(|(_, _, op)| op["operationId"].as_str())
+        .collect();
+    assert_eq!(ids.len(), ops.len(), "an operation without an id");
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "operation ids repeat");
     // Every schema a reference names exists.
     let text = doc.to_string();
     for name in text

@@ -16,7 +16,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
 }
 
 /// `GET /healthz`: the process is up and serving HTTP.
-#[utoipa::path(get, path = "/healthz", tag = "health",
+#[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "liveness",
     responses((status = 200, description = "Up", body = String, content_type = "text/plain")))]
 pub async fn live() -> &'static str {
     "ok"
