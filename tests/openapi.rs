@@ -406,7 +406,7 @@ async fn the_reference_is_served_by_the_server_itself() {
 #[tokio::test]
 async fn the_binary_prints_the_document_the_server_serves() {
     let server = spawn_server().await;
-    let served = Api::new(&server.url)
+    let document = Api::new(&server.url)
         .get("/api/openapi.json", None)
         .await
         .body;
@@ -422,5 +422,5 @@ async fn the_binary_prints_the_document_the_server_serves() {
         String::from_utf8_lossy(&out.stderr)
     );
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(printed, served);
+    assert_eq!(printed, document);
 }

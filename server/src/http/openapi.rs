@@ -128,7 +128,7 @@ fn reference_page() -> String {
     )
 }
 
-/// What the reference may do, and no more (each part checked in WebKitGTK: without it the
+/// What the reference may do, and no more (each part checked in a browser: without it the
 /// page fails): run its one script from this server, style itself inline (styled-components
 /// writes `<style>` elements), start its search index in a worker made from a `blob:` URL, show
 /// its `data:` icons, and fetch the document. No `'unsafe-eval'`: it renders and searches
