@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use skilltrack_tests::api::Api;
-use skilltrack_tests::spawn_server;
+use skilltrack_tests::{server_binary, spawn_server};
 
 /// Every route the server has; a new route must be added here and to the document.
 const EXPECTED: &[(&str, &str)] = &[
@@ -31,6 +31,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/authoring/assessments/{id}/attempts"),
     ("get", "/api/v1/authoring/assessments/{id}/statistics"),
     ("get", "/api/openapi.json"),
+    ("get", "/api/docs"),
+    ("get", "/api/docs/redoc.standalone.js"),
     ("get", "/media/demo/{path}"),
     ("post", "/api/v1/uploads"),
     ("get", "/media/uploads/{file}"),
@@ -188,6 +190,16 @@ async fn the_document_lists_every_route_and_every_error() {
             }
         }
     }
+    // Operation ids are unique (OpenAPI requires it; generated clients name functions by them).
+    let mut ids: Vec<&str> = ops
+        .iter()
+        .filter_map(|(_, _, op)| op["operationId"].as_str())
+        .collect();
+    assert_eq!(ids.len(), ops.len(), "an operation without an id");
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "operation ids repeat");
     // Every schema a reference names exists.
     let text = doc.to_string();
     for name in text
@@ -292,4 +304,123 @@ async fn every_enum_is_published_as_the_wire_spells_it() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(checked >= 10, "only {checked} enums are in the document");
+}
+
+/// Issue 18: `/api/docs` is a browsable reference of the document, served by the server itself
+/// (Redoc, compiled in): a page that loads only this server's script and document, under a
+/// Content-Security-Policy that allows nothing from elsewhere.
+#[tokio::test]
+async fn the_reference_is_served_by_the_server_itself() {
+    let server = spawn_server().await;
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/api/docs", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
+    let policy = header(&page, "content-security-policy");
+    assert!(policy.starts_with("default-src 'none';"), "{policy}");
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    assert!(!policy.contains("unsafe-eval"), "{policy}");
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(
+        !policy.contains("http"),
+        "another origin is allowed: {policy}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<redoc spec-url=\"/api/openapi.json\""),
+        "{html}"
+    );
+    let script = html
+        .split("<script src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no script in {html}"));
+    assert!(
+        script.starts_with("/api/docs/redoc.standalone.js?v="),
+        "{script}"
+    );
+    // No inline script: the policy would refuse it.
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    assert!(!html.contains("https://"), "{html}");
+
+    let js = http
+        .get(format!("{}{script}", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), StatusCode::OK);
+    assert_eq!(
+        header(&js, "content-type"),
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(header(&js, "x-content-type-options"), "nosniff");
+    assert!(
+        header(&js, "cache-control").contains("max-age=31536000"),
+        "{:?}",
+        js.headers()
+    );
+    let body = js.text().await.unwrap();
+    assert!(body.len() > 500_000, "{} bytes", body.len());
+    assert!(body.contains("spec-url"), "not Redoc's standalone bundle");
+
+    // 1.1 MB of script travels compressed to a client that accepts it (read without
+    // decompression, even if another crate turns reqwest's gzip feature on).
+    let gzipped = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .unwrap()
+        .get(format!("{}{script}", server.url))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&gzipped, "content-encoding"), "gzip");
+    assert!(gzipped.bytes().await.unwrap().len() < body.len() / 2);
+
+    // Errors are still problem documents.
+    let api = Api::new(&server.url);
+    let missing = api.get("/api/docs/redoc.standalone.js.map", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.code(), "not_found");
+    let wrong_method = api
+        .call(Method::POST, "/api/docs", None, Some(serde_json::json!({})))
+        .await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.code(), "method_not_allowed");
+}
+
+/// `skilltrack-server openapi` prints, without a database, the document the server serves
+/// (the UI's contract check generates its types from it).
+#[tokio::test]
+async fn the_binary_prints_the_document_the_server_serves() {
+    let server = spawn_server().await;
+    let document = Api::new(&server.url)
+        .get("/api/openapi.json", None)
+        .await
+        .body;
+    let out = std::process::Command::new(server_binary())
+        .arg("openapi")
+        // No database anywhere: the command must not need one.
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/nothing")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, document);
 }

@@ -50,6 +50,9 @@ pub enum Command {
     /// The Ed25519 keys that sign certificates, kept in `<data-dir>/certificate-keys.json`.
     #[command(subcommand)]
     CertificateKeys(CertificateKeyCommand),
+    /// Print the OpenAPI document (what `/api/openapi.json` serves) and exit. Needs no
+    /// database: the UI's API contract check generates its types from it.
+    Openapi,
 }
 
 /// `skilltrack-server certificate-keys …`.

@@ -140,6 +140,11 @@ fn random_password() -> String {
 
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli) -> Result<(), RunError> {
+    // The document needs no database: answered before one is opened.
+    if matches!(cli.command, Some(Command::Openapi)) {
+        print_openapi();
+        return Ok(());
+    }
     let global = cli.global;
     let data_dir = global.data_dir();
     let open = open_database(&global).await?;
@@ -159,9 +164,17 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
             lab_images(&open.db, &global.lab_images_dir(&data_dir), command).await
         }
         Command::CertificateKeys(command) => certificate_keys(&open.db, &data_dir, &command).await,
+        // Answered above, before the database opened.
+        Command::Openapi => Ok(()),
     };
     open.shut_down().await;
     result
+}
+
+/// Runs `skilltrack-server openapi`.
+#[allow(clippy::print_stdout, reason = "the command's answer is its output")]
+fn print_openapi() {
+    println!("{}", http::openapi_json());
 }
 
 /// Runs `skilltrack-server lab-images …`.

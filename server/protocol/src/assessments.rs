@@ -242,16 +242,21 @@ pub struct AttemptQuestion {
     /// The question.
     pub question: LearnerQuestion,
     /// The learner's answer, if any.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub answer: Option<AnswerValue>,
     /// Whether it earned full points; `null` until graded.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub is_correct: Option<bool>,
     /// Points earned.
     pub points_earned: i32,
     /// The instructor's feedback (essays, code).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub feedback: Option<String>,
     /// The right answer, after submission (none for essays and code).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub correct_answer: Option<AnswerKey>,
     /// Why, after submission.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub explanation: Option<String>,
 }
 
@@ -273,14 +278,18 @@ pub struct Attempt {
     /// When the server started it.
     pub started_at: DateTime<Utc>,
     /// The last moment answers are accepted (timed assessments: start + limit + 30 s).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub deadline: Option<DateTime<Utc>>,
     /// When it was submitted.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub completed_at: Option<DateTime<Utc>>,
     /// Points earned ÷ points possible × 100, rounded down; `null` until graded.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub score: Option<i32>,
     /// Score ≥ the passing score (final once graded).
     pub passed: bool,
     /// Minutes from start to submission (at most the time limit).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub time_taken_minutes: Option<i32>,
     /// Whether the assessment's review policy lets its learner see the answer keys,
     /// explanations and which answers were right; until then they are `null` (the score and the
@@ -549,6 +558,7 @@ pub struct PendingAnswer {
     /// The learner.
     pub learner_id: Uuid,
     /// Their name.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub learner_name: Option<String>,
     /// The question.
     pub question_id: Uuid,
@@ -559,6 +569,7 @@ pub struct PendingAnswer {
     /// What it is worth.
     pub points_possible: i32,
     /// The learner's answer.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub answer_text: Option<String>,
     /// When the attempt was submitted.
     pub submitted_at: DateTime<Utc>,
@@ -634,6 +645,7 @@ pub struct WrongAnswerCount {
     /// The answer as given.
     pub answer: AnswerValue,
     /// How many graded answers were exactly this.
+    #[ts(type = "number")]
     pub count: i64,
 }
 
@@ -649,8 +661,10 @@ pub struct QuestionStatistics {
     /// Its type.
     pub question_type: QuestionType,
     /// Graded answers (unanswered counts as answered wrong).
+    #[ts(type = "number")]
     pub graded: i64,
     /// Of those, with full points.
+    #[ts(type = "number")]
     pub correct: i64,
     /// `correct ÷ graded × 100`, rounded down; `null` with nothing graded.
     pub percent_correct: Option<i32>,
@@ -664,8 +678,10 @@ pub struct QuestionStatistics {
 #[ts(export)]
 pub struct AssessmentStatistics {
     /// Submitted attempts.
+    #[ts(type = "number")]
     pub submitted_attempts: i64,
     /// Of those, passed.
+    #[ts(type = "number")]
     pub passed_attempts: i64,
     /// Per question, in order.
     pub questions: Vec<QuestionStatistics>,

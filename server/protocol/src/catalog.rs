@@ -18,10 +18,13 @@ pub struct PublicProfile {
     /// The user.
     pub id: Uuid,
     /// Display name.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub full_name: Option<String>,
     /// Picture URL.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub avatar_url: Option<String>,
     /// About them (instructors only).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub bio: Option<String>,
 }
 
@@ -104,8 +107,10 @@ pub struct CourseSummary {
     /// Enrolled learners.
     pub student_count: i32,
     /// The instructor.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub instructor_id: Option<Uuid>,
     /// Picture URL.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub image_url: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
@@ -127,6 +132,7 @@ pub struct CoursePage {
     /// The courses.
     pub items: Vec<CourseSummary>,
     /// Pass as `cursor` for the next page; absent on the last page.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_cursor: Option<String>,
 }
 
@@ -140,10 +146,12 @@ pub struct LessonSummary {
     /// Title.
     pub title: String,
     /// One line about it.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
     /// `video`, `text`, `quiz`, `lab` or `assignment`.
     pub content_type: String,
     /// Minutes.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub duration_minutes: Option<i32>,
     /// Position in its module.
     pub sort_order: i32,
@@ -161,8 +169,10 @@ pub struct ModuleOutline {
     /// Title.
     pub title: String,
     /// What it covers.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
     /// Minutes.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub duration_minutes: Option<i32>,
     /// Position in the course.
     pub sort_order: i32,
@@ -186,24 +196,31 @@ pub struct CourseDetail {
     /// Knowledge it assumes (free text).
     pub prerequisite_notes: Vec<String>,
     /// A trailer.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub preview_video_url: Option<String>,
     /// Subtitle languages.
     pub subtitles: Vec<String>,
     /// Seats; none means unlimited.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub max_students: Option<i32>,
     /// Starts.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub start_date: Option<DateTime<Utc>>,
     /// Ends; no enrollment after.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub end_date: Option<DateTime<Utc>>,
     /// No enrollment after.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub enrollment_deadline: Option<DateTime<Utc>>,
     /// The instructor's public card.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub instructor: Option<PublicProfile>,
     /// Courses to complete first.
     pub required_courses: Vec<CourseRef>,
     /// The syllabus.
     pub modules: Vec<ModuleOutline>,
     /// The caller's enrollment, if any.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub my_enrollment: Option<Enrollment>,
 }
 
@@ -219,10 +236,13 @@ pub struct Lesson {
     /// Its course.
     pub course_id: Uuid,
     /// Markdown, for text lessons.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub content_body: Option<String>,
     /// Media (a video) for the lesson, e.g. `/media/demo/intro.webm`.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub content_url: Option<String>,
     /// The video's poster image.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub poster_url: Option<String>,
     /// The video's captions, one WebVTT track per language.
     pub captions: Vec<crate::authoring::LessonCaption>,

@@ -89,10 +89,12 @@ pub struct Jwk {
     /// Always `EdDSA`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub alg: Option<String>,
     /// Always `sig`.
     #[serde(rename = "use", default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, rename = "use")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub use_: Option<String>,
 }
 
@@ -142,8 +144,10 @@ pub struct CertificateCredential {
     /// Issued.
     pub issued_at: DateTime<Utc>,
     /// When it was revoked, if it was.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub revoked_at: Option<DateTime<Utc>>,
     /// Why, if it was.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub revocation_reason: Option<String>,
 }
 

@@ -13,5 +13,6 @@ pub struct Readiness {
     /// The database answered a query.
     pub database: bool,
     /// The applied schema version (the latest migration's number).
+    #[ts(type = "number | null")]
     pub schema_version: Option<i64>,
 }

@@ -36,10 +36,12 @@ pub struct LabSteps {
     /// The lab.
     pub lab_id: Uuid,
     /// The intro (the lab's `instructions`), markdown.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub intro: Option<String>,
     /// The steps, in order (empty: the lab is one page of instructions).
     pub steps: Vec<LabStep>,
     /// What the learner reads after the last step, markdown.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub finish: Option<String>,
 }
 
@@ -137,8 +139,10 @@ pub struct StepRecord {
     /// Checks run.
     pub attempts: i32,
     /// When it first passed.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub passed_at: Option<DateTime<Utc>>,
     /// The last check.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub last_checked_at: Option<DateTime<Utc>>,
     /// Whether the last check passed.
     pub last_passed: bool,
@@ -157,6 +161,7 @@ pub struct StepProgress {
     /// How many steps the lab has.
     pub total: i32,
     /// When the last step passed (the lab is complete).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub completed_at: Option<DateTime<Utc>>,
     /// Each step checked so far, by position.
     pub records: Vec<StepRecord>,
@@ -205,6 +210,7 @@ pub struct CheckResult {
     /// What the verify script printed (cut at the server's output cap).
     pub output: String,
     /// How long the check ran, in milliseconds.
+    #[ts(type = "number")]
     pub duration_ms: u64,
     /// The session's progress after this check.
     pub progress: StepProgress,
@@ -267,10 +273,12 @@ pub struct SelfTestPhase {
     /// What was expected and what happened, in words.
     pub message: String,
     /// Its exit code (`None`: killed at the deadline).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub exit_code: Option<i32>,
     /// What it printed (cut at the server's output cap).
     pub output: String,
     /// How long it ran, in milliseconds.
+    #[ts(type = "number")]
     pub duration_ms: u64,
 }
 
@@ -300,5 +308,6 @@ pub struct SelfTestReport {
     /// its work).
     pub steps: Vec<SelfTestStep>,
     /// How long the whole test took, in milliseconds.
+    #[ts(type = "number")]
     pub duration_ms: u64,
 }

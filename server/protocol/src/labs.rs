@@ -45,8 +45,10 @@ pub struct LabEnvironment {
     /// Minutes without input after which the environment stops itself.
     pub auto_stop_minutes: i32,
     /// Started.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub started_at: Option<DateTime<Utc>>,
     /// Stopped.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub stopped_at: Option<DateTime<Utc>>,
 }
 
@@ -68,12 +70,14 @@ pub struct LabSession {
     /// Started.
     pub started_at: DateTime<Utc>,
     /// Ended (completed or expired).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub ended_at: Option<DateTime<Utc>>,
     /// Minutes from start to end (or to now).
     pub duration_minutes: i32,
     /// Last input in the terminal (saved every reaper round, so up to that late).
     pub last_activity: DateTime<Utc>,
     /// When the environment will stop itself if nothing is typed (live sessions only).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub auto_stop_at: Option<DateTime<Utc>>,
     /// Cost so far: the lab's hourly `estimated_cost` times the hours used, in USD.
     #[ts(type = "string")]
@@ -85,6 +89,7 @@ pub struct LabSession {
     pub resource_usage: serde_json::Value,
     /// Progress through the lab's steps (the server's record of the learner's checks; also
     /// under `progress_data.steps`). Absent until the first check.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub steps: Option<crate::lab_steps::StepProgress>,
     /// Whatever the client saved about the learner's progress.
     #[ts(type = "Record<string, unknown>")]

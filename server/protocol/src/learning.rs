@@ -23,6 +23,7 @@ pub struct Enrollment {
     /// Joined.
     pub enrolled_at: DateTime<Utc>,
     /// Completed.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub completed_at: Option<DateTime<Utc>>,
     /// Share of the course's published lessons completed, 0–100.
     pub progress_percentage: i32,
@@ -74,6 +75,7 @@ pub struct LessonProgress {
     /// Total minutes spent.
     pub time_spent_minutes: i32,
     /// When it was completed.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub completed_at: Option<DateTime<Utc>>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
@@ -89,6 +91,7 @@ pub struct ProgressReport {
     /// The enrollment after the update (completed when the course is done).
     pub enrollment: Enrollment,
     /// The certificate, once the course is completed.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub certificate: Option<Certificate>,
     /// False when `mutation_id` had been applied before (nothing changed this time).
     pub applied: bool,
@@ -117,6 +120,7 @@ pub struct Certificate {
     /// Issued.
     pub issued_at: DateTime<Utc>,
     /// Where it can be verified.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub certificate_url: Option<String>,
     /// False once revoked.
     pub is_valid: bool,
@@ -145,11 +149,13 @@ pub struct CertificateVerification {
     /// The course.
     pub course_title: String,
     /// Who earned it.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub learner_name: Option<String>,
     /// What verifying its signed credential concludes, with the server's own keys and
     /// revocation list (the verdict `skilltrack certificate verify` gives offline).
     pub verdict: crate::credentials::CredentialVerdict,
     /// When it was revoked, if it was.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

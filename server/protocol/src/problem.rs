@@ -25,6 +25,7 @@ pub struct Problem {
     pub code: String,
     /// Per-field problems, for validation errors (empty otherwise).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub errors: Vec<FieldError>,
 }
 

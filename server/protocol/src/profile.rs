@@ -17,18 +17,24 @@ pub struct Profile {
     /// The account's e-mail address.
     pub email: String,
     /// Display name.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub full_name: Option<String>,
     /// Picture URL.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub avatar_url: Option<String>,
     /// Learner, instructor or admin.
     pub role: UserRole,
     /// Employer.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub company: Option<String>,
     /// Self-assessed experience.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub experience_level: Option<DifficultyLevel>,
     /// About the user.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub bio: Option<String>,
     /// Phone number.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub phone: Option<String>,
     /// An IANA time zone, e.g. `Europe/Berlin`.
     pub timezone: String,
@@ -43,6 +49,7 @@ pub struct Profile {
     #[ts(type = "Record<string, unknown>")]
     pub preferences: serde_json::Value,
     /// Last sign-in.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub last_login: Option<DateTime<Utc>>,
     /// Number of sign-ins.
     pub login_count: i32,

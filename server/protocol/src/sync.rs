@@ -185,7 +185,8 @@ pub struct RowChange {
     /// spelling). Absent for a delete.
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    // Absent, never null, when there is no row.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     #[ts(
         optional,
         as = "Option<std::collections::HashMap<String, serde_json::Value>>"

@@ -17,6 +17,7 @@ pub struct ContentUpload {
     /// The name it was uploaded with.
     pub original_filename: String,
     /// Bytes.
+    #[ts(type = "number")]
     pub file_size: i64,
     /// The media type, checked against the content.
     pub mime_type: String,
@@ -26,8 +27,10 @@ pub struct ContentUpload {
     /// Hex `SHA-256` of the content (also the download's strong `ETag`).
     pub sha256: String,
     /// What it belongs to, e.g. `course` (optional).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub entity_type: Option<String>,
     /// Which one (optional).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub entity_id: Option<Uuid>,
     /// When.
     pub created_at: DateTime<Utc>,

@@ -292,6 +292,7 @@ pub async fn create_assessment(
 /// An assessment with its questions, answer keys and explanations.
 #[utoipa::path(
     get, path = "/api/v1/authoring/assessments/{id}", tag = "authoring",
+    operation_id = "get_authored_assessment",
     params(("id" = Uuid, Path, description = "The assessment")),
     security(("bearer" = [])),
     responses(

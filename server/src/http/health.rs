@@ -8,16 +8,15 @@ use skilltrack_protocol::health::Readiness;
 use super::AppState;
 use crate::db;
 
-/// The probes and the OpenAPI document.
+/// The probes.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new()
         .routes(utoipa_axum::routes!(live))
         .routes(utoipa_axum::routes!(ready))
-        .routes(utoipa_axum::routes!(super::openapi::document))
 }
 
 /// `GET /healthz`: the process is up and serving HTTP.
-#[utoipa::path(get, path = "/healthz", tag = "health",
+#[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "liveness",
     responses((status = 200, description = "Up", body = String, content_type = "text/plain")))]
 pub async fn live() -> &'static str {
     "ok"

@@ -115,10 +115,7 @@ impl AppState {
                 "http://127.0.0.1:8787",
                 crate::certificates::DEFAULT_NAME,
             ),
-            openapi: Arc::new(
-                serde_json::to_string_pretty(&openapi::complete(&api_routes().split_for_parts().1))
-                    .unwrap_or_default(),
-            ),
+            openapi: Arc::new(openapi_json()),
         }
     }
 
@@ -196,11 +193,20 @@ async fn request_limits(
     }
 }
 
+/// The OpenAPI document of every route, as pretty-printed JSON: what `/api/openapi.json`
+/// answers and `skilltrack-server openapi` prints.
+#[must_use]
+pub fn openapi_json() -> String {
+    serde_json::to_string_pretty(&openapi::complete(&api_routes().split_for_parts().1))
+        .unwrap_or_default()
+}
+
 /// Every documented route: each area's `routes()` registers its handlers together with their
 /// documentation, so a route cannot exist undocumented.
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::routes())
+        .merge(openapi::routes())
         .merge(auth::routes())
         .merge(me::routes())
         .merge(settings::routes())

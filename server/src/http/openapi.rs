@@ -1,13 +1,30 @@
-//! The OpenAPI 3.1 document, served at `/api/openapi.json`. Routes are registered together with
-//! their documentation (`utoipa_axum::routes!`), so a route cannot exist undocumented; the
-//! test suite checks the other direction (every documented operation answers).
+//! The OpenAPI 3.1 document, served at `/api/openapi.json`, and a browsable reference of it at
+//! `/api/docs` (Redoc, vendored in `server/assets/redoc` and compiled in: no CDN, no network).
+//! Routes are registered together with their documentation (`utoipa_axum::routes!`), so a
+//! route cannot exist undocumented; the test suite checks the other direction (every
+//! documented operation answers).
 
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use tower_http::compression::CompressionLayer;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
+
+/// The document and its reference. Compressed: the reference's script is 1.1 MB, ~0.3 MB
+/// gzipped.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(document))
+        .routes(routes!(reference))
+        .routes(routes!(redoc_script))
+        .layer(CompressionLayer::new())
+}
 
 /// The document's fixed parts; paths and schemas are added by the router.
 #[derive(OpenApi)]
@@ -34,6 +51,7 @@ use super::AppState;
         (name = "analytics", description = "Event batches from the app; summaries for admins"),
         (name = "sync", description = "Offline sync: pull changes, push offline writes, the live channel"),
         (name = "health", description = "Probes"),
+        (name = "reference", description = "This document, and a browsable reference of it"),
         (name = "media", description = "Lesson media"),
     )
 )]
@@ -74,12 +92,12 @@ fn media() {}
 
 /// `GET /api/openapi.json`.
 #[utoipa::path(
-    get, path = "/api/openapi.json", tag = "health",
+    get, path = "/api/openapi.json", tag = "reference",
     responses((status = 200, description = "This document", content_type = "application/json"))
 )]
-pub async fn document(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+pub async fn document(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        [(header::CONTENT_TYPE, "application/json")],
         state.openapi.as_str().to_owned(),
     )
 }
@@ -196,4 +214,85 @@ pub fn complete(document: &OpenApiDoc) -> serde_json::Value {
         }
     }
     doc
+}
+
+/// The vendored Redoc release (`server/assets/redoc/README.md` says how to update it).
+pub const REDOC_VERSION: &str = "2.5.4";
+
+/// Redoc's standalone bundle, compiled in.
+const REDOC_SCRIPT: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js");
+
+/// The reference page: Redoc reads its options from the `<redoc>` element's attributes and
+/// starts itself when its script loads, so the page has no inline script. The script's URL
+/// names the Redoc version, so a new release is a new URL and the script can be cached for a
+/// year.
+fn reference_page() -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Skilltrack API reference</title>\n\
+         <style>body{{margin:0;padding:0}}</style>\n</head>\n<body>\n\
+         <noscript>The reference needs JavaScript. The OpenAPI document itself is at \
+         <a href=\"/api/openapi.json\">/api/openapi.json</a>.</noscript>\n\
+         <redoc spec-url=\"/api/openapi.json\" native-scrollbars \
+         theme='{{\"typography\":{{\"fontFamily\":\"system-ui, sans-serif\",\
+         \"headings\":{{\"fontFamily\":\"system-ui, sans-serif\"}}}}}}'></redoc>\n\
+         <script src=\"/api/docs/redoc.standalone.js?v={REDOC_VERSION}\"></script>\n\
+         </body>\n</html>\n"
+    )
+}
+
+/// What the reference may do, and no more (each part checked in a browser: without it the
+/// page fails): run its one script from this server, style itself inline (styled-components
+/// writes `<style>` elements), start its search index in a worker made from a `blob:` URL, show
+/// its `data:` icons, and fetch the document. No `'unsafe-eval'`: it renders and searches
+/// without. Nothing from any other origin: the Redocly logo it would load from a CDN is refused
+/// (and it hides it).
+pub const REFERENCE_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+    worker-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// `GET /api/docs`: a browsable reference of this document (Redoc).
+#[utoipa::path(
+    get, path = "/api/docs", tag = "reference",
+    responses((status = 200, description = "An HTML page that renders `/api/openapi.json`", body = String, content_type = "text/html"))
+)]
+pub async fn reference() -> Response {
+    let mut response = reference_page().into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(REFERENCE_POLICY),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    // Small, and it names the script's version: revalidated on every visit.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// `GET /api/docs/redoc.standalone.js`: the reference's script.
+#[utoipa::path(
+    get, path = "/api/docs/redoc.standalone.js", tag = "reference",
+    params(("v" = Option<String>, Query, description = "The Redoc version, so that a new one is a new URL; ignored")),
+    responses((status = 200, description = "Redoc's standalone bundle (MIT, with its third-party notices in `redoc.standalone.js.LICENSE.txt` beside it in the repository)", body = String, content_type = "text/javascript"))
+)]
+pub async fn redoc_script() -> Response {
+    let mut response = REDOC_SCRIPT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    response
 }

@@ -8,11 +8,11 @@ export type AssessmentStatistics = {
 /**
  * Submitted attempts.
  */
-submitted_attempts: bigint, 
+submitted_attempts: number, 
 /**
  * Of those, passed.
  */
-passed_attempts: bigint, 
+passed_attempts: number, 
 /**
  * Per question, in order.
  */

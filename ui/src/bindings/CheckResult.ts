@@ -29,7 +29,7 @@ output: string,
 /**
  * How long the check ran, in milliseconds.
  */
-duration_ms: bigint, 
+duration_ms: number, 
 /**
  * The session's progress after this check.
  */

@@ -19,7 +19,7 @@ original_filename: string,
 /**
  * Bytes.
  */
-file_size: bigint, 
+file_size: number, 
 /**
  * The media type, checked against the content.
  */

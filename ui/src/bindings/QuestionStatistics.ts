@@ -21,11 +21,11 @@ question_type: QuestionType,
 /**
  * Graded answers (unanswered counts as answered wrong).
  */
-graded: bigint, 
+graded: number, 
 /**
  * Of those, with full points.
  */
-correct: bigint, 
+correct: number, 
 /**
  * `correct ÷ graded × 100`, rounded down; `null` with nothing graded.
  */

@@ -15,4 +15,4 @@ database: boolean,
 /**
  * The applied schema version (the latest migration's number).
  */
-schema_version: bigint | null, };
+schema_version: number | null, };

@@ -28,4 +28,4 @@ output: string,
 /**
  * How long it ran, in milliseconds.
  */
-duration_ms: bigint, };
+duration_ms: number, };

@@ -17,4 +17,4 @@ steps: Array<SelfTestStep>,
 /**
  * How long the whole test took, in milliseconds.
  */
-duration_ms: bigint, };
+duration_ms: number, };

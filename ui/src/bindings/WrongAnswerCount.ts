@@ -12,4 +12,4 @@ answer: AnswerValue,
 /**
  * How many graded answers were exactly this.
  */
-count: bigint, };
+count: number, };
