@@ -155,7 +155,10 @@ export type SyncPush = [
   Assert<Same<Answer<"/api/v1/sync/push", "post", 200>, PushResponse>>,
 ];
 export type SyncLive = [
-  Assert<Same<Answer<"/api/v1/sync/live", "get", 200, "text/event-stream">, LiveSignal>>,
+  // Each event is `pull`, its data the JSON text of a LiveSignal (the document's
+  // `contentSchema`, which is not a TypeScript type: the schema itself is compared).
+  Assert<Same<Answer<"/api/v1/sync/live", "get", 200, "text/event-stream">["event"], "pull">>,
+  Assert<Same<Schemas["LiveSignal"], LiveSignal>>,
 ];
 
 // ---- Online actions (online.rs): enrollment and online attempts ----
