@@ -506,6 +506,25 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
     let step = "downloading the video for offline";
     click(client, r#"[data-testid="download"]"#, step).await;
     find(client, r#"[data-testid="video-player"]"#, step).await;
+    // Its poster and its captions (English and French, issue 15) came with it.
+    let step = "the downloaded video has its poster and captions";
+    wait_attr(
+        client,
+        r#"[data-testid="video-player"]"#,
+        "poster",
+        step,
+        |p| p.starts_with("data:image/png;base64,"),
+    )
+    .await;
+    let tracks = client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=\"caption-track\"]')]\
+               .map((t) => t.getAttribute('srclang'));",
+            vec![],
+        )
+        .await
+        .expect(step);
+    assert_eq!(tracks, serde_json::json!(["en", "fr"]), "{step}");
     // The player streams the downloaded file from the app's loopback media server (WebKitGTK
     // cannot play video from a custom scheme): it must really play, not just load.
     let step = "the downloaded video plays from the local file";

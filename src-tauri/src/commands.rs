@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use skilltrack_client::cache::{CourseFilter, DownloadRecord};
+use skilltrack_client::cache::{CourseFilter, DownloadRecord, DownloadState};
 use skilltrack_client::sync::{SyncEngine, SyncError, lock};
 use skilltrack_client::writes::ProgressInput;
 use skilltrack_protocol::engagement::BookmarkEntity;
@@ -21,8 +21,8 @@ use crate::device::Device;
 use crate::error::CommandError;
 use crate::local_media::LocalMedia;
 use crate::views::{
-    Account, BookmarkItem, CatalogQuery, CertificateItem, CourseCard, CourseScreen, LaunchState,
-    LearningItem, LessonDownload, LessonItem, LessonPage, ModuleItem, MyLearningPage,
+    Account, BookmarkItem, CaptionTrack, CatalogQuery, CertificateItem, CourseCard, CourseScreen,
+    LaunchState, LearningItem, LessonDownload, LessonItem, LessonPage, ModuleItem, MyLearningPage,
     PrerequisiteItem, ReviewItem, SettingsPage, opt_text, text,
 };
 
@@ -404,6 +404,23 @@ pub async fn lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<Le
         Some(url) => lock(engine.cache()).download(url)?,
         None => None,
     };
+    // The poster and captions downloaded with the video, read from disk.
+    let downloaded = |url: &str| -> Answer<Option<std::path::PathBuf>> {
+        Ok(lock(engine.cache())
+            .download(url)?
+            .filter(|d| d.state == DownloadState::Complete)
+            .map(|d| std::path::PathBuf::from(d.path)))
+    };
+    let poster_url = match opt_text(&row, "poster_url") {
+        Some(url) => downloaded(&url)?.and_then(|p| crate::local_media::picture_data_url(&p)),
+        None => None,
+    };
+    let mut captions = Vec::new();
+    for (language, url) in lesson_captions(&row) {
+        if let Some(webvtt) = downloaded(&url)?.and_then(|p| std::fs::read_to_string(p).ok()) {
+            captions.push(CaptionTrack { language, webvtt });
+        }
+    }
     Ok(LessonPage {
         item: LessonItem::from_row(&row, completed),
         course_id,
@@ -412,8 +429,8 @@ pub async fn lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<Le
         content_url,
         download,
         video_url: None,
-        poster_url: None,
-        captions: Vec::new(),
+        poster_url,
+        captions,
         assessment_id: None,
         lab_id: None,
         progress_percentage,
@@ -571,7 +588,44 @@ pub async fn download_lesson_media(
             }
         })
         .await?;
+    // The video's poster and captions come with it, so the lesson looks the same offline. They
+    // are small; one that fails to arrive leaves the video playing without it.
+    let row = lock(engine.cache()).row(SyncTable::CourseLessons, id(&lesson_id)?)?;
+    for extra in row.as_ref().map(lesson_extras).unwrap_or_default() {
+        if let Err(e) = engine
+            .download(&extra, Some(&lesson_id), &dir, |_| {})
+            .await
+        {
+            tracing::warn!(lesson = %lesson_id, url = %extra, error = %e, "a video's poster or captions did not download");
+        }
+    }
     Ok(record)
+}
+
+/// A lesson's poster and caption files (their URLs), as its synced row names them.
+fn lesson_extras(row: &serde_json::Value) -> Vec<String> {
+    opt_text(row, "poster_url")
+        .into_iter()
+        .chain(lesson_captions(row).into_iter().map(|(_, url)| url))
+        .collect()
+}
+
+/// A lesson's caption tracks, `(language, url)`, as its synced row names them.
+fn lesson_captions(row: &serde_json::Value) -> Vec<(String, String)> {
+    row["captions"]
+        .as_array()
+        .map(|tracks| {
+            tracks
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t["language"].as_str()?.to_owned(),
+                        t["url"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The settings screen: server, account, storage used, refused writes.

@@ -152,6 +152,32 @@ async fn serve(State(media): State<LocalMedia>, request: Request) -> Response {
     }
 }
 
+/// The largest poster the window is given (a data: URL holds it whole).
+const MAX_POSTER_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A picture on disk (a video's poster) as a `data:` URL, if it is a PNG, JPEG, GIF or WebP
+/// of at most 4 MiB: the window's CSP lets images load from the app itself and `data:` only,
+/// never from a port on this machine that a lesson's text could name too.
+pub fn picture_data_url(file: &Path) -> Option<String> {
+    use base64::Engine as _;
+    let ext = file.extension()?.to_str()?.to_ascii_lowercase();
+    let mime = match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        _ => return None,
+    };
+    if std::fs::metadata(file).ok()?.len() > MAX_POSTER_BYTES {
+        return None;
+    }
+    let bytes = std::fs::read(file).ok()?;
+    Some(format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
 mod tests {

@@ -128,7 +128,7 @@ pub fn lesson_page(
     let poster_url = lesson
         .poster_file
         .as_ref()
-        .and_then(|file| poster_data_url(&folder.join(file)));
+        .and_then(|file| crate::local_media::picture_data_url(&folder.join(file)));
     // Read as they are now: the reader checked them a moment ago; one gone since is left out.
     let captions = lesson
         .caption_files
@@ -163,31 +163,6 @@ pub fn lesson_page(
         lab_id: lesson.lab.clone(),
         progress_percentage: 0,
     })
-}
-
-/// The largest poster a preview shows (a data: URL holds it whole).
-const MAX_POSTER_BYTES: u64 = 4 * 1024 * 1024;
-
-/// A poster picture as a `data:` URL: the window's CSP lets images load from the app itself
-/// and `data:` only, never from a port on this machine that a lesson's text could name too.
-fn poster_data_url(file: &Path) -> Option<String> {
-    use base64::Engine as _;
-    let ext = file.extension()?.to_str()?.to_ascii_lowercase();
-    let mime = match ext.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        _ => return None,
-    };
-    if std::fs::metadata(file).ok()?.len() > MAX_POSTER_BYTES {
-        return None;
-    }
-    let bytes = std::fs::read(file).ok()?;
-    Some(format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    ))
 }
 
 /// The package's assessment `slug`.
