@@ -1890,3 +1890,27 @@ async fn issue15_a_video_lesson_carries_a_poster_and_captions_in_any_language() 
         "{cleared:?}"
     );
 }
+
+/// Issue 18, found by Schemathesis: an array was read as a patch of its fields in order
+/// (`[null, null]` changed nothing and answered 200), and a whole number written `2.0` was
+/// refused for an integer field although JSON Schema calls it an integer.
+#[tokio::test]
+async fn bodies_are_objects_and_whole_numbers_are_integers_however_written() {
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let p = people(&api).await;
+    let built = build_course(&api, &p.instructor, "shapes").await;
+    let module = format!("/api/v1/authoring/modules/{}", built.module);
+    let array = patch(&api, &module, &p.instructor, json!([null, null])).await;
+    assert_eq!(array.status, StatusCode::UNPROCESSABLE_ENTITY, "{array:?}");
+    assert!(array.problem().detail.contains("JSON object"), "{array:?}");
+    let whole = patch(&api, &module, &p.instructor, json!({"sort_order": 2.0})).await;
+    assert_eq!(whole.status, StatusCode::OK, "{whole:?}");
+    assert_eq!(whole.body["sort_order"], 2, "{whole:?}");
+    let fraction = patch(&api, &module, &p.instructor, json!({"sort_order": 2.5})).await;
+    assert_eq!(
+        fraction.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{fraction:?}"
+    );
+}

@@ -326,7 +326,7 @@ pub struct AssessmentDraft {
     /// Description.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub description: Option<String>,
     /// Quiz, assignment or final exam.
     pub kind: AssessmentType,
@@ -383,7 +383,7 @@ pub struct AssessmentPatch {
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub description: Option<Option<String>>,
     /// Quiz, assignment or final exam.
     #[serde(default)]
@@ -599,7 +599,7 @@ pub struct ManualGrade {
     /// A word for the learner, up to 10,000 characters.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub feedback: Option<String>,
 }
 

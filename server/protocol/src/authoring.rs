@@ -116,7 +116,7 @@ pub struct CourseDraft {
     )]
     pub title: String,
     /// What it teaches: up to 10000 characters (required to publish).
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub description: String,
     /// e.g. `6 weeks`: 1 to 100 characters.
     #[cfg_attr(
@@ -233,7 +233,7 @@ pub struct CoursePatch {
     /// Up to 10000 characters.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub description: Option<String>,
     /// 1 to 100 characters.
     #[serde(default)]
@@ -346,17 +346,17 @@ pub struct ModuleDraft {
     /// Up to 10000 characters.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub description: Option<String>,
     /// Minutes, 0 or more.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000))]
     pub duration_minutes: Option<i32>,
     /// Position in the course, 0 or more; after the last module by default.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000))]
     pub sort_order: Option<i32>,
     /// Visible to learners (of a published course); false by default.
     #[serde(default)]
@@ -382,18 +382,18 @@ pub struct ModulePatch {
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub description: Option<Option<String>>,
     /// Minutes; `null` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
     #[ts(as = "Option<i32>", optional = nullable)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000))]
     pub duration_minutes: Option<Option<i32>>,
     /// Position in the course, 0 or more.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000))]
     pub sort_order: Option<i32>,
     /// Visible to learners.
     #[serde(default)]
@@ -425,7 +425,7 @@ pub struct LessonDraft {
     /// Markdown (text lessons), up to 200000 characters.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200_000))]
     pub content_body: Option<String>,
     /// The media (video lessons): an http(s) URL or a `/media/…` path.
     #[serde(default)]
@@ -459,12 +459,12 @@ pub struct LessonDraft {
     /// Minutes, 0 or more.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000))]
     pub duration_minutes: Option<i32>,
     /// Position in the module, 0 or more; after the last lesson by default.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000))]
     pub sort_order: Option<i32>,
     /// Visible to enrolled learners; false by default.
     #[serde(default)]
@@ -526,7 +526,7 @@ pub struct LessonPatch {
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200_000))]
     pub content_body: Option<Option<String>>,
     /// The media; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
@@ -561,12 +561,12 @@ pub struct LessonPatch {
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
     #[ts(as = "Option<i32>", optional = nullable)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000))]
     pub duration_minutes: Option<Option<i32>>,
     /// Position in the module, 0 or more.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000))]
     pub sort_order: Option<i32>,
     /// Visible to enrolled learners.
     #[serde(default)]
@@ -631,7 +631,7 @@ pub struct LabDraft {
     )]
     pub title: String,
     /// What it practises: up to 10000 characters.
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub description: String,
     /// How demanding.
     pub difficulty: DifficultyLevel,
@@ -681,17 +681,17 @@ pub struct LabDraft {
     /// Step-by-step instructions (markdown, up to 200000 characters; required to publish).
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200_000))]
     pub instructions: Option<String>,
     /// Before starting (markdown).
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200_000))]
     pub setup_instructions: Option<String>,
     /// After finishing (markdown).
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200_000))]
     pub cleanup_instructions: Option<String>,
     /// The sandbox profile it runs in, up to 100 characters.
     #[serde(default)]
@@ -707,7 +707,7 @@ pub struct LabDraft {
     /// How many learners may run it at once, 1 to 10000 (100 by default).
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10_000))]
     pub max_concurrent_users: Option<i32>,
     /// Estimated cost per hour in USD, at most 4 decimals (`"0.0000"` by default).
     #[serde(default)]
@@ -755,7 +755,7 @@ pub struct LabPatch {
     /// Up to 10000 characters.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub description: Option<String>,
     /// How demanding.
     #[serde(default)]
@@ -813,19 +813,19 @@ pub struct LabPatch {
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200_000))]
     pub instructions: Option<Option<String>>,
     /// Markdown; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200_000))]
     pub setup_instructions: Option<Option<String>>,
     /// Markdown; `null` or `""` removes it.
     #[serde(default, with = "nullable")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     #[ts(as = "Option<String>", optional = nullable)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 200000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200_000))]
     pub cleanup_instructions: Option<Option<String>>,
     /// `null` or `""` removes it.
     #[serde(default, with = "nullable")]
@@ -841,7 +841,7 @@ pub struct LabPatch {
     /// 1 to 10000.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10_000))]
     pub max_concurrent_users: Option<i32>,
     /// At most 4 decimals.
     #[serde(default)]

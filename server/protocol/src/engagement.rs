@@ -103,7 +103,7 @@ pub struct CourseReviewWrite {
     pub rating: i32,
     /// Up to 10000 characters; empty or absent for none.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub review_text: Option<String>,
 }
 
@@ -120,7 +120,7 @@ pub struct CourseReviewPatch {
     pub rating: Option<i32>,
     /// Up to 10000 characters; empty clears it.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub review_text: Option<String>,
 }
 
@@ -135,7 +135,7 @@ pub struct LabReviewWrite {
     pub rating: i32,
     /// Up to 10000 characters; empty or absent for none.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub review_text: Option<String>,
     /// How hard it was, 1 (easy) – 5 (hard).
     #[serde(default)]
@@ -160,7 +160,7 @@ pub struct LabReviewPatch {
     pub rating: Option<i32>,
     /// Up to 10000 characters; empty clears it.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10_000))]
     pub review_text: Option<String>,
     /// How hard it was, 1 (easy) – 5 (hard).
     #[serde(default)]

@@ -59,7 +59,7 @@ pub struct LabStepDraft {
     pub title: String,
     /// What to do, in markdown (up to 100000 characters).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100_000))]
     pub body: String,
     /// Up to 20 hints, each 1 to 2000 characters.
     #[serde(default)]
@@ -93,7 +93,7 @@ pub struct LabStepsDraft {
     /// The finish page, markdown.
     #[serde(default)]
     #[ts(optional)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 100000))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100_000))]
     pub finish: Option<String>,
 }
 

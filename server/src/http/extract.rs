@@ -106,12 +106,21 @@ fn whole_floats_as_integers(value: &mut serde_json::Value) -> bool {
             }
             false
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |changed, v| whole_floats_as_integers(v) || changed),
-        Value::Object(fields) => fields
-            .values_mut()
-            .fold(false, |changed, v| whole_floats_as_integers(v) || changed),
+        Value::Array(items) => {
+            // Every element is visited: no stopping at the first change.
+            let mut changed = false;
+            for item in items {
+                changed |= whole_floats_as_integers(item);
+            }
+            changed
+        }
+        Value::Object(fields) => {
+            let mut changed = false;
+            for field in fields.values_mut() {
+                changed |= whole_floats_as_integers(field);
+            }
+            changed
+        }
         _ => false,
     }
 }
