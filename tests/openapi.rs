@@ -424,3 +424,48 @@ async fn the_binary_prints_the_document_the_server_serves() {
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed, document);
 }
+
+/// Issue 18: the links a client (and Schemathesis's stateful phase) follows from a created
+/// thing into the next request name operations that exist, by a path parameter they have.
+#[tokio::test]
+async fn every_link_leads_to_an_operation_by_one_of_its_path_parameters() {
+    let server = spawn_server().await;
+    let api = Api::new(&server.url);
+    let doc = api.get("/api/openapi.json", None).await.body;
+    let by_id: std::collections::HashMap<String, Value> = operations(&doc)
+        .into_iter()
+        .filter_map(|(_, _, op)| Some((op["operationId"].as_str()?.to_owned(), op)))
+        .collect();
+    let mut links = 0;
+    for (method, path, op) in operations(&doc) {
+        for (status, response) in op["responses"].as_object().unwrap() {
+            let Some(found) = response.get("links").and_then(Value::as_object) else {
+                continue;
+            };
+            for (name, link) in found {
+                let target = link["operationId"].as_str().unwrap();
+                let to = by_id
+                    .get(target)
+                    .unwrap_or_else(|| panic!("{method} {path} {status} links to no {target}"));
+                for (parameter, expression) in link["parameters"].as_object().unwrap() {
+                    let declared = to["parameters"].as_array().is_some_and(|ps| {
+                        ps.iter()
+                            .any(|p| p["name"] == *parameter && p["in"] == "path")
+                    });
+                    assert!(
+                        declared,
+                        "{name}: {target} has no path parameter {parameter}"
+                    );
+                    assert!(
+                        expression
+                            .as_str()
+                            .is_some_and(|e| e.starts_with("$response.body#/")),
+                        "{name}: {expression}"
+                    );
+                }
+                links += 1;
+            }
+        }
+    }
+    assert!(links >= 30, "only {links} links");
+}

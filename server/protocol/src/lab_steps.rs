@@ -242,6 +242,13 @@ pub struct SelfTestRequest {
     /// Without `lab_id`: the lab image to run on (default: the host's tools).
     #[serde(default)]
     #[ts(optional)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 128,
+            pattern = r"^[a-z0-9][a-z0-9._-]*(:[a-z0-9][a-z0-9._-]*)?$"
+        )
+    )]
     pub docker_image: Option<String>,
 }
 

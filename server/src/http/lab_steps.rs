@@ -368,6 +368,29 @@ pub async fn self_test(
     if let Some(draft) = &request.steps {
         check_steps(draft)?;
     }
+    // A name that can be no image is the request's mistake (422), not an image this server
+    // lacks (503).
+    if let Some(image) = &request.docker_image {
+        Checks::default()
+            .check(
+                crate::labs::images::check_name(image).is_ok(),
+                "/docker_image",
+                "invalid_image",
+                "1–128 lowercase letters, digits, `.`, `_`, `-`, and an optional `:tag` (e.g. \
+                 `python-tools:1`).",
+            )
+            .finish()?;
+        // And an image this host does not have, named in the request, is a reference to
+        // nothing (422), as an unknown lab is; a saved lab on a missing image stays a 503.
+        Checks::default()
+            .check(
+                state.labs.images().rootfs(image).is_ok(),
+                "/docker_image",
+                "lab_image_missing",
+                "This server has no lab image by that name: see `skilltrack-server lab-images list`.",
+            )
+            .finish()?;
+    }
     let labs = Arc::clone(&state.labs);
     let lab_id = match (&request.lab_id, &request.lab_slug) {
         (Some(id), _) => Some(*id),

@@ -102,6 +102,105 @@ pub async fn document(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// OpenAPI links: where an id in a created thing's answer goes next, so a client (and
+/// Schemathesis's stateful phase) can follow one from a response into the next request.
+/// `(operation, status, id in its body, [(operation, its path parameter)])`.
+const LINKS: &[(&str, &str, &str, &[(&str, &str)])] = &[
+    (
+        "create_course",
+        "201",
+        "/course/id",
+        &[
+            ("patch_course", "id"),
+            ("create_module", "id"),
+            ("create_assessment", "id"),
+            ("list_course_assessments", "id"),
+            ("put_tags", "id"),
+            ("put_prerequisites", "id"),
+            ("publish_course", "id"),
+            ("unpublish_course", "id"),
+            ("delete_course", "id"),
+        ],
+    ),
+    (
+        "create_module",
+        "201",
+        "/id",
+        &[
+            ("patch_module", "id"),
+            ("create_lesson", "id"),
+            ("delete_module", "id"),
+        ],
+    ),
+    (
+        "create_lesson",
+        "201",
+        "/lesson/id",
+        &[
+            ("patch_lesson", "id"),
+            ("get_lesson", "id"),
+            ("delete_lesson", "id"),
+        ],
+    ),
+    (
+        "create_assessment",
+        "201",
+        "/assessment/id",
+        &[
+            ("get_authored_assessment", "id"),
+            ("patch_assessment", "id"),
+            ("create_question", "id"),
+            ("statistics", "id"),
+            ("list_attempts", "id"),
+            ("delete_assessment", "id"),
+        ],
+    ),
+    (
+        "create_question",
+        "201",
+        "/id",
+        &[("patch_question", "id"), ("delete_question", "id")],
+    ),
+    (
+        "create_lab",
+        "201",
+        "/lab/id",
+        &[
+            ("patch_lab", "id"),
+            ("put_steps", "id"),
+            ("authored_steps", "id"),
+            ("put_lab_prerequisites", "id"),
+            ("publish_lab", "id"),
+            ("unpublish_lab", "id"),
+            ("delete_lab", "id"),
+        ],
+    ),
+    (
+        "start_attempt",
+        "201",
+        "/id",
+        &[("get_attempt", "id"), ("submit", "id")],
+    ),
+    (
+        "create_course_review",
+        "201",
+        "/id",
+        &[
+            ("patch_course_review", "review_id"),
+            ("delete_course_review", "review_id"),
+        ],
+    ),
+    (
+        "create_lab_review",
+        "201",
+        "/id",
+        &[
+            ("patch_lab_review", "review_id"),
+            ("delete_lab_review", "review_id"),
+        ],
+    ),
+];
+
 /// The wire's tagged enums declared `#[serde(deny_unknown_fields)]`.
 const CLOSED_ENUMS: &[&str] = &["MutationKind"];
 
@@ -149,6 +248,10 @@ pub fn complete(document: &OpenApiDoc) -> serde_json::Value {
                 continue;
             }
             let has_body = operation.get("requestBody").is_some();
+            let operation_id = operation
+                .get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             let takes_token = operation
                 .get("security")
                 .and_then(Value::as_array)
@@ -193,6 +296,26 @@ pub fn complete(document: &OpenApiDoc) -> serde_json::Value {
                             "retry": {"type": "integer"},
                         },
                     });
+                }
+            }
+            if let Some(id) = &operation_id {
+                for (from, status, pointer, targets) in LINKS.iter().filter(|l| l.0 == id) {
+                    if let Some(response) = responses.get_mut(*status) {
+                        let links: serde_json::Map<String, Value> = targets
+                            .iter()
+                            .map(|(to, parameter)| {
+                                (
+                                    (*to).to_owned(),
+                                    json!({
+                                        "operationId": to,
+                                        "parameters": {*parameter: format!("$response.body#{pointer}")},
+                                        "description": format!("The `{parameter}` of what `{from}` made"),
+                                    }),
+                                )
+                            })
+                            .collect();
+                        response["links"] = Value::Object(links);
+                    }
                 }
             }
             if has_body {
