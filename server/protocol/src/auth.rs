@@ -9,6 +9,10 @@ use crate::profile::Profile;
 /// `POST /api/v1/auth/sign-up`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"email": "ada@example.com", "password": "correct horse battery", "full_name": "Ada Lovelace"}))
+)]
 #[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct SignUpRequest {
@@ -35,6 +39,10 @@ pub struct SignUpRequest {
 /// `POST /api/v1/auth/sign-in`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"email": "learner@skilltrack.dev", "password": "learner-demo-pass"}))
+)]
 #[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct SignInRequest {

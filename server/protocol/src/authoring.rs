@@ -334,6 +334,10 @@ pub struct CoursePatch {
 /// `sort_order`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"title": "Getting started", "description": "Open a terminal and find your way around.", "duration_minutes": 20, "is_published": true}))
+)]
 #[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct ModuleDraft {
@@ -406,6 +410,10 @@ pub struct ModulePatch {
 /// `content_url`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"title": "Welcome to the terminal", "content_type": "video", "content_url": "/media/demo/intro-to-the-terminal.webm", "poster_url": "/media/demo/intro-to-the-terminal.png", "captions": [{"language": "en", "url": "/media/demo/intro-to-the-terminal.en.vtt"}, {"language": "fr", "url": "/media/demo/intro-to-the-terminal.fr.vtt"}], "duration_minutes": 1, "is_published": true}))
+)]
 #[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct LessonDraft {

@@ -95,6 +95,10 @@ pub struct LabReviewPage {
 /// `POST /api/v1/courses/{id}/reviews`: one review per learner per course.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"rating": 5, "review_text": "Clear, hands-on, and the labs worked first time."}))
+)]
 #[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct CourseReviewWrite {

@@ -42,6 +42,10 @@ pub struct EnrollmentList {
 /// forward: a lower percentage than recorded is ignored, completion is kept once set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"progress_percentage": 100, "add_minutes": 12, "completed": true}))
+)]
 #[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct ProgressUpdate {
