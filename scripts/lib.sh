@@ -143,33 +143,33 @@ build_ui() {
   (cd "$top/ui" && npm run --silent build)
 }
 
-# PyJWT and cryptography in a venv of their own: the independent verifier the certificate
-# tests run against our VC-JWTs. Reinstalled only when scripts/verifier-requirements.txt changes.
-ensure_python_verifier() {
-  local venv="$HOME/.cache/skilltrack/pyjwt-venv" want
-  want="$(sha256sum "$top/scripts/verifier-requirements.txt" | cut -d' ' -f1)"
+# A Python virtual environment in ~/.cache/skilltrack/NAME with the packages pinned in
+# REQUIREMENTS, reinstalled only when that file changes.
+ensure_venv() {
+  local name="$1" requirements="$2" why="$3" venv want
+  venv="$HOME/.cache/skilltrack/$name"
+  want="$(sha256sum "$requirements" | cut -d' ' -f1)"
   if [ "$(cat "$venv/.skilltrack-requirements-sha256" 2>/dev/null)" != "$want" ]; then
-    say "installing the independent credential verifier (PyJWT, cryptography, pypdf, Pillow) into $venv"
+    say "installing $why into $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$top/scripts/verifier-requirements.txt"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
     echo "$want" >"$venv/.skilltrack-requirements-sha256"
   fi
-  export SKILLTRACK_VERIFIER_PYTHON="$venv/bin/python"
 }
 
-# Schemathesis (scripts/api-fuzz): the API fuzzer, pinned, in a venv of its own.
+# PyJWT and cryptography: the independent verifier the certificate tests run against our
+# VC-JWTs (with pypdf and Pillow for the PDF and the badge).
+ensure_python_verifier() {
+  ensure_venv pyjwt-venv "$top/scripts/verifier-requirements.txt" \
+    "the independent credential verifier (PyJWT, cryptography, pypdf, Pillow)"
+  export SKILLTRACK_VERIFIER_PYTHON="$HOME/.cache/skilltrack/pyjwt-venv/bin/python"
+}
+
+# Schemathesis (scripts/api-fuzz): the API fuzzer, pinned.
 ensure_schemathesis() {
-  local venv="$HOME/.cache/skilltrack/schemathesis-venv" want
-  want="$(sha256sum "$top/scripts/api-fuzz/requirements.txt" | cut -d' ' -f1)"
-  if [ "$(cat "$venv/.skilltrack-requirements-sha256" 2>/dev/null)" != "$want" ]; then
-    say "installing Schemathesis into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$top/scripts/api-fuzz/requirements.txt"
-    echo "$want" >"$venv/.skilltrack-requirements-sha256"
-  fi
-  export SKILLTRACK_SCHEMATHESIS="$venv/bin/schemathesis"
+  ensure_venv schemathesis-venv "$top/scripts/api-fuzz/requirements.txt" "Schemathesis"
+  export SKILLTRACK_SCHEMATHESIS="$HOME/.cache/skilltrack/schemathesis-venv/bin/schemathesis"
 }
 
 ensure_everything() {

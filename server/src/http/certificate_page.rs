@@ -142,18 +142,8 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
          <style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n",
         title = escape(title),
     );
-    let mut response = (status, html).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PAGE_POLICY),
-    );
     // The verdict can change (a revocation): never served from a cache.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut response = super::html::page(status, html, PAGE_POLICY, "no-store");
     vary_on_accept(&mut response);
     response
 }

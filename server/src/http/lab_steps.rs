@@ -333,6 +333,30 @@ pub(super) async fn start_first_setup(
     Ok(())
 }
 
+/// A self-test's image: a name that can be no image is the request's mistake (422
+/// `invalid_image`), and so is one this host does not have (422 `lab_image_missing`, a
+/// reference to nothing, as an unknown lab is); a saved lab on a missing image stays a 503 when
+/// it starts, since the lab is fine and the host is not.
+fn check_image(state: &AppState, image: &str) -> Result<(), ApiError> {
+    Checks::default()
+        .check(
+            crate::labs::images::check_name(image).is_ok(),
+            "/docker_image",
+            "invalid_image",
+            "1–128 lowercase letters, digits, `.`, `_`, `-`, and an optional `:tag` (e.g. \
+             `python-tools:1`).",
+        )
+        .finish()?;
+    Checks::default()
+        .check(
+            state.labs.images().rootfs(image).is_ok(),
+            "/docker_image",
+            "lab_image_missing",
+            "This server has no lab image by that name: see `skilltrack-server lab-images list`.",
+        )
+        .finish()
+}
+
 /// Self-tests a lab in a fresh sandbox: for each step, setup must exit 0, verify must fail,
 /// solve must exit 0, then verify must pass. For authors: a lab of theirs (its saved steps, or
 /// `steps` in its environment), or `steps` alone in the environment named.
@@ -368,28 +392,8 @@ pub async fn self_test(
     if let Some(draft) = &request.steps {
         check_steps(draft)?;
     }
-    // A name that can be no image is the request's mistake (422), not an image this server
-    // lacks (503).
     if let Some(image) = &request.docker_image {
-        Checks::default()
-            .check(
-                crate::labs::images::check_name(image).is_ok(),
-                "/docker_image",
-                "invalid_image",
-                "1–128 lowercase letters, digits, `.`, `_`, `-`, and an optional `:tag` (e.g. \
-                 `python-tools:1`).",
-            )
-            .finish()?;
-        // And an image this host does not have, named in the request, is a reference to
-        // nothing (422), as an unknown lab is; a saved lab on a missing image stays a 503.
-        Checks::default()
-            .check(
-                state.labs.images().rootfs(image).is_ok(),
-                "/docker_image",
-                "lab_image_missing",
-                "This server has no lab image by that name: see `skilltrack-server lab-images list`.",
-            )
-            .finish()?;
+        check_image(&state, image)?;
     }
     let labs = Arc::clone(&state.labs);
     let lab_id = match (&request.lab_id, &request.lab_slug) {

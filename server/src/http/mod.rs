@@ -15,6 +15,7 @@ pub mod engagement;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod html;
 pub mod lab_steps;
 pub mod labs;
 pub mod learning;

@@ -7,6 +7,7 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
 use tower_http::compression::CompressionLayer;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -102,15 +103,26 @@ pub async fn document(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// OpenAPI links: where an id in a created thing's answer goes next, so a client (and
-/// Schemathesis's stateful phase) can follow one from a response into the next request.
-/// `(operation, status, id in its body, [(operation, its path parameter)])`.
-const LINKS: &[(&str, &str, &str, &[(&str, &str)])] = &[
-    (
-        "create_course",
-        "201",
-        "/course/id",
-        &[
+/// An OpenAPI link: where an id in a created thing's answer goes next, so a client (and
+/// Schemathesis's stateful phase) can follow it from a response into the next request.
+struct Link {
+    /// The operation that makes the thing.
+    from: &'static str,
+    /// Its answer's status.
+    status: &'static str,
+    /// Where the id is in that answer's body (a JSON pointer).
+    id_at: &'static str,
+    /// The operations the id leads to, each with the path parameter it fills.
+    to: &'static [(&'static str, &'static str)],
+}
+
+/// What an author creates, and where each leads.
+const LINKS: &[Link] = &[
+    Link {
+        from: "create_course",
+        status: "201",
+        id_at: "/course/id",
+        to: &[
             ("patch_course", "id"),
             ("create_module", "id"),
             ("create_assessment", "id"),
@@ -121,32 +133,32 @@ const LINKS: &[(&str, &str, &str, &[(&str, &str)])] = &[
             ("unpublish_course", "id"),
             ("delete_course", "id"),
         ],
-    ),
-    (
-        "create_module",
-        "201",
-        "/id",
-        &[
+    },
+    Link {
+        from: "create_module",
+        status: "201",
+        id_at: "/id",
+        to: &[
             ("patch_module", "id"),
             ("create_lesson", "id"),
             ("delete_module", "id"),
         ],
-    ),
-    (
-        "create_lesson",
-        "201",
-        "/lesson/id",
-        &[
+    },
+    Link {
+        from: "create_lesson",
+        status: "201",
+        id_at: "/lesson/id",
+        to: &[
             ("patch_lesson", "id"),
             ("get_lesson", "id"),
             ("delete_lesson", "id"),
         ],
-    ),
-    (
-        "create_assessment",
-        "201",
-        "/assessment/id",
-        &[
+    },
+    Link {
+        from: "create_assessment",
+        status: "201",
+        id_at: "/assessment/id",
+        to: &[
             ("get_authored_assessment", "id"),
             ("patch_assessment", "id"),
             ("create_question", "id"),
@@ -154,18 +166,18 @@ const LINKS: &[(&str, &str, &str, &[(&str, &str)])] = &[
             ("list_attempts", "id"),
             ("delete_assessment", "id"),
         ],
-    ),
-    (
-        "create_question",
-        "201",
-        "/id",
-        &[("patch_question", "id"), ("delete_question", "id")],
-    ),
-    (
-        "create_lab",
-        "201",
-        "/lab/id",
-        &[
+    },
+    Link {
+        from: "create_question",
+        status: "201",
+        id_at: "/id",
+        to: &[("patch_question", "id"), ("delete_question", "id")],
+    },
+    Link {
+        from: "create_lab",
+        status: "201",
+        id_at: "/lab/id",
+        to: &[
             ("patch_lab", "id"),
             ("put_steps", "id"),
             ("authored_steps", "id"),
@@ -174,31 +186,31 @@ const LINKS: &[(&str, &str, &str, &[(&str, &str)])] = &[
             ("unpublish_lab", "id"),
             ("delete_lab", "id"),
         ],
-    ),
-    (
-        "start_attempt",
-        "201",
-        "/id",
-        &[("get_attempt", "id"), ("submit", "id")],
-    ),
-    (
-        "create_course_review",
-        "201",
-        "/id",
-        &[
+    },
+    Link {
+        from: "start_attempt",
+        status: "201",
+        id_at: "/id",
+        to: &[("get_attempt", "id"), ("submit", "id")],
+    },
+    Link {
+        from: "create_course_review",
+        status: "201",
+        id_at: "/id",
+        to: &[
             ("patch_course_review", "review_id"),
             ("delete_course_review", "review_id"),
         ],
-    ),
-    (
-        "create_lab_review",
-        "201",
-        "/id",
-        &[
+    },
+    Link {
+        from: "create_lab_review",
+        status: "201",
+        id_at: "/id",
+        to: &[
             ("patch_lab_review", "review_id"),
             ("delete_lab_review", "review_id"),
         ],
-    ),
+    },
 ];
 
 /// The wire's tagged enums declared `#[serde(deny_unknown_fields)]`.
@@ -213,14 +225,7 @@ const CLOSED_ENUMS: &[&str] = &["MutationKind"];
 ///   signed out, even where signing in is optional;
 /// - signing out needs no body (it is optional: `{"scope": "global"}` ends every session).
 pub fn complete(document: &OpenApiDoc) -> serde_json::Value {
-    use serde_json::{Value, json};
     let mut doc = serde_json::to_value(document).unwrap_or(Value::Null);
-    let problem = |description: &str| {
-        json!({
-            "description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        })
-    };
     // Tagged enums that refuse unknown fields: each variant is a closed object (utoipa says so
     // for structs only).
     for name in CLOSED_ENUMS {
@@ -244,99 +249,122 @@ pub fn complete(document: &OpenApiDoc) -> serde_json::Value {
             continue;
         };
         for (method, operation) in item.iter_mut() {
-            if !["get", "put", "post", "patch", "delete"].contains(&method.as_str()) {
-                continue;
-            }
-            let has_body = operation.get("requestBody").is_some();
-            let operation_id = operation
-                .get("operationId")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            let takes_token = operation
-                .get("security")
-                .and_then(Value::as_array)
-                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
-            // An upload is the file itself, sent as one of the media types the server takes.
-            if method == "post" && path == "/api/v1/uploads" {
-                let binary = json!({"schema": {"type": "string", "format": "binary"}});
-                let content: serde_json::Map<String, Value> = crate::media::sniff::ACCEPTED
-                    .iter()
-                    .map(|(mime, _)| ((*mime).to_owned(), binary.clone()))
-                    .collect();
-                operation["requestBody"]["content"] = Value::Object(content);
-            }
-            if method == "post" && path == "/api/v1/auth/sign-out" {
-                if let Some(body) = operation.get_mut("requestBody") {
-                    body["required"] = Value::Bool(false);
-                }
-            }
-            let Some(responses) = operation
-                .get_mut("responses")
-                .and_then(Value::as_object_mut)
-            else {
-                continue;
-            };
-            // A stream of server-sent events is described event by event: `event` is the
-            // event's name and `data` its JSON text, of the schema the route names.
-            for content in responses.values_mut().filter_map(|r| r.get_mut("content")) {
-                if let Some(stream) = content.get_mut("text/event-stream")
-                    && let Some(data) = stream.get("schema").cloned()
-                {
-                    stream["schema"] = json!({
-                        "type": "object",
-                        "required": ["event", "data"],
-                        "properties": {
-                            "event": {"type": "string", "enum": ["pull"]},
-                            "data": {
-                                "type": "string",
-                                "contentMediaType": "application/json",
-                                "contentSchema": data,
-                            },
-                            "id": {"type": "string"},
-                            "retry": {"type": "integer"},
-                        },
-                    });
-                }
-            }
-            if let Some(id) = &operation_id {
-                for (from, status, pointer, targets) in LINKS.iter().filter(|l| l.0 == id) {
-                    if let Some(response) = responses.get_mut(*status) {
-                        let links: serde_json::Map<String, Value> = targets
-                            .iter()
-                            .map(|(to, parameter)| {
-                                (
-                                    (*to).to_owned(),
-                                    json!({
-                                        "operationId": to,
-                                        "parameters": {*parameter: format!("$response.body#{pointer}")},
-                                        "description": format!("The `{parameter}` of what `{from}` made"),
-                                    }),
-                                )
-                            })
-                            .collect();
-                        response["links"] = Value::Object(links);
-                    }
-                }
-            }
-            if has_body {
-                responses.entry("400").or_insert_with(|| {
-                    problem("`bad_request`: the body is not JSON, or not of this route's shape")
-                });
-                responses.entry("422").or_insert_with(|| {
-                    problem("`validation_failed`: a field is unknown or breaks a rule; `errors` names each by its JSON pointer")
-                });
-                responses.entry("413").or_insert_with(|| {
-                    problem("`payload_too_large`: the body is larger than the server takes")
-                });
-            }
-            if takes_token {
-                responses.entry("401").or_insert_with(|| {
-                    problem("`invalid_token`, `token_expired` or `session_revoked`: the bearer token cannot be used")
-                });
+            if ["get", "put", "post", "patch", "delete"].contains(&method.as_str()) {
+                complete_operation(method, path, operation);
             }
         }
     }
     doc
+}
+
+/// A problem answer described in words.
+fn problem(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    })
+}
+
+/// One operation of [`complete`].
+fn complete_operation(method: &str, path: &str, operation: &mut Value) {
+    let has_body = operation.get("requestBody").is_some();
+    let operation_id = operation
+        .get("operationId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let takes_token = operation
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+    // An upload is the file itself, sent as one of the media types the server takes.
+    if method == "post" && path == "/api/v1/uploads" {
+        let binary = json!({"schema": {"type": "string", "format": "binary"}});
+        let content: serde_json::Map<String, Value> = crate::media::sniff::ACCEPTED
+            .iter()
+            .map(|(mime, _)| ((*mime).to_owned(), binary.clone()))
+            .collect();
+        operation["requestBody"]["content"] = Value::Object(content);
+    }
+    if method == "post" && path == "/api/v1/auth/sign-out" {
+        if let Some(body) = operation.get_mut("requestBody") {
+            body["required"] = Value::Bool(false);
+        }
+    }
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for content in responses.values_mut().filter_map(|r| r.get_mut("content")) {
+        describe_event_stream(content);
+    }
+    for link in LINKS
+        .iter()
+        .filter(|l| Some(l.from) == operation_id.as_deref())
+    {
+        if let Some(response) = responses.get_mut(link.status) {
+            response["links"] = links_of(link);
+        }
+    }
+    if has_body {
+        responses.entry("400").or_insert_with(|| {
+            problem("`bad_request`: the body is not JSON, or not of this route's shape")
+        });
+        responses.entry("422").or_insert_with(|| {
+            problem("`validation_failed`: a field is unknown or breaks a rule; `errors` names each by its JSON pointer")
+        });
+        responses.entry("413").or_insert_with(|| {
+            problem("`payload_too_large`: the body is larger than the server takes")
+        });
+    }
+    if takes_token {
+        responses.entry("401").or_insert_with(|| {
+            problem("`invalid_token`, `token_expired` or `session_revoked`: the bearer token cannot be used")
+        });
+    }
+}
+
+/// A stream of server-sent events is described event by event: `event` is the event's name
+/// and `data` its JSON text, of the schema the route names.
+fn describe_event_stream(content: &mut Value) {
+    if let Some(stream) = content.get_mut("text/event-stream")
+        && let Some(data) = stream.get("schema").cloned()
+    {
+        stream["schema"] = json!({
+            "type": "object",
+            "required": ["event", "data"],
+            "properties": {
+                "event": {"type": "string", "enum": ["pull"]},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": data,
+                },
+                "id": {"type": "string"},
+                "retry": {"type": "integer"},
+            },
+        });
+    }
+}
+
+/// The `links` of a response, from a [`Link`].
+fn links_of(link: &Link) -> Value {
+    let links: serde_json::Map<String, Value> = link
+        .to
+        .iter()
+        .map(|(to, parameter)| {
+            (
+                (*to).to_owned(),
+                json!({
+                    "operationId": to,
+                    "parameters": {*parameter: format!("$response.body#{}", link.id_at)},
+                    "description": format!("The `{parameter}` of what `{}` made", link.from),
+                }),
+            )
+        })
+        .collect();
+    Value::Object(links)
 }
 
 /// The vendored Redoc release (`server/assets/redoc/README.md` says how to update it).
@@ -381,22 +409,17 @@ pub const REFERENCE_POLICY: &str = "default-src 'none'; script-src 'self'; \
     responses((status = 200, description = "An HTML page that renders `/api/openapi.json`", body = String, content_type = "text/html"))
 )]
 pub async fn reference() -> Response {
-    let mut response = reference_page().into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
+    // Small, and it names the script's version: revalidated on every visit.
+    let mut response = super::html::page(
+        axum::http::StatusCode::OK,
+        reference_page(),
+        REFERENCE_POLICY,
+        "no-cache",
     );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(REFERENCE_POLICY),
-    );
-    headers.insert(
+    response.headers_mut().insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    // Small, and it names the script's version: revalidated on every visit.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
 
