@@ -5,7 +5,7 @@
  */
 export type SettingWrite = { 
 /**
- * Any JSON value.
+ * Any JSON value (a string, a number, an object...).
  */
 value: unknown, 
 /**

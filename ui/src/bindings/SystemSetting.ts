@@ -9,7 +9,7 @@ export type SystemSetting = {
  */
 key: string, 
 /**
- * Any JSON value.
+ * Any JSON value (a string, a number, an object...).
  */
 value: unknown, 
 /**
