@@ -155,3 +155,79 @@ async fn a_nul_character_is_refused_with_the_field_never_a_500() {
         .await;
     assert!(path.status.is_client_error(), "{path:?}");
 }
+
+/// Issue 20, operators: `/metrics` in the Prometheus text format counts each request on its
+/// declared route (never the id in it), and only clients on the server's own machine read it.
+#[tokio::test]
+async fn operators_read_metrics_by_route_from_the_servers_machine_only() {
+    use skilltrack_server::http::auth::AuthLimits;
+    // The server trusts a proxy on the loopback address, so a request it forwards for another
+    // machine is that machine's.
+    let server = skilltrack_tests::spawn_server_with(AuthLimits {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..AuthLimits::default()
+    })
+    .await;
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let res = client
+            .get(format!(
+                "{}/api/v1/courses/{}",
+                server.url,
+                uuid::Uuid::now_v7()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+    }
+    client
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+
+    let res = client
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"skilltrack_http_requests_total{method="GET",route="/api/v1/courses/{id}",status="404"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"skilltrack_http_request_duration_seconds_count{method="GET",route="/healthz"} 1"#
+        ),
+        "{text}"
+    );
+    for gauge in [
+        "skilltrack_db_pool_connections",
+        "skilltrack_sync_live_channels",
+        "skilltrack_lab_shells",
+    ] {
+        assert!(text.contains(&format!("\n{gauge} ")), "{gauge} in {text}");
+    }
+
+    // Forwarded for another machine: refused, as a problem with its code.
+    let res = client
+        .get(format!("{}/metrics", server.url))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::FORBIDDEN);
+    let problem: Problem = res.json().await.unwrap();
+    assert_eq!(problem.code, "forbidden");
+}

@@ -33,6 +33,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/openapi.json"),
     ("get", "/api/docs"),
     ("get", "/api/docs/redoc.standalone.js"),
+    ("get", "/metrics"),
     ("get", "/media/demo/{path}"),
     ("post", "/api/v1/uploads"),
     ("get", "/media/uploads/{file}"),

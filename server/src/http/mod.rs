@@ -20,6 +20,7 @@ pub mod lab_steps;
 pub mod labs;
 pub mod learning;
 pub mod me;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod settings;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub labs: Arc<crate::labs::Labs>,
     /// Who signs certificates, with which keys.
     pub certificates: Arc<crate::certificates::Issuer>,
+    /// Requests counted, for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -117,6 +120,7 @@ impl AppState {
                 crate::certificates::DEFAULT_NAME,
             ),
             openapi: Arc::new(openapi_json()),
+            metrics: Arc::default(),
         }
     }
 
@@ -226,6 +230,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(sync::routes())
         .merge(assessments::routes())
         .merge(assessment_authoring::routes())
+        .merge(metrics::routes())
 }
 
 /// The whole application. The demo media in `media_dir/demo` are served publicly under
@@ -240,10 +245,17 @@ pub fn router(state: AppState, limits: &HttpLimits, media_dir: &std::path::Path)
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
     });
     let (routes, _) = api_routes().split_for_parts();
+    let metrics = Arc::clone(&state.metrics);
     routes
         .nest_service("/media/demo", ServeDir::new(media_dir.join("demo")))
         .fallback(not_found)
         .with_state(state)
+        // Around each route, where the route a request matched is known (the body and time
+        // limits below answer before it for what they refuse).
+        .route_layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::count,
+        ))
         // Innermost first; each `layer` call wraps the ones before it, so the problem+json
         // rewrite also sees the body limit's 413 and the timeout's 408.
         .layer(axum::middleware::from_fn_with_state(

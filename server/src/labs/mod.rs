@@ -135,6 +135,11 @@ impl Labs {
         Self::with_driver(settings, driver)
     }
 
+    /// How many lab shells this server runs now.
+    pub fn running_shells(&self) -> usize {
+        self.terminals.try_lock().map_or(0, |t| t.len())
+    }
+
     /// Labs on another driver.
     pub fn with_driver(settings: LabSettings, driver: Arc<dyn EnvironmentDriver>) -> Self {
         Self {

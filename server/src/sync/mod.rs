@@ -77,6 +77,11 @@ impl LiveFeed {
         }
     }
 
+    /// How many live channels listen now (one per connected device).
+    pub fn listeners(&self) -> usize {
+        self.inner.notices.receiver_count()
+    }
+
     /// A receiver of every notice from now on. Starts the listener if it is not running, and
     /// waits (a few seconds at most) until it listens, so that no change committed after this
     /// returns goes unnoticed.
