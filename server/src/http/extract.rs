@@ -55,16 +55,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             });
         }
         // A whole number written with a fraction of zero (`711.0`) is the integer JSON Schema
-        // says it is; serde would refuse it for an integer field.
-        if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-            if whole_floats_as_integers(&mut value) {
-                return serde_json::from_value::<T>(value).map(Self).map_err(|e| {
-                    ApiError::Validation {
-                        detail: format!("The request body does not fit: {e}"),
-                        errors: Vec::new(),
-                    }
-                });
-            }
+        // says it is; serde would refuse it for an integer field. Only a body that may hold
+        // one (it has `.0` somewhere) is read twice.
+        if bytes.windows(2).any(|w| w == b".0")
+            && let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && whole_floats_as_integers(&mut value)
+        {
+            return serde_json::from_value::<T>(value).map(Self).map_err(|e| {
+                ApiError::Validation {
+                    detail: format!("The request body does not fit: {e}"),
+                    errors: Vec::new(),
+                }
+            });
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
