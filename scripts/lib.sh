@@ -27,10 +27,12 @@ apt_packages+=(git gzip tar)
 # build` also needs mmdebstrap, which the tests do not use.)
 apt_packages+=(busybox-static)
 # The desktop app (Tauri v2 on Linux): WebKitGTK 4.1 and GTK 3 to build and run it, librsvg for
-# its icons, GStreamer's base and good plugins to play lesson videos; for its end-to-end test,
-# Xvfb (with xauth) as the display and WebKitWebDriver (webkit2gtk-driver) under tauri-driver.
+# its icons, GStreamer's plugins to play lesson videos (base and good: WebM/VP8, Vorbis and the
+# MP4 demuxer; libav: H.264 and AAC; bad: the H.264 parser); for its end-to-end test, Xvfb (with
+# xauth) as the display and WebKitWebDriver (webkit2gtk-driver) under tauri-driver.
 apt_packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev gstreamer1.0-plugins-base
-  gstreamer1.0-plugins-good webkit2gtk-driver xvfb xauth)
+  gstreamer1.0-plugins-good gstreamer1.0-libav gstreamer1.0-plugins-bad webkit2gtk-driver xvfb
+  xauth)
 
 ensure_apt_packages() {
   local missing=()

@@ -20,11 +20,18 @@ use crate::db::{self, Database};
 
 /// The catalog, compiled into the binary so `seed-demo` works from anywhere.
 const CATALOG_JSON: &str = include_str!("../seed/demo-catalog.json");
-/// The demo video, served from the data directory's `media/demo/`.
-const DEMO_VIDEO: (&str, &[u8]) = (
-    "intro-to-the-terminal.webm",
-    include_bytes!("../seed/media/intro-to-the-terminal.webm"),
-);
+/// The demo videos, served from the data directory's `media/demo/`: one clip as WebM (VP8)
+/// and as MP4 (H.264), so the demo has a lesson of each format learners meet.
+const DEMO_VIDEOS: &[(&str, &[u8])] = &[
+    (
+        "intro-to-the-terminal.webm",
+        include_bytes!("../seed/media/intro-to-the-terminal.webm"),
+    ),
+    (
+        "intro-to-the-terminal.mp4",
+        include_bytes!("../seed/media/intro-to-the-terminal.mp4"),
+    ),
+];
 /// The demo video's poster and captions, served beside it.
 const DEMO_VIDEO_EXTRAS: &[(&str, &[u8])] = &[
     (
@@ -365,7 +372,7 @@ pub async fn load_demo(db: &Database, data_dir: &Path) -> Result<(), SeedError> 
         source,
     };
     tokio::fs::create_dir_all(&media).await.map_err(media_err)?;
-    for (name, bytes) in std::iter::once(&DEMO_VIDEO).chain(DEMO_VIDEO_EXTRAS) {
+    for (name, bytes) in DEMO_VIDEOS.iter().chain(DEMO_VIDEO_EXTRAS) {
         tokio::fs::write(media.join(name), bytes)
             .await
             .map_err(media_err)?;
@@ -456,7 +463,10 @@ mod tests {
         let services: Vec<&str> = c.services.iter().map(|s| s.slug.as_str()).collect();
         let courses: Vec<&str> = c.courses.iter().map(Course::slug).collect();
         let emails: Vec<&str> = c.accounts.iter().map(|a| a.email.as_str()).collect();
-        let video = video_url(DEMO_VIDEO.0);
+        let videos: Vec<String> = DEMO_VIDEOS
+            .iter()
+            .map(|(name, _)| video_url(name))
+            .collect();
         for course in &c.courses {
             let slug = course.slug();
             assert!(services.contains(&course.tree.service.as_str()), "{slug}");
@@ -468,9 +478,12 @@ mod tests {
                 if lesson.lesson.content_type
                     == skilltrack_protocol::authoring::LessonContentType::Video
                 {
-                    assert_eq!(
-                        lesson.lesson.content_url.as_deref(),
-                        Some(video.as_str()),
+                    assert!(
+                        lesson
+                            .lesson
+                            .content_url
+                            .as_ref()
+                            .is_some_and(|url| videos.contains(url)),
                         "{slug}: unknown video"
                     );
                     let extras: Vec<String> = lesson
