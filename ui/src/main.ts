@@ -1,5 +1,4 @@
 import { mount } from "svelte";
-import "highlight.js/styles/github.css";
 import "./app.css";
 import App from "./App.svelte";
 
