@@ -20,10 +20,11 @@ use crate::Desktop;
 use crate::device::Device;
 use crate::error::CommandError;
 use crate::local_media::LocalMedia;
+use crate::preferences::Preferences;
 use crate::views::{
     Account, BookmarkItem, CaptionTrack, CatalogQuery, CertificateItem, CourseCard, CourseScreen,
     LaunchState, LearningItem, LessonDownload, LessonItem, LessonPage, ModuleItem, MyLearningPage,
-    PrerequisiteItem, ReviewItem, SettingsPage, opt_text, text,
+    PrerequisiteItem, ReviewItem, SettingsPage, StreamedExtras, opt_text, text,
 };
 
 pub mod account;
@@ -155,7 +156,9 @@ pub fn allow_media(app: &AppHandle, device: &Device) -> Answer<()> {
     let dir = device.media_dir();
     std::fs::create_dir_all(&dir)
         .map_err(|e| CommandError::new("io", format!("{}: {e}", dir.display())))?;
-    app.state::<LocalMedia>().serve_from(dir);
+    let media = app.state::<LocalMedia>();
+    media.serve_from(dir);
+    media.stream_through(Arc::clone(&device.engine));
     Ok(())
 }
 
@@ -381,7 +384,11 @@ fn lesson_percentage(engine: &SyncEngine, user: &str, lesson_id: &str) -> Answer
 
 /// A lesson to study, with its downloaded media if any.
 #[tauri::command]
-pub async fn lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<LessonPage> {
+pub async fn lesson(
+    desktop: State<'_, Desktop>,
+    media: State<'_, LocalMedia>,
+    lesson_id: String,
+) -> Answer<LessonPage> {
     let engine = engine(&desktop).await;
     let user = engine
         .signed_in_user()
@@ -421,6 +428,15 @@ pub async fn lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<Le
             captions.push(CaptionTrack { language, webvtt });
         }
     }
+    // Not downloaded (or not finished): played at once by streaming it from the server.
+    let video_url = content_url
+        .as_deref()
+        .filter(|_| {
+            !download
+                .as_ref()
+                .is_some_and(|d| d.state == DownloadState::Complete)
+        })
+        .map(|url| media.stream_url_of(url));
     Ok(LessonPage {
         item: LessonItem::from_row(&row, completed),
         course_id,
@@ -428,7 +444,8 @@ pub async fn lesson(desktop: State<'_, Desktop>, lesson_id: String) -> Answer<Le
         content_body: opt_text(&row, "content_body"),
         content_url,
         download,
-        video_url: None,
+        streamed: video_url.is_some(),
+        video_url,
         poster_url,
         captions,
         assessment_id: None,
@@ -600,6 +617,70 @@ pub async fn download_lesson_media(
         }
     }
     Ok(record)
+}
+
+/// The learner's choices on this computer (player speed, captions, theme).
+#[tauri::command]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "Tauri hands commands their arguments by value"
+)]
+pub fn preferences(desktop: State<'_, Desktop>) -> Preferences {
+    Preferences::load(&desktop.config.data_root)
+}
+
+/// Keeps the learner's choices on this computer.
+#[tauri::command]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "Tauri hands commands their arguments by value"
+)]
+pub fn set_preferences(desktop: State<'_, Desktop>, preferences: Preferences) -> Answer<()> {
+    preferences.save(&desktop.config.data_root)
+}
+
+/// The largest caption file a streamed video shows (they are a few KiB of text).
+const MAX_STREAMED_CAPTION_BYTES: usize = 1024 * 1024;
+
+/// A streamed video's poster and captions, fetched from the server now and kept nowhere (a
+/// downloaded video has its own on disk): asked for after the lesson shows, so an offline
+/// lesson never waits on the network. What cannot be fetched is left out.
+#[tauri::command]
+pub async fn streamed_extras(
+    desktop: State<'_, Desktop>,
+    lesson_id: String,
+) -> Answer<StreamedExtras> {
+    let engine = engine(&desktop).await;
+    let row = lock(engine.cache())
+        .row(SyncTable::CourseLessons, id(&lesson_id)?)?
+        .ok_or_else(|| CommandError::new("not_found", "This lesson is not on this device."))?;
+    let fetch = |url: String| {
+        let engine = Arc::clone(&engine);
+        async move {
+            let answer = engine.stream_media(&url, None).await.ok()?;
+            if !answer.status().is_success() {
+                return None;
+            }
+            answer.bytes().await.ok()
+        }
+    };
+    let mut extras = StreamedExtras::default();
+    if let Some(url) = opt_text(&row, "poster_url") {
+        let extension = url.rsplit('.').next().unwrap_or_default().to_owned();
+        if let Some(bytes) = fetch(url).await {
+            extras.poster_url = crate::local_media::picture_bytes_data_url(&bytes, &extension);
+        }
+    }
+    for (language, url) in lesson_captions(&row) {
+        if let Some(bytes) = fetch(url).await {
+            if bytes.len() <= MAX_STREAMED_CAPTION_BYTES {
+                if let Ok(webvtt) = String::from_utf8(bytes.to_vec()) {
+                    extras.captions.push(CaptionTrack { language, webvtt });
+                }
+            }
+        }
+    }
+    Ok(extras)
 }
 
 /// A lesson's poster and caption files (their URLs), as its synced row names them.

@@ -9,6 +9,7 @@
 //! * [`navigation`]: the window never leaves the app's own pages.
 //! * [`package_preview`]: a course folder previewed through the learner's screens, read again
 //!   whenever a file in it changes; no server, no network, nothing written.
+//! * [`preferences`]: the player's speed and captions and the theme, kept on this computer.
 //! * [`rendering`]: the window paints with the GPU only where there is one.
 
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@ pub mod error;
 pub mod local_media;
 pub mod navigation;
 pub mod package_preview;
+pub mod preferences;
 pub mod rendering;
 pub mod views;
 
@@ -127,6 +129,9 @@ pub fn run() -> tauri::Result<()> {
             commands::catalog,
             commands::course_page,
             commands::lesson,
+            commands::streamed_extras,
+            commands::preferences,
+            commands::set_preferences,
             commands::complete_lesson,
             commands::set_bookmark,
             commands::my_learning,

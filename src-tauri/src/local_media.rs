@@ -11,7 +11,14 @@
 //! * only under a random secret path prefix made at launch, so a web page in the user's browser
 //!   cannot guess or probe the URLs;
 //! * only with `Host: 127.0.0.1:<port>`, so a DNS-rebinding page cannot read them either.
+//!
+//! It also streams lessons' media that are not downloaded (`/<secret>/stream/<key>`), so a
+//! video plays at once online: the player's `Range` requests go to the lesson's media URL
+//! through the sync engine (its token only to the server's own origin) and the answer comes
+//! back as it arrives. Only URLs the app registered for a lesson it showed can be streamed
+//! (the key names one; this is no open proxy), and nothing is written to disk.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -22,6 +29,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use rand::RngCore as _;
+use skilltrack_client::sync::SyncEngine;
 use tower::ServiceExt as _;
 use tower_http::services::ServeFile;
 
@@ -35,6 +43,10 @@ struct Shared {
     addr: SocketAddr,
     secret: String,
     dir: RwLock<PathBuf>,
+    /// The engine that streams media not downloaded (none in a package preview).
+    engine: RwLock<Option<Arc<SyncEngine>>>,
+    /// Stream keys and the media URLs they name.
+    streams: RwLock<HashMap<String, String>>,
 }
 
 /// The media server could not start.
@@ -51,17 +63,14 @@ impl LocalMedia {
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let mut bytes = [0_u8; 24];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        let secret = bytes.iter().fold(String::new(), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        });
+        let secret = random_hex(24);
         let media = Self {
             shared: Arc::new(Shared {
                 addr,
                 secret,
                 dir: RwLock::new(dir),
+                engine: RwLock::new(None),
+                streams: RwLock::new(HashMap::new()),
             }),
         };
         let app = axum::Router::new()
@@ -90,6 +99,33 @@ impl LocalMedia {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = dir;
     }
 
+    /// Streams through `engine` from now on (the app switched servers): the previous server's
+    /// stream keys are forgotten.
+    pub fn stream_through(&self, engine: Arc<SyncEngine>) {
+        *write(&self.shared.engine) = Some(engine);
+        write(&self.shared.streams).clear();
+    }
+
+    /// The URL the window streams `media` (a lesson's media URL, as the server gave it) from:
+    /// under a random key of its own, the same each time this media is asked for.
+    #[must_use]
+    pub fn stream_url_of(&self, media: &str) -> String {
+        let mut streams = write(&self.shared.streams);
+        let known = streams
+            .iter()
+            .find(|(_, url)| url.as_str() == media)
+            .map(|(key, _)| key.clone());
+        let key = known.unwrap_or_else(|| {
+            let key = random_hex(16);
+            streams.insert(key.clone(), media.to_owned());
+            key
+        });
+        format!(
+            "http://{}/{}/stream/{key}",
+            self.shared.addr, self.shared.secret
+        )
+    }
+
     /// The URL the window plays `file` from, if `file` is a file the server would serve.
     #[must_use]
     pub fn url_of(&self, file: &Path) -> Option<String> {
@@ -103,6 +139,16 @@ impl LocalMedia {
         (file.parent() == Some(dir.as_path()) && servable(name))
             .then(|| format!("http://{}/{}/{name}", self.shared.addr, self.shared.secret))
     }
+}
+
+/// `bytes` random bytes, in hex.
+fn random_hex(bytes: usize) -> String {
+    let mut random = vec![0_u8; bytes];
+    rand::thread_rng().fill_bytes(&mut random);
+    random.iter().fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 /// A plain file name: no separators, no parent references, no hidden files.
@@ -138,8 +184,18 @@ async fn serve(State(media): State<LocalMedia>, request: Request) -> Response {
     let Some((secret, name)) = path.split_once('/') else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    if !same_secret(secret, &shared.secret) || !servable(name) {
+    if !same_secret(secret, &shared.secret)
+        || !(servable(name) || name.strip_prefix("stream/").is_some_and(servable))
+    {
         return StatusCode::NOT_FOUND.into_response();
+    }
+    if let Some(key) = name.strip_prefix("stream/") {
+        let range = request
+            .headers()
+            .get(header::RANGE)
+            .and_then(|r| r.to_str().ok())
+            .map(str::to_owned);
+        return stream(&media, key, range.as_deref()).await;
     }
     let file = shared
         .dir
@@ -152,6 +208,53 @@ async fn serve(State(media): State<LocalMedia>, request: Request) -> Response {
     }
 }
 
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The headers of the media's answer the player needs, passed back as they came.
+const STREAMED_HEADERS: [header::HeaderName; 6] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_LENGTH,
+    header::CONTENT_RANGE,
+    header::ACCEPT_RANGES,
+    header::ETAG,
+    header::LAST_MODIFIED,
+];
+
+/// One streamed request: the player's range of the media `key` names, fetched as it goes.
+async fn stream(media: &LocalMedia, key: &str, range: Option<&str>) -> Response {
+    let url = read(&media.shared.streams).get(key).cloned();
+    let engine = read(&media.shared.engine).clone();
+    let (Some(url), Some(engine)) = (url, engine) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let answer = match engine.stream_media(&url, range).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            // The player shows its own error; the log says why (offline, signed out, 404…).
+            tracing::warn!(%url, error = %e, "streaming lesson media failed");
+            return StatusCode::BAD_GATEWAY.into_response();
+        }
+    };
+    let mut response = Response::builder().status(answer.status().as_u16());
+    for name in STREAMED_HEADERS {
+        if let Some(value) = answer.headers().get(name.as_str()) {
+            response = response.header(name, value.as_bytes());
+        }
+    }
+    response
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from_stream(answer.bytes_stream()))
+        .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+}
+
 /// The largest poster the window is given (a data: URL holds it whole).
 const MAX_POSTER_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -159,23 +262,35 @@ const MAX_POSTER_BYTES: u64 = 4 * 1024 * 1024;
 /// of at most 4 MiB: the window's CSP lets images load from the app itself and `data:` only,
 /// never from a port on this machine that a lesson's text could name too.
 pub fn picture_data_url(file: &Path) -> Option<String> {
+    let extension = file.extension()?.to_str()?;
+    picture_mime(extension)?;
+    if std::fs::metadata(file).ok()?.len() > MAX_POSTER_BYTES {
+        return None;
+    }
+    picture_bytes_data_url(&std::fs::read(file).ok()?, extension)
+}
+
+/// A picture's bytes (named with `extension`) as a `data:` URL, with the rules of
+/// [`picture_data_url`].
+pub fn picture_bytes_data_url(bytes: &[u8], extension: &str) -> Option<String> {
     use base64::Engine as _;
-    let ext = file.extension()?.to_str()?.to_ascii_lowercase();
-    let mime = match ext.as_str() {
+    let mime = picture_mime(extension)?;
+    (bytes.len() as u64 <= MAX_POSTER_BYTES).then(|| {
+        format!(
+            "data:{mime};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        )
+    })
+}
+
+fn picture_mime(extension: &str) -> Option<&'static str> {
+    Some(match extension.to_ascii_lowercase().as_str() {
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",
         "gif" => "image/gif",
         "webp" => "image/webp",
         _ => return None,
-    };
-    if std::fs::metadata(file).ok()?.len() > MAX_POSTER_BYTES {
-        return None;
-    }
-    let bytes = std::fs::read(file).ok()?;
-    Some(format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    ))
+    })
 }
 
 #[cfg(test)]

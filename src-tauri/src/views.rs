@@ -294,9 +294,13 @@ pub struct LessonPage {
     pub content_url: Option<String>,
     /// The media downloaded for offline, if it is.
     pub download: Option<DownloadRecord>,
-    /// A URL the window plays the video from as it is (a package preview's local file, over
-    /// loopback), with no download.
+    /// A URL the window plays the video from as it is, with no download: streamed from the
+    /// server through the app's loopback media server while it is not downloaded, or a
+    /// package preview's local file.
     pub video_url: Option<String>,
+    /// Whether `video_url` streams from the server (the video is not downloaded), so it plays
+    /// only online.
+    pub streamed: bool,
     /// The video's poster, as a URL the window can load (a package preview's local file).
     pub poster_url: Option<String>,
     /// The video's captions, in the order of their languages, with their text: the window
@@ -357,6 +361,16 @@ pub struct SettingsPage {
     pub downloads: Vec<DownloadRecord>,
     /// Writes the server refused, with its reasons.
     pub rejections: Vec<Rejection>,
+}
+
+/// A streamed video's poster and captions, fetched online.
+#[derive(Debug, Clone, Default, Serialize, TS)]
+#[ts(export)]
+pub struct StreamedExtras {
+    /// The poster, as a `data:` URL.
+    pub poster_url: Option<String>,
+    /// The captions, in the order of their languages.
+    pub captions: Vec<CaptionTrack>,
 }
 
 /// Progress of a lesson's media download, sent as the `download-progress` event.

@@ -429,6 +429,35 @@ impl ApiClient {
         from: u64,
         etag: Option<&str>,
     ) -> Result<reqwest::Response, ApiError> {
+        let range = (from > 0).then(|| format!("bytes={from}-"));
+        let if_range = etag.filter(|_| from > 0);
+        let res = self.media(token, url, range.as_deref(), if_range).await?;
+        if res.status() == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
+            return Err(problem(res).await);
+        }
+        Ok(res)
+    }
+
+    /// Fetches media for a player streaming it: `range` is the player's own `Range` header,
+    /// passed on as it is (the player seeks by asking for another one). Credentials go only
+    /// to the server's origin, as for [`Self::download`]. A `416` (a range past the end) is an
+    /// answer the player handles, not an error.
+    pub async fn stream(
+        &self,
+        token: &str,
+        url: &str,
+        range: Option<&str>,
+    ) -> Result<reqwest::Response, ApiError> {
+        self.media(token, url, range, None).await
+    }
+
+    async fn media(
+        &self,
+        token: &str,
+        url: &str,
+        range: Option<&str>,
+        if_range: Option<&str>,
+    ) -> Result<reqwest::Response, ApiError> {
         let mut url = self.parse_url(url)?;
         let mut credentials = Some(token);
         for _ in 0..=MAX_REDIRECTS {
@@ -436,14 +465,16 @@ impl ApiClient {
                 credentials = None;
             }
             let mut req = self.request(&self.streaming, Method::GET, &url, credentials);
-            if from > 0 {
-                req = req.header("range", format!("bytes={from}-"));
-                if let Some(etag) = etag {
+            if let Some(range) = range {
+                req = req.header("range", range);
+                if let Some(etag) = if_range {
                     req = req.header("if-range", etag);
                 }
             }
             let res = req.send().await.map_err(|e| offline(&e))?;
-            if res.status().is_success() {
+            if res.status().is_success()
+                || (range.is_some() && res.status() == reqwest::StatusCode::RANGE_NOT_SATISFIABLE)
+            {
                 return Ok(res);
             }
             let next = res

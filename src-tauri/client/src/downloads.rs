@@ -185,6 +185,17 @@ impl SyncEngine {
         Ok(record)
     }
 
+    /// Opens `url` (a lesson's media) for a player streaming it online, with the player's own
+    /// `Range` header: nothing is written to disk, so streaming never stands in for a download.
+    pub async fn stream_media(
+        &self,
+        url: &str,
+        range: Option<&str>,
+    ) -> Result<reqwest::Response, DownloadError> {
+        let token = self.session().await?.access_token;
+        Ok(self.api().stream(&token, url, range).await?)
+    }
+
     /// Deletes a download's file and record.
     pub async fn delete_download(&self, url: &str) -> Result<(), DownloadError> {
         let known = lock(self.cache()).download(url)?;

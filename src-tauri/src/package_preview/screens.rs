@@ -157,6 +157,7 @@ pub fn lesson_page(
             .flatten(),
         download: None,
         video_url,
+        streamed: false,
         poster_url,
         captions,
         assessment_id: lesson.assessment.clone(),

@@ -32,10 +32,16 @@ content_url: string | null,
  */
 download: DownloadRecord | null, 
 /**
- * A URL the window plays the video from as it is (a package preview's local file, over
- * loopback), with no download.
+ * A URL the window plays the video from as it is, with no download: streamed from the
+ * server through the app's loopback media server while it is not downloaded, or a
+ * package preview's local file.
  */
 video_url: string | null, 
+/**
+ * Whether `video_url` streams from the server (the video is not downloaded), so it plays
+ * only online.
+ */
+streamed: boolean, 
 /**
  * The video's poster, as a URL the window can load (a package preview's local file).
  */

@@ -9,6 +9,8 @@ import type { DownloadRecord } from "../bindings/DownloadRecord";
 import type { LaunchState } from "../bindings/LaunchState";
 import type { MyLearningPage } from "../bindings/MyLearningPage";
 import type { LessonPage } from "../bindings/LessonPage";
+import type { Preferences } from "../bindings/Preferences";
+import type { StreamedExtras } from "../bindings/StreamedExtras";
 import type { SettingsPage } from "../bindings/SettingsPage";
 import type { AnswerValue } from "../bindings/AnswerValue";
 import type { AttemptItem } from "../bindings/AttemptItem";
@@ -45,6 +47,10 @@ export const commands = {
   catalog: (query: CatalogQuery) => invoke<CourseCard[]>("catalog", { query }),
   coursePage: (courseId: string) => invoke<CourseScreen>("course_page", { courseId }),
   lesson: (lessonId: string) => invoke<LessonPage>("lesson", { lessonId }),
+  /** A streamed video's poster and captions, fetched online (kept nowhere). */
+  streamedExtras: (lessonId: string) => invoke<StreamedExtras>("streamed_extras", { lessonId }),
+  preferences: () => invoke<Preferences>("preferences"),
+  setPreferences: (preferences: Preferences) => invoke<null>("set_preferences", { preferences }),
   completeLesson: (lessonId: string) => invoke<null>("complete_lesson", { lessonId }),
   setBookmark: (courseId: string, on: boolean) => invoke<null>("set_bookmark", { courseId, on }),
   myLearning: () => invoke<MyLearningPage>("my_learning"),

@@ -18,6 +18,7 @@ export type LearnerSource = Pick<
   | "recordVideoPosition"
   | "downloadLessonMedia"
   | "mediaUrl"
+  | "streamedExtras"
   | "quiz"
   | "startAttempt"
   | "saveAnswer"
@@ -66,6 +67,8 @@ export function previewSource(c: typeof commands = commands): LearnerSource {
           "A preview plays only video files in the package (media/…), with no network: a video given by URL plays from there once the course is pushed.",
       }),
     mediaUrl: () => notInPreview("A download"),
+    // A preview's lesson carries its own poster and captions.
+    streamedExtras: () => Promise.resolve({ poster_url: null, captions: [] }),
     quiz: (assessmentId) => c.previewQuiz(assessmentId),
     startAttempt: (assessmentId) => c.previewStartAttempt(assessmentId),
     saveAnswer: (attemptId, questionId, answer) => c.previewSaveAnswer(attemptId, questionId, answer),

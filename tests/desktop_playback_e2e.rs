@@ -1,0 +1,380 @@
+//! Course playback as learners expect it (issue 17), in the real app under `WebDriver`: a video
+//! streams at once before any download and seeks (HTTP Range through the app's loopback
+//! proxy), its captions show in the chosen language and its transcript follows and seeks, the
+//! speed and caption language are remembered across launches, the keyboard drives the player,
+//! an MP4 lesson plays as well as a WebM one, an offline lesson that was never downloaded says
+//! so, and the dark theme applies.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Client;
+use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+use serde_json::{Value, json};
+use skilltrack_server::seed::demo_id;
+use skilltrack_tests::desktop::{DesktopApp, PATIENCE, click, find, screenshot, wait_attr};
+use skilltrack_tests::proxy::Proxy;
+use skilltrack_tests::spawn_demo_server;
+
+const LEARNER: &str = "learner@skilltrack.dev";
+const LEARNER_PASSWORD: &str = "learner-demo-pass";
+/// Enrolled by the seed; opens with a WebM video lesson with English and French captions.
+const WEBM_COURSE: &str = "intro-to-the-command-line";
+/// Free, not enrolled; opens with an MP4 (H.264) video lesson.
+const MP4_COURSE: &str = "git-and-github-essentials";
+
+/// Polls `script` (a function body returning a value) until `done` accepts what it returns.
+async fn until(client: &Client, script: &str, step: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let value = client
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("{step}: {e}"));
+        if done(&value) {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{step}: still {value} after {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// Chooses `value` in the `<select>` at `css`, as a learner's pick does (a `change` event).
+async fn choose(client: &Client, css: &str, value: &str, step: &str) {
+    find(client, css, step).await;
+    client
+        .execute(
+            "const s = document.querySelector(arguments[0]); s.value = arguments[1];\
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![json!(css), json!(value)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{step}: {e}"));
+}
+
+/// Plays the lesson's video muted and waits until it has played past `seconds`.
+async fn plays_past(client: &Client, seconds: f64, step: &str) {
+    client
+        .execute(
+            "const v = document.querySelector('video'); v.muted = true; v.play(); return true;",
+            Vec::new(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{step}: {e}"));
+    let state = until(
+        client,
+        "const v = document.querySelector('video');\
+         return [v.currentTime, v.readyState, v.error ? v.error.code : null];",
+        step,
+        |s| s[0].as_f64().is_some_and(|t| t > seconds) || !s[2].is_null(),
+    )
+    .await;
+    assert!(state[2].is_null(), "{step}: the player failed: {state}");
+}
+
+/// Presses `keys` on whatever has focus (the page, not a field).
+async fn press(client: &Client, keys: &str, step: &str) {
+    client
+        .execute(
+            "document.activeElement && document.activeElement.blur();",
+            Vec::new(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{step}: {e}"));
+    let mut actions = KeyActions::new("keyboard".to_owned());
+    for key in keys.chars() {
+        actions = actions
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+    }
+    client
+        .perform_actions(actions)
+        .await
+        .unwrap_or_else(|e| panic!("{step}: {e}"));
+}
+
+async fn open_first_video_lesson(client: &Client, slug: &str, step: &str) {
+    click(client, r#"[data-testid="nav-learning"]"#, step).await;
+    let course = demo_id(&format!("course/{slug}"));
+    click(
+        client,
+        &format!(r#"[data-testid="learning-item"][data-course-id="{course}"]"#),
+        step,
+    )
+    .await;
+    click(
+        client,
+        r#"[data-testid="lesson-link"][data-type="video"]"#,
+        step,
+    )
+    .await;
+    find(client, r#"[data-testid="video-player"]"#, step).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue17_a_video_streams_at_once_with_captions_transcript_speed_and_keys() {
+    let server = spawn_demo_server().await;
+    let proxy = Proxy::start(&server.url).await;
+    let data = tempfile::tempdir().expect("the app's data directory");
+    let app = DesktopApp::launch(&proxy.url, data.path()).await;
+    let client = &app.client;
+    app.sign_in(LEARNER, LEARNER_PASSWORD).await;
+
+    // Online, the video plays before any download, from the app's loopback stream.
+    let step = "the WebM lesson streams at once";
+    open_first_video_lesson(client, WEBM_COURSE, step).await;
+    find(client, r#"[data-testid="video-streaming"]"#, step).await;
+    let src = client
+        .execute(
+            "return document.querySelector('video').currentSrc;",
+            Vec::new(),
+        )
+        .await
+        .expect(step);
+    assert!(
+        src.as_str()
+            .is_some_and(|s| s.starts_with("http://127.0.0.1:") && s.contains("/stream/")),
+        "{step}: plays from {src}"
+    );
+    plays_past(client, 1.0, step).await;
+    // Seeking asks the server for another range of the file.
+    let step = "the streamed video seeks";
+    client
+        .execute(
+            "const v = document.querySelector('video'); v.currentTime = 9; return true;",
+            Vec::new(),
+        )
+        .await
+        .expect(step);
+    until(
+        client,
+        "const v = document.querySelector('video'); return !v.seeking && v.currentTime >= 9;",
+        step,
+        |v| v == &json!(true),
+    )
+    .await;
+    let download = find(client, r#"[data-testid="download"]"#, step).await;
+    assert_eq!(
+        download.text().await.expect(step),
+        "Download for offline",
+        "{step}: streaming downloads nothing"
+    );
+
+    // The streamed video has its poster and its captions, fetched from the server.
+    let step = "the streamed video has its poster and captions";
+    wait_attr(
+        client,
+        r#"[data-testid="video-player"]"#,
+        "poster",
+        step,
+        |p| p.starts_with("data:image/png;base64,"),
+    )
+    .await;
+    until(
+        client,
+        "return [...document.querySelectorAll('[data-testid=\"caption-track\"]')]\
+           .map((t) => t.getAttribute('srclang'));",
+        step,
+        |v| v == &json!(["en", "fr"]),
+    )
+    .await;
+
+    // French captions: shown by the player, and the transcript beside it is the French one.
+    let step = "choosing French captions";
+    choose(client, r#"[data-testid="captions"]"#, "fr", step).await;
+    until(
+        client,
+        "return [...document.querySelector('video').textTracks]\
+           .map((t) => t.language + ':' + t.mode).join(' ');",
+        step,
+        |v| v == &json!("en:disabled fr:showing"),
+    )
+    .await;
+    wait_attr(
+        client,
+        r#"[data-testid="transcript"]"#,
+        "data-language",
+        step,
+        |l| l == "fr",
+    )
+    .await;
+    let lines = client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=\"transcript-line\"]')].length;",
+            Vec::new(),
+        )
+        .await
+        .expect(step);
+    assert_eq!(lines, json!(3), "{step}: the clip's three cues");
+
+    // Clicking a transcript line seeks there, and the line is marked as playing.
+    let step = "the transcript seeks";
+    client
+        .execute("document.querySelector('video').pause();", Vec::new())
+        .await
+        .expect(step);
+    click(
+        client,
+        r#"[data-testid="transcript-line"][data-start="4"]"#,
+        step,
+    )
+    .await;
+    until(
+        client,
+        "return document.querySelector('video').currentTime;",
+        step,
+        |t| t.as_f64().is_some_and(|t| (4.0..5.0).contains(&t)),
+    )
+    .await;
+    wait_attr(
+        client,
+        r#"[data-testid="transcript-line"][data-start="4"]"#,
+        "aria-current",
+        step,
+        |v| v == "true",
+    )
+    .await;
+    // Searching keeps only the lines with the words (accents and case aside).
+    let step = "searching the transcript";
+    let search = find(client, r#"[data-testid="transcript-search"]"#, step).await;
+    search.send_keys("ECHO").await.expect(step);
+    until(
+        client,
+        "return [...document.querySelectorAll('[data-testid=\"transcript-line\"]')]\
+           .map((l) => l.dataset.start);",
+        step,
+        |v| v == &json!(["8"]),
+    )
+    .await;
+    client
+        .execute(
+            "const s = document.querySelector('[data-testid=\"transcript-search\"]'); s.value = '';\
+             s.dispatchEvent(new Event('input', { bubbles: true }));",
+            Vec::new(),
+        )
+        .await
+        .expect(step);
+
+    // Speed 1.5×, then the keyboard: one step faster, captions off, back 5 seconds.
+    let step = "choosing 1.5× speed";
+    choose(client, r#"[data-testid="speed"]"#, "1.5", step).await;
+    until(
+        client,
+        "return document.querySelector('video').playbackRate;",
+        step,
+        |r| r == &json!(1.5),
+    )
+    .await;
+    screenshot(client, "video-player").await;
+    let step = "the keyboard drives the player";
+    press(client, ">", step).await;
+    until(
+        client,
+        "return document.querySelector('video').playbackRate;",
+        step,
+        |r| r == &json!(1.75),
+    )
+    .await;
+    press(client, "<", step).await;
+    press(client, "c", step).await;
+    until(
+        client,
+        "return [...document.querySelector('video').textTracks].every((t) => t.mode === 'disabled');",
+        step,
+        |v| v == &json!(true),
+    )
+    .await;
+    press(client, "c", step).await;
+    until(
+        client,
+        "return [...document.querySelector('video').textTracks].find((t) => t.mode === 'showing')?.language ?? null;",
+        step,
+        |v| v == &json!("fr"),
+    )
+    .await;
+
+    // An MP4 (H.264) lesson plays too: the learner enrols in the free Git course and opens it.
+    let step = "the MP4 lesson plays";
+    click(client, r#"[data-testid="nav-catalog"]"#, step).await;
+    click(
+        client,
+        &format!(r#"[data-testid="course-card"][data-slug="{MP4_COURSE}"]"#),
+        step,
+    )
+    .await;
+    click(client, r#"[data-testid="enroll"]"#, step).await;
+    click(
+        client,
+        r#"[data-testid="lesson-link"][data-type="video"]"#,
+        step,
+    )
+    .await;
+    find(client, r#"[data-testid="video-player"]"#, step).await;
+    let src = client
+        .execute(
+            "return document.querySelector('video').currentSrc;",
+            Vec::new(),
+        )
+        .await
+        .expect(step);
+    assert!(
+        src.as_str().is_some_and(|s| s.contains("/stream/")),
+        "{step}: {src}"
+    );
+    // The remembered speed applies to a new video.
+    until(
+        client,
+        "return document.querySelector('video').playbackRate;",
+        step,
+        |r| r == &json!(1.5),
+    )
+    .await;
+    plays_past(client, 1.0, step).await;
+
+    // Offline, a video that was never downloaded says why it cannot play.
+    let step = "offline, a streamed video says it needs the network";
+    proxy.set_online(false);
+    click(client, r#"[data-testid="next-lesson"]"#, step).await;
+    click(client, r#"[data-testid="previous-lesson"]"#, step).await;
+    find(client, r#"[data-testid="video-unavailable"]"#, step).await;
+    proxy.set_online(true);
+
+    // The dark theme, chosen in Settings, themes every screen.
+    let step = "choosing the dark theme";
+    click(client, r#"[data-testid="nav-settings"]"#, step).await;
+    choose(client, r#"[data-testid="theme"]"#, "dark", step).await;
+    until(
+        client,
+        "return [document.documentElement.dataset.theme, getComputedStyle(document.documentElement).backgroundColor];",
+        step,
+        |v| v[0] == json!("dark") && v[1] == json!("rgb(18, 24, 31)"),
+    )
+    .await;
+    screenshot(client, "settings-dark").await;
+    app.close().await;
+
+    // Launched again: the speed, the captions' language and the theme are as chosen.
+    let step = "a new launch remembers the speed, captions and theme";
+    let app = DesktopApp::launch(&proxy.url, data.path()).await;
+    let client = &app.client;
+    find(client, r#"[data-testid="course-card"]"#, step).await;
+    until(
+        client,
+        "return document.documentElement.dataset.theme;",
+        step,
+        |v| v == &json!("dark"),
+    )
+    .await;
+    open_first_video_lesson(client, WEBM_COURSE, step).await;
+    until(
+        client,
+        "const v = document.querySelector('video');\
+         return [v.playbackRate, document.querySelector('[data-testid=\"captions\"]')?.value ?? null];",
+        step,
+        |v| v == &json!([1.5, "fr"]),
+    )
+    .await;
+    app.close().await;
+}
