@@ -11,6 +11,7 @@ mod catalog_cache;
 mod certificates;
 mod client_credentials;
 mod client_sync;
+mod config_file;
 mod course_packages;
 mod desktop_commands;
 mod desktop_e2e;
