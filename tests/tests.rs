@@ -35,6 +35,7 @@ mod server_process;
 mod session;
 mod sync_api;
 mod sync_push_runs;
+mod taxonomy_api;
 mod terminal;
 mod triggers;
 mod uploads_api;

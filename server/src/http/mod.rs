@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod settings;
 pub mod sync;
+pub mod taxonomy;
 pub mod terminal;
 pub mod uploads;
 pub mod validate;
@@ -216,6 +217,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(me::routes())
         .merge(settings::routes())
         .merge(admin::routes())
+        .merge(taxonomy::routes())
         .merge(catalog::routes())
         .merge(learning::routes())
         .merge(certificates::routes())
