@@ -1049,3 +1049,62 @@ async fn no_workspace_stays_mounted_after_the_server_stops_or_restarts() {
     let _restarted = skilltrack_server::labs::Labs::new(settings);
     assert_eq!(mounted(), Vec::<std::path::PathBuf>::new());
 }
+
+/// Issue 20, operators: a lab whose sandbox fails to start is counted in `/metrics`
+/// (`skilltrack_lab_sandbox_failures_total`, by reason), and so is a start refused because
+/// this host cannot run sandboxes at all (`unavailable`); the learner gets 503 either way.
+#[tokio::test]
+async fn sandbox_failures_are_counted_in_the_metrics() {
+    use skilltrack_server::labs::sandbox::SandboxFault;
+    async fn scrape(w: &LabWorld) -> String {
+        let res = reqwest::get(format!("{}/metrics", w.server.url))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.text().await.unwrap()
+    }
+    async fn start(w: &LabWorld, who: &Session) -> Answer {
+        w.call(
+            Method::POST,
+            &format!("/api/v1/labs/{}/sessions", w.lab),
+            who,
+            Some(json!({})),
+        )
+        .await
+    }
+
+    let w = LabWorld::new(|s| s.sandbox.fault = Some(SandboxFault::FailShellStart)).await;
+    let ana = w.learner("ana").await;
+    let text = scrape(&w).await;
+    assert!(
+        text.contains("# TYPE skilltrack_lab_sandbox_failures counter"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("skilltrack_lab_sandbox_failures_total{"),
+        "{text}"
+    );
+    for expected in 1..=2 {
+        let a = start(&w, &ana).await;
+        assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{a:?}");
+        assert_eq!(a.code(), "sandbox_failed");
+        let text = scrape(&w).await;
+        assert!(
+            text.contains(&format!(
+                "skilltrack_lab_sandbox_failures_total{{reason=\"error\"}} {expected}"
+            )),
+            "{text}"
+        );
+    }
+    assert_eq!(w.labs().failures().count("error"), 2);
+
+    let w = LabWorld::new(|s| s.sandbox.bwrap = "bwrap-is-not-installed".into()).await;
+    let ana = w.learner("ana").await;
+    let a = start(&w, &ana).await;
+    assert_eq!(a.code(), "sandbox_unavailable");
+    let text = scrape(&w).await;
+    assert!(
+        text.contains("skilltrack_lab_sandbox_failures_total{reason=\"unavailable\"} 1"),
+        "{text}"
+    );
+}

@@ -72,6 +72,9 @@ fn help_explains_the_commands_and_settings() {
         "--data-dir",
         "DATABASE_URL",
         "--pg-bin-dir",
+        "--config",
+        "SKILLTRACK_CONFIG",
+        "deploy/skilltrack.toml",
     ] {
         assert!(
             help.contains(needle),

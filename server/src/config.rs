@@ -1,5 +1,9 @@
-//! Command line and environment: every setting is a flag with an environment variable beside
-//! it, and `--help` explains each one.
+//! Command line, environment and configuration file: every setting is a flag with an
+//! environment variable beside it and a key of the optional TOML file ([`file`]), and `--help`
+//! explains each one. A flag wins over the environment, which wins over the file, which wins
+//! over the defaults.
+
+pub mod file;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -19,7 +23,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 database.\n\nWith no DATABASE_URL it creates and runs a private PostgreSQL cluster in its data \
 directory (from the installed PostgreSQL binaries; as root, as the `postgres` OS user) and stops \
 it on exit. With DATABASE_URL it uses that server; the URL's user must own the database and be \
-allowed to create roles.\n\nExamples:\n  skilltrack-server seed-demo && skilltrack-server serve\n  \
+allowed to create roles.\n\nEvery setting can also be written in a TOML file named by --config \
+(or SKILLTRACK_CONFIG): its keys are the long flags in snake_case (`instance_name = \"My \
+Academy\"` for --instance-name), all at the top level; deploy/skilltrack.toml lists them. A flag \
+wins over its environment variable, which wins over the file, which wins over the default. An \
+unknown key or a bad value stops the server at start, naming the file, line and column.\n\n\
+Examples:\n  skilltrack-server seed-demo && skilltrack-server serve\n  \
 DATABASE_URL=postgres://skilltrack@db/skilltrack skilltrack-server migrate"
 )]
 pub struct Cli {
@@ -116,6 +125,11 @@ pub enum LabImageCommand {
 /// Settings every command shares.
 #[derive(Debug, Args)]
 pub struct GlobalOptions {
+    /// A TOML file of settings: keys are the long flags in `snake_case` (`instance_name`), at the
+    /// top level. Flags and environment variables override it.
+    #[arg(long, env = "SKILLTRACK_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Where the server keeps its state: the embedded PostgreSQL cluster and media.
     /// Default: `/var/lib/skilltrack` as root, else `$XDG_DATA_HOME/skilltrack`
     /// (`~/.local/share/skilltrack`).
@@ -362,6 +376,58 @@ impl FromStr for Secret {
     type Err = std::convert::Infallible;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Self(s.to_owned()))
+    }
+}
+
+impl Cli {
+    /// The command line over the environment, over the configuration file (if one is named),
+    /// over the defaults; with no command, `serve`. `--help` and a malformed command line exit
+    /// with clap's message; a bad configuration file is an error naming its line.
+    pub fn load() -> Result<(Self, Option<file::ConfigFile>), file::ConfigFileError> {
+        Self::load_from(std::env::args_os().collect())
+    }
+
+    /// [`Cli::load`] over these arguments (the program's name first).
+    pub fn load_from(
+        mut args: Vec<std::ffi::OsString>,
+    ) -> Result<(Self, Option<file::ConfigFile>), file::ConfigFileError> {
+        use clap::{CommandFactory as _, FromArgMatches as _};
+        let named = file::named_in(&args);
+        let (command, loaded) = match &named {
+            Some(path) => {
+                let (command, loaded) = file::apply(Self::command(), path)?;
+                (command, Some(loaded))
+            }
+            None => (Self::command(), None),
+        };
+        let mut matches = command
+            .clone()
+            .try_get_matches_from(&args)
+            .unwrap_or_else(|e| e.exit());
+        if matches.subcommand().is_none() {
+            // No command means `serve`, with the file's serve settings too.
+            args.push("serve".into());
+            matches = command
+                .try_get_matches_from(&args)
+                .unwrap_or_else(|e| e.exit());
+        }
+        let cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        // The file was found before clap parsed the command line: both must have read the same.
+        let parsed = cli
+            .global
+            .config
+            .as_ref()
+            .filter(|p| !p.as_os_str().is_empty());
+        if parsed != named.as_ref() {
+            return Err(file::ConfigFileError::Read {
+                path: cli.global.config.clone().unwrap_or_default(),
+                source: std::io::Error::other(
+                    "the command line names the configuration file in a way this server cannot \
+                     read before parsing it: write `--config FILE` before any other flag",
+                ),
+            });
+        }
+        Ok((cli, loaded))
     }
 }
 

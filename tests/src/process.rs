@@ -63,6 +63,8 @@ pub struct ServerProcess {
     pub url: String,
     /// Its log lines after the one that gave the URL (drained so it never blocks on stderr).
     pub log: mpsc::Receiver<String>,
+    /// Its log lines before that one (what it said while starting).
+    pub startup_log: Vec<String>,
 }
 
 impl ServerProcess {
@@ -73,8 +75,22 @@ impl ServerProcess {
 
     /// [`Self::start`] with extra environment variables (e.g. `RUST_LOG`).
     pub fn start_with_env(data_dir: &Path, env: &[(&str, &str)]) -> Self {
-        let mut child = server_command(data_dir, &["serve", "--listen", "127.0.0.1:0"])
-            .envs(env.iter().copied())
+        Self::start_with(data_dir, &[], env)
+    }
+
+    /// [`Self::start`] with extra arguments (before `serve`) and environment variables.
+    pub fn start_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut all = args.to_vec();
+        all.extend(["serve", "--listen", "127.0.0.1:0"]);
+        let mut cmd = server_command(data_dir, &all);
+        cmd.envs(env.iter().copied());
+        Self::start_command(cmd)
+    }
+
+    /// Starts a prepared `serve` command (it must listen on a free port) and waits until it
+    /// says where it listens.
+    pub fn start_command(mut cmd: Command) -> Self {
+        let mut child = cmd
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -97,7 +113,12 @@ impl ServerProcess {
                     .chars()
                     .take_while(|c| !c.is_whitespace() && !c.is_control())
                     .collect();
-                return Self { child, url, log };
+                return Self {
+                    child,
+                    url,
+                    log,
+                    startup_log: seen,
+                };
             }
             seen.push(line);
         }

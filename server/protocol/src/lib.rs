@@ -12,6 +12,7 @@
 //! * [`catalog`], [`learning`]: the catalog; enrollments, progress, certificates, payments.
 //! * [`credentials`]: certificates as signed Open Badges 3.0 credentials; keys, revocation.
 //! * [`authoring`]: what instructors send to create and edit their courses and labs.
+//! * [`taxonomy`]: what admins send to create and edit services and lab categories.
 //! * [`course_packages`]: a whole course as one tree, for `course push` and `course pull`.
 //! * [`analytics`]: event batches and the admins' summaries.
 //! * [`sync`]: offline sync: pull pages, pushed mutations, live signals.
@@ -38,6 +39,7 @@ pub mod problem;
 pub mod profile;
 pub mod settings;
 pub mod sync;
+pub mod taxonomy;
 pub mod uploads;
 
 pub use enums::*;

@@ -30,13 +30,13 @@ pub type Cursor = (DateTime<Utc>, Uuid);
 
 /// The `SET` list of an `UPDATE` built from a patch: only the fields present are written.
 /// Column names come from the code, never from the request.
-struct Assignments {
+pub(super) struct Assignments {
     query: QueryBuilder<'static, Postgres>,
     any: bool,
 }
 
 impl Assignments {
-    fn new(table: &'static str) -> Self {
+    pub(super) fn new(table: &'static str) -> Self {
         Self {
             query: QueryBuilder::new(format!("UPDATE {table} SET ")),
             any: false,
@@ -51,7 +51,7 @@ impl Assignments {
         self.query.push(column).push(" = ")
     }
 
-    fn set<T>(&mut self, column: &'static str, value: Option<T>) -> &mut Self
+    pub(super) fn set<T>(&mut self, column: &'static str, value: Option<T>) -> &mut Self
     where
         T: 'static + Encode<'static, Postgres> + Type<Postgres> + Send,
     {
@@ -69,7 +69,11 @@ impl Assignments {
     }
 
     /// Runs the update of row `id`; nothing to set runs nothing.
-    async fn run(mut self, conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    pub(super) async fn run(
+        mut self,
+        conn: &mut PgConnection,
+        id: Uuid,
+    ) -> Result<(), sqlx::Error> {
         if !self.any {
             return Ok(());
         }

@@ -27,6 +27,7 @@ pub mod seed;
 pub mod session;
 pub mod settings;
 pub mod sync;
+pub mod taxonomy;
 pub mod uploads;
 
 use std::time::Duration;

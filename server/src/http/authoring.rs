@@ -73,7 +73,7 @@ const MAX_MARKDOWN: usize = 200_000;
 const MAX_SET: usize = 20;
 
 /// A kebab-case slug of at most 100 characters: `intro-to-rust`.
-fn is_slug(s: &str) -> bool {
+pub(super) fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 100
         && s.split('-').all(|word| {
@@ -86,7 +86,7 @@ fn is_slug(s: &str) -> bool {
 
 /// An http(s) URL with a host, or a path under the server's `/media/` (demo and uploaded
 /// media), at most 2048 characters, no spaces.
-fn is_link(s: &str) -> bool {
+pub(super) fn is_link(s: &str) -> bool {
     if s.len() > 2048 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }

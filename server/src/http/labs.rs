@@ -221,7 +221,9 @@ pub async fn start_lab(
     tx.commit().await?;
     let lab = lab.ok_or_else(|| ApiError::NotFound("No such lab.".into()))?;
     let labs = Arc::clone(&state.labs);
-    labs.driver().check()?;
+    labs.driver()
+        .check()
+        .inspect_err(|e| labs.failures().record(e))?;
     // Refused before anything is recorded; checked again, atomically, when the shell starts.
     let max = labs.settings.max_running_per_host;
     if labs.running().await >= usize::try_from(max).unwrap_or(usize::MAX) {

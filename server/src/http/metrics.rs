@@ -1,6 +1,6 @@
 //! `/metrics` for operators, in the Prometheus text format: every request by route, method
-//! and status with its latency, and what the server holds now (database connections, live
-//! channels, lab shells). Counted by a layer around every route; read by a scrape.
+//! and status with its latency, what the server holds now (database connections, live
+//! channels, lab shells), and lab environments whose sandbox failed to start. Counted by a layer around every route; read by a scrape.
 //!
 //! Only clients on this machine may read it (the loopback address, after trusted proxies are
 //! unwound): a scraper runs beside the server or reaches it through its own tunnel, and the
@@ -56,6 +56,7 @@ pub struct Metrics {
     db_idle: Gauge,
     live_channels: Gauge,
     lab_shells: Gauge,
+    sandbox_failures: crate::labs::SandboxFailures,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -98,6 +99,13 @@ impl Default for Metrics {
             "Devices on the live channel now",
         );
         let lab_shells = gauge(&mut registry, "lab_shells", "Lab shells running now");
+        // Counted by the labs themselves where an environment fails to start (they share it).
+        let sandbox_failures = crate::labs::SandboxFailures::default();
+        registry.register(
+            "lab_sandbox_failures",
+            "Lab environments whose sandbox failed to start, by reason",
+            sandbox_failures.family(),
+        );
         Self {
             registry,
             requests,
@@ -106,11 +114,17 @@ impl Default for Metrics {
             db_idle,
             live_channels,
             lab_shells,
+            sandbox_failures,
         }
     }
 }
 
 impl Metrics {
+    /// The counter of lab environments that failed to start, for the labs to count in.
+    pub fn sandbox_failures(&self) -> crate::labs::SandboxFailures {
+        self.sandbox_failures.clone()
+    }
+
     fn record(&self, method: &str, route: &str, status: StatusCode, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels {
@@ -157,7 +171,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     get, path = "/metrics", tag = "health",
     responses(
-        (status = 200, description = "Prometheus text format: `skilltrack_http_requests_total`, `skilltrack_http_request_duration_seconds`, `skilltrack_db_pool_connections`, `skilltrack_sync_live_channels`, `skilltrack_lab_shells`, ...", body = String, content_type = "text/plain"),
+        (status = 200, description = "Prometheus text format: `skilltrack_http_requests_total`, `skilltrack_http_request_duration_seconds`, `skilltrack_db_pool_connections`, `skilltrack_sync_live_channels`, `skilltrack_lab_shells`, `skilltrack_lab_sandbox_failures_total`, ...", body = String, content_type = "text/plain"),
         (status = 403, description = "`forbidden`: only clients on the server's own machine read its metrics", body = skilltrack_protocol::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod settings;
 pub mod sync;
+pub mod taxonomy;
 pub mod terminal;
 pub mod uploads;
 pub mod validate;
@@ -95,6 +96,7 @@ impl AppState {
         max_upload_bytes: u64,
     ) -> Self {
         let live = crate::sync::LiveFeed::new(db.api());
+        let metrics = Arc::new(metrics::Metrics::default());
         let revoked = crate::auth::revocation::RevokedSessions::new(keys.ttl());
         crate::auth::revocation::spawn_listener(db.clone(), revoked.clone());
         Self {
@@ -110,9 +112,12 @@ impl AppState {
             max_upload_bytes,
             live,
             course_pages: crate::course_page_cache::CoursePageCache::new(),
-            labs: Arc::new(crate::labs::Labs::new(crate::labs::LabSettings::defaults(
-                media_dir.parent().unwrap_or(media_dir),
-            ))),
+            labs: Arc::new(
+                crate::labs::Labs::new(crate::labs::LabSettings::defaults(
+                    media_dir.parent().unwrap_or(media_dir),
+                ))
+                .counting_failures_in(metrics.sandbox_failures()),
+            ),
             certificates: crate::certificates::Issuer::new(
                 crate::certificates::KeyRing::ephemeral()
                     .expect("the system's random source gives an Ed25519 key"),
@@ -120,7 +125,7 @@ impl AppState {
                 crate::certificates::DEFAULT_NAME,
             ),
             openapi: Arc::new(openapi_json()),
-            metrics: Arc::default(),
+            metrics,
         }
     }
 
@@ -134,7 +139,9 @@ impl AppState {
     /// The same state with these labs settings (the server's flags; tests' short timers).
     #[must_use]
     pub fn with_labs(mut self, settings: crate::labs::LabSettings) -> Self {
-        self.labs = Arc::new(crate::labs::Labs::new(settings));
+        self.labs = Arc::new(
+            crate::labs::Labs::new(settings).counting_failures_in(self.metrics.sandbox_failures()),
+        );
         self
     }
 }
@@ -216,6 +223,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(me::routes())
         .merge(settings::routes())
         .merge(admin::routes())
+        .merge(taxonomy::routes())
         .merge(catalog::routes())
         .merge(learning::routes())
         .merge(certificates::routes())

@@ -120,6 +120,59 @@ pub struct Labs {
     driver_threads: Arc<tokio::sync::Semaphore>,
     /// Sessions whose check runs now (one at a time per session, [`steps::CheckSlot`]).
     checks: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
+    /// Environments that failed to start, for `/metrics`.
+    failures: SandboxFailures,
+}
+
+/// Why a lab's sandbox failed to start, as `/metrics` labels it.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct FailureLabels {
+    /// `unavailable` (no bubblewrap or lab user on this host), `network`, `image`, `timeout`
+    /// or `error` (anything else: the sandbox or its shell did not start).
+    pub reason: &'static str,
+}
+
+/// Lab environments whose sandbox failed to start, by reason: a counter the metrics registry
+/// and the labs share (cloning shares it).
+#[derive(Clone, Debug, Default)]
+pub struct SandboxFailures(
+    prometheus_client::metrics::family::Family<
+        FailureLabels,
+        prometheus_client::metrics::counter::Counter,
+    >,
+);
+
+impl SandboxFailures {
+    /// Counts a failure to start an environment. A refusal for capacity (the host or the
+    /// driver's threads are full) is not a failure of the sandbox, and is not counted.
+    pub fn record(&self, error: &DriverError) {
+        let reason = match error {
+            DriverError::Busy | DriverError::HostFull { .. } => return,
+            DriverError::SandboxToolMissing { .. } | DriverError::SandboxUserMissing(_) => {
+                "unavailable"
+            }
+            DriverError::NetworkUnavailable(_) => "network",
+            DriverError::ImageUnavailable(_) => "image",
+            DriverError::TimedOut { .. } => "timeout",
+            _ => "error",
+        };
+        self.0.get_or_create(&FailureLabels { reason }).inc();
+    }
+
+    /// The failures counted for `reason`.
+    pub fn count(&self, reason: &'static str) -> u64 {
+        self.0.get_or_create(&FailureLabels { reason }).get()
+    }
+
+    /// The counters, to register with a metrics registry.
+    pub fn family(
+        &self,
+    ) -> prometheus_client::metrics::family::Family<
+        FailureLabels,
+        prometheus_client::metrics::counter::Counter,
+    > {
+        self.0.clone()
+    }
 }
 
 impl Labs {
@@ -148,7 +201,20 @@ impl Labs {
             driver,
             terminals: tokio::sync::Mutex::new(HashMap::new()),
             checks: Arc::default(),
+            failures: SandboxFailures::default(),
         }
+    }
+
+    /// The same labs, counting failed starts in `failures` (the metrics registry's counter).
+    #[must_use]
+    pub fn counting_failures_in(mut self, failures: SandboxFailures) -> Self {
+        self.failures = failures;
+        self
+    }
+
+    /// Environments that failed to start.
+    pub fn failures(&self) -> &SandboxFailures {
+        &self.failures
     }
 
     /// An environment's limits: what its lab asks (`cpu` cores, `memory` and `storage` in GB),
@@ -260,7 +326,8 @@ impl Labs {
                 let shell = driver.start_shell(&spec, DEFAULT_SIZE)?;
                 Terminal::spawn(spec, shell, replay)
             })
-            .await?;
+            .await
+            .inspect_err(|e| self.failures.record(e))?;
         terminals.insert(session, Arc::clone(&terminal));
         Ok(terminal)
     }

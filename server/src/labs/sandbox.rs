@@ -151,6 +151,9 @@ pub enum SandboxFault {
     /// Every files-API command hangs inside its sandbox (as a read of a swapped-in FIFO would)
     /// until it is killed.
     HangFileOperations,
+    /// Every lab shell fails to start (as a broken bubblewrap or a full process table would
+    /// make it), after its environment was made.
+    FailShellStart,
 }
 
 /// The programs the driver runs, found at start.
@@ -1160,7 +1163,7 @@ impl LocalSandbox {
         // stay visible in the process table until the sandbox is killed.
         let script = match self.settings.fault {
             Some(SandboxFault::HangFileOperations) => "sleep 86400; exit 1",
-            None => script,
+            None | Some(SandboxFault::FailShellStart) => script,
         };
         let mut program = vec!["/bin/sh", "-c", script, "sh"];
         program.extend_from_slice(args);
@@ -1353,6 +1356,12 @@ impl EnvironmentDriver for LocalSandbox {
         spec: &EnvironmentSpec,
         size: PtySize,
     ) -> Result<ShellProcess, DriverError> {
+        if self.settings.fault == Some(SandboxFault::FailShellStart) {
+            return Err(DriverError::io(
+                "starting the lab shell",
+                "the sandbox exited at once (an injected fault)",
+            ));
+        }
         let program: Vec<String> = match &spec.image {
             // The host's `script`, run by the host's loader over the host's C library.
             Some(name) => {
