@@ -181,6 +181,17 @@ async fn issue17_a_video_streams_at_once_with_captions_transcript_speed_and_keys
     )
     .await;
 
+    // The picture in the lesson's text shows too, fetched for this view.
+    let step = "online, the lesson's picture shows without a download";
+    until(
+        client,
+        "const i = document.querySelector('[data-testid=\"lesson-body\"] img');\
+         return i ? [i.getAttribute('src').slice(0, 15), i.complete && i.naturalWidth > 0] : null;",
+        step,
+        |v| v == &json!(["data:image/png;", true]),
+    )
+    .await;
+
     // French captions: shown by the player, and the transcript beside it is the French one.
     let step = "choosing French captions";
     choose(client, r#"[data-testid="captions"]"#, "fr", step).await;
@@ -376,5 +387,97 @@ async fn issue17_a_video_streams_at_once_with_captions_transcript_speed_and_keys
         |v| v == &json!([1.5, "fr"]),
     )
     .await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_network() {
+    let server = spawn_demo_server().await;
+    let proxy = Proxy::start(&server.url).await;
+    let data = tempfile::tempdir().expect("the app's data directory");
+    let app = DesktopApp::launch(&proxy.url, data.path()).await;
+    let client = &app.client;
+    app.sign_in(LEARNER, LEARNER_PASSWORD).await;
+
+    // The first module of the course, its size shown before anything is fetched.
+    let step = "downloading the first module for offline";
+    click(client, r#"[data-testid="nav-learning"]"#, step).await;
+    let course = demo_id(&format!("course/{WEBM_COURSE}"));
+    click(
+        client,
+        &format!(r#"[data-testid="learning-item"][data-course-id="{course}"]"#),
+        step,
+    )
+    .await;
+    click(client, r#"[data-testid="download-module"]"#, step).await;
+    let size = find(client, r#"[data-testid="download-plan-size"]"#, step)
+        .await
+        .text()
+        .await
+        .expect(step);
+    assert!(
+        size.ends_with("KiB") || size.ends_with("MiB"),
+        "{step}: the size shown is {size:?}"
+    );
+    screenshot(client, "course-download-plan").await;
+    click(client, r#"[data-testid="confirm-download"]"#, step).await;
+    wait_attr(
+        client,
+        r#"[data-testid="offline-download"]"#,
+        "data-state",
+        step,
+        |s| s == "done",
+    )
+    .await;
+    screenshot(client, "course-offline").await;
+
+    // The network goes: the module's video plays from disk, with its picture in the text.
+    proxy.set_online(false);
+    let step = "offline, the module's video lesson plays from disk";
+    click(
+        client,
+        r#"[data-testid="lesson-link"][data-type="video"]"#,
+        step,
+    )
+    .await;
+    find(client, r#"[data-testid="video-local"]"#, step).await;
+    let src = client
+        .execute(
+            "return document.querySelector('video').currentSrc;",
+            Vec::new(),
+        )
+        .await
+        .expect(step);
+    assert!(
+        src.as_str()
+            .is_some_and(|s| s.starts_with("http://127.0.0.1:") && !s.contains("/stream/")),
+        "{step}: plays {src}"
+    );
+    plays_past(client, 1.0, step).await;
+    let step = "offline, the lesson's picture shows";
+    until(
+        client,
+        "const i = document.querySelector('[data-testid=\"lesson-body\"] img');\
+         return i ? [i.getAttribute('src').slice(0, 15), i.complete && i.naturalWidth > 0] : null;",
+        step,
+        |v| v == &json!(["data:image/png;", true]),
+    )
+    .await;
+    let step = "offline, the module's next lesson opens";
+    click(client, r#"[data-testid="next-lesson"]"#, step).await;
+    find(client, r#"[data-testid="lesson-body"]"#, step).await;
+
+    // Settings list the course with its files.
+    let step = "settings show the course's storage";
+    click(client, r#"[data-testid="nav-settings"]"#, step).await;
+    let row = find(
+        client,
+        &format!(r#"[data-testid="offline-course"][data-course-id="{course}"]"#),
+        step,
+    )
+    .await;
+    let text = row.text().await.expect(step);
+    assert!(text.contains('4'), "{step}: four files: {text:?}");
+    screenshot(client, "settings-downloads").await;
     app.close().await;
 }

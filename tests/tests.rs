@@ -12,6 +12,7 @@ mod certificates;
 mod client_credentials;
 mod client_sync;
 mod config_file;
+mod course_downloads;
 mod course_packages;
 mod desktop_a11y_e2e;
 mod desktop_commands;

@@ -24,11 +24,12 @@ use crate::preferences::Preferences;
 use crate::views::{
     Account, BookmarkItem, CaptionTrack, CatalogQuery, CertificateItem, CourseCard, CourseScreen,
     LaunchState, LearningItem, LessonDownload, LessonItem, LessonPage, ModuleItem, MyLearningPage,
-    PrerequisiteItem, ReviewItem, SettingsPage, StreamedExtras, opt_text, text,
+    PrerequisiteItem, ReviewItem, SettingsPage, StreamedExtras, StreamedPicture, opt_text, text,
 };
 
 pub mod account;
 pub mod certificates;
+pub mod course_downloads;
 pub mod notifications;
 pub mod quiz;
 
@@ -135,19 +136,27 @@ pub async fn set_server(
     // opened or saved.
     skilltrack_client::api::server_url(&url).map_err(SyncError::from)?;
     let mut device = desktop.device.lock().await;
-    if device.server != url {
+    let switched = device.server != url;
+    if switched {
         let next = Device::open(&app, &desktop.config, &url)?;
         allow_media(&app, &next)?;
         *device = next;
         std::fs::write(desktop.config.data_root.join("server-url"), &url)
             .map_err(|e| CommandError::new("io", format!("The server could not be saved: {e}")))?;
     }
-    Ok(LaunchState {
+    let state = LaunchState {
         server: device.server.clone(),
         account: device.kept_account(),
         status: device.engine.status().borrow().clone(),
         server_refused: None,
-    })
+    };
+    drop(device);
+    if switched {
+        // The other server's queue from now on.
+        app.state::<crate::offline_queue::OfflineQueue>()
+            .restart(&app);
+    }
+    Ok(state)
 }
 
 /// Lets the window play this device's downloaded media (and nothing else on disk) from the
@@ -437,11 +446,17 @@ pub async fn lesson(
                 .is_some_and(|d| d.state == DownloadState::Complete)
         })
         .map(|url| media.stream_url_of(url));
+    // Pictures downloaded with the course show from disk, offline too (the window's CSP takes
+    // pictures from the app and `data:` only).
+    let content_body = match opt_text(&row, "content_body") {
+        Some(body) => Some(with_downloaded_pictures(&engine, body)?),
+        None => None,
+    };
     Ok(LessonPage {
         item: LessonItem::from_row(&row, completed),
         course_id,
         description: opt_text(&row, "description"),
-        content_body: opt_text(&row, "content_body"),
+        content_body,
         content_url,
         download,
         streamed: video_url.is_some(),
@@ -452,6 +467,20 @@ pub async fn lesson(
         lab_id: None,
         progress_percentage,
     })
+}
+
+/// `markdown` with each picture this device has downloaded written as a `data:` URL.
+fn with_downloaded_pictures(engine: &SyncEngine, mut markdown: String) -> Answer<String> {
+    for url in skilltrack_client::course_downloads::markdown_images(&markdown) {
+        let file = lock(engine.cache())
+            .download(&url)?
+            .filter(|d| d.state == DownloadState::Complete)
+            .map(|d| std::path::PathBuf::from(d.path));
+        if let Some(data) = file.and_then(|f| crate::local_media::picture_data_url(&f)) {
+            markdown = markdown.replace(&url, &data);
+        }
+    }
+    Ok(markdown)
 }
 
 /// Marks a lesson complete (here at once; on the server when synced).
@@ -642,9 +671,10 @@ pub fn set_preferences(desktop: State<'_, Desktop>, preferences: Preferences) ->
 /// The largest caption file a streamed video shows (they are a few KiB of text).
 const MAX_STREAMED_CAPTION_BYTES: usize = 1024 * 1024;
 
-/// A streamed video's poster and captions, fetched from the server now and kept nowhere (a
-/// downloaded video has its own on disk): asked for after the lesson shows, so an offline
-/// lesson never waits on the network. What cannot be fetched is left out.
+/// What a lesson shows that is not downloaded — a streamed video's poster and captions, the
+/// pictures of its text — fetched from the server now and kept nowhere: asked for after the
+/// lesson shows, so an offline lesson never waits on the network. What cannot be fetched is
+/// left out.
 #[tauri::command]
 pub async fn streamed_extras(
     desktop: State<'_, Desktop>,
@@ -665,13 +695,38 @@ pub async fn streamed_extras(
         }
     };
     let mut extras = StreamedExtras::default();
-    if let Some(url) = opt_text(&row, "poster_url") {
+    let video_here = match opt_text(&row, "content_url") {
+        Some(url) => lock(engine.cache())
+            .download(&url)?
+            .is_some_and(|d| d.state == DownloadState::Complete),
+        None => true,
+    };
+    if let Some(url) = opt_text(&row, "poster_url").filter(|_| !video_here) {
         let extension = url.rsplit('.').next().unwrap_or_default().to_owned();
         if let Some(bytes) = fetch(url).await {
             extras.poster_url = crate::local_media::picture_bytes_data_url(&bytes, &extension);
         }
     }
-    for (language, url) in lesson_captions(&row) {
+    // Pictures of the lesson's text not downloaded with the course, as data: URLs.
+    let body = opt_text(&row, "content_body").unwrap_or_default();
+    for url in skilltrack_client::course_downloads::markdown_images(&body) {
+        let here = lock(engine.cache())
+            .download(&url)?
+            .is_some_and(|d| d.state == DownloadState::Complete);
+        if here || !(url.starts_with('/') || url.starts_with("http")) {
+            continue;
+        }
+        let extension = url.rsplit('.').next().unwrap_or_default().to_owned();
+        if let Some(bytes) = fetch(url.clone()).await {
+            if let Some(data) = crate::local_media::picture_bytes_data_url(&bytes, &extension) {
+                extras.pictures.push(StreamedPicture {
+                    url,
+                    data_url: data,
+                });
+            }
+        }
+    }
+    for (language, url) in lesson_captions(&row).into_iter().filter(|_| !video_here) {
         if let Some(bytes) = fetch(url).await {
             if bytes.len() <= MAX_STREAMED_CAPTION_BYTES {
                 if let Ok(webvtt) = String::from_utf8(bytes.to_vec()) {

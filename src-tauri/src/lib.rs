@@ -6,6 +6,7 @@
 //! * [`error`]: errors as the window sees them (a code and words).
 //! * [`local_media`]: downloaded media played over loopback HTTP (`WebKitGTK` cannot play video
 //!   from a custom scheme such as `asset:`).
+//! * [`offline_queue`]: the courses kept offline, downloaded in the background.
 //! * [`navigation`]: the window never leaves the app's own pages.
 //! * [`package_preview`]: a course folder previewed through the learner's screens, read again
 //!   whenever a file in it changes; no server, no network, nothing written.
@@ -20,6 +21,7 @@ pub mod device;
 pub mod error;
 pub mod local_media;
 pub mod navigation;
+pub mod offline_queue;
 pub mod package_preview;
 pub mod preferences;
 pub mod rendering;
@@ -105,6 +107,10 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         device: tokio::sync::Mutex::new(device),
         server_refused,
     });
+    // Courses kept offline carry on downloading where they stopped.
+    app.manage(offline_queue::OfflineQueue::default());
+    app.state::<offline_queue::OfflineQueue>()
+        .kick(app.handle());
     Ok(())
 }
 
@@ -132,6 +138,11 @@ pub fn run() -> tauri::Result<()> {
             commands::streamed_extras,
             commands::preferences,
             commands::set_preferences,
+            commands::course_downloads::course_download_plan,
+            commands::course_downloads::keep_course_offline,
+            commands::course_downloads::pause_course_download,
+            commands::course_downloads::delete_course_downloads,
+            commands::course_downloads::offline_courses,
             commands::complete_lesson,
             commands::set_bookmark,
             commands::my_learning,

@@ -1,5 +1,5 @@
 //! What the learner chose on this computer and expects kept: the player's speed and caption
-//! language, the theme. One small JSON file in the data root (every server and account on this
+//! language, the theme, how much its downloads may take. One small JSON file in the data root (every server and account on this
 //! computer shares it, as the window's own settings would); a missing or unreadable file is the
 //! defaults, so a damaged file never stops the app.
 
@@ -38,6 +38,8 @@ pub struct Preferences {
     pub caption_language: Option<String>,
     /// The window's colours.
     pub theme: Theme,
+    /// The most downloads may take on this computer, in MiB; none: no limit.
+    pub storage_limit_mb: Option<u32>,
 }
 
 impl Default for Preferences {
@@ -46,6 +48,7 @@ impl Default for Preferences {
             playback_rate: 1.0,
             caption_language: None,
             theme: Theme::System,
+            storage_limit_mb: None,
         }
     }
 }
@@ -126,6 +129,7 @@ mod tests {
             playback_rate: 1.5,
             caption_language: Some("fr".to_owned()),
             theme: Theme::Dark,
+            storage_limit_mb: Some(2048),
         };
         chosen.save(dir.path()).unwrap();
         assert_eq!(Preferences::load(dir.path()), chosen);

@@ -363,7 +363,7 @@ pub struct SettingsPage {
     pub rejections: Vec<Rejection>,
 }
 
-/// A streamed video's poster and captions, fetched online.
+/// A streamed lesson's poster, captions and pictures, fetched online.
 #[derive(Debug, Clone, Default, Serialize, TS)]
 #[ts(export)]
 pub struct StreamedExtras {
@@ -371,6 +371,18 @@ pub struct StreamedExtras {
     pub poster_url: Option<String>,
     /// The captions, in the order of their languages.
     pub captions: Vec<CaptionTrack>,
+    /// The pictures of the lesson's text that are not downloaded.
+    pub pictures: Vec<StreamedPicture>,
+}
+
+/// A picture of a lesson's text, fetched online.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct StreamedPicture {
+    /// Its URL, as the lesson's text names it.
+    pub url: String,
+    /// The picture, as a `data:` URL (the window's CSP takes pictures from `data:` only).
+    pub data_url: String,
 }
 
 /// Progress of a lesson's media download, sent as the `download-progress` event.

@@ -451,6 +451,25 @@ impl ApiClient {
         self.media(token, url, range, None).await
     }
 
+    /// The size of media `url` in bytes, if the server says: asks for its first byte, whose
+    /// answer names the whole length (`Content-Range: bytes 0-0/<length>`), or the whole file's
+    /// length from a server that ignores ranges (the body is not read).
+    pub async fn media_size(&self, token: &str, url: &str) -> Result<Option<u64>, ApiError> {
+        let res = self.media(token, url, Some("bytes=0-0"), None).await?;
+        let whole = res
+            .headers()
+            .get(reqwest::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit_once('/'))
+            .and_then(|(_, total)| total.parse().ok());
+        Ok(match res.status() {
+            reqwest::StatusCode::PARTIAL_CONTENT | reqwest::StatusCode::RANGE_NOT_SATISFIABLE => {
+                whole
+            }
+            _ => res.content_length(),
+        })
+    }
+
     async fn media(
         &self,
         token: &str,

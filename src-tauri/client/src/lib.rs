@@ -10,6 +10,7 @@
 //! * [`writes`]: a learner's offline writes (progress, bookmarks, reviews, notifications read).
 //! * [`online`]: what needs the server (sign-up, enrolling, timed attempts, reviews of attempts).
 //! * [`downloads`]: resumable, verified media downloads.
+//! * [`course_downloads`]: whole courses (or modules) offline, their size told first.
 //! * [`labs`]: the lab catalog from the cache, lab sessions and files, the terminal connection.
 //! * [`device`]: one account's data directory, with all of the above opened.
 //! * [`authoring`]: an instructor's courses (drafts included), publishing, the grading queue.
@@ -23,6 +24,7 @@ pub mod api;
 pub mod authoring;
 pub mod cache;
 pub mod certificates;
+pub mod course_downloads;
 pub mod course_packages;
 pub mod device;
 pub mod downloads;

@@ -16,4 +16,8 @@ caption_language: string | null,
 /**
  * The window's colours.
  */
-theme: Theme, };
+theme: Theme, 
+/**
+ * The most downloads may take on this computer, in MiB; none: no limit.
+ */
+storage_limit_mb: number | null, };

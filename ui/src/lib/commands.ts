@@ -10,6 +10,8 @@ import type { LaunchState } from "../bindings/LaunchState";
 import type { MyLearningPage } from "../bindings/MyLearningPage";
 import type { LessonPage } from "../bindings/LessonPage";
 import type { Preferences } from "../bindings/Preferences";
+import type { CourseDownloadPlan } from "../bindings/CourseDownloadPlan";
+import type { OfflineCourse } from "../bindings/OfflineCourse";
 import type { StreamedExtras } from "../bindings/StreamedExtras";
 import type { SettingsPage } from "../bindings/SettingsPage";
 import type { AnswerValue } from "../bindings/AnswerValue";
@@ -51,6 +53,15 @@ export const commands = {
   streamedExtras: (lessonId: string) => invoke<StreamedExtras>("streamed_extras", { lessonId }),
   preferences: () => invoke<Preferences>("preferences"),
   setPreferences: (preferences: Preferences) => invoke<null>("set_preferences", { preferences }),
+  // Courses kept offline: the size first, then a background queue (see offline_queue.rs).
+  courseDownloadPlan: (courseId: string, moduleId: string | null) =>
+    invoke<CourseDownloadPlan>("course_download_plan", { courseId, moduleId }),
+  keepCourseOffline: (courseId: string, moduleId: string | null) =>
+    invoke<null>("keep_course_offline", { courseId, moduleId }),
+  pauseCourseDownload: (courseId: string, paused: boolean) =>
+    invoke<null>("pause_course_download", { courseId, paused }),
+  deleteCourseDownloads: (courseId: string) => invoke<number>("delete_course_downloads", { courseId }),
+  offlineCourses: () => invoke<OfflineCourse[]>("offline_courses"),
   completeLesson: (lessonId: string) => invoke<null>("complete_lesson", { lessonId }),
   setBookmark: (courseId: string, on: boolean) => invoke<null>("set_bookmark", { courseId, on }),
   myLearning: () => invoke<MyLearningPage>("my_learning"),
@@ -146,6 +157,8 @@ export const commands = {
 /** The events the app sends, and their payload types. */
 export const SYNC_STATUS_EVENT = "sync-status";
 export const DOWNLOAD_PROGRESS_EVENT = "download-progress";
+/** The event carrying a course's offline download progress (`CourseDownloadStatus`). */
+export const COURSE_DOWNLOAD_EVENT = "course-download";
 // The package preview read its folder again (a PreviewStatus).
 export const PACKAGE_PREVIEW_EVENT = "package-preview";
 // The shell refused to take the window to another page (src-tauri/src/navigation.rs).

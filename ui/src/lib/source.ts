@@ -68,7 +68,7 @@ export function previewSource(c: typeof commands = commands): LearnerSource {
       }),
     mediaUrl: () => notInPreview("A download"),
     // A preview's lesson carries its own poster and captions.
-    streamedExtras: () => Promise.resolve({ poster_url: null, captions: [] }),
+    streamedExtras: () => Promise.resolve({ poster_url: null, captions: [], pictures: [] }),
     quiz: (assessmentId) => c.previewQuiz(assessmentId),
     startAttempt: (assessmentId) => c.previewStartAttempt(assessmentId),
     saveAnswer: (attemptId, questionId, answer) => c.previewSaveAnswer(attemptId, questionId, answer),

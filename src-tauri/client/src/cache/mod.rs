@@ -12,6 +12,7 @@
 
 mod catalog;
 mod downloads;
+mod offline;
 mod outbox;
 mod rows;
 mod schema;
@@ -22,6 +23,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use catalog::{CourseCard, CourseFilter, LessonRow, ModuleRow};
 pub use downloads::{DownloadRecord, DownloadState};
+pub use offline::OfflineRequest;
 pub use outbox::{OutboxEntry, PendingWrite, Rejection};
 pub use rows::{RowKey, row_key};
 

@@ -123,6 +123,17 @@ const MIGRATIONS: &[&str] = &[
       json_extract(data, '$.title')
     ) WHERE tbl = 'courses';
     ",
+    // 3: courses (or single modules) the learner keeps offline: the download queue, which
+    // survives a restart. An empty module_id is the whole course.
+    r"
+    CREATE TABLE offline_requests (
+      course_id    TEXT NOT NULL,
+      module_id    TEXT NOT NULL DEFAULT '',
+      paused       INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+      requested_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+      PRIMARY KEY (course_id, module_id)
+    );
+    ",
 ];
 
 /// Applies the migrations this file has not seen, each in its own transaction.

@@ -1,0 +1,204 @@
+//! The courses a learner keeps offline, downloaded in the background one file after another:
+//! the queue lives in the cache (so a restart resumes it, partial files by HTTP Range), and
+//! the window hears each course's progress as the `course-download` event. A lost network
+//! waits for the sync loop to be online again (or 30 s) and carries on; pausing a course stops
+//! its current file where it is.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use skilltrack_client::api::ApiError;
+use skilltrack_client::downloads::DownloadError;
+use skilltrack_client::sync::{SyncError, lock};
+use tauri::{AppHandle, Emitter as _, Manager as _};
+use ts_rs::TS;
+
+use crate::Desktop;
+use crate::error::CommandError;
+
+/// The event that carries [`CourseDownloadStatus`] to the window.
+pub const COURSE_DOWNLOAD_EVENT: &str = "course-download";
+
+/// Where a course's download stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CourseDownloadState {
+    /// Files are arriving.
+    Downloading,
+    /// The learner paused it.
+    Paused,
+    /// The network is gone; it carries on when it is back.
+    WaitingForNetwork,
+    /// Every file is here.
+    Done,
+    /// A file could not be had (refused, disk full…): `error` says why.
+    Failed,
+}
+
+/// A course's download, as the window shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CourseDownloadStatus {
+    /// The course.
+    pub course_id: String,
+    /// Where it stands.
+    pub state: CourseDownloadState,
+    /// Files to have.
+    pub files_total: u32,
+    /// Files here.
+    pub files_done: u32,
+    /// Bytes here.
+    #[ts(type = "number")]
+    pub bytes_done: u64,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// The background download of the courses kept offline (at most one run at a time).
+#[derive(Default)]
+pub struct OfflineQueue {
+    running: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+impl OfflineQueue {
+    /// Starts working through the queue unless it already is.
+    pub fn kick(&self, app: &AppHandle) {
+        let mut running = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if running
+            .as_ref()
+            .is_some_and(|task| !task.inner().is_finished())
+        {
+            return;
+        }
+        let app = app.clone();
+        *running = Some(tauri::async_runtime::spawn(async move { run(app).await }));
+    }
+
+    /// Stops the current file where it is (it resumes by Range) and starts again from the
+    /// queue as it now is: after a pause, a deletion or a switch of server.
+    pub fn restart(&self, app: &AppHandle) {
+        if let Some(task) = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            task.abort();
+        }
+        self.kick(app);
+    }
+}
+
+fn is_offline(e: &DownloadError) -> bool {
+    matches!(
+        e,
+        DownloadError::Api(ApiError::Offline(_))
+            | DownloadError::Sync(SyncError::Api(ApiError::Offline(_)))
+    )
+}
+
+/// Works through the queue until every course not paused is whole or failed.
+async fn run(app: AppHandle) {
+    loop {
+        let desktop = app.state::<Desktop>();
+        let (engine, dir) = {
+            let device = desktop.device.lock().await;
+            (Arc::clone(&device.engine), device.media_dir())
+        };
+        let requests = match lock(engine.cache()).offline_requests() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "the offline queue could not be read");
+                return;
+            }
+        };
+        let mut network_lost = false;
+        for request in requests.iter().filter(|r| !r.paused) {
+            let course = request.course_id.clone();
+            let mut last_sent = Instant::now();
+            let outcome = engine
+                .download_course(&course, request.module_id.as_deref(), &dir, |p| {
+                    // A progress bar needs a few updates a second, not one per network chunk.
+                    let whole = p.files_done == p.files_total;
+                    if whole || last_sent.elapsed() >= Duration::from_millis(100) {
+                        last_sent = Instant::now();
+                        emit(&app, &course, CourseDownloadState::Downloading, p, None);
+                    }
+                })
+                .await;
+            match outcome {
+                Ok(p) => emit(&app, &course, CourseDownloadState::Done, &p, None),
+                Err(e) if is_offline(&e) => {
+                    tracing::info!(course = %course, "course download waits for the network");
+                    let progress = skilltrack_client::course_downloads::CourseDownloadProgress {
+                        course_id: course.clone(),
+                        ..Default::default()
+                    };
+                    emit(
+                        &app,
+                        &course,
+                        CourseDownloadState::WaitingForNetwork,
+                        &progress,
+                        None,
+                    );
+                    network_lost = true;
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(course = %course, error = %e, "a course download failed");
+                    let words = CommandError::from(e).message;
+                    let progress = skilltrack_client::course_downloads::CourseDownloadProgress {
+                        course_id: course.clone(),
+                        ..Default::default()
+                    };
+                    emit(
+                        &app,
+                        &course,
+                        CourseDownloadState::Failed,
+                        &progress,
+                        Some(words),
+                    );
+                }
+            }
+        }
+        if !network_lost {
+            return;
+        }
+        // Back when the sync loop reaches the server again, or in 30 s at the latest.
+        let mut status = engine.status();
+        let _ = tokio::time::timeout(Duration::from_secs(30), async {
+            let _ = status.borrow_and_update();
+            while status.changed().await.is_ok() {
+                if status.borrow().online {
+                    return;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+fn emit(
+    app: &AppHandle,
+    course_id: &str,
+    state: CourseDownloadState,
+    progress: &skilltrack_client::course_downloads::CourseDownloadProgress,
+    error: Option<String>,
+) {
+    let _ = app.emit(
+        COURSE_DOWNLOAD_EVENT,
+        CourseDownloadStatus {
+            course_id: course_id.to_owned(),
+            state,
+            files_total: progress.files_total,
+            files_done: progress.files_done,
+            bytes_done: progress.bytes_done,
+            error,
+        },
+    );
+}

@@ -1,0 +1,177 @@
+//! Whole courses offline (issue 17): the engine tells a course's size before fetching
+//! anything, downloads every file its lessons need (video, poster, captions, the pictures in
+//! lesson text), and a download killed part way — by dropping it at a chosen moment, as a
+//! crash or a closed app would — resumes after a restart without fetching again what it had.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use skilltrack_client::cache::DownloadState;
+use skilltrack_client::course_downloads::CourseDownloadProgress;
+use skilltrack_client::sync::{SyncEngine, lock};
+use skilltrack_client::tokens::StoreKind;
+use skilltrack_protocol::auth::Session;
+use skilltrack_server::seed::demo_id;
+use skilltrack_tests::api::Api;
+use skilltrack_tests::spawn_demo_server;
+
+const COURSE: &str = "intro-to-the-command-line";
+const VIDEO: &[u8] = include_bytes!("../server/seed/media/intro-to-the-terminal.webm");
+const POSTER: &[u8] = include_bytes!("../server/seed/media/intro-to-the-terminal.png");
+const CAPTIONS_EN: &[u8] = include_bytes!("../server/seed/media/intro-to-the-terminal.en.vtt");
+const CAPTIONS_FR: &[u8] = include_bytes!("../server/seed/media/intro-to-the-terminal.fr.vtt");
+
+async fn device(url: &str, dir: &Path, session: &Session) -> Arc<SyncEngine> {
+    let engine =
+        skilltrack_client::device::open(url, dir, &StoreKind::File).expect("opening the device");
+    engine.adopt(session.clone()).await.unwrap();
+    Arc::new(engine)
+}
+
+/// What a run reported, and where it was stopped (`None`: it finished).
+struct Run {
+    reports: Vec<CourseDownloadProgress>,
+    stopped_at: Option<CourseDownloadProgress>,
+}
+
+/// Downloads the course until `stop` says so at a progress report, then drops the download
+/// there (the process dying at that point, as far as the files and the cache can tell).
+async fn run_until(
+    engine: &SyncEngine,
+    course: &str,
+    dir: &Path,
+    stop: impl Fn(&CourseDownloadProgress) -> bool + Send + Sync,
+) -> Run {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = Mutex::new(Some(tx));
+    let reports = Mutex::new(Vec::new());
+    let download = engine.download_course(course, None, dir, |p| {
+        reports.lock().unwrap().push(p.clone());
+        if stop(p) {
+            if let Some(tx) = tx.lock().unwrap().take() {
+                let _ = tx.send(p.clone());
+            }
+        }
+    });
+    let stopped_at = tokio::select! {
+        biased;
+        at = rx => Some(at.unwrap()),
+        done = download => {
+            done.unwrap();
+            None
+        }
+    };
+    Run {
+        reports: reports.into_inner().unwrap(),
+        stopped_at,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue17_a_course_download_killed_halfway_resumes_without_refetching() {
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let me = api
+        .sign_up(
+            "offline-traveller@example.com",
+            "correct horse battery",
+            "Tess Traveller",
+        )
+        .await;
+    let course = demo_id(&format!("course/{COURSE}")).to_string();
+    let enrolled = api
+        .post(
+            &format!("/api/v1/courses/{course}/enrollment"),
+            Some(&me.access_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(enrolled.status, StatusCode::CREATED, "{enrolled:?}");
+    let data = tempfile::tempdir().unwrap();
+    let media = data.path().join("media");
+
+    let engine = device(&server.url, data.path(), &me).await;
+    engine.sync_once().await.unwrap();
+
+    // The size first: every file the lessons name, each once, sizes told by the server.
+    let plan = engine.course_download_plan(&course, None).await.unwrap();
+    let expected = [VIDEO, POSTER, CAPTIONS_EN, CAPTIONS_FR];
+    assert_eq!(
+        plan.files, 4,
+        "video, poster (also a picture in the text), two captions: {plan:?}"
+    );
+    assert_eq!(
+        (plan.files_done, plan.bytes_done, plan.sizes_unknown),
+        (0, 0, 0)
+    );
+    assert_eq!(
+        plan.bytes_total,
+        expected.iter().map(|f| f.len() as u64).sum::<u64>(),
+        "{plan:?}"
+    );
+
+    // Run 1 is killed part way through the first file (the video).
+    let run = run_until(&engine, &course, &media, |p| p.bytes_done > 0).await;
+    let killed = run.stopped_at.expect("run 1 is stopped");
+    assert_eq!(run.reports[0].files_done, 0);
+    drop(engine);
+
+    // Run 2, after a restart: it starts from what is on disk (an HTTP Range request), and is
+    // killed once the video is whole. Its first report is the course before any file; the
+    // second is where the video's download starts: 0 for a fresh start, the bytes on disk
+    // for a resumed one.
+    let engine = device(&server.url, data.path(), &me).await;
+    let run = run_until(&engine, &course, &media, |p| p.files_done >= 1).await;
+    assert_eq!(run.reports[0].bytes_done, 0, "{:?}", run.reports[0]);
+    assert!(
+        run.reports[1].files_done == 0 && run.reports[1].bytes_done > 0,
+        "run 2 resumes the video from what run 1 had (about {} bytes), not from 0: {:?}",
+        killed.bytes_done,
+        run.reports[1]
+    );
+    assert!(run.stopped_at.is_some(), "run 2 is stopped after the video");
+    let video = lock(engine.cache())
+        .download("/media/demo/intro-to-the-terminal.webm")
+        .unwrap()
+        .expect("the video's record");
+    assert_eq!(video.state, DownloadState::Complete);
+    let video_written = std::fs::metadata(&video.path).unwrap().modified().unwrap();
+    drop(engine);
+
+    // Run 3 has the video already: it is not fetched again, and the rest arrives.
+    let engine = device(&server.url, data.path(), &me).await;
+    let run = run_until(&engine, &course, &media, |_| false).await;
+    assert!(run.stopped_at.is_none(), "run 3 finishes");
+    assert_eq!(
+        run.reports[0].files_done, 1,
+        "the whole video counts from the start: {:?}",
+        run.reports[0]
+    );
+    assert_eq!(
+        std::fs::metadata(&video.path).unwrap().modified().unwrap(),
+        video_written,
+        "the video file was not written again"
+    );
+    assert_eq!(
+        std::fs::read(&video.path).unwrap(),
+        VIDEO,
+        "the video arrived whole and right"
+    );
+    let plan = engine.course_download_plan(&course, None).await.unwrap();
+    assert_eq!(
+        (plan.files_done, plan.bytes_done),
+        (4, plan.bytes_total),
+        "{plan:?}"
+    );
+    let (files, bytes) = lock(engine.cache()).course_storage(&course).unwrap();
+    assert_eq!((files, bytes), (4, plan.bytes_total));
+
+    // Deleting the course's downloads frees every byte of it.
+    lock(engine.cache()).keep_offline(&course, None).unwrap();
+    let freed = engine.delete_course_files(&course).await.unwrap();
+    assert_eq!(freed, plan.bytes_total);
+    assert!(!Path::new(&video.path).exists());
+    assert!(lock(engine.cache()).offline_requests().unwrap().is_empty());
+}
