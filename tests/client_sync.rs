@@ -1,12 +1,13 @@
 //! The client engine against the real server: offline work reaches the server exactly once,
 //! devices converge through the live channel, revoked access leaves the cache, refused writes
-//! are reported without blocking, and a client killed mid-sync loses nothing.
+//! are reported without blocking, and a client crashed at any step of a sync loses nothing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use skilltrack_client::fault::{self, FaultPoint};
 use skilltrack_client::sync::{SyncEngine, SyncError, lock};
 use skilltrack_client::tokens::StoreKind;
 use skilltrack_client::writes::ProgressInput;
@@ -359,123 +360,308 @@ impl Lcg {
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
+        (self.0 >> 33) % n.max(1)
+    }
+
+    /// 1 to `n`, both included.
+    fn one_to(&mut self, n: u64) -> u64 {
+        1 + self.below(n)
+    }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = usize::try_from(self.below(i as u64 + 1)).unwrap();
+            items.swap(i, j);
+        }
     }
 }
 
-// Several threads: the test blocks on the CLI processes while the server answers them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_killed_mid_sync_loses_nothing_and_applies_nothing_twice() {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-    use skilltrack_tests::process::client_binary;
+/// The `skilltrack` CLI (the real binary) on one data directory, against one server.
+struct CliDevice {
+    server: String,
+    data: tempfile::TempDir,
+    /// The processes' working directory: where an aborted process's core file, if the host
+    /// keeps them, lands and is deleted with it.
+    scratch: tempfile::TempDir,
+}
 
-    let server = spawn_demo_server().await;
-    let api = Api::new(&server.url);
-    let me = learner(&api, "crash-test").await;
-    let dir = tempfile::tempdir().unwrap();
-    let cli = |args: &[&str]| {
-        let mut c = std::process::Command::new(client_binary());
-        c.args(["--server", &server.url, "--token-store", "file", "--json"])
+impl CliDevice {
+    fn new(server: &str) -> Self {
+        Self {
+            server: server.to_owned(),
+            data: tempfile::tempdir().unwrap(),
+            scratch: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(skilltrack_tests::process::client_binary());
+        c.args(["--server", &self.server, "--token-store", "file", "--json"])
             .arg("--data-dir")
-            .arg(dir.path())
+            .arg(self.data.path())
             .args(args)
+            .current_dir(self.scratch.path())
             .env("SKILLTRACK_PASSWORD", PASSWORD)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
+            .env_remove(fault::POINT_ENV)
+            .env_remove(fault::HIT_ENV);
         c
-    };
-    let run = |args: &[&str]| {
-        let out = cli(args).output().unwrap();
+    }
+
+    /// Runs a command that must succeed; its JSON answer.
+    fn ok(&self, args: &[&str]) -> Value {
+        let out = self.command(args).output().unwrap();
         assert!(
             out.status.success(),
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
-    };
-    run(&["sign-in", "--email", "crash-test@example.com"]);
-    run(&["sync"]);
-    let lesson = {
-        let engine =
-            skilltrack_client::device::open(&server.url, dir.path(), &StoreKind::File).unwrap();
-        lessons(&engine)[0].to_string()
-    };
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .wrapping_mul(1_000_003)
-        ^ u64::from(std::process::id());
-    let mut rng = Lcg(seed);
-    // How long an uninterrupted sync of each kind takes here, so kills land inside them.
-    let timed = |args: &[&str]| {
-        let started = Instant::now();
-        run(args);
-        started.elapsed()
-    };
-    run(&["resync"]);
-    let pull_time = timed(&["sync", "--page-size", "20"]);
-    run(&["progress", &lesson, "--minutes", "1"]);
-    let push_time = timed(&["sync", "--page-size", "20"]);
-    let mut minutes_written = 1;
-    let (mut killed_push, mut killed_pull) = (0, 0);
-    for round in 0..200 {
-        let pull_round = round % 2 == 1;
-        if pull_round {
-            // Forget everything, so this sync is a whole snapshot in many small pages.
-            run(&["resync"]);
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    }
+
+    /// Runs a command armed to crash at the `hit`-th arrival at `point`: whether it did.
+    fn crashes_at(&self, args: &[&str], point: FaultPoint, hit: u64) -> Result<(), String> {
+        use std::os::unix::process::ExitStatusExt as _;
+        let out = self
+            .command(args)
+            .env(fault::POINT_ENV, point.name())
+            .env(fault::HIT_ENV, hit.to_string())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.signal() == Some(nix::sys::signal::Signal::SIGABRT as i32)
+            && stderr.contains(point.name())
+        {
+            Ok(())
         } else {
-            run(&["progress", &lesson, "--minutes", "1"]);
-            minutes_written += 1;
+            Err(format!("{:?}: {stderr}", out.status))
         }
-        let mut child = cli(&["sync", "--page-size", "20"]).spawn().unwrap();
-        let window = if pull_round { pull_time } else { push_time };
-        let window_ms = u64::try_from(window.as_millis()).unwrap_or(100).max(10);
-        std::thread::sleep(Duration::from_millis(rng.below(window_ms)));
-        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
-        if matches!(child.try_wait(), Ok(None)) {
-            let _ = kill(pid, Signal::SIGKILL);
-            if pull_round {
-                killed_pull += 1;
-            } else {
-                killed_push += 1;
-            }
+    }
+}
+
+/// Rows per pulled page in the crash test: a snapshot takes many pages.
+const CRASH_PAGE: &str = "20";
+/// Mutations per push in the crash test: a round's writes take several pushes.
+const CRASH_PUSH_BATCH: u64 = 2;
+/// Crashes at each fault point, each at an arrival drawn from the seed.
+const CRASHES_PER_POINT: usize = 6;
+
+/// What a sync reaches how often, measured before the crashes: arrivals up to these counts
+/// are certain in every round, so every armed fault fires.
+struct Reach {
+    /// Pages of a whole snapshot at [`CRASH_PAGE`] rows.
+    snapshot_pages: u64,
+    /// Tables a snapshot holds rows of: one page of them all has one fewer boundaries.
+    snapshot_tables: u64,
+    /// Rows per table after a clean sync, before any progress was recorded.
+    rows: serde_json::Map<String, Value>,
+}
+
+/// The crash test's writes so far: minutes recorded per lesson, and how many writes.
+#[derive(Default)]
+struct Written {
+    minutes: std::collections::BTreeMap<Uuid, i64>,
+    writes: i64,
+}
+
+// Several threads: the test blocks on the CLI processes while the server answers them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_crashed_at_any_step_of_a_sync_loses_nothing_and_applies_nothing_twice() {
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let me = learner(&api, "crash-test").await;
+    let device = CliDevice::new(&server.url);
+    device.ok(&["sign-in", "--email", "crash-test@example.com"]);
+    device.ok(&["resync"]);
+    let first = device.ok(&["sync", "--page-size", CRASH_PAGE]);
+    let status = device.ok(&["status"]);
+    let rows = status["rows"].as_object().unwrap().clone();
+    let reach = Reach {
+        snapshot_pages: first["pages"].as_u64().unwrap(),
+        snapshot_tables: rows.len() as u64,
+        rows,
+    };
+    assert!(
+        reach.snapshot_pages >= 5 && reach.snapshot_tables >= 5,
+        "{first} {status}"
+    );
+    let lessons: Vec<Uuid> = {
+        let engine =
+            skilltrack_client::device::open(&server.url, device.data.path(), &StoreKind::File)
+                .unwrap();
+        lessons(&engine).into_iter().take(3).collect()
+    };
+    let seed = std::env::var("SKILLTRACK_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(19);
+    let mut rng = Lcg(seed);
+    let mut plan: Vec<FaultPoint> = FaultPoint::ALL
+        .iter()
+        .flat_map(|p| std::iter::repeat_n(*p, CRASHES_PER_POINT))
+        .collect();
+    rng.shuffle(&mut plan);
+    let mut written = Written::default();
+    let mut arrivals = std::collections::BTreeMap::<&str, Vec<u64>>::new();
+    for (round, point) in plan.iter().enumerate() {
+        let context = format!("round {round}, {} (seed {seed})", point.name());
+        let hit = crash_round(
+            &device,
+            &reach,
+            &lessons,
+            &mut written,
+            &mut rng,
+            *point,
+            &context,
+        );
+        arrivals.entry(point.name()).or_default().push(hit);
+        // Restarted after the crash, the client finds its cache whole.
+        let status = device.ok(&["status"]);
+        assert_eq!(status["integrity"], "ok", "{context}: {status}");
+        // Every third round the restarted client also syncs to the end (the others crash
+        // again on top of what the last crash left).
+        if round % 3 == 2 {
+            device.ok(&["sync"]);
+            assert_converged(&device, &reach, &written, &context);
         }
-        let _ = child.wait();
-        let status = run(&["status"]);
+    }
+    // Restarted once more with no fault armed: everything queued lands, once.
+    device.ok(&["sync"]);
+    assert_exactly_once(&server, &api, &me, &device, &written).await;
+    eprintln!(
+        "crash test: {} crashes over {} fault points, {} writes (seed {seed}); arrivals: \
+         {arrivals:?}",
+        plan.len(),
+        FaultPoint::ALL.len(),
+        written.writes
+    );
+}
+
+/// One round: records 1–6 writes (1–3 minutes each: one to three pushes), then syncs with
+/// `point` armed at an arrival the sync is certain to reach, and checks that it crashed there.
+/// The arrival it crashed at.
+fn crash_round(
+    device: &CliDevice,
+    reach: &Reach,
+    lessons: &[Uuid],
+    written: &mut Written,
+    rng: &mut Lcg,
+    point: FaultPoint,
+    context: &str,
+) -> u64 {
+    let queued = rng.one_to(3 * CRASH_PUSH_BATCH);
+    for _ in 0..queued {
+        let lesson = lessons[usize::try_from(rng.below(lessons.len() as u64)).unwrap()];
+        let added = rng.one_to(3);
+        device.ok(&[
+            "progress",
+            &lesson.to_string(),
+            "--minutes",
+            &added.to_string(),
+        ]);
+        *written.minutes.entry(lesson).or_default() += i64::try_from(added).unwrap();
+        written.writes += 1;
+    }
+    let pulling = point.name().starts_with("pull.");
+    if pulling {
+        // Forget the cursor: this pull is a whole snapshot.
+        device.ok(&["resync"]);
+    }
+    // This round's own writes take at least this many pushes (leftovers of a crash add more).
+    let (page, most) = match point {
+        FaultPoint::PullBetweenTables => ("5000", reach.snapshot_tables - 1),
+        _ if pulling => (CRASH_PAGE, reach.snapshot_pages),
+        _ => (CRASH_PAGE, queued.div_ceil(CRASH_PUSH_BATCH)),
+    };
+    let hit = rng.one_to(most);
+    let batch = CRASH_PUSH_BATCH.to_string();
+    let sync = ["sync", "--page-size", page, "--push-batch", &batch];
+    if let Err(why) = device.crashes_at(&sync, point, hit) {
+        panic!("{context}: arrival {hit} never came: {why}");
+    }
+    hit
+}
+
+/// After a clean sync, the cache holds nothing queued, every table as many rows as after the
+/// first sync, and the minutes written so far.
+fn assert_converged(device: &CliDevice, reach: &Reach, written: &Written, context: &str) {
+    let status = device.ok(&["status"]);
+    assert_eq!(status["pending"], 0, "{context}: {status}");
+    for (table, count) in &reach.rows {
+        if table != "user_progress" {
+            assert_eq!(&status["rows"][table], count, "{context}: {table}");
+        }
+    }
+    let engine =
+        skilltrack_client::device::open(&device.server, device.data.path(), &StoreKind::File)
+            .unwrap();
+    let cached = lock(engine.cache())
+        .all_rows(SyncTable::UserProgress)
+        .unwrap();
+    assert_eq!(cached.len(), written.minutes.len(), "{context}: {cached:?}");
+    for (lesson, minutes) in &written.minutes {
+        let row = cached.iter().find(|r| r["lesson_id"] == json!(lesson));
         assert_eq!(
-            status["integrity"], "ok",
-            "round {round} (seed {seed}): {status}"
+            row.map(|r| r["time_spent_minutes"].clone()),
+            Some(json!(minutes)),
+            "{context}: minutes in {lesson}"
         );
     }
-    eprintln!(
-        "crash rounds: {killed_push} syncs killed in push rounds, {killed_pull} in pull rounds \
-         (windows {push_time:?} and {pull_time:?}, seed {seed})"
-    );
-    // Let the last sync finish: every write is on the server exactly once.
-    run(&["sync"]);
-    let status = run(&["status"]);
-    assert_eq!(status["pending"], 0, "seed {seed}: {status}");
-    assert_eq!(status["rejected"], json!([]), "seed {seed}: {status}");
-    let progress = server_progress(&api, &me.access_token).await;
-    let row = progress
-        .iter()
-        .find(|r| r["lesson_id"].as_str() == Some(lesson.as_str()))
-        .unwrap();
+}
+
+/// Every write the crash test made is on the server exactly once, and the crashed device's
+/// cache holds what a fresh device's does.
+async fn assert_exactly_once(
+    server: &skilltrack_tests::TestServer,
+    api: &Api,
+    me: &Session,
+    device: &CliDevice,
+    written: &Written,
+) {
+    let status = device.ok(&["status"]);
+    assert_eq!(status["pending"], 0, "{status}");
+    assert_eq!(status["rejected"], json!([]), "{status}");
+    let applied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM applied_mutations WHERE user_id = $1")
+            .bind(me.user.id)
+            .fetch_one(server.db.owner())
+            .await
+            .unwrap();
     assert_eq!(
-        row["time_spent_minutes"], minutes_written,
-        "seed {seed}: minutes lost or applied twice"
+        applied, written.writes,
+        "mutations lost on the way (or made up)"
     );
-    // The cache converged too: the whole course is back after the last snapshot.
-    assert!(
-        status["rows"]["course_lessons"].as_i64().unwrap() > 0,
-        "{status}"
-    );
-    assert!(
-        killed_push >= 30 && killed_pull >= 30,
-        "too few kills to prove anything: {killed_push} during push, {killed_pull} during pull"
-    );
+    let progress = server_progress(api, &me.access_token).await;
+    for (lesson, minutes) in &written.minutes {
+        let row = progress
+            .iter()
+            .find(|r| r["lesson_id"] == json!(lesson))
+            .unwrap_or_else(|| panic!("no progress in {lesson} on the server"));
+        assert_eq!(
+            row["time_spent_minutes"], *minutes,
+            "minutes in {lesson} lost or applied twice"
+        );
+    }
+    // A device that never crashed, synced after it: the same rows, table by table.
+    let fresh = CliDevice::new(&server.url);
+    fresh.ok(&["sign-in", "--email", "crash-test@example.com"]);
+    device.ok(&["sync"]);
+    fresh.ok(&["sync"]);
+    let open = |d: &CliDevice| {
+        skilltrack_client::device::open(&server.url, d.data.path(), &StoreKind::File).unwrap()
+    };
+    let (crashed, clean) = (open(device), open(&fresh));
+    for table in SyncTable::ALL {
+        let rows = |engine: &SyncEngine| {
+            let mut rows = lock(engine.cache()).all_rows(table).unwrap();
+            rows.sort_by_key(|r| r["id"].to_string());
+            rows
+        };
+        assert_eq!(
+            rows(&crashed),
+            rows(&clean),
+            "{table:?} differs after the crashes"
+        );
+    }
 }
 
 #[tokio::test]

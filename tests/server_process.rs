@@ -189,3 +189,183 @@ async fn serve_exits_on_sigterm_while_a_lab_file_operation_hangs() {
     );
     stuck.abort();
 }
+
+/// A PostgreSQL of the test's own, stopped and started again under a running server.
+fn own_cluster_options() -> skilltrack_server::cluster::ClusterOptions {
+    skilltrack_server::cluster::ClusterOptions {
+        // Under /tmp by name (not a private temporary directory), so the cluster's OS user can
+        // reach it when the tests run as root.
+        dir: std::env::temp_dir().join(format!(
+            "skilltrack-pg-down-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        )),
+        bin_dir: std::env::var_os("SKILLTRACK_PG_BIN_DIR").map(std::path::PathBuf::from),
+        os_user: std::env::var("SKILLTRACK_PG_OS_USER").unwrap_or_else(|_| "postgres".to_owned()),
+        durable: false,
+    }
+}
+
+async fn start_cluster(
+    options: &skilltrack_server::cluster::ClusterOptions,
+) -> skilltrack_server::cluster::EmbeddedCluster {
+    let options = options.clone();
+    tokio::task::spawn_blocking(move || {
+        skilltrack_server::cluster::EmbeddedCluster::start(&options)
+    })
+    .await
+    .unwrap()
+    .expect("starting the test's own PostgreSQL")
+}
+
+/// `skilltrack` (the CLI) on `data`, against `server`; its JSON answer, or its error.
+fn cli(server: &str, data: &std::path::Path, args: &[&str]) -> Result<serde_json::Value, String> {
+    let out = Command::new(skilltrack_tests::process::client_binary())
+        .args([
+            "--server",
+            server,
+            "--token-store",
+            "file",
+            "--json",
+            "--data-dir",
+        ])
+        .arg(data)
+        .args(args)
+        .env("SKILLTRACK_PASSWORD", "learner-demo-pass")
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null))
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_down_answers_503_with_retry_after_and_a_queued_write_survives_it() {
+    use skilltrack_server::cluster::{DATABASE, SUPERUSER};
+    let options = own_cluster_options();
+    let cluster = start_cluster(&options).await;
+    skilltrack_server::db::bootstrap::ensure_database(
+        cluster.connect_options(SUPERUSER, "postgres"),
+        DATABASE,
+    )
+    .await
+    .unwrap();
+    let url = format!(
+        "postgres://{SUPERUSER}@localhost/{DATABASE}?host={}",
+        cluster.socket_dir().display()
+    );
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("SKILLTRACK_AUTHENTICATOR_PASSWORD", "pg-down-test"),
+    ];
+    let dir = data_dir();
+    let seeded = server_command(dir.path(), &["seed-demo"])
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let mut serve = server_command(dir.path(), &["serve", "--listen", "127.0.0.1:0"]);
+    serve.envs(env);
+    let server = ServerProcess::start_command(serve);
+    let device = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| cli(&server.url, device.path(), args);
+    run(&["sign-in", "--email", "learner@skilltrack.dev"]).unwrap();
+    run(&["sync"]).unwrap();
+    let lesson = {
+        let engine = skilltrack_client::device::open(
+            &server.url,
+            device.path(),
+            &skilltrack_client::tokens::StoreKind::File,
+        )
+        .unwrap();
+        let cache = skilltrack_client::sync::lock(engine.cache());
+        cache
+            .all_rows(skilltrack_protocol::sync::SyncTable::CourseLessons)
+            .unwrap()[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // PostgreSQL stops (a fast shutdown, as a restart by its operator does).
+    drop(cluster);
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    for path in ["/api/v1/courses", "/readyz"] {
+        let down = http
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(down.status(), 503, "{path}");
+        if path != "/readyz" {
+            assert_eq!(down.headers()["retry-after"], "5", "{path}");
+            let body: serde_json::Value = down.json().await.unwrap();
+            assert_eq!(body["code"], "database_unavailable", "{body}");
+        }
+    }
+    // The learner keeps working; the sync fails and the write stays queued.
+    let written = run(&["progress", &lesson, "--minutes", "7"]).unwrap();
+    let refused = run(&["sync"]).unwrap_err();
+    assert!(refused.contains("not available"), "{refused}");
+    assert_eq!(run(&["status"]).unwrap()["pending"], 1);
+
+    // PostgreSQL is back: the server recovers by itself, the queued write lands once.
+    let _cluster = start_cluster(&options).await;
+    let mut recovered = false;
+    for _ in 0..600 {
+        let answer = http
+            .get(format!("{}/api/v1/courses", server.url))
+            .send()
+            .await;
+        if answer.is_ok_and(|a| a.status() == 200) {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        recovered,
+        "the server never answered again after PostgreSQL came back"
+    );
+    let report = run(&["sync"]).unwrap();
+    assert_eq!(
+        (report["pushed"].as_u64(), report["rejected"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(run(&["status"]).unwrap()["pending"], 0);
+    // What the server holds, seen by a device that was never offline: the write, once.
+    let fresh = tempfile::tempdir().unwrap();
+    cli(
+        &server.url,
+        fresh.path(),
+        &["sign-in", "--email", "learner@skilltrack.dev"],
+    )
+    .unwrap();
+    cli(&server.url, fresh.path(), &["sync"]).unwrap();
+    let engine = skilltrack_client::device::open(
+        &server.url,
+        fresh.path(),
+        &skilltrack_client::tokens::StoreKind::File,
+    )
+    .unwrap();
+    let rows = skilltrack_client::sync::lock(engine.cache())
+        .rows_where(
+            skilltrack_protocol::sync::SyncTable::UserProgress,
+            "lesson_id",
+            &lesson,
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["time_spent_minutes"], written["time_spent_minutes"]);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&options.dir);
+}

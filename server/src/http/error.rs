@@ -9,6 +9,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use skilltrack_protocol::problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
 
+/// The stable code of a 503 while PostgreSQL cannot be reached (stopped, restarting, or every
+/// connection broken): clients keep their work and retry.
+pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
+/// `Retry-After` on [`DATABASE_UNAVAILABLE`]: a PostgreSQL restart takes a few seconds, and a
+/// client that waits this long does not keep a recovering server busy.
+pub const DATABASE_RETRY_AFTER_SECS: u16 = 5;
+
 /// An error a handler answers with.
 #[allow(missing_docs, reason = "each variant's #[error] message documents it")]
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +100,10 @@ impl From<sqlx::Error> for ApiError {
                 "23503" => {
                     return Self::NotFound("Something it refers to does not exist.".to_owned());
                 }
+                // PostgreSQL is shutting down, restarting or not yet accepting connections,
+                // or the connection broke: a moment's trouble, not the server's bug.
+                "57P01" | "57P02" | "57P03" => return Self::Unavailable,
+                c if c.starts_with("08") => return Self::Unavailable,
                 "23502" | "23514" | "22001" | "22003" | "22007" | "22008" | "22023" | "22P02" => {
                     return Self::Validation {
                         detail: "A value is missing, too long or out of range.".to_owned(),
@@ -268,11 +279,21 @@ impl IntoResponse for ApiError {
                 }
                 r
             }
-            Self::Unavailable => problem_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The database is not available; try again shortly.".to_owned(),
-                Vec::new(),
-            ),
+            Self::Unavailable => {
+                let mut r = problem_with_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    DATABASE_UNAVAILABLE,
+                    format!(
+                        "The database is not available; try again in {DATABASE_RETRY_AFTER_SECS} s."
+                    ),
+                    Vec::new(),
+                );
+                r.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(DATABASE_RETRY_AFTER_SECS),
+                );
+                r
+            }
             Self::Internal(message) => {
                 tracing::error!(error = %message, "internal error");
                 problem_response(

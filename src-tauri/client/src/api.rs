@@ -297,8 +297,17 @@ impl ApiClient {
         let body = PushRequest {
             mutations: mutations.to_vec(),
         };
-        self.call(Method::POST, "/api/v1/sync/push", Some(token), Some(&body))
+        let url = self.parse_url("/api/v1/sync/push")?;
+        let res = self
+            .request(&self.http, Method::POST, &url, Some(token))
+            .json(&body)
+            .send()
             .await
+            .map_err(|e| offline(&e))?;
+        // The server answers after committing the batch: a crash here leaves it applied there
+        // and still queued here.
+        crate::fault::reached(crate::fault::FaultPoint::PushAnswerUnread);
+        read(res).await
     }
 
     /// A public JSON document: a path on the server, or an absolute URL (fetched without

@@ -71,6 +71,9 @@ enum Command {
         /// Rows per pulled page.
         #[arg(long, default_value_t = skilltrack_client::sync::PULL_PAGE)]
         page_size: u32,
+        /// Mutations per push (at most the server's limit per push).
+        #[arg(long, default_value_t = skilltrack_protocol::sync::MAX_PUSH_MUTATIONS)]
+        push_batch: usize,
         /// Keep running: sync on every change signalled by the server, every local write, and
         /// every 30 s; Ctrl-C stops.
         #[arg(long)]
@@ -287,15 +290,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Sync {
-            watch: false,
+            watch: keep_running,
             page_size,
-        } => sync_once(&engine, page_size, &data_dir, cli.json).await?,
-        Command::Sync {
-            watch: true,
-            page_size,
+            push_batch,
         } => {
             engine.set_page_size(page_size);
-            watch(engine).await;
+            engine.set_push_batch(push_batch);
+            if keep_running {
+                watch(engine).await;
+            } else {
+                sync_once(&engine, &data_dir, cli.json).await?;
+            }
         }
         Command::Resync => {
             lock(engine.cache()).forget_cursor()?;
@@ -440,11 +445,9 @@ async fn course_on_server(
 /// certificates offline.
 async fn sync_once(
     engine: &SyncEngine,
-    page_size: u32,
     data_dir: &std::path::Path,
     json: bool,
 ) -> anyhow::Result<()> {
-    engine.set_page_size(page_size);
     let report = engine
         .sync_once()
         .await

@@ -14,6 +14,7 @@
 //! * [`labs`]: the lab catalog from the cache, lab sessions and files, the terminal connection.
 //! * [`device`]: one account's data directory, with all of the above opened.
 //! * [`authoring`]: an instructor's courses (drafts included), publishing, the grading queue.
+//! * [`fault`]: named fault points, where tests crash the process at one step of a sync.
 //! * [`certificates`]: signed certificates: the issuer's keys and revocation lists cached for
 //!   offline verification, and verifying a credential file.
 
@@ -28,6 +29,7 @@ pub mod course_downloads;
 pub mod course_packages;
 pub mod device;
 pub mod downloads;
+pub mod fault;
 pub mod labs;
 pub mod online;
 pub mod sync;

@@ -18,6 +18,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::api::{ApiClient, ApiError};
 use crate::cache::{Cache, CacheError};
+use crate::fault::{self, FaultPoint};
 use crate::tokens::{TokenError, TokenStore};
 
 /// Why a sync stopped.
@@ -133,6 +134,8 @@ pub struct SyncEngine {
     wake: Notify,
     /// Rows per pulled page.
     page_size: std::sync::atomic::AtomicU32,
+    /// Mutations per push.
+    push_batch: std::sync::atomic::AtomicUsize,
 }
 
 impl SyncEngine {
@@ -155,6 +158,7 @@ impl SyncEngine {
             }),
             wake: Notify::new(),
             page_size: std::sync::atomic::AtomicU32::new(PULL_PAGE),
+            push_batch: std::sync::atomic::AtomicUsize::new(MAX_PUSH_MUTATIONS),
         })
     }
 
@@ -162,6 +166,15 @@ impl SyncEngine {
     pub fn set_page_size(&self, rows: u32) {
         self.page_size
             .store(rows.clamp(1, 5000), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Sets the mutations sent per push (1 to the protocol's limit): small batches make a
+    /// push of a few writes take several round trips, as a long offline spell's does.
+    pub fn set_push_batch(&self, mutations: usize) {
+        self.push_batch.store(
+            mutations.clamp(1, MAX_PUSH_MUTATIONS),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// The HTTP client.
@@ -267,18 +280,23 @@ impl SyncEngine {
         Ok(report)
     }
 
+    /// Pushes the outbox in batches, each answer committed before the next batch is read.
+    /// The fault points mark each step a crash may interrupt ([`crate::fault`]).
     async fn push_all(&self, token: &str, report: &mut SyncReport) -> Result<(), SyncError> {
+        let per_batch = self.push_batch.load(std::sync::atomic::Ordering::Relaxed);
         loop {
             let batch: Vec<Mutation> = lock(&self.cache)
-                .outbox(MAX_PUSH_MUTATIONS)?
+                .outbox(per_batch)?
                 .into_iter()
                 .map(|e| e.mutation)
                 .collect();
             if batch.is_empty() {
                 return Ok(());
             }
+            fault::reached(FaultPoint::PushBatchRead);
             match self.api.push(token, &batch).await {
                 Ok(answer) => {
+                    fault::reached(FaultPoint::PushAnswerRead);
                     report.pushed += answer.results.len();
                     report.rejected += answer
                         .results
@@ -294,6 +312,7 @@ impl SyncEngine {
                     tokio::task::spawn_blocking(move || lock(&cache).resolve(&answer.results))
                         .await
                         .map_err(|e| ApiError::Protocol(e.to_string()))??;
+                    fault::reached(FaultPoint::PushResolved);
                 }
                 Err(e) => {
                     let ids: Vec<_> = batch.iter().map(|m| m.id).collect();
@@ -311,10 +330,17 @@ impl SyncEngine {
         let limit = self.page_size.load(std::sync::atomic::Ordering::Relaxed);
         let mut page: PullPage = self.api.pull(token, cursor.as_deref(), limit).await?;
         loop {
+            fault::reached(FaultPoint::PullPageFetched);
             let more = page.has_more;
             let next_cursor = page.cursor.clone();
             let cache = Arc::clone(&self.cache);
-            let applying = tokio::task::spawn_blocking(move || lock(&cache).apply_page(&page));
+            let applying = tokio::task::spawn_blocking(move || {
+                let applied = lock(&cache).apply_page(&page);
+                if applied.is_ok() {
+                    fault::reached(FaultPoint::PullPageCommitted);
+                }
+                applied
+            });
             let next = if more {
                 Some(self.api.pull(token, Some(&next_cursor), limit).await)
             } else {

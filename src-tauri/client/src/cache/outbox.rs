@@ -195,6 +195,7 @@ impl Cache {
                 remove.execute([&id])?;
             }
         }
+        crate::fault::reached(crate::fault::FaultPoint::PushResolveUncommitted);
         tx.commit()?;
         Ok(())
     }

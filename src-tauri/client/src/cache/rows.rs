@@ -6,6 +6,7 @@ use skilltrack_protocol::sync::{ChangeOp, PullPage, SyncTable};
 use uuid::Uuid;
 
 use super::{Cache, CacheError};
+use crate::fault::FaultPoint;
 
 /// What identifies a row for local writes: its natural key where the server gives a new row
 /// its own id (a progress row is the learner's progress *in a lesson*), else its id.
@@ -74,7 +75,12 @@ impl Cache {
             let mut delete = tx.prepare_cached("DELETE FROM rows WHERE tbl = ?1 AND id = ?2")?;
             let mut shadow =
                 tx.prepare_cached("DELETE FROM shadows WHERE row_key = ?1 RETURNING tbl, id")?;
+            let mut previous_table = None;
             for change in &page.changes {
+                if previous_table.is_some_and(|t| t != change.table) {
+                    crate::fault::reached(FaultPoint::PullBetweenTables);
+                }
+                previous_table = Some(change.table);
                 let table = change.table.as_str();
                 let id = change.id.to_string();
                 match (&change.op, &change.row) {
@@ -107,6 +113,7 @@ impl Cache {
                 applied += 1;
             }
         }
+        crate::fault::reached(FaultPoint::PullRowsWritten);
         tx.execute(
             "INSERT INTO sync_state (key, value) VALUES ('cursor', ?1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
