@@ -505,7 +505,11 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
     .await;
     let step = "downloading the video for offline";
     click(client, r#"[data-testid="download"]"#, step).await;
-    find(client, r#"[data-testid="video-player"]"#, step).await;
+    // The stream plays on while the file arrives; the file plays from the next opening.
+    find(client, r#"[data-testid="video-downloaded"]"#, step).await;
+    click(client, r#"[data-testid="next-lesson"]"#, step).await;
+    click(client, r#"[data-testid="previous-lesson"]"#, step).await;
+    find(client, r#"[data-testid="video-local"]"#, step).await;
     // Its poster and its captions (English and French, issue 15) came with it.
     let step = "the downloaded video has its poster and captions";
     wait_attr(

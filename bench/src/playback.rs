@@ -10,15 +10,20 @@
 //!    `curl` fetching the same files from the same server over one connection, alternating,
 //!    in the same run.
 //!
-//!     cargo build -p skilltrack-desktop -p skilltrack-bench --bin playback-bench
-//!     target/debug/playback-bench --help
+//! ```text
+//! cargo build -p skilltrack-desktop -p skilltrack-bench --bin playback-bench
+//! target/debug/playback-bench --help
+//! ```
 
 #![forbid(unsafe_code)]
 #![allow(
     clippy::print_stdout,
     reason = "the table on stdout is this program's output"
 )]
-#![allow(clippy::cast_precision_loss, reason = "milliseconds and bytes per second")]
+#![allow(
+    clippy::cast_precision_loss,
+    reason = "milliseconds and bytes per second"
+)]
 
 #[allow(dead_code, reason = "only the percentile")]
 mod stack;
@@ -88,7 +93,12 @@ async fn first_frames(args: &Args, server: &str) -> anyhow::Result<Vec<Duration>
             &step,
         )
         .await;
-        find(client, r#"[data-testid="lesson-link"][data-type="video"]"#, &step).await;
+        find(
+            client,
+            r#"[data-testid="lesson-link"][data-type="video"]"#,
+            &step,
+        )
+        .await;
         // Armed before the click: the click and the new player's first frame, page clock.
         client
             .execute(
@@ -109,7 +119,12 @@ async fn first_frames(args: &Args, server: &str) -> anyhow::Result<Vec<Duration>
             )
             .await
             .context("arming the listener")?;
-        click(client, r#"[data-testid="lesson-link"][data-type="video"]"#, &step).await;
+        click(
+            client,
+            r#"[data-testid="lesson-link"][data-type="video"]"#,
+            &step,
+        )
+        .await;
         let frame = client
             .execute_async(
                 "const done = arguments[arguments.length - 1];
@@ -129,7 +144,10 @@ async fn first_frames(args: &Args, server: &str) -> anyhow::Result<Vec<Duration>
             _ => bail!("click {i}: no first frame ({frame})"),
         }
         let src = client
-            .execute("return document.querySelector('video').currentSrc;", vec![json!(null)])
+            .execute(
+                "return document.querySelector('video').currentSrc;",
+                vec![json!(null)],
+            )
             .await?;
         if !src.as_str().is_some_and(|s| s.contains("/stream/")) {
             bail!("click {i}: the video did not stream ({src}); was it downloaded?");

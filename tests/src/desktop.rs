@@ -254,13 +254,32 @@ pub async fn open_package_folder(client: &Client, folder: &Path, step: &str) {
     click(client, r#"[data-testid="open-package"]"#, step).await;
 }
 
-/// Waits for a CSS selector to match, then clicks it.
+/// Waits for a CSS selector to match, then clicks it. A screen that re-renders between the
+/// find and the click (the element replaced, or covered for a moment) makes `WebDriver` refuse
+/// the click; the element is then found again, until [`PATIENCE`] runs out.
 pub async fn click(client: &Client, css: &str, step: &str) {
-    find(client, css, step)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{step}: clicking `{css}`: {e}"));
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let element = find(client, css, step).await;
+        match element.clone().click().await {
+            Ok(()) => return,
+            Err(e) if Instant::now() >= deadline => {
+                fail(client, step, &format!("clicking `{css}`: {e}")).await;
+            }
+            Err(e) => {
+                // WebKitWebDriver does not always scroll an element clipped by a scrolling
+                // panel (not the page) into view: scroll it to the middle, as a learner would.
+                eprintln!("{step}: clicking `{css}` was refused ({e:?}); scrolling to it");
+                let _ = client
+                    .execute(
+                        "arguments[0].scrollIntoView({ block: 'center' });",
+                        vec![serde_json::to_value(&element).unwrap_or_default()],
+                    )
+                    .await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
 }
 
 /// Waits for a CSS selector to match, then types `text` into it.
