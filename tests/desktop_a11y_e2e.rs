@@ -1,6 +1,8 @@
-//! Every screen a learner meets, checked by axe-core (the accessibility engine of Deque, run in
-//! the real webview under `WebDriver`): no violation of serious or critical impact, in the
-//! light theme and in the dark one (issue 17, "links and reach").
+//! Every screen a learner meets (sign-in, catalog, my learning, a course, a video and a text
+//! lesson, a quiz, the labs and a lab, notifications, settings), checked by axe-core (the
+//! accessibility engine of Deque, run in the real webview under `WebDriver`): no violation of
+//! serious or critical impact, in the light theme and in the dark one (issue 17, "links and
+//! reach").
 
 use fantoccini::Client;
 use serde_json::{Value, json};
@@ -113,9 +115,26 @@ async fn issue17_no_screen_has_a_serious_accessibility_violation() {
         find(client, r#"[data-testid="lesson-body"]"#, "a text lesson").await;
         found.extend(serious_violations(client, &axe, &format!("text lesson ({theme})")).await);
 
+        // A quiz of the course, before it is started.
+        click(client, r#"[data-testid="nav-learning"]"#, "a quiz").await;
+        click(client, &item, "a quiz").await;
+        click(
+            client,
+            r#"[data-testid="assessment-link"]:not([data-timed="true"])"#,
+            "a quiz",
+        )
+        .await;
+        find(client, r#"[data-testid="quiz-title"]"#, "a quiz").await;
+        found.extend(serious_violations(client, &axe, &format!("quiz ({theme})")).await);
+
         click(client, r#"[data-testid="nav-labs"]"#, "the labs").await;
         find(client, r#"[data-testid="labs"]"#, "the labs").await;
         found.extend(serious_violations(client, &axe, &format!("labs ({theme})")).await);
+
+        // A lab's page, not started.
+        click(client, r#"[data-testid="lab-card"]"#, "a lab").await;
+        find(client, r#"[data-testid="lab"]"#, "a lab").await;
+        found.extend(serious_violations(client, &axe, &format!("lab ({theme})")).await);
 
         click(
             client,
