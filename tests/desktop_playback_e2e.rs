@@ -95,6 +95,19 @@ async fn press(client: &Client, keys: &str, step: &str) {
         .unwrap_or_else(|e| panic!("{step}: {e}"));
 }
 
+/// Waits until the lesson text's picture is drawn, from a `data:` URL (the window's CSP loads
+/// pictures from nowhere else).
+async fn picture_shows(client: &Client, step: &str) {
+    until(
+        client,
+        "const i = document.querySelector('[data-testid=\"lesson-body\"] img');\
+         return i ? [i.getAttribute('src').slice(0, 15), i.complete && i.naturalWidth > 0] : null;",
+        step,
+        |v| v == &json!(["data:image/png;", true]),
+    )
+    .await;
+}
+
 async fn open_first_video_lesson(client: &Client, slug: &str, step: &str) {
     click(client, r#"[data-testid="nav-learning"]"#, step).await;
     let course = demo_id(&format!("course/{slug}"));
@@ -182,13 +195,9 @@ async fn issue17_a_video_streams_at_once_with_captions_transcript_speed_and_keys
     .await;
 
     // The picture in the lesson's text shows too, fetched for this view.
-    let step = "online, the lesson's picture shows without a download";
-    until(
+    picture_shows(
         client,
-        "const i = document.querySelector('[data-testid=\"lesson-body\"] img');\
-         return i ? [i.getAttribute('src').slice(0, 15), i.complete && i.naturalWidth > 0] : null;",
-        step,
-        |v| v == &json!(["data:image/png;", true]),
+        "online, the lesson's picture shows without a download",
     )
     .await;
 
@@ -454,15 +463,7 @@ async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_netw
         "{step}: plays {src}"
     );
     plays_past(client, 1.0, step).await;
-    let step = "offline, the lesson's picture shows";
-    until(
-        client,
-        "const i = document.querySelector('[data-testid=\"lesson-body\"] img');\
-         return i ? [i.getAttribute('src').slice(0, 15), i.complete && i.naturalWidth > 0] : null;",
-        step,
-        |v| v == &json!(["data:image/png;", true]),
-    )
-    .await;
+    picture_shows(client, "offline, the lesson's picture shows").await;
     let step = "offline, the module's next lesson opens";
     click(client, r#"[data-testid="next-lesson"]"#, step).await;
     find(client, r#"[data-testid="lesson-body"]"#, step).await;

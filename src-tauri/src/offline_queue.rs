@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use skilltrack_client::api::ApiError;
+use skilltrack_client::course_downloads::CourseDownloadProgress;
 use skilltrack_client::downloads::DownloadError;
 use skilltrack_client::sync::{SyncError, lock};
 use tauri::{AppHandle, Emitter as _, Manager as _};
@@ -135,15 +136,12 @@ async fn run(app: AppHandle) {
                 Ok(p) => emit(&app, &course, CourseDownloadState::Done, &p, None),
                 Err(e) if is_offline(&e) => {
                     tracing::info!(course = %course, "course download waits for the network");
-                    let progress = skilltrack_client::course_downloads::CourseDownloadProgress {
-                        course_id: course.clone(),
-                        ..Default::default()
-                    };
+                    let nothing = CourseDownloadProgress::default();
                     emit(
                         &app,
                         &course,
                         CourseDownloadState::WaitingForNetwork,
-                        &progress,
+                        &nothing,
                         None,
                     );
                     network_lost = true;
@@ -152,15 +150,12 @@ async fn run(app: AppHandle) {
                 Err(e) => {
                     tracing::warn!(course = %course, error = %e, "a course download failed");
                     let words = CommandError::from(e).message;
-                    let progress = skilltrack_client::course_downloads::CourseDownloadProgress {
-                        course_id: course.clone(),
-                        ..Default::default()
-                    };
+                    let nothing = CourseDownloadProgress::default();
                     emit(
                         &app,
                         &course,
                         CourseDownloadState::Failed,
-                        &progress,
+                        &nothing,
                         Some(words),
                     );
                 }
@@ -187,7 +182,7 @@ fn emit(
     app: &AppHandle,
     course_id: &str,
     state: CourseDownloadState,
-    progress: &skilltrack_client::course_downloads::CourseDownloadProgress,
+    progress: &CourseDownloadProgress,
     error: Option<String>,
 ) {
     let _ = app.emit(
