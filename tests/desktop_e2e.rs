@@ -532,15 +532,14 @@ async fn a_learner_studies_in_the_desktop_app_online_and_offline() {
     // The player streams the downloaded file from the app's loopback media server (WebKitGTK
     // cannot play video from a custom scheme): it must really play, not just load.
     let step = "the downloaded video plays from the local file";
-    let src = client
-        .execute("return document.querySelector('video').currentSrc;", vec![])
-        .await
-        .expect(step);
-    assert!(
-        src.as_str()
-            .is_some_and(|s| s.starts_with("http://127.0.0.1:")),
-        "{step}: the video's source is {src:?}"
-    );
+    wait_attr(
+        client,
+        r#"[data-testid="video-player"]"#,
+        "src",
+        step,
+        |s| s.starts_with("http://127.0.0.1:") && !s.contains("/stream/"),
+    )
+    .await;
     client
         .execute(
             "const v = document.querySelector('video'); v.muted = true; v.play(); return true;",

@@ -95,6 +95,18 @@ async fn press(client: &Client, keys: &str, step: &str) {
         .unwrap_or_else(|e| panic!("{step}: {e}"));
 }
 
+/// Where the player plays from, once it has chosen (`currentSrc` stays empty until the
+/// player's resource selection has run, a moment after the element appears).
+async fn playing_from(client: &Client, step: &str) -> Value {
+    until(
+        client,
+        "return document.querySelector('video')?.currentSrc ?? '';",
+        step,
+        |s| s.as_str().is_some_and(|s| !s.is_empty()),
+    )
+    .await
+}
+
 /// Waits until the lesson text's picture is drawn, from a `data:` URL (the window's CSP loads
 /// pictures from nowhere else).
 async fn picture_shows(client: &Client, step: &str) {
@@ -139,13 +151,7 @@ async fn issue17_a_video_streams_at_once_with_captions_transcript_speed_and_keys
     let step = "the WebM lesson streams at once";
     open_first_video_lesson(client, WEBM_COURSE, step).await;
     find(client, r#"[data-testid="video-streaming"]"#, step).await;
-    let src = client
-        .execute(
-            "return document.querySelector('video').currentSrc;",
-            Vec::new(),
-        )
-        .await
-        .expect(step);
+    let src = playing_from(client, step).await;
     assert!(
         src.as_str()
             .is_some_and(|s| s.starts_with("http://127.0.0.1:") && s.contains("/stream/")),
@@ -332,13 +338,7 @@ async fn issue17_a_video_streams_at_once_with_captions_transcript_speed_and_keys
     )
     .await;
     find(client, r#"[data-testid="video-player"]"#, step).await;
-    let src = client
-        .execute(
-            "return document.querySelector('video').currentSrc;",
-            Vec::new(),
-        )
-        .await
-        .expect(step);
+    let src = playing_from(client, step).await;
     assert!(
         src.as_str().is_some_and(|s| s.contains("/stream/")),
         "{step}: {src}"
@@ -450,13 +450,7 @@ async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_netw
     )
     .await;
     find(client, r#"[data-testid="video-local"]"#, step).await;
-    let src = client
-        .execute(
-            "return document.querySelector('video').currentSrc;",
-            Vec::new(),
-        )
-        .await
-        .expect(step);
+    let src = playing_from(client, step).await;
     assert!(
         src.as_str()
             .is_some_and(|s| s.starts_with("http://127.0.0.1:") && !s.contains("/stream/")),
