@@ -168,6 +168,37 @@ async fn issue17_a_course_download_killed_halfway_resumes_without_refetching() {
     let (files, bytes) = lock(engine.cache()).course_storage(&course).unwrap();
     assert_eq!((files, bytes), (4, plan.bytes_total));
 
+    // A crash after the video's last byte was written but before its record said so: the
+    // next run finishes it from disk (asking for the bytes after the last would be a 416).
+    let mut unfinished = video.clone();
+    unfinished.state = DownloadState::Partial;
+    unfinished.bytes_done = 1024;
+    lock(engine.cache()).save_download(&unfinished).unwrap();
+    let again = engine
+        .download(&video.url, video.lesson_id.as_deref(), &media, |_| {})
+        .await
+        .expect("a whole file on disk finishes without a request");
+    assert_eq!(again.state, DownloadState::Complete);
+    assert_eq!(
+        std::fs::metadata(&video.path).unwrap().modified().unwrap(),
+        video_written,
+        "finished from disk, not fetched again"
+    );
+    // Bytes on disk the server cannot continue (longer than its file): fetched again whole.
+    let mut longer = std::fs::read(&video.path).unwrap();
+    longer.extend_from_slice(b"not part of the video");
+    std::fs::write(&video.path, &longer).unwrap();
+    let mut unknown = video.clone();
+    unknown.state = DownloadState::Partial;
+    unknown.bytes_total = None;
+    lock(engine.cache()).save_download(&unknown).unwrap();
+    let again = engine
+        .download(&video.url, video.lesson_id.as_deref(), &media, |_| {})
+        .await
+        .expect("a 416 starts the file again");
+    assert_eq!(again.state, DownloadState::Complete);
+    assert_eq!(std::fs::read(&video.path).unwrap(), VIDEO);
+
     // Deleting the course's downloads frees every byte of it.
     lock(engine.cache()).keep_offline(&course, None).unwrap();
     let freed = engine.delete_course_files(&course).await.unwrap();

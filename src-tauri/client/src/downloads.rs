@@ -121,8 +121,36 @@ impl SyncEngine {
         }
         // Resume from what is on disk (the file, not the record, is the truth after a crash).
         let on_disk = tokio::fs::metadata(&path).await.map_or(0, |m| m.len());
+        let whole = known
+            .as_ref()
+            .and_then(|k| k.bytes_total)
+            .and_then(|t| u64::try_from(t).ok());
+        if let Some(known) = known
+            .as_ref()
+            .filter(|_| on_disk > 0 && whole == Some(on_disk))
+        {
+            // Every byte arrived before the app stopped, but the record was not marked whole
+            // yet: asking for the bytes after the last one would only get a 416.
+            progress(DownloadProgress {
+                done: on_disk,
+                total: whole,
+            });
+            let record = DownloadRecord {
+                path: path.display().to_string(),
+                bytes_done: i64::try_from(on_disk).unwrap_or(i64::MAX),
+                ..known.clone()
+            };
+            return self.finish_download(&cache, url, &path, record).await;
+        }
         let token = self.session().await?.access_token;
-        let response = self.api().download(&token, url, on_disk, None).await?;
+        let response = match self.api().download(&token, url, on_disk, None).await {
+            // What is on disk is no prefix the server can continue (the file changed, or is
+            // shorter now): start again from the first byte.
+            Err(ApiError::Problem { status: 416, .. }) if on_disk > 0 => {
+                self.api().download(&token, url, 0, None).await?
+            }
+            other => other?,
+        };
         let resumed = response.status() == reqwest::StatusCode::PARTIAL_CONTENT;
         let etag = response
             .headers()
@@ -169,19 +197,37 @@ impl SyncEngine {
         }
         file.sync_all().await.map_err(disk)?;
         drop(file);
-        if let Some(expected) = expected_sha256(etag.as_deref()) {
-            if file_sha256(&path).await.map_err(disk)? != expected {
-                let _ = tokio::fs::remove_file(&path).await;
-                lock(&cache).forget_download(url)?;
+        record.bytes_done = i64::try_from(done).unwrap_or(i64::MAX);
+        self.finish_download(&cache, url, &path, record).await
+    }
+
+    /// Checks a download whose bytes are all on disk against the server's SHA-256 (when its
+    /// ETag is one) and records it whole; a corrupt file is discarded.
+    async fn finish_download(
+        &self,
+        cache: &Arc<Mutex<Cache>>,
+        url: &str,
+        path: &Path,
+        mut record: DownloadRecord,
+    ) -> Result<DownloadRecord, DownloadError> {
+        if let Some(expected) = expected_sha256(record.etag.as_deref()) {
+            let actual = file_sha256(path)
+                .await
+                .map_err(|source| DownloadError::Disk {
+                    path: path.to_owned(),
+                    source,
+                })?;
+            if actual != expected {
+                let _ = tokio::fs::remove_file(path).await;
+                lock(cache).forget_download(url)?;
                 return Err(DownloadError::Corrupt {
                     url: url.to_owned(),
                 });
             }
         }
-        record.bytes_done = i64::try_from(done).unwrap_or(i64::MAX);
         record.bytes_total = Some(record.bytes_done);
         record.state = DownloadState::Complete;
-        lock(&cache).save_download(&record)?;
+        lock(cache).save_download(&record)?;
         Ok(record)
     }
 
