@@ -120,7 +120,8 @@ async fn picture_shows(client: &Client, step: &str) {
     .await;
 }
 
-async fn open_first_video_lesson(client: &Client, slug: &str, step: &str) {
+/// Opens an enrolled course from "my learning".
+async fn open_enrolled_course(client: &Client, slug: &str, step: &str) {
     click(client, r#"[data-testid="nav-learning"]"#, step).await;
     let course = demo_id(&format!("course/{slug}"));
     click(
@@ -129,6 +130,10 @@ async fn open_first_video_lesson(client: &Client, slug: &str, step: &str) {
         step,
     )
     .await;
+}
+
+async fn open_first_video_lesson(client: &Client, slug: &str, step: &str) {
+    open_enrolled_course(client, slug, step).await;
     click(
         client,
         r#"[data-testid="lesson-link"][data-type="video"]"#,
@@ -410,14 +415,8 @@ async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_netw
 
     // The first module of the course, its size shown before anything is fetched.
     let step = "downloading the first module for offline";
-    click(client, r#"[data-testid="nav-learning"]"#, step).await;
+    open_enrolled_course(client, WEBM_COURSE, step).await;
     let course = demo_id(&format!("course/{WEBM_COURSE}"));
-    click(
-        client,
-        &format!(r#"[data-testid="learning-item"][data-course-id="{course}"]"#),
-        step,
-    )
-    .await;
     click(client, r#"[data-testid="download-module"]"#, step).await;
     let size = find(client, r#"[data-testid="download-plan-size"]"#, step)
         .await

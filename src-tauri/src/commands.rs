@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use skilltrack_client::cache::{CourseFilter, DownloadRecord, DownloadState};
+use skilltrack_client::course_downloads::lesson_files;
 use skilltrack_client::sync::{SyncEngine, SyncError, lock};
 use skilltrack_client::writes::ProgressInput;
 use skilltrack_protocol::engagement::BookmarkEntity;
@@ -634,15 +635,14 @@ pub async fn download_lesson_media(
             }
         })
         .await?;
-    // The video's poster and captions come with it, so the lesson looks the same offline. They
-    // are small; one that fails to arrive leaves the video playing without it.
+    // The rest of what the lesson shows (the video's poster and captions, the pictures of its
+    // text: the same list a whole-course download takes) comes with it, so the lesson looks
+    // the same offline. They are small; one that fails to arrive is left out.
     let row = lock(engine.cache()).row(SyncTable::CourseLessons, id(&lesson_id)?)?;
-    for extra in row.as_ref().map(lesson_extras).unwrap_or_default() {
-        if let Err(e) = engine
-            .download(&extra, Some(&lesson_id), &dir, |_| {})
-            .await
-        {
-            tracing::warn!(lesson = %lesson_id, url = %extra, error = %e, "a video's poster or captions did not download");
+    let extras = row.as_ref().map(lesson_files).unwrap_or_default();
+    for extra in extras.iter().filter(|u| **u != url) {
+        if let Err(e) = engine.download(extra, Some(&lesson_id), &dir, |_| {}).await {
+            tracing::warn!(lesson = %lesson_id, url = %extra, error = %e, "a file the lesson shows did not download");
         }
     }
     Ok(record)
@@ -736,14 +736,6 @@ pub async fn streamed_extras(
         }
     }
     Ok(extras)
-}
-
-/// A lesson's poster and caption files (their URLs), as its synced row names them.
-fn lesson_extras(row: &serde_json::Value) -> Vec<String> {
-    opt_text(row, "poster_url")
-        .into_iter()
-        .chain(lesson_captions(row).into_iter().map(|(_, url)| url))
-        .collect()
 }
 
 /// A lesson's caption tracks, `(language, url)`, as its synced row names them.
