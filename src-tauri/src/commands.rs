@@ -90,6 +90,7 @@ pub async fn launch_state(desktop: State<'_, Desktop>) -> Answer<LaunchState> {
         account: device.kept_account(),
         status: device.engine.status().borrow().clone(),
         server_refused: desktop.server_refused.clone(),
+        system_locale: crate::preferences::system_locale(),
     })
 }
 
@@ -150,6 +151,7 @@ pub async fn set_server(
         account: device.kept_account(),
         status: device.engine.status().borrow().clone(),
         server_refused: None,
+        system_locale: crate::preferences::system_locale(),
     };
     drop(device);
     if switched {

@@ -40,6 +40,8 @@ pub struct Preferences {
     pub theme: Theme,
     /// The most downloads may take on this computer, in MiB; none: no limit.
     pub storage_limit_mb: Option<u32>,
+    /// The language of the app's words, as a BCP 47 tag; none: the operating system's.
+    pub language: Option<String>,
 }
 
 impl Default for Preferences {
@@ -49,6 +51,7 @@ impl Default for Preferences {
             caption_language: None,
             theme: Theme::System,
             storage_limit_mb: None,
+            language: None,
         }
     }
 }
@@ -99,13 +102,8 @@ impl Preferences {
                 ),
             ));
         }
-        if let Some(language) = &self.caption_language {
-            let plausible = !language.is_empty()
-                && language.len() <= 35
-                && language
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-');
-            if !plausible {
+        for language in [&self.caption_language, &self.language].into_iter().flatten() {
+            if !is_language_tag(language) {
                 return Err(CommandError::new(
                     "invalid_preferences",
                     format!("{language:?} is not a language tag."),
@@ -114,6 +112,33 @@ impl Preferences {
         }
         Ok(())
     }
+}
+
+fn is_language_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.len() <= 35
+        && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// The operating system's language for messages, as a BCP 47 tag (`fr_FR.UTF-8` → `fr-FR`),
+/// from the variables POSIX reads in this order; none for the C locale or when nothing is set.
+#[must_use]
+pub fn system_locale() -> Option<String> {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .and_then(|value| locale_tag(&value))
+}
+
+/// `fr_FR.UTF-8@euro` → `fr-FR`; `C` and `POSIX` name no language.
+fn locale_tag(posix: &str) -> Option<String> {
+    let name = posix.split(['.', '@']).next().unwrap_or_default();
+    if name.is_empty() || name == "C" || name == "POSIX" {
+        return None;
+    }
+    let tag = name.replace('_', "-");
+    is_language_tag(&tag).then_some(tag)
 }
 
 #[cfg(test)]
@@ -130,6 +155,7 @@ mod tests {
             caption_language: Some("fr".to_owned()),
             theme: Theme::Dark,
             storage_limit_mb: Some(2048),
+            language: Some("fr".to_owned()),
         };
         chosen.save(dir.path()).unwrap();
         assert_eq!(Preferences::load(dir.path()), chosen);
@@ -155,5 +181,15 @@ mod tests {
 
         std::fs::write(Preferences::path(dir.path()), b"{ not json").unwrap();
         assert_eq!(Preferences::load(dir.path()), Preferences::default());
+    }
+
+    #[test]
+    fn posix_locales_become_language_tags() {
+        assert_eq!(locale_tag("fr_FR.UTF-8").as_deref(), Some("fr-FR"));
+        assert_eq!(locale_tag("de_DE@euro").as_deref(), Some("de-DE"));
+        assert_eq!(locale_tag("en").as_deref(), Some("en"));
+        assert_eq!(locale_tag("C.UTF-8"), None);
+        assert_eq!(locale_tag("POSIX"), None);
+        assert_eq!(locale_tag(""), None);
     }
 }

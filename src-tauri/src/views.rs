@@ -46,6 +46,9 @@ pub struct LaunchState {
     /// (`insecure_server`: plain `http://` to another computer), and why; the app then started
     /// on [`crate::DEFAULT_SERVER`] instead.
     pub server_refused: Option<CommandError>,
+    /// The operating system's language (`LC_ALL`, `LC_MESSAGES`, `LANG`) as a BCP 47 tag: the
+    /// app's words follow it unless the learner chose a language in Settings.
+    pub system_locale: Option<String>,
 }
 
 /// How to narrow the catalog.

@@ -24,4 +24,9 @@ status: SyncStatus,
  * (`insecure_server`: plain `http://` to another computer), and why; the app then started
  * on [`crate::DEFAULT_SERVER`] instead.
  */
-server_refused: CommandError | null, };
+server_refused: CommandError | null, 
+/**
+ * The operating system's language (`LC_ALL`, `LC_MESSAGES`, `LANG`) as a BCP 47 tag: the
+ * app's words follow it unless the learner chose a language in Settings.
+ */
+system_locale: string | null, };

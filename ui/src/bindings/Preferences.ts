@@ -20,4 +20,8 @@ theme: Theme,
 /**
  * The most downloads may take on this computer, in MiB; none: no limit.
  */
-storage_limit_mb: number | null, };
+storage_limit_mb: number | null, 
+/**
+ * The language of the app's words, as a BCP 47 tag; none: the operating system's.
+ */
+language: string | null, };

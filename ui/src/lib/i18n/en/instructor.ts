@@ -1,0 +1,3 @@
+// Words of the instructor screens.
+export const instructor = {
+} as const;

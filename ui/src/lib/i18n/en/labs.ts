@@ -1,0 +1,3 @@
+// Words of the labs screens.
+export const labs = {
+} as const;

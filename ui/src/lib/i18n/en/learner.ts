@@ -1,0 +1,3 @@
+// Words of the learner screens.
+export const learner = {
+} as const;
