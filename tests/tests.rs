@@ -17,6 +17,7 @@ mod course_packages;
 mod desktop_a11y_e2e;
 mod desktop_commands;
 mod desktop_e2e;
+mod desktop_i18n_e2e;
 mod desktop_instructor_e2e;
 mod desktop_lab_e2e;
 mod desktop_playback_e2e;

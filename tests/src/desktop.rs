@@ -42,6 +42,17 @@ impl DesktopApp {
 
     /// [`DesktopApp::launch`] with the app binary named (a benchmark runs the one beside it).
     pub async fn launch_app(app: &Path, server: &str, data_dir: &Path) -> Self {
+        // English whatever this machine's locale: the tests read the app's English words.
+        Self::launch_with_env(app, server, data_dir, &[("LC_ALL", "C.UTF-8")]).await
+    }
+
+    /// [`DesktopApp::launch`] with more environment for the app (e.g. the OS locale).
+    pub async fn launch_with_env(
+        app: &Path,
+        server: &str,
+        data_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
         let (xvfb, display) = start_xvfb();
         let (port, native_port) = (free_port(), free_port());
         let driver = Command::new(tauri_driver())
@@ -57,6 +68,7 @@ impl DesktopApp {
             .env("SKILLTRACK_TOKEN_STORE", "file")
             // Saved files (certificates, lab files) go under the data directory, not ~/Downloads.
             .env("SKILLTRACK_DOWNLOAD_DIR", data_dir.join("downloads"))
+            .envs(env.iter().copied())
             // The app paints as it chooses on this machine (on the CPU without a GPU); see
             // `window_png` for what that asks of screenshots.
             .stdout(Stdio::null())

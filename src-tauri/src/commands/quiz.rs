@@ -20,15 +20,12 @@ use crate::Desktop;
 use crate::error::CommandError;
 use crate::views::quiz::{
     AssessmentItem, AttemptItem, AttemptStatus, OpenAttempt, QuizQuestion, QuizResult, QuizScreen,
-    RefusedSubmission, ResultQuestion, answer_from_stored,
+    RefusedSubmission, ResultNote, ResultQuestion, answer_from_stored,
 };
 use crate::views::{opt_text, text};
 
 /// How long a result waits for the server's explanations before showing what the cache has.
 const REVIEW_PATIENCE: Duration = Duration::from_secs(4);
-
-const TIMED_NEEDS_NETWORK: &str =
-    "This exam is timed: its clock runs on the server, so taking it needs the network.";
 
 /// The learner's attempts at an assessment, newest first.
 fn attempts(cache: &Cache, user: &str, assessment_id: &str) -> Answer<Vec<Value>> {
@@ -153,9 +150,7 @@ pub async fn quiz(desktop: State<'_, Desktop>, assessment_id: String) -> Answer<
         .map(|c| text(&c, "title"))
         .unwrap_or_default();
     Ok(QuizScreen {
-        needs_network: assessment
-            .time_limit_minutes
-            .map(|_| TIMED_NEEDS_NETWORK.to_owned()),
+        needs_network: assessment.time_limit_minutes.is_some(),
         assessment,
         course_title,
         attempts: tries,
@@ -387,10 +382,7 @@ pub async fn attempt_result(desktop: State<'_, Desktop>, attempt_id: String) -> 
     match result.attempt.status {
         AttemptStatus::InProgress => {}
         AttemptStatus::WaitingToSync => {
-            result.note = Some(
-                "Waiting to be graded: this attempt is saved here and goes to the server when you are online."
-                    .to_owned(),
-            );
+            result.note = Some(ResultNote::WaitingToSync);
         }
         AttemptStatus::AwaitingGrading | AttemptStatus::Graded => {
             match tokio::time::timeout(REVIEW_PATIENCE, engine.attempt_review(attempt)).await {
@@ -404,10 +396,7 @@ pub async fn attempt_result(desktop: State<'_, Desktop>, attempt_id: String) -> 
                     result.note = Some(review_closed(&assessment));
                 }
                 _ => {
-                    result.note = Some(
-                        "Right answers and explanations come from the server: connect to see them."
-                            .to_owned(),
-                    );
+                    result.note = Some(ResultNote::AnswersNeedNetwork);
                 }
             }
         }
@@ -416,14 +405,10 @@ pub async fn attempt_result(desktop: State<'_, Desktop>, attempt_id: String) -> 
 }
 
 /// Why an attempt's right answers are not shown yet, from its assessment's review policy.
-fn review_closed(assessment: &Value) -> String {
+fn review_closed(assessment: &Value) -> ResultNote {
     match assessment["review_policy"].as_str() {
-        Some("never") => "The instructor does not show the right answers of this assessment; \
-            your score is above."
-            .to_owned(),
-        _ => "Right answers and explanations are shown once you pass, or after your last \
-            attempt."
-            .to_owned(),
+        Some("never") => ResultNote::AnswersNeverShown,
+        _ => ResultNote::AnswersAfterPassOrLastAttempt,
     }
 }
 

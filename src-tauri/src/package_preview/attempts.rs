@@ -13,7 +13,9 @@ use skilltrack_protocol::assessments::AnswerValue;
 
 use super::screens::{question_id, questions};
 use crate::error::CommandError;
-use crate::views::quiz::{AttemptItem, AttemptStatus, OpenAttempt, QuizResult, ResultQuestion};
+use crate::views::quiz::{
+    AttemptItem, AttemptStatus, OpenAttempt, QuizResult, ResultNote, ResultQuestion,
+};
 
 /// One question's grade.
 #[derive(Debug, Clone, Copy)]
@@ -266,10 +268,7 @@ impl Attempts {
                 })
                 .collect(),
             explained: true,
-            note: Some(
-                "Graded in this preview from the answer keys in the package; nothing was sent or saved."
-                    .to_owned(),
-            ),
+            note: Some(ResultNote::GradedInPreview),
         })
     }
 }

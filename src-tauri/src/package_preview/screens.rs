@@ -225,7 +225,7 @@ pub fn quiz_screen(
         attempts: attempts.items(slug),
         open_attempt: attempts.open(a),
         // Timed or not, a preview's attempt is taken here, with no clock.
-        needs_network: None,
+        needs_network: false,
     })
 }
 

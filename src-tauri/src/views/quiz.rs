@@ -137,8 +137,9 @@ pub struct QuizScreen {
     pub attempts: Vec<AttemptItem>,
     /// The attempt in progress, if any.
     pub open_attempt: Option<OpenAttempt>,
-    /// Why this assessment cannot be taken offline, in words (timed ones).
-    pub needs_network: Option<String>,
+    /// The assessment is timed, so its clock runs on the server and taking it needs the
+    /// network (the window says so in the learner's language).
+    pub needs_network: bool,
 }
 
 /// One question of a result.
@@ -175,8 +176,26 @@ pub struct QuizResult {
     pub questions: Vec<ResultQuestion>,
     /// Right answers and explanations are included (they come from the server).
     pub explained: bool,
-    /// Why something is missing, in words (e.g. explanations need the network).
-    pub note: Option<String>,
+    /// Why something is missing (e.g. explanations need the network); the window words it in
+    /// the learner's language.
+    pub note: Option<ResultNote>,
+}
+
+/// Why a result shows less than everything, or where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ResultNote {
+    /// Taken offline: saved here, graded once it reaches the server.
+    WaitingToSync,
+    /// The assessment's review policy never shows the right answers.
+    AnswersNeverShown,
+    /// Right answers and explanations show once the learner passes or after the last attempt.
+    AnswersAfterPassOrLastAttempt,
+    /// Right answers and explanations come from the server, which cannot be reached now.
+    AnswersNeedNetwork,
+    /// Graded in a package preview from the package's own keys; nothing was sent or saved.
+    GradedInPreview,
 }
 
 fn int(row: &Value, field: &str) -> Option<i32> {

@@ -4,6 +4,7 @@
 // (RenderedMarkdown.blocks), not on whatever the sanitized HTML shows. A block is one only if
 // its <code> carries this render's marker (see renderMarkdownWithCode).
 import type { CodeBlock, RenderedMarkdown } from "./markdown";
+import { t } from "./i18n";
 
 /** A code block found in the DOM: its <pre>, and the block as written. */
 export interface FoundBlock {
@@ -66,18 +67,18 @@ export function addCodeButtons(root: ParentNode, rendered: RenderedMarkdown, act
     const bar = document.createElement("div");
     bar.className = "code-actions";
     bar.setAttribute("data-block", String(index));
-    const copy = button("Copy", "code-copy", "Copy this block to the clipboard");
+    const copy = button(t("code.copy"), "code-copy", t("code.copy_hint"));
     copy.addEventListener("click", () => {
       void actions.copy(block.text).then(
-        () => (copy.textContent = "Copied"),
-        () => (copy.textContent = "Copy failed"),
+        () => (copy.textContent = t("code.copied")),
+        () => (copy.textContent = t("code.copy_failed")),
       );
-      setTimeout(() => (copy.textContent = "Copy"), 1500);
+      setTimeout(() => (copy.textContent = t("code.copy")), 1500);
     });
     bar.appendChild(copy);
     if (block.exec && actions.run) {
       const run = actions.run;
-      const go = button("Run", "code-run", "Type this block into the terminal");
+      const go = button(t("code.run"), "code-run", t("code.run_hint"));
       go.addEventListener("click", () => run(runInput(block.text)));
       bar.appendChild(go);
     }

@@ -4,6 +4,7 @@ import type { AnswerValue } from "../bindings/AnswerValue";
 import type { AttemptItem } from "../bindings/AttemptItem";
 import type { AttemptStatus } from "../bindings/AttemptStatus";
 import type { QuizQuestion } from "../bindings/QuizQuestion";
+import { t } from "./i18n";
 
 /** Picks or unpicks a choice: one at a time unless the question allows several. */
 export function toggleChoice(answer: AnswerValue | undefined, choice: string, multiple: boolean): AnswerValue {
@@ -28,13 +29,13 @@ export function wordCount(text: string): number {
 export function statusWords(status: AttemptStatus): string {
   switch (status) {
     case "in_progress":
-      return "In progress";
+      return t("quiz.status.in_progress");
     case "waiting_to_sync":
-      return "Waiting to be graded · sent when you are online";
+      return t("quiz.status.waiting_to_sync");
     case "awaiting_grading":
-      return "Waiting to be graded by the instructor";
+      return t("quiz.status.awaiting_grading");
     case "graded":
-      return "Graded";
+      return t("quiz.status.graded");
   }
 }
 
@@ -45,24 +46,24 @@ export function statusWords(status: AttemptStatus): string {
 export function refusalAdvice(code: string): string {
   switch (code) {
     case "no_attempts_left":
-      return "Every attempt this quiz allows is used, so this one cannot count: discard it.";
+      return t("quiz.refusal.no_attempts_left");
     case "forbidden":
     case "not_found":
-      return "The quiz may have been withdrawn, or you may no longer be enrolled in its course: discard this attempt, or submit it again once you are enrolled.";
+      return t("quiz.refusal.not_found");
     case "timed_attempt_must_start_online":
-      return "This quiz became timed: timed attempts start online. Discard this one and start again while connected.";
+      return t("quiz.refusal.became_timed");
     case "validation_failed":
-      return "The quiz changed since you took it offline: discard this attempt and take it again.";
+      return t("quiz.refusal.changed");
     default:
-      return "Submit it again to retry, or discard it.";
+      return t("quiz.refusal.other");
   }
 }
 
 /** One line about an attempt: its number, status and score. */
 export function attemptLine(a: AttemptItem): string {
-  const name = a.attempt_number === null ? "Attempt (taken offline)" : `Attempt ${a.attempt_number}`;
+  const name = a.attempt_number === null ? t("quiz.attempt_offline") : t("quiz.attempt_number", { number: a.attempt_number });
   if (a.status === "graded" && a.score !== null) {
-    return `${name} · ${a.score}% · ${a.passed ? "passed" : "not passed"}`;
+    return `${name} · ${a.score}% · ${a.passed ? t("quiz.passed_lower") : t("quiz.not_passed_lower")}`;
   }
   return `${name} · ${statusWords(a.status)}`;
 }
@@ -73,9 +74,9 @@ function choiceText(q: QuizQuestion, id: string): string {
 
 /** An answer as the learner reads it: picked choices by their text. */
 export function describeAnswer(q: QuizQuestion, answer: AnswerValue | null): string {
-  if (answer === null || answer === undefined) return "No answer";
-  if (Array.isArray(answer)) return answer.length ? answer.map((id) => choiceText(q, id)).join("; ") : "No answer";
-  if (typeof answer === "boolean") return answer ? "True" : "False";
+  if (answer === null || answer === undefined) return t("quiz.no_answer");
+  if (Array.isArray(answer)) return answer.length ? answer.map((id) => choiceText(q, id)).join("; ") : t("quiz.no_answer");
+  if (typeof answer === "boolean") return answer ? t("quiz.true") : t("quiz.false");
   return answer;
 }
 
@@ -86,20 +87,20 @@ export function describeKey(q: QuizQuestion, key: AnswerKey | null): string | nu
     case "choices":
       return key.ids.map((id) => choiceText(q, id)).join("; ");
     case "true_false":
-      return key.value ? "True" : "False";
+      return key.value ? t("quiz.true") : t("quiz.false");
     case "accepted":
-      return key.answers.join(" or ");
+      return key.answers.join(t("quiz.or"));
   }
 }
 
 /** The words a timed attempt's countdown shows, from its deadline. */
 export function timeLeft(deadline: string, now: Date): string {
   const ms = Date.parse(deadline) - now.getTime();
-  if (!(ms > 0)) return "Time is up";
+  if (!(ms > 0)) return t("quiz.time_up");
   const total = Math.floor(ms / 1000);
   const minutes = Math.floor(total / 60);
   const seconds = total % 60;
-  return `${minutes}:${String(seconds).padStart(2, "0")} left`;
+  return t("quiz.time_left", { time: `${minutes}:${String(seconds).padStart(2, "0")}` });
 }
 
 /** A timed attempt's deadline as the server sets it (start + limit + 30 s for the network), for

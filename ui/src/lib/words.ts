@@ -67,6 +67,24 @@ export function formatPrice(price: string, isFree: boolean): string {
   return isFree ? t("common.free") : `$${price}`;
 }
 
+/** A course's level (`Beginner`, …, as the server names it) in the UI's language. */
+export function levelName(level: string): string {
+  const key = `level.${level}`;
+  return hasMessage(key) ? t(key) : level;
+}
+
+/** A lesson's kind (`video`, `text`, …) in the UI's language. */
+export function contentTypeName(kind: string): string {
+  const key = `content_type.${kind}`;
+  return hasMessage(key) ? t(key) : kind.replace(/_/g, " ");
+}
+
+/** An assessment's kind (`quiz`, `final_exam`, …) in the UI's language. */
+export function assessmentKindName(kind: string): string {
+  const key = `assessment_kind.${kind}`;
+  return hasMessage(key) ? t(key) : kind.replace(/_/g, " ");
+}
+
 /** Download progress, 0–100, or null while the size is unknown. */
 export function downloadPercent(done: number, total: number | null): number | null {
   if (total === null || total <= 0) return null;

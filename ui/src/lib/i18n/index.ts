@@ -106,6 +106,19 @@ export function formatNumber(value: number, options?: Intl.NumberFormatOptions):
   return new Intl.NumberFormat(current, options).format(value);
 }
 
+/** How long `seconds` is, in its largest whole unit ("3 minutes", "2 jours"). */
+export function formatDuration(seconds: number): string {
+  const units: [Intl.NumberFormatOptions["unit"], number][] = [["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+  const [unit, size] = units.find(([, size]) => Math.abs(seconds) >= size) ?? units[units.length - 1];
+  return new Intl.NumberFormat(current, { style: "unit", unit, unitDisplay: "long" }).format(Math.floor(Math.abs(seconds) / size));
+}
+
+/** How long ago `value` was, as a duration ("3 minutes"). */
+export function formatAge(value: string | number | Date, now: number = Date.now()): string {
+  const at = (value instanceof Date ? value : new Date(value)).getTime();
+  return formatDuration(Math.max(0, (now - at) / 1000));
+}
+
 /** A date (and time, when asked) in the current language's way. */
 export function formatDate(value: string | number | Date, withTime = false): string {
   const date = value instanceof Date ? value : new Date(value);

@@ -1,0 +1,271 @@
+//! The app speaks the learner's language (issue 17, "links and reach"): with the operating
+//! system in French, every screen a learner and an instructor meet shows no English word of
+//! ours, and Settings switches the language at once and keeps the choice.
+//!
+//! "English of ours" is read from the message catalogs themselves (`ui/src/lib/i18n/`): every
+//! word that appears in an English message and in no French one. The check reads each screen's
+//! text and its `aria-label`, `title`, `placeholder` and `alt` attributes, skipping what is not
+//! ours to translate: course content (`data-content`), text marked with its own `lang` (the
+//! server's or the engine's own words, as in a certificate check's detail), code and the
+//! terminal.
+
+use std::collections::BTreeSet;
+
+use fantoccini::Client;
+use serde_json::{Value, json};
+use skilltrack_tests::desktop::{DesktopApp, click, desktop_binary, find, wait_text};
+use skilltrack_tests::spawn_demo_server;
+
+const LEARNER: &str = "learner@skilltrack.dev";
+const LEARNER_PASSWORD: &str = "learner-demo-pass";
+const INSTRUCTOR: &str = "instructor@skilltrack.dev";
+const INSTRUCTOR_PASSWORD: &str = "instructor-demo-pass";
+
+/// The words of a catalog's messages (`"key": "message",` lines), placeholders left out.
+fn catalog_words(language: &str) -> BTreeSet<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/i18n/").to_owned() + language;
+    let mut words = BTreeSet::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "ts") {
+            continue;
+        }
+        files += 1;
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            let Some((key, message)) = line.trim().split_once("\": \"") else {
+                continue;
+            };
+            if !key.starts_with('"') {
+                continue;
+            }
+            let message = message.trim_end_matches(',').trim_end_matches('"');
+            words.extend(words_of(&strip_placeholders(message)));
+        }
+    }
+    assert!(files >= 4, "{dir} holds the catalog's sections");
+    words
+}
+
+fn strip_placeholders(message: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in message.chars() {
+        match c {
+            '{' => inside = true,
+            '}' => inside = false,
+            _ if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Lower-case words of two letters or more.
+fn words_of(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 2)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Words only English messages use: what must not show when the app speaks French.
+fn english_only() -> BTreeSet<String> {
+    let french = catalog_words("fr");
+    let english: BTreeSet<String> = catalog_words("en")
+        .difference(&french)
+        .cloned()
+        .collect();
+    assert!(
+        english.len() > 100 && english.contains("the") && english.contains("offline"),
+        "the English catalog was read: {english:?}"
+    );
+    english
+}
+
+/// The window's own text and labels, without course content, code or the terminal.
+async fn our_text(client: &Client) -> Vec<String> {
+    let found = client
+        .execute(
+            r"
+            const skipped = (el) => el.closest('[data-content], [lang]:not(html), code, pre, .xterm, script, style');
+            const out = [];
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            while (walker.nextNode()) {
+              const node = walker.currentNode;
+              const parent = node.parentElement;
+              const text = node.textContent.trim();
+              if (text && parent && !skipped(parent)) out.push(text);
+            }
+            for (const el of document.body.querySelectorAll('[aria-label], [title], [placeholder], [alt]')) {
+              if (skipped(el)) continue;
+              for (const name of ['aria-label', 'title', 'placeholder', 'alt']) {
+                const value = el.getAttribute(name);
+                if (value) out.push(value);
+              }
+            }
+            return out;",
+            Vec::new(),
+        )
+        .await
+        .expect("reading the window's text");
+    match found {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        other => panic!("reading the window's text gave {other}"),
+    }
+}
+
+/// The English words of ours on the screen, each with the text it was found in.
+async fn english_left(client: &Client, english: &BTreeSet<String>, screen: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    for text in our_text(client).await {
+        let words: Vec<String> = words_of(&text)
+            .into_iter()
+            .filter(|w| english.contains(w))
+            .collect();
+        if !words.is_empty() {
+            left.push(format!("{screen}: {words:?} in {text:?}"));
+        }
+    }
+    left
+}
+
+async fn choose_language(client: &Client, language: &str) {
+    click(client, r#"[data-testid="nav-settings"]"#, "Settings").await;
+    find(client, r#"[data-testid="language"]"#, "Settings").await;
+    client
+        .execute(
+            "const s = document.querySelector('[data-testid=\"language\"]'); s.value = arguments[0];\
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![json!(language)],
+        )
+        .await
+        .expect("choosing a language");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue17_with_the_system_in_french_no_screen_shows_english() {
+    let server = spawn_demo_server().await;
+    let data = tempfile::tempdir().expect("the app's data directory");
+    let french = [("LC_ALL", "fr_FR.UTF-8")];
+    let app = DesktopApp::launch_with_env(&desktop_binary(), &server.url, data.path(), &french)
+        .await;
+    let client = &app.client;
+    let english = english_only();
+    let mut left = Vec::new();
+
+    let step = "the sign-in screen follows the system's language";
+    find(client, r#"[data-testid="sign-in"]"#, step).await;
+    let lang = client
+        .execute("return document.documentElement.lang;", Vec::new())
+        .await
+        .expect(step);
+    assert_eq!(lang, json!("fr"), "{step}");
+    left.extend(english_left(client, &english, "sign-in").await);
+    click(client, r#"[data-testid="toggle-sign-up"]"#, "sign-up").await;
+    left.extend(english_left(client, &english, "sign-up").await);
+    click(client, r#"[data-testid="toggle-sign-up"]"#, "back to sign-in").await;
+    click(client, r#"[data-testid="change-server"]"#, "changing the server").await;
+    left.extend(english_left(client, &english, "sign-in, changing the server").await);
+    app.sign_in(LEARNER, LEARNER_PASSWORD).await;
+
+    left.extend(english_left(client, &english, "catalog").await);
+
+    click(client, r#"[data-testid="nav-learning"]"#, "my learning").await;
+    let course = skilltrack_server::seed::demo_id("course/intro-to-the-command-line");
+    let item = format!(r#"[data-testid="learning-item"][data-course-id="{course}"]"#);
+    find(client, &item, "my learning").await;
+    left.extend(english_left(client, &english, "my learning").await);
+
+    click(client, &item, "the course page").await;
+    find(client, r#"[data-testid="course-title"]"#, "the course page").await;
+    find(client, r#"[data-testid="offline-download"]"#, "the course page").await;
+    left.extend(english_left(client, &english, "course").await);
+    click(client, r#"[data-testid="download-course"]"#, "the download's size").await;
+    find(client, r#"[data-testid="download-plan"]"#, "the download's size").await;
+    left.extend(english_left(client, &english, "course, download size").await);
+    click(client, r#"[data-testid="write-review"]"#, "writing a review").await;
+    left.extend(english_left(client, &english, "course, writing a review").await);
+
+    click(
+        client,
+        r#"[data-testid="lesson-link"][data-type="video"]"#,
+        "a video lesson",
+    )
+    .await;
+    find(client, r#"[data-testid="video-player"]"#, "a video lesson").await;
+    find(client, r#"[data-testid="transcript"]"#, "a video lesson").await;
+    left.extend(english_left(client, &english, "video lesson").await);
+
+    click(client, r#"[data-testid="next-lesson"]"#, "a text lesson").await;
+    find(client, r#"[data-testid="lesson-body"]"#, "a text lesson").await;
+    left.extend(english_left(client, &english, "text lesson").await);
+
+    click(client, r#"[data-testid="nav-learning"]"#, "a quiz").await;
+    click(client, &item, "a quiz").await;
+    click(
+        client,
+        r#"[data-testid="assessment-link"]:not([data-timed="true"])"#,
+        "a quiz",
+    )
+    .await;
+    find(client, r#"[data-testid="quiz-title"]"#, "a quiz").await;
+    left.extend(english_left(client, &english, "quiz").await);
+    click(client, r#"[data-testid="start-attempt"]"#, "a quiz started").await;
+    find(client, r#"[data-testid="question"]"#, "a quiz started").await;
+    left.extend(english_left(client, &english, "quiz, answering").await);
+    click(client, r#"[data-testid="submit-attempt"]"#, "a quiz's result").await;
+    find(client, r#"[data-testid="quiz-result"]"#, "a quiz's result").await;
+    left.extend(english_left(client, &english, "quiz result").await);
+
+    click(client, r#"[data-testid="nav-labs"]"#, "the labs").await;
+    find(client, r#"[data-testid="lab-card"]"#, "the labs").await;
+    left.extend(english_left(client, &english, "labs").await);
+    click(client, r#"[data-testid="lab-card"]"#, "a lab").await;
+    find(client, r#"[data-testid="lab"]"#, "a lab").await;
+    left.extend(english_left(client, &english, "lab").await);
+
+    click(client, r#"[data-testid="nav-notifications"]"#, "notifications").await;
+    find(client, r#"[data-testid="notifications"]"#, "notifications").await;
+    left.extend(english_left(client, &english, "notifications").await);
+
+    click(client, r#"[data-testid="nav-settings"]"#, "settings").await;
+    find(client, r#"[data-testid="settings-storage"]"#, "settings").await;
+    left.extend(english_left(client, &english, "settings").await);
+
+    // Settings switch the language at once, and back to the system's.
+    choose_language(client, "en").await;
+    wait_text(
+        client,
+        r#"[data-testid="nav-catalog"]"#,
+        "choosing English in Settings",
+        |t| t == "Catalog",
+    )
+    .await;
+    choose_language(client, "").await;
+    wait_text(
+        client,
+        r#"[data-testid="nav-catalog"]"#,
+        "choosing the system's language again",
+        |t| t == "Catalogue",
+    )
+    .await;
+
+    // The instructor's screens.
+    click(client, r#"[data-testid="sign-out"]"#, "signing out").await;
+    app.sign_in(INSTRUCTOR, INSTRUCTOR_PASSWORD).await;
+    click(client, r#"[data-testid="nav-instructor"]"#, "the instructor's screen").await;
+    find(client, r#"[data-testid="instructor"]"#, "the instructor's screen").await;
+    left.extend(english_left(client, &english, "instructor").await);
+    app.close().await;
+
+    assert!(
+        left.is_empty(),
+        "{} texts still show English words of ours:\n{}",
+        left.len(),
+        left.join("\n")
+    );
+}
