@@ -74,7 +74,7 @@ describe("the file browser", () => {
 describe("in French", () => {
   it("says the lab's state, the countdown, the connection and the file browser's words", () => {
     setLanguage("fr");
-    expect(sessionLabel(null)).toBe("Pas démarré");
+    expect(sessionLabel(null)).toBe("Non démarré");
     expect(sessionLabel(session("expired"))).toBe("Arrêté (inactif trop longtemps)");
     const now = Date.parse("2026-01-01T10:00:00Z");
     expect(timeLeft("2026-01-01T09:59:00Z", now)).toBe("d’un instant à l’autre");

@@ -13,7 +13,7 @@ export function problemLocation(p: PackageProblem): string {
 export function readLine(status: PreviewStatus, now: Date = new Date()): string {
   const at = new Date(status.read_at_ms);
   const seconds = Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000));
-  const when = seconds < 5 ? t("package_preview.just_now") : formatTime(at);
+  const when = seconds < 5 ? t("package_preview.just_now") : t("package_preview.at_time", { time: formatTime(at) });
   const read = tn("package_preview.read", status.version, { when });
   const problems = status.problems.length;
   return problems === 0

@@ -112,7 +112,7 @@ describe("in French", () => {
     expect(stepCounter(2, 4)).toBe("Étape 2 sur 4");
     expect(stepCounter(5, 4)).toBe("Terminé");
     expect(checkLabel(step(true), false)).toBe("Vérifier");
-    expect(checkLabel(step(false), true)).toBe("Poursuite…");
+    expect(checkLabel(step(false), true)).toBe("Passage à la suite…");
     expect(hintLabel(1, 2)).toBe("Afficher un autre indice");
     expect(recordSummary(null)).toBe("Pas encore vérifiée");
     expect(recordSummary(record(1, false, 3))).toBe("3 vérifications · pas encore réussie");

@@ -96,6 +96,7 @@ export const instructor = {
   "package_preview.banner": ", as a learner will see it once pushed. Nothing here reaches a server or this device's cache; quizzes are graded here from the package's keys. Saving a file repaints this screen.",
   "package_preview.read_one": "Read once, last {when}",
   "package_preview.read_other": "Read {count} times, last {when}",
+  "package_preview.at_time": "{time}",
   "package_preview.just_now": "just now",
   "package_preview.reads_cleanly": "{read}: the package reads cleanly.",
   "package_preview.has_problems_one": "{read}: the package has {count} problem.",

@@ -90,6 +90,7 @@ export const instructor: Translation<typeof english> = {
   "package_preview.banner": ", tel qu’un apprenant le verra une fois envoyé. Rien ici n’atteint un serveur ni le cache de cet appareil ; les quiz sont corrigés ici d’après les clés du paquet. Enregistrer un fichier redessine cet écran.",
   "package_preview.read_one": "Lu une fois, dernière lecture {when}",
   "package_preview.read_other": "Lu {count} fois, dernière lecture {when}",
+  "package_preview.at_time": "à {time}",
   "package_preview.just_now": "à l’instant",
   "package_preview.reads_cleanly": "{read} : le paquet se lit sans erreur.",
   "package_preview.has_problems_one": "{read} : le paquet a {count} problème.",

@@ -17,7 +17,7 @@ export const labs: Translation<typeof english> = {
   "labs.popular": "Populaire",
   "labs.cost_per_hour_short": "{cost}/h",
 
-  "lab.status.not_started": "Pas démarré",
+  "lab.status.not_started": "Non démarré",
   "lab.status.starting": "Démarrage…",
   "lab.status.active": "En cours",
   "lab.status.paused": "En pause",
@@ -30,7 +30,7 @@ export const labs: Translation<typeof english> = {
   "lab.time_left.hours": "{hours} h {minutes} min",
 
   "lab.back": "← Labos",
-  "lab.auto_stop": "S’arrête seul après inactivité dans",
+  "lab.auto_stop": "Arrêt automatique en cas d’inactivité dans",
   "lab.cost_so_far": "Coût jusqu’ici",
   "lab.minutes_used": "{minutes} min utilisées",
   "lab.session_ref": "Session {id}",
@@ -103,7 +103,7 @@ export const labs: Translation<typeof english> = {
   "steps.check": "Vérifier",
   "steps.checking": "Vérification…",
   "steps.continue": "Continuer",
-  "steps.continuing": "Poursuite…",
+  "steps.continuing": "Passage à la suite…",
   "steps.resume_to_check": "Reprenez le labo pour vérifier cette étape.",
   "steps.passed": "Réussie.",
   "steps.passed_at": "réussie le {date}",
