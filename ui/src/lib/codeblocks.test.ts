@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { addCodeButtons, findCodeBlocks, runInput } from "./codeblocks";
+import { setLanguage } from "./i18n";
 import { renderMarkdown, renderMarkdownWithCode } from "./markdown";
 
 function mount(html: string): HTMLElement {
@@ -27,6 +28,8 @@ const STEP = [
   "echo plain",
   "```",
 ].join("\n");
+
+afterEach(() => setLanguage("en"));
 
 describe("code blocks of a lab step", () => {
   it("knows each fenced block's text and whether its info string says exec", () => {
@@ -60,6 +63,17 @@ describe("code blocks of a lab step", () => {
     expect(copied).toEqual(["ls -l ~/lab"]);
     runs[0].click();
     expect(run).toHaveBeenCalledWith("pwd\rmkdir -p ~/lab/notes\r");
+  });
+
+  it("labels its buttons in the app's language", () => {
+    const rendered = renderMarkdownWithCode(STEP);
+    const root = mount(rendered.html);
+    addCodeButtons(root, rendered, { copy: async () => {}, run: () => {} });
+    expect(root.querySelector('[data-testid="code-copy"]')?.textContent).toBe("Copy");
+    setLanguage("fr");
+    addCodeButtons(root, rendered, { copy: async () => {}, run: () => {} });
+    expect(root.querySelector('[data-testid="code-copy"]')?.textContent).toBe("Copier");
+    expect(root.querySelector('[data-testid="code-run"]')?.getAttribute("title")).toBe("Saisir ce bloc dans le terminal");
   });
 
   it("offers no Run without a terminal of one's own, and replaces its buttons when asked again", () => {

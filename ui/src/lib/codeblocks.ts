@@ -3,8 +3,8 @@
 // with createElement, and they act on the block's text as its author wrote it in the fence
 // (RenderedMarkdown.blocks), not on whatever the sanitized HTML shows. A block is one only if
 // its <code> carries this render's marker (see renderMarkdownWithCode).
-import type { CodeBlock, RenderedMarkdown } from "./markdown";
 import { t } from "./i18n";
+import type { CodeBlock, RenderedMarkdown } from "./markdown";
 
 /** A code block found in the DOM: its <pre>, and the block as written. */
 export interface FoundBlock {
@@ -67,18 +67,18 @@ export function addCodeButtons(root: ParentNode, rendered: RenderedMarkdown, act
     const bar = document.createElement("div");
     bar.className = "code-actions";
     bar.setAttribute("data-block", String(index));
-    const copy = button(t("code.copy"), "code-copy", t("code.copy_hint"));
+    const copy = button(t("lab_code.copy"), "code-copy", t("lab_code.copy_title"));
     copy.addEventListener("click", () => {
       void actions.copy(block.text).then(
-        () => (copy.textContent = t("code.copied")),
-        () => (copy.textContent = t("code.copy_failed")),
+        () => (copy.textContent = t("lab_code.copied")),
+        () => (copy.textContent = t("lab_code.copy_failed")),
       );
-      setTimeout(() => (copy.textContent = t("code.copy")), 1500);
+      setTimeout(() => (copy.textContent = t("lab_code.copy")), 1500);
     });
     bar.appendChild(copy);
     if (block.exec && actions.run) {
       const run = actions.run;
-      const go = button(t("code.run"), "code-run", t("code.run_hint"));
+      const go = button(t("lab_code.run"), "code-run", t("lab_code.run_title"));
       go.addEventListener("click", () => run(runInput(block.text)));
       bar.appendChild(go);
     }

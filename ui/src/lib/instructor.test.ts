@@ -1,8 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { InstructorCourse } from "../bindings/InstructorCourse";
 import type { PendingAnswer } from "../bindings/PendingAnswer";
 import type { SyncStatus } from "../bindings/SyncStatus";
 import type { Attempt } from "../bindings/Attempt";
+import { setLanguage } from "./i18n";
 import { courseStatus, gradedOutcome, isInstructor, learnerLabel, onlineOnlyNotice, parseGrade, syllabusSize, waitingFor, withServerAnswers } from "./instructor";
 
 function course(overrides: Partial<InstructorCourse>): InstructorCourse {
@@ -18,6 +19,8 @@ function course(overrides: Partial<InstructorCourse>): InstructorCourse {
     ...overrides,
   };
 }
+
+afterEach(() => setLanguage("en"));
 
 const status = (s: Partial<SyncStatus>): SyncStatus => ({ online: true, syncing: false, pending: 0, last_synced_at: null, problem: null, ...s });
 
@@ -86,6 +89,29 @@ describe("instructor screens", () => {
     );
     expect(gradedOutcome(1, 5, { ...attempt, state: "awaiting_grading", score: null })).toBe(
       "Graded: 1 point of 5. The attempt waits for its other hand-graded answers.",
+    );
+  });
+});
+
+describe("instructor screens in French", () => {
+  it("says the course's state, the grading rules and the outcome in French", () => {
+    setLanguage("fr");
+    expect(courseStatus(course({ is_published: true, draft_lessons: 2, draft_modules: 1 }))).toEqual({
+      label: "Publié",
+      tone: "published",
+      note: "1 module en brouillon et 2 leçons en brouillon que les apprenants ne verront pas",
+    });
+    expect(courseStatus(course({ draft_lessons: 1 })).note).toBe("1 leçon en brouillon que les apprenants ne verront pas");
+    expect(syllabusSize(course({ modules: 2, lessons: 1 }))).toBe("2 modules · 1 leçon");
+    const offline = status({ online: false, last_synced_at: "2026-01-01T00:00:00Z", problem: "You are offline." });
+    expect(onlineOnlyNotice(offline, "Grading")).toMatch(/^La correction demande le réseau/);
+    expect(parseGrade("6", 5)).toEqual({ ok: false, error: "Au plus 5 points : ce que vaut la question." });
+    const now = new Date("2026-01-03T12:00:00Z");
+    expect(waitingFor("2026-01-03T11:15:00Z", now)).toBe("il y a 45 minutes");
+    expect(waitingFor("2026-01-03T11:59:30Z", now)).toBe("à l’instant");
+    const attempt = { state: "graded", score: 80, passed: true } as Attempt;
+    expect(gradedOutcome(4, 5, attempt)).toBe(
+      "Noté : 4 points sur 5. Le score de la tentative est définitif : 80 % (réussie) ; l’apprenant est prévenu.",
     );
   });
 });

@@ -1,8 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { LabSession } from "../bindings/LabSession";
+import { setLanguage } from "./i18n";
 import {
-  InputQueue, breadcrumbs, childPath, describeTerminal, formatCost, isLive, parentOf, sessionLabel, timeLeft,
+  InputQueue, breadcrumbs, childPath, describeTerminal, difficultyLabel, formatCost, isLive, parentOf, sessionLabel,
+  timeLeft,
 } from "./labs";
+
+afterEach(() => setLanguage("en"));
 
 const session = (status: LabSession["status"]): LabSession => ({ status } as LabSession);
 
@@ -64,6 +68,24 @@ describe("the file browser", () => {
     expect(childPath("lab", "")).toHaveProperty("error");
     expect(childPath("lab", "a/b")).toHaveProperty("error");
     expect(childPath("lab", "..")).toHaveProperty("error");
+  });
+});
+
+describe("in French", () => {
+  it("says the lab's state, the countdown, the connection and the file browser's words", () => {
+    setLanguage("fr");
+    expect(sessionLabel(null)).toBe("Non démarré");
+    expect(sessionLabel(session("expired"))).toBe("Arrêté (inactif trop longtemps)");
+    const now = Date.parse("2026-01-01T10:00:00Z");
+    expect(timeLeft("2026-01-01T09:59:00Z", now)).toBe("d’un instant à l’autre");
+    expect(timeLeft("2026-01-01T11:05:00Z", now)).toBe("1 h 05 min");
+    expect(describeTerminal({ state: "connected", mode: "read_only" }).label).toBe("Connecté (en observation)");
+    expect(describeTerminal({ state: "reconnecting", attempt: 3, retry_in_ms: 2000, reason: "x" }, 10_000, 9_500).label)
+      .toBe("Reconnexion (tentative 3, nouvel essai dans 2 s)");
+    expect(breadcrumbs("lab")[0]).toEqual({ name: "espace de travail", path: "" });
+    expect(childPath("lab", "")).toEqual({ error: "Saisissez un nom." });
+    expect(difficultyLabel("Advanced")).toBe("Avancé");
+    expect(difficultyLabel("Expert")).toBe("Expert");
   });
 });
 

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { PreviewStatus } from "../bindings/PreviewStatus";
+import { setLanguage } from "./i18n";
 import { changeLine, isNewer, problemLocation, readLine } from "./package_preview";
 
 const status = (over: Partial<PreviewStatus> = {}): PreviewStatus => ({
@@ -11,6 +12,8 @@ const status = (over: Partial<PreviewStatus> = {}): PreviewStatus => ({
   read_at_ms: Date.parse("2026-12-06T08:00:00Z"),
   ...over,
 });
+
+afterEach(() => setLanguage("en"));
 
 describe("package preview", () => {
   it("prints a push's changes as the CLI does", () => {
@@ -33,6 +36,16 @@ describe("package preview", () => {
       problems: [{ file: "course.json", line: 1, column: 1, message: "m", fix: "f" }],
     });
     expect(readLine(broken, now)).toBe("Read 3 times, last just now: the package has 1 problem.");
+  });
+
+  it("says it in French too", () => {
+    setLanguage("fr");
+    const now = new Date("2026-12-06T08:00:02Z");
+    expect(readLine(status(), now)).toBe("Lu une fois, dernière lecture à l’instant : le paquet se lit sans erreur.");
+    const problems = [1, 2].map((line) => ({ file: "course.json", line, column: 1, message: "m", fix: "f" }));
+    expect(readLine(status({ version: 3, problems }), now)).toBe(
+      "Lu 3 fois, dernière lecture à l’instant : le paquet a 2 problèmes.",
+    );
   });
 
   it("takes only newer reads, or another folder's", () => {

@@ -2,6 +2,7 @@
 import type { PackageChange } from "../bindings/PackageChange";
 import type { PackageProblem } from "../bindings/PackageProblem";
 import type { PreviewStatus } from "../bindings/PreviewStatus";
+import { formatTime, t, tn } from "./i18n";
 
 /** Where a problem is, as `skilltrack course validate` prints it: `file:line:column`. */
 export function problemLocation(p: PackageProblem): string {
@@ -12,10 +13,12 @@ export function problemLocation(p: PackageProblem): string {
 export function readLine(status: PreviewStatus, now: Date = new Date()): string {
   const at = new Date(status.read_at_ms);
   const seconds = Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000));
-  const when = seconds < 5 ? "just now" : at.toLocaleTimeString();
+  const when = seconds < 5 ? t("package_preview.just_now") : t("package_preview.at_time", { time: formatTime(at) });
+  const read = tn("package_preview.read", status.version, { when });
   const problems = status.problems.length;
-  const state = problems === 0 ? "reads cleanly" : `has ${problems} ${problems === 1 ? "problem" : "problems"}`;
-  return `Read ${status.version === 1 ? "once" : `${status.version} times`}, last ${when}: the package ${state}.`;
+  return problems === 0
+    ? t("package_preview.reads_cleanly", { read })
+    : tn("package_preview.has_problems", problems, { read });
 }
 
 /** Whether an event's read is newer news for the preview showing `current`. */

@@ -1,6 +1,9 @@
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { commands } from "./commands";
+import { setLanguage } from "./i18n";
 import { previewSource } from "./source";
+
+afterEach(() => setLanguage("en"));
 
 describe("the package preview's source", () => {
   // Every command a fake that says which one it was.
@@ -31,5 +34,14 @@ describe("the package preview's source", () => {
     }
     expect(fake.completeLesson).not.toHaveBeenCalled();
     expect(fake.enroll).not.toHaveBeenCalled();
+  });
+
+  it("says why in the app's language", async () => {
+    await expect(source.enroll("c")).rejects.toEqual({ code: "preview", message: "Enrolling is not recorded in a preview." });
+    setLanguage("fr");
+    await expect(source.completeLesson("l")).rejects.toEqual({
+      code: "preview",
+      message: "La progression n’est pas enregistrée dans un aperçu.",
+    });
   });
 });

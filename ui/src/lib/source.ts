@@ -3,6 +3,7 @@
 // A screen asks with learnerSource(); the preview screen provides its own with provideSource().
 import { getContext, setContext } from "svelte";
 import { commands } from "./commands";
+import { t, type MessageKey } from "./i18n";
 
 /** What the learner screens read and write. */
 export type LearnerSource = Pick<
@@ -39,9 +40,10 @@ export function provideSource(source: LearnerSource): void {
   setContext(KEY, source);
 }
 
-/** Refused in a preview, which records nothing (progress, bookmarks, enrolling, reviews). */
-function notInPreview(what: string): Promise<never> {
-  return Promise.reject({ code: "preview", message: `${what} is not recorded in a preview.` });
+/** Refused in a preview, which records nothing (progress, bookmarks, enrolling, reviews): why,
+ *  in the app's language at the time of asking. */
+function notInPreview(why: MessageKey): Promise<never> {
+  return Promise.reject({ code: "preview", message: t(why) });
 }
 
 /**
@@ -54,19 +56,14 @@ export function previewSource(c: typeof commands = commands): LearnerSource {
     catalog: () => c.previewCatalog(),
     coursePage: () => c.previewCoursePage(),
     lesson: (lessonId) => c.previewLesson(lessonId),
-    completeLesson: () => notInPreview("Progress"),
-    setBookmark: () => notInPreview("A bookmark"),
-    enroll: () => notInPreview("Enrolling"),
+    completeLesson: () => notInPreview("package_preview.no_progress"),
+    setBookmark: () => notInPreview("package_preview.no_bookmark"),
+    enroll: () => notInPreview("package_preview.no_enrolling"),
     syncNow: () => Promise.resolve(null),
-    reviewCourse: () => notInPreview("A review"),
+    reviewCourse: () => notInPreview("package_preview.no_review"),
     recordVideoPosition: () => Promise.resolve(0),
-    downloadLessonMedia: () =>
-      Promise.reject({
-        code: "preview",
-        message:
-          "A preview plays only video files in the package (media/…), with no network: a video given by URL plays from there once the course is pushed.",
-      }),
-    mediaUrl: () => notInPreview("A download"),
+    downloadLessonMedia: () => notInPreview("package_preview.no_streaming"),
+    mediaUrl: () => notInPreview("package_preview.no_download"),
     // A preview's lesson carries its own poster and captions.
     streamedExtras: () => Promise.resolve({ poster_url: null, captions: [], pictures: [] }),
     quiz: (assessmentId) => c.previewQuiz(assessmentId),

@@ -1,12 +1,15 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { CheckResult } from "../bindings/CheckResult";
 import type { LabStep } from "../bindings/LabStep";
 import type { StepProgress } from "../bindings/StepProgress";
 import type { StepRecord } from "../bindings/StepRecord";
+import { setLanguage } from "./i18n";
 import {
-  checkLabel, clampPosition, describeCheck, followProgress, hintLabel, parseSessionId, passedCount, progressOf,
-  progressPercent, reachedPosition, recordAt, recordSummary, stepCounter,
+  checkLabel, clampPosition, describeCheck, followProgress, hintLabel, parseSessionId, passedCount, phaseLabel,
+  progressOf, progressPercent, reachedPosition, recordAt, recordSummary, stepCounter,
 } from "./steps";
+
+afterEach(() => setLanguage("en"));
 
 const record = (position: number, passed: boolean, attempts = 1): StepRecord => ({
   step_id: `step-${position}`,
@@ -100,5 +103,21 @@ describe("the step's buttons and results", () => {
     });
     expect(parseSessionId("").ok).toBe(false);
     expect(parseSessionId("0190c3a2").ok).toBe(false);
+  });
+});
+
+describe("in French", () => {
+  it("counts steps, labels the buttons and sums up checks", () => {
+    setLanguage("fr");
+    expect(stepCounter(2, 4)).toBe("Étape 2 sur 4");
+    expect(stepCounter(5, 4)).toBe("Terminé");
+    expect(checkLabel(step(true), false)).toBe("Vérifier");
+    expect(checkLabel(step(false), true)).toBe("Passage à la suite…");
+    expect(hintLabel(1, 2)).toBe("Afficher un autre indice");
+    expect(recordSummary(null)).toBe("Pas encore vérifiée");
+    expect(recordSummary(record(1, false, 3))).toBe("3 vérifications · pas encore réussie");
+    expect(recordSummary(record(1, true, 1))).toBe("1 vérification · réussie");
+    expect(phaseLabel("verify_after")).toBe("Vérification après la solution (doit réussir)");
+    expect(parseSessionId("")).toEqual({ ok: false, error: "Collez d’abord l’identifiant de la session." });
   });
 });

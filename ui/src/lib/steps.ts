@@ -7,6 +7,7 @@ import type { LabStep } from "../bindings/LabStep";
 import type { SelfTestPhaseKind } from "../bindings/SelfTestPhaseKind";
 import type { StepProgress } from "../bindings/StepProgress";
 import type { StepRecord } from "../bindings/StepRecord";
+import { t, tn } from "./i18n";
 
 /** The progress of a session that has not checked anything yet: on step 1. */
 export function startingProgress(total: number): StepProgress {
@@ -53,9 +54,9 @@ export function progressPercent(progress: StepProgress, total: number): number {
   return Math.round((Math.min(passedCount(progress), total) * 100) / total);
 }
 
-/** The counter above the step: "Step 2 of 4", or "Finished" on the finish page. */
+/** The counter above the step: "Step 2 of 4", or "Finished" on the finish page (in the app's language). */
 export function stepCounter(position: number, total: number): string {
-  return position > total ? "Finished" : `Step ${position} of ${total}`;
+  return position > total ? t("steps.finished") : t("steps.counter", { position, total });
 }
 
 /** What the learner's checks of a step came to, if it was checked. */
@@ -65,8 +66,8 @@ export function recordAt(progress: StepProgress, position: number): StepRecord |
 
 /** The step's button: a checked step is checked; one without a verify script is moved on from. */
 export function checkLabel(step: LabStep, running: boolean): string {
-  if (running) return step.checked ? "Checking…" : "Continuing…";
-  return step.checked ? "Check" : "Continue";
+  if (running) return step.checked ? t("steps.checking") : t("steps.continuing");
+  return step.checked ? t("steps.check") : t("steps.continue");
 }
 
 /** A check's result as the panel shows it: the tone of its box and whether its output shows. */
@@ -83,34 +84,34 @@ export function describeCheck(result: CheckResult): { tone: "ok" | "bad" | "warn
 
 /** A step's check history in words, for the instructor watching: "3 checks · passed". */
 export function recordSummary(record: StepRecord | null): string {
-  if (!record) return "Not checked yet";
-  const checks = `${record.attempts} check${record.attempts === 1 ? "" : "s"}`;
-  if (record.passed_at !== null) return `${checks} · passed`;
-  return `${checks} · ${record.last_passed ? "passed" : "not passed yet"}`;
+  if (!record) return t("steps.not_checked");
+  const checks = tn("steps.checks", record.attempts);
+  if (record.passed_at !== null || record.last_passed) return t("steps.summary_passed", { checks });
+  return t("steps.summary_not_passed", { checks });
 }
 
 /** The label of the hint button: the first, then the next, none once all are showing. */
 export function hintLabel(shown: number, total: number): string | null {
   if (shown >= total) return null;
-  return shown === 0 ? "Show a hint" : "Show another hint";
+  return shown === 0 ? t("steps.show_hint") : t("steps.show_another_hint");
 }
 
 /** A self-test phase in words. */
 export function phaseLabel(kind: SelfTestPhaseKind): string {
   switch (kind) {
-    case "setup": return "Setup";
-    case "verify_before": return "Verify before the solution (must fail)";
-    case "solve": return "Solve";
-    case "verify_after": return "Verify after the solution (must pass)";
+    case "setup": return t("steps.phase.setup");
+    case "verify_before": return t("steps.phase.verify_before");
+    case "solve": return t("steps.phase.solve");
+    case "verify_after": return t("steps.phase.verify_after");
   }
 }
 
 /** A session id as pasted (spaces trimmed, any case), or the reason it is not one. */
 export function parseSessionId(text: string): { ok: true; id: string } | { ok: false; error: string } {
   const id = text.trim().toLowerCase();
-  if (id === "") return { ok: false, error: "Paste the session's id first." };
+  if (id === "") return { ok: false, error: t("steps.session_id_missing") };
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
-    return { ok: false, error: "That is not a session id: it looks like 0190c3a2-…, 36 characters." };
+    return { ok: false, error: t("steps.session_id_invalid") };
   }
   return { ok: true, id };
 }

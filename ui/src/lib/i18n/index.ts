@@ -125,3 +125,10 @@ export function formatDate(value: string | number | Date, withTime = false): str
   if (Number.isNaN(date.getTime())) return String(value);
   return date.toLocaleString(current, withTime ? { dateStyle: "medium", timeStyle: "short" } : { dateStyle: "medium" });
 }
+
+/** A time of day in the current language's way. */
+export function formatTime(value: string | number | Date): string {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return date.toLocaleTimeString(current);
+}

@@ -1,3 +1,141 @@
-// Words of the labs screens.
+// Words of the labs screens: the list of labs, a lab's page (session, terminal, files) and its
+// steps. A lab's own texts (title, description, steps, hints, a check's message, the terminal's
+// output, file names) are the instructor's or the sandbox's, never ours.
 export const labs = {
+  // The labs' difficulty (a fixed list the server knows), as the filter and the cards show it.
+  "labs.level.beginner": "Beginner",
+  "labs.level.intermediate": "Intermediate",
+  "labs.level.advanced": "Advanced",
+
+  // The list of labs (Labs.svelte).
+  "labs.title": "Labs",
+  "labs.search": "Search labs (works offline)",
+  "labs.category": "Category",
+  "labs.every_category": "Every category",
+  "labs.difficulty": "Difficulty",
+  "labs.every_difficulty": "Every difficulty",
+  "labs.no_match": "No lab matches.",
+  "labs.none_yet": "Labs arrive with the first sync.",
+  "labs.popular": "Popular",
+  "labs.cost_per_hour_short": "{cost}/h",
+
+  // A session's state (lib/labs.ts sessionLabel).
+  "lab.status.not_started": "Not started",
+  "lab.status.starting": "Starting…",
+  "lab.status.active": "Running",
+  "lab.status.paused": "Paused",
+  "lab.status.completed": "Stopped",
+  "lab.status.expired": "Stopped (idle too long)",
+
+  // Time left until the auto-stop (lib/labs.ts timeLeft).
+  "lab.time_left.now": "any moment now",
+  "lab.time_left.seconds": "{seconds} s",
+  "lab.time_left.minutes": "{minutes} min",
+  "lab.time_left.hours": "{hours} h {minutes} min",
+
+  // A lab's page (Lab.svelte).
+  "lab.back": "← Labs",
+  "lab.auto_stop": "Stops itself if idle in",
+  "lab.cost_so_far": "Cost so far",
+  "lab.minutes_used": "{minutes} min used",
+  "lab.session_ref": "Session {id}",
+  "lab.session_ref_title": "Your instructor can watch this session (read-only) with this id",
+  "lab.free": "free",
+  "lab.cost_per_hour": "{cost} an hour",
+  "lab.watching": "Watching a learner's session: read-only.",
+  "lab.start": "Start lab",
+  "lab.starting": "Starting…",
+  "lab.pause": "Pause",
+  "lab.resume": "Resume",
+  "lab.stop": "Stop lab",
+  "lab.no_instructions": "This lab has no instructions.",
+  "lab.tab_terminal": "Terminal",
+  "lab.tab_files": "Files",
+  "lab.paused_note": "The lab is paused: resume it to get a shell again. Your files are kept.",
+  "lab.not_started_note": "Start the lab to get a shell in its own sandbox, with a workspace for your files.",
+
+  // The terminal and its reconnect indicator (LabTerminal.svelte, lib/labs.ts describeTerminal).
+  "lab_terminal.connecting": "Connecting…",
+  "lab_terminal.connected": "Connected",
+  "lab_terminal.watching": "Connected (watching)",
+  "lab_terminal.reconnecting": "Reconnecting (attempt {attempt}, {when})",
+  "lab_terminal.retrying_in": "retrying in {seconds} s",
+  "lab_terminal.retrying_now": "retrying now",
+  "lab_terminal.closed": "Disconnected",
+  "lab_terminal.copy": "Copy",
+  "lab_terminal.copied": "Copied",
+  "lab_terminal.copy_title": "Copy the selection (Ctrl+Shift+C)",
+  "lab_terminal.paste": "Paste",
+  "lab_terminal.paste_title": "Paste (Ctrl+Shift+V)",
+  "lab_terminal.no_clipboard": "The clipboard cannot be read here: use Ctrl+Shift+V or the middle button.",
+
+  // The file browser (LabFiles.svelte, lib/labs.ts).
+  "lab_files.workspace": "workspace",
+  "lab_files.refresh": "Refresh",
+  "lab_files.upload": "Upload…",
+  "lab_files.new_folder_name": "New folder name",
+  "lab_files.new_folder": "New folder",
+  "lab_files.up": "← up",
+  "lab_files.link": "(link)",
+  "lab_files.download": "Download",
+  "lab_files.delete": "Delete",
+  "lab_files.really_delete": "Really delete?",
+  "lab_files.empty": "Empty.",
+  "lab_files.used": "{used} of {quota} used",
+  "lab_files.uploaded": "Uploaded {name}.",
+  "lab_files.saved_to": "Saved to {path}",
+  "lab_files.name_empty": "Type a name.",
+  "lab_files.name_slash": "A name cannot contain “/”.",
+  "lab_files.name_reserved": "That name is reserved.",
+  "lab_files.name_bad_character": "That name has a character files cannot have.",
+
+  // The Copy and Run buttons on a step's code blocks (lib/codeblocks.ts).
+  "lab_code.copy": "Copy",
+  "lab_code.copied": "Copied",
+  "lab_code.copy_failed": "Copy failed",
+  "lab_code.copy_title": "Copy this block to the clipboard",
+  "lab_code.run": "Run",
+  "lab_code.run_title": "Type this block into the terminal",
+
+  // A lab's steps (StepPanel.svelte, lib/steps.ts).
+  "steps.count_one": "{count} step",
+  "steps.count_other": "{count} steps",
+  "steps.start_to_begin": "Start the lab to begin: each step is checked in your own sandbox.",
+  "steps.counter": "Step {position} of {total}",
+  "steps.finished": "Finished",
+  "steps.passed_label": "Steps passed",
+  "steps.percent": "{percent}%",
+  "steps.about": "About this lab",
+  "steps.hint_of": "Hint {number} of {total}",
+  "steps.show_hint": "Show a hint",
+  "steps.show_another_hint": "Show another hint",
+  "steps.check": "Check",
+  "steps.checking": "Checking…",
+  "steps.continue": "Continue",
+  "steps.continuing": "Continuing…",
+  "steps.resume_to_check": "Resume the lab to check this step.",
+  "steps.passed": "Passed.",
+  "steps.passed_at": "passed {date}",
+  "steps.last_checked_at": "last checked {date}",
+  "steps.well_done": "Well done",
+  "steps.all_done": "Every step is done.",
+  "steps.previous": "← Previous",
+  "steps.next": "Next →",
+  "steps.finish_page": "Finish page →",
+  "steps.history": "Checks so far",
+  "steps.not_checked": "Not checked yet",
+  "steps.checks_one": "{count} check",
+  "steps.checks_other": "{count} checks",
+  "steps.summary_passed": "{checks} · passed",
+  "steps.summary_not_passed": "{checks} · not passed yet",
+
+  // A lab's self-test, step by step (lib/steps.ts phaseLabel).
+  "steps.phase.setup": "Setup",
+  "steps.phase.verify_before": "Verify before the solution (must fail)",
+  "steps.phase.solve": "Solve",
+  "steps.phase.verify_after": "Verify after the solution (must pass)",
+
+  // A learner's session id, pasted by the instructor who watches it (lib/steps.ts parseSessionId).
+  "steps.session_id_missing": "Paste the session's id first.",
+  "steps.session_id_invalid": "That is not a session id: it looks like 0190c3a2-…, 36 characters.",
 } as const;

@@ -90,12 +90,6 @@ export const learner = {
   "lesson.previous": "Previous",
   "lesson.next": "Next",
 
-  "code.copy": "Copy",
-  "code.copy_hint": "Copy this block to the clipboard",
-  "code.copied": "Copied",
-  "code.copy_failed": "Copy failed",
-  "code.run": "Run",
-  "code.run_hint": "Type this block into the terminal",
 
   "player.video": "Lesson video",
   "player.settings": "Player settings",

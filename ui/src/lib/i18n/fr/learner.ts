@@ -91,12 +91,6 @@ export const learner: Translation<typeof english> = {
   "lesson.previous": "Précédente",
   "lesson.next": "Suivante",
 
-  "code.copy": "Copier",
-  "code.copy_hint": "Copier ce bloc dans le presse-papiers",
-  "code.copied": "Copié",
-  "code.copy_failed": "Échec de la copie",
-  "code.run": "Exécuter",
-  "code.run_hint": "Taper ce bloc dans le terminal",
 
   "player.video": "Vidéo de la leçon",
   "player.settings": "Réglages du lecteur",
