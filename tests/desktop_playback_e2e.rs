@@ -11,7 +11,9 @@ use fantoccini::Client;
 use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
 use serde_json::{Value, json};
 use skilltrack_server::seed::demo_id;
-use skilltrack_tests::desktop::{DesktopApp, PATIENCE, click, find, screenshot, wait_attr};
+use skilltrack_tests::desktop::{
+    DesktopApp, PATIENCE, click, find, screenshot, wait_attr, wait_text,
+};
 use skilltrack_tests::proxy::Proxy;
 use skilltrack_tests::spawn_demo_server;
 
@@ -460,6 +462,46 @@ async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_netw
     let step = "offline, the module's next lesson opens";
     click(client, r#"[data-testid="next-lesson"]"#, step).await;
     find(client, r#"[data-testid="lesson-body"]"#, step).await;
+
+    // Links in its text to other lessons of the course (relative links to their files in the
+    // course package) open them in the app, in this module and in another.
+    let step = "a link to the module's next lesson opens it in the app";
+    let here = find(client, r#"[data-testid="lesson"]"#, step)
+        .await
+        .attr("data-lesson-id")
+        .await
+        .expect(step);
+    click(
+        client,
+        r#"[data-testid="lesson-body"] a[href="03-creating-copying-moving-and-deleting.md"]"#,
+        step,
+    )
+    .await;
+    wait_text(client, r#"[data-testid="lesson-title"]"#, step, |t| {
+        t.contains("Creating, copying")
+    })
+    .await;
+    let dialogs = client
+        .find_all(fantoccini::Locator::Css(r#"[data-testid="link-confirm"]"#))
+        .await
+        .expect(step);
+    assert!(dialogs.is_empty(), "{step}: no 'open in browser' dialog");
+    click(client, r#"[data-testid="previous-lesson"]"#, step).await;
+    wait_attr(client, r#"[data-testid="lesson"]"#, "data-lesson-id", step, |id| {
+        here.as_deref() == Some(id)
+    })
+    .await;
+    let step = "a link to a lesson of another module opens it in the app";
+    click(
+        client,
+        r#"[data-testid="lesson-body"] a[href^="../02-working-with-text/02-pipes-and-redirection.md"]"#,
+        step,
+    )
+    .await;
+    wait_text(client, r#"[data-testid="lesson-title"]"#, step, |t| {
+        t == "Pipes and redirection"
+    })
+    .await;
 
     // Settings list the course with its files.
     let step = "settings show the course's storage";

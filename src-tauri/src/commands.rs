@@ -218,6 +218,7 @@ pub async fn course_page(desktop: State<'_, Desktop>, course_id: String) -> Answ
                 .map(|l| LessonItem::from_row(&l.lesson, done.contains(&text(&l.lesson, "id"))))
                 .collect(),
             draft: crate::views::is_draft(&m.module),
+            slug: crate::views::opt_text(&m.module, "package_slug"),
         })
         .collect();
     let enrolled = own(

@@ -109,6 +109,10 @@ pub struct LessonItem {
     /// Not published: only the course's managers have it (a preview marks it; learners never
     /// see it).
     pub draft: bool,
+    /// Its name in the course's package (its file name without the order prefix and `.md`),
+    /// by which a link in another lesson's text leads to it; none for a lesson made through
+    /// the API and never pulled.
+    pub slug: Option<String>,
 }
 
 /// A module of a course.
@@ -123,6 +127,9 @@ pub struct ModuleItem {
     pub lessons: Vec<LessonItem>,
     /// Not published (see [`LessonItem::draft`]).
     pub draft: bool,
+    /// Its name in the course's package (its folder without the order prefix); see
+    /// [`LessonItem::slug`].
+    pub slug: Option<String>,
 }
 
 /// A course's page.
@@ -513,6 +520,7 @@ impl LessonItem {
                 .and_then(|m| i32::try_from(m).ok()),
             completed,
             draft: is_draft(row),
+            slug: opt_text(row, "package_slug"),
         }
     }
 }

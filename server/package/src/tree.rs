@@ -49,12 +49,14 @@ fn without_prefix(name: &str) -> &str {
 }
 
 /// A module folder's slug: its name without the order prefix.
-fn module_slug(dir: &str) -> &str {
+#[must_use]
+pub fn module_slug(dir: &str) -> &str {
     without_prefix(dir)
 }
 
 /// A lesson's slug: its file name without the order prefix and `.md`.
-fn lesson_slug(file: &str) -> &str {
+#[must_use]
+pub fn lesson_slug(file: &str) -> &str {
     let name = file.rsplit('/').next().unwrap_or(file);
     let name = name.strip_suffix(".md").unwrap_or(name);
     without_prefix(name)

@@ -65,6 +65,7 @@ fn lesson_item(lesson: &PackageLesson) -> LessonItem {
         completed: false,
         // A package has no publishing: every lesson in it is what learners will see.
         draft: false,
+        slug: Some(skilltrack_package::tree::lesson_slug(&lesson.file).to_owned()),
     }
 }
 
@@ -83,6 +84,7 @@ pub fn course_screen(package: &CoursePackage, attempts: &Attempts) -> CourseScre
                 title: m.module.title.clone(),
                 lessons: m.lessons.iter().map(lesson_item).collect(),
                 draft: false,
+                slug: Some(skilltrack_package::tree::module_slug(&m.dir).to_owned()),
             })
             .collect(),
         enrolled: true,

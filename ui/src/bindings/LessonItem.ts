@@ -28,4 +28,10 @@ completed: boolean,
  * Not published: only the course's managers have it (a preview marks it; learners never
  * see it).
  */
-draft: boolean, };
+draft: boolean, 
+/**
+ * Its name in the course's package (its file name without the order prefix and `.md`),
+ * by which a link in another lesson's text leads to it; none for a lesson made through
+ * the API and never pulled.
+ */
+slug: string | null, };

@@ -20,4 +20,9 @@ lessons: Array<LessonItem>,
 /**
  * Not published (see [`LessonItem::draft`]).
  */
-draft: boolean, };
+draft: boolean, 
+/**
+ * Its name in the course's package (its folder without the order prefix); see
+ * [`LessonItem::slug`].
+ */
+slug: string | null, };

@@ -24,6 +24,7 @@ attempts: Array<AttemptItem>,
  */
 open_attempt: OpenAttempt | null, 
 /**
- * Why this assessment cannot be taken offline, in words (timed ones).
+ * The assessment is timed, so its clock runs on the server and taking it needs the
+ * network (the window says so in the learner's language).
  */
-needs_network: string | null, };
+needs_network: boolean, };

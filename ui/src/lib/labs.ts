@@ -3,6 +3,7 @@
 import type { LabSession } from "../bindings/LabSession";
 import type { TerminalState } from "../bindings/TerminalState";
 import { hasMessage, t } from "./i18n";
+import { levelName } from "./words";
 
 /** A session that still runs or can run again (the others are history). */
 export function isLive(session: LabSession | null): session is LabSession {
@@ -24,8 +25,7 @@ export function sessionLabel(session: LabSession | null): string {
 /** A difficulty (the server's fixed list: Beginner, Intermediate, Advanced) in words; one the
  *  app does not know yet shows as it came. */
 export function difficultyLabel(difficulty: string): string {
-  const key = `labs.level.${difficulty.toLowerCase()}`;
-  return hasMessage(key) ? t(key) : difficulty;
+  return levelName(difficulty);
 }
 
 /** Time left until `at` (RFC 3339), as a learner reads it: `12 min`, `1 h 05 min`, `45 s`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { linkDestination } from "./links";
+import { lessonOfLink, linkDestination } from "./links";
 
 describe("link destinations", () => {
   it("sends web and mail addresses out of the app, in full", () => {
@@ -34,7 +34,9 @@ describe("link destinations", () => {
       "tauri://localhost/",
       "ipc://localhost/sign_in",
       "vbscript:x",
-      "other-lesson.md",
+      "../../outside.md",
+      "a/b/c.md",
+      "../x/../y.md",
       "/api/v1/me",
       "//evil.example/",
       "",
@@ -43,5 +45,37 @@ describe("link destinations", () => {
     ]) {
       expect(linkDestination(href), String(href)).toBeNull();
     }
+  });
+});
+
+describe("links between lessons", () => {
+  const modules = [
+    { slug: "getting-started", lessons: [{ id: "L1", slug: "welcome" }, { id: "L2", slug: "first-steps" }] },
+    { slug: "branches", lessons: [{ id: "L3", slug: "make-one" }] },
+    { slug: null, lessons: [{ id: "L4", slug: null }] },
+  ];
+
+  it("reads a relative link to a lesson file", () => {
+    expect(linkDestination("02-first-steps.md")).toEqual({ kind: "lesson", path: "02-first-steps.md", fragment: null });
+    expect(linkDestination("../02-branches/01-make-one.md#try-it")).toEqual({
+      kind: "lesson",
+      path: "../02-branches/01-make-one.md",
+      fragment: "try-it",
+    });
+    expect(linkDestination("./02-first-steps.md")?.kind).toBe("lesson");
+  });
+
+  it("finds the lesson in the same module or another, as the package names them", () => {
+    expect(lessonOfLink("02-first-steps.md", "L1", modules)).toBe("L2");
+    expect(lessonOfLink("./02-first-steps.md", "L1", modules)).toBe("L2");
+    expect(lessonOfLink("../02-branches/01-make-one.md", "L1", modules)).toBe("L3");
+    expect(lessonOfLink("../01-getting-started/01-welcome.md", "L3", modules)).toBe("L1");
+  });
+
+  it("answers null for a lesson the course does not have", () => {
+    expect(lessonOfLink("09-missing.md", "L1", modules)).toBeNull();
+    expect(lessonOfLink("../09-nowhere/01-welcome.md", "L1", modules)).toBeNull();
+    expect(lessonOfLink("01-welcome.md", "L4", modules)).toBeNull();
+    expect(lessonOfLink("01-welcome.md", "unknown", modules)).toBeNull();
   });
 });

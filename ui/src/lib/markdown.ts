@@ -91,7 +91,12 @@ function stripLinks(node: Element) {
   node.removeAttribute("target");
   const destination = linkDestination(href);
   if (destination) {
-    const address = destination.kind === "external" ? destination.url : `#${destination.fragment}`;
+    const address =
+      destination.kind === "external"
+        ? destination.url
+        : destination.kind === "lesson"
+          ? destination.path + (destination.fragment ? `#${destination.fragment}` : "")
+          : `#${destination.fragment}`;
     node.setAttribute("href", address);
     node.setAttribute("title", address);
     node.setAttribute("rel", "noopener noreferrer");

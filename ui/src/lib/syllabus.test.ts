@@ -3,12 +3,12 @@ import type { ModuleItem } from "../bindings/ModuleItem";
 import { neighbours, resumeLesson } from "./syllabus";
 
 const lesson = (id: string, completed = false) => ({
-  id, title: id, content_type: "text", duration_minutes: null, completed, draft: false,
+  id, title: id, content_type: "text", duration_minutes: null, completed, draft: false, slug: id,
 });
 const modules: ModuleItem[] = [
-  { id: "m1", title: "One", lessons: [lesson("a", true), lesson("b")], draft: false },
-  { id: "m2", title: "Empty", lessons: [], draft: false },
-  { id: "m3", title: "Three", lessons: [lesson("c")], draft: false },
+  { id: "m1", title: "One", lessons: [lesson("a", true), lesson("b")], draft: false, slug: null },
+  { id: "m2", title: "Empty", lessons: [], draft: false, slug: null },
+  { id: "m3", title: "Three", lessons: [lesson("c")], draft: false, slug: null },
 ];
 
 describe("moving through a course", () => {

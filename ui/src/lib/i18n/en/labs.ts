@@ -3,9 +3,6 @@
 // output, file names) are the instructor's or the sandbox's, never ours.
 export const labs = {
   // The labs' difficulty (a fixed list the server knows), as the filter and the cards show it.
-  "labs.level.beginner": "Beginner",
-  "labs.level.intermediate": "Intermediate",
-  "labs.level.advanced": "Advanced",
 
   // The list of labs (Labs.svelte).
   "labs.title": "Labs",

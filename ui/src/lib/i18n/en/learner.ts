@@ -89,6 +89,7 @@ export const learner = {
   "lesson.open_lab": "Open the lab",
   "lesson.previous": "Previous",
   "lesson.next": "Next",
+  "lesson.no_such_lesson": "This link leads to {path}, which is not a lesson of this course.",
 
 
   "player.video": "Lesson video",

@@ -2,9 +2,6 @@ import type { Translation } from "../en";
 import type { labs as english } from "../en/labs";
 
 export const labs: Translation<typeof english> = {
-  "labs.level.beginner": "Débutant",
-  "labs.level.intermediate": "Intermédiaire",
-  "labs.level.advanced": "Avancé",
 
   "labs.title": "Labos",
   "labs.search": "Rechercher des labos (fonctionne hors ligne)",

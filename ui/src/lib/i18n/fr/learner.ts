@@ -90,6 +90,7 @@ export const learner: Translation<typeof english> = {
   "lesson.open_lab": "Ouvrir le labo",
   "lesson.previous": "Précédente",
   "lesson.next": "Suivante",
+  "lesson.no_such_lesson": "Ce lien mène à {path}, qui n’est pas une leçon de ce cours.",
 
 
   "player.video": "Vidéo de la leçon",
