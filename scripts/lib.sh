@@ -33,6 +33,9 @@ apt_packages+=(busybox-static)
 apt_packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-libav gstreamer1.0-plugins-bad webkit2gtk-driver xvfb
   xauth)
+# xdg-utils: xdg-open, through which the app opens links in the browser and a lesson's PDF in
+# the learner's own reader.
+apt_packages+=(xdg-utils)
 
 ensure_apt_packages() {
   local missing=()

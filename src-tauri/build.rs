@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "set_preferences",
     "course_download_plan",
     "keep_course_offline",
+    "open_attachment",
     "pause_course_download",
     "delete_course_downloads",
     "offline_courses",

@@ -22,6 +22,7 @@ const VIDEO: &[u8] = include_bytes!("../server/seed/media/intro-to-the-terminal.
 const POSTER: &[u8] = include_bytes!("../server/seed/media/intro-to-the-terminal.png");
 const CAPTIONS_EN: &[u8] = include_bytes!("../server/seed/media/intro-to-the-terminal.en.vtt");
 const CAPTIONS_FR: &[u8] = include_bytes!("../server/seed/media/intro-to-the-terminal.fr.vtt");
+const CHEAT_SHEET: &[u8] = include_bytes!("../server/seed/media/command-line-cheat-sheet.pdf");
 
 async fn device(url: &str, dir: &Path, session: &Session) -> Arc<SyncEngine> {
     let engine =
@@ -97,10 +98,11 @@ async fn issue17_a_course_download_killed_halfway_resumes_without_refetching() {
 
     // The size first: every file the lessons name, each once, sizes told by the server.
     let plan = engine.course_download_plan(&course, None).await.unwrap();
-    let expected = [VIDEO, POSTER, CAPTIONS_EN, CAPTIONS_FR];
+    let expected = [VIDEO, POSTER, CAPTIONS_EN, CAPTIONS_FR, CHEAT_SHEET];
     assert_eq!(
-        plan.files, 4,
-        "video, poster (also a picture in the text), two captions: {plan:?}"
+        plan.files, 5,
+        "video, poster (also a picture in the text), two captions, a PDF a lesson links to: \
+         {plan:?}"
     );
     assert_eq!(
         (plan.files_done, plan.bytes_done, plan.sizes_unknown),
@@ -162,11 +164,11 @@ async fn issue17_a_course_download_killed_halfway_resumes_without_refetching() {
     let plan = engine.course_download_plan(&course, None).await.unwrap();
     assert_eq!(
         (plan.files_done, plan.bytes_done),
-        (4, plan.bytes_total),
+        (5, plan.bytes_total),
         "{plan:?}"
     );
     let (files, bytes) = lock(engine.cache()).course_storage(&course).unwrap();
-    assert_eq!((files, bytes), (4, plan.bytes_total));
+    assert_eq!((files, bytes), (5, plan.bytes_total));
 
     // A crash after the video's last byte was written but before its record said so: the
     // next run finishes it from disk (asking for the bytes after the last would be a 416).

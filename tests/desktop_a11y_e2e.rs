@@ -2,7 +2,8 @@
 //! lesson, a quiz, the labs and a lab, notifications, settings), checked by axe-core (the
 //! accessibility engine of Deque, run in the real webview under `WebDriver`): no violation of
 //! serious or critical impact, in the light theme and in the dark one (issue 17, "links and
-//! reach").
+//! reach"); then the instructor's screens (courses and labs taught, the grading queue, a
+//! course previewed as learners see it).
 
 use fantoccini::Client;
 use serde_json::{Value, json};
@@ -12,6 +13,8 @@ use skilltrack_tests::spawn_demo_server;
 
 const LEARNER: &str = "learner@skilltrack.dev";
 const LEARNER_PASSWORD: &str = "learner-demo-pass";
+const INSTRUCTOR: &str = "instructor@skilltrack.dev";
+const INSTRUCTOR_PASSWORD: &str = "instructor-demo-pass";
 
 /// axe-core as npm installed it for the UI (`ui/package.json` pins it).
 fn axe_source() -> String {
@@ -150,6 +153,22 @@ async fn issue17_no_screen_has_a_serious_accessibility_violation() {
         .await;
         found.extend(serious_violations(client, &axe, &format!("notifications ({theme})")).await);
     }
+
+    // The instructor's screens (in the dark theme, the last chosen): courses and labs taught,
+    // the grading queue, a course previewed as learners see it.
+    click(client, r#"[data-testid="nav-settings"]"#, "signing out").await;
+    click(client, r#"[data-testid="sign-out"]"#, "signing out").await;
+    app.sign_in(INSTRUCTOR, INSTRUCTOR_PASSWORD).await;
+    click(client, r#"[data-testid="nav-instructor"]"#, "the instructor's screen").await;
+    find(client, r#"[data-testid="instructor-course"]"#, "the instructor's screen").await;
+    found.extend(serious_violations(client, &axe, "instructor").await);
+    click(client, r#"[data-testid="open-grading-queue"]"#, "the grading queue").await;
+    find(client, r#"[data-testid="grading-queue"]"#, "the grading queue").await;
+    found.extend(serious_violations(client, &axe, "grading queue").await);
+    click(client, r#"[data-testid="nav-instructor"]"#, "a course preview").await;
+    click(client, r#"[data-testid="preview"]"#, "a course preview").await;
+    find(client, r#"[data-testid="course-title"]"#, "a course preview").await;
+    found.extend(serious_violations(client, &axe, "course preview").await);
     app.close().await;
     assert!(
         found.is_empty(),

@@ -258,8 +258,15 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
     click(client, r#"[data-testid="sign-out"]"#, "signing out").await;
     app.sign_in(INSTRUCTOR, INSTRUCTOR_PASSWORD).await;
     click(client, r#"[data-testid="nav-instructor"]"#, "the instructor's screen").await;
-    find(client, r#"[data-testid="instructor"]"#, "the instructor's screen").await;
+    find(client, r#"[data-testid="instructor-course"]"#, "the instructor's screen").await;
     left.extend(english_left(client, &english, "instructor").await);
+    click(client, r#"[data-testid="open-grading-queue"]"#, "the grading queue").await;
+    find(client, r#"[data-testid="grading-queue"]"#, "the grading queue").await;
+    left.extend(english_left(client, &english, "grading queue").await);
+    click(client, r#"[data-testid="nav-instructor"]"#, "a course preview").await;
+    click(client, r#"[data-testid="preview"]"#, "a course preview").await;
+    find(client, r#"[data-testid="course-title"]"#, "a course preview").await;
+    left.extend(english_left(client, &english, "course preview").await);
     app.close().await;
 
     assert!(

@@ -491,6 +491,25 @@ async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_netw
         here.as_deref() == Some(id)
     })
     .await;
+    // The lesson's PDF came with the module: it opens from disk, offline.
+    let step = "offline, the lesson's PDF opens from disk";
+    click(
+        client,
+        r#"[data-testid="lesson-body"] a[href="/media/demo/command-line-cheat-sheet.pdf"]"#,
+        step,
+    )
+    .await;
+    let opened = find(client, r#"[data-testid="attachment-opened"]"#, step)
+        .await
+        .attr("data-path")
+        .await
+        .expect(step)
+        .expect("the opened file's path");
+    assert_eq!(
+        std::fs::read(&opened).expect(step),
+        include_bytes!("../server/seed/media/command-line-cheat-sheet.pdf"),
+        "{step}: {opened}"
+    );
     let step = "a link to a lesson of another module opens it in the app";
     click(
         client,
@@ -513,7 +532,7 @@ async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_netw
     )
     .await;
     let text = row.text().await.expect(step);
-    assert!(text.contains('4'), "{step}: four files: {text:?}");
+    assert!(text.contains('5'), "{step}: five files: {text:?}");
     screenshot(client, "settings-downloads").await;
     app.close().await;
 }

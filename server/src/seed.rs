@@ -32,7 +32,8 @@ const DEMO_VIDEOS: &[(&str, &[u8])] = &[
         include_bytes!("../seed/media/intro-to-the-terminal.mp4"),
     ),
 ];
-/// The demo video's poster and captions, served beside it.
+/// The demo video's poster and captions, and the command-line course's cheat sheet (a PDF
+/// attachment), served beside it.
 const DEMO_VIDEO_EXTRAS: &[(&str, &[u8])] = &[
     (
         "intro-to-the-terminal.png",
@@ -45,6 +46,10 @@ const DEMO_VIDEO_EXTRAS: &[(&str, &[u8])] = &[
     (
         "intro-to-the-terminal.fr.vtt",
         include_bytes!("../seed/media/intro-to-the-terminal.fr.vtt"),
+    ),
+    (
+        "command-line-cheat-sheet.pdf",
+        include_bytes!("../seed/media/command-line-cheat-sheet.pdf"),
     ),
 ];
 

@@ -140,6 +140,7 @@ pub fn run() -> tauri::Result<()> {
             commands::set_preferences,
             commands::course_downloads::course_download_plan,
             commands::course_downloads::keep_course_offline,
+            commands::course_downloads::open_attachment,
             commands::course_downloads::pause_course_download,
             commands::course_downloads::delete_course_downloads,
             commands::course_downloads::offline_courses,

@@ -84,6 +84,7 @@ pub fn lesson_files(row: &Value) -> Vec<String> {
     }
     if let Some(body) = row["content_body"].as_str() {
         files.extend(markdown_images(body));
+        files.extend(markdown_attachments(body));
     }
     files.retain(|u| fetchable(u));
     files
@@ -94,6 +95,41 @@ fn fetchable(url: &str) -> bool {
     (url.starts_with('/') && !url.starts_with("//"))
         || url.starts_with("https://")
         || url.starts_with("http://")
+}
+
+/// Kinds of files a lesson may link to as an attachment, downloaded with its course and opened
+/// in the learner's own application: documents and data, never anything a desktop would run.
+pub const ATTACHMENT_EXTENSIONS: &[&str] = &["pdf", "txt", "csv", "zip", "json", "odt", "ods"];
+
+/// Whether `url` is an attachment: a file on the server (`/media/…`) of a kind listed in
+/// [`ATTACHMENT_EXTENSIONS`].
+#[must_use]
+pub fn is_attachment(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    path.starts_with("/media/")
+        && !path.contains("/../")
+        && extension.is_some_and(|e| ATTACHMENT_EXTENSIONS.contains(&e.as_str()))
+}
+
+/// The attachments a lesson's markdown links to (`[cheat sheet](/media/…/sheet.pdf)`), each
+/// once, in order.
+#[must_use]
+pub fn markdown_attachments(markdown: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut rest = markdown;
+    while let Some(at) = rest.find("](") {
+        let target = &rest[at + 2..];
+        let end = target.find(')').unwrap_or(target.len());
+        if let Some(url) = target[..end].split_whitespace().next() {
+            let url = url.trim_matches(['<', '>']);
+            if is_attachment(url) && !found.iter().any(|f| f == url) {
+                found.push(url.to_owned());
+            }
+        }
+        rest = &target[end..];
+    }
+    found
 }
 
 /// The picture addresses of a lesson's markdown: `![alt](url "title")` and `<img src="url">`.
@@ -326,5 +362,22 @@ mod tests {
         );
         let lab = serde_json::json!({"content_url": "/labs/linux-basics"});
         assert!(lesson_files(&lab).is_empty());
+    }
+
+    #[test]
+    fn a_lesson_needs_the_documents_it_links_to_but_nothing_a_desktop_would_run() {
+        let row = serde_json::json!({
+            "content_body": "Print [the cheat sheet](/media/demo/sheet.PDF \"PDF\"), open \
+                [the data](</media/uploads/d.csv>), again [the sheet](/media/demo/sheet.PDF); \
+                not [a script](/media/demo/run.sh), [a launcher](/media/x.desktop), \
+                [a page](https://example.com/a.pdf), [up](/media/../etc/x.pdf) \
+                nor [another lesson](02-next.md)",
+        });
+        assert_eq!(
+            lesson_files(&row),
+            ["/media/demo/sheet.PDF", "/media/uploads/d.csv"]
+        );
+        assert!(is_attachment("/media/demo/sheet.pdf?v=2"));
+        assert!(!is_attachment("/api/v1/me.json"));
     }
 }

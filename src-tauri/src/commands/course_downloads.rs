@@ -175,3 +175,64 @@ pub async fn offline_courses(desktop: State<'_, Desktop>) -> Answer<Vec<OfflineC
     }
     Ok(out)
 }
+
+/// An attachment the learner opened: the file on this device it opened.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct OpenedAttachment {
+    /// The file's name.
+    pub name: String,
+    /// Where it is on this device.
+    pub path: String,
+}
+
+/// Opens a document a lesson links to (a PDF, a data file: see
+/// [`skilltrack_client::course_downloads::ATTACHMENT_EXTENSIONS`]) in the learner's own
+/// application: from disk when it came with the course, else downloaded first (online).
+/// Only a file the lesson's own text links to is opened, so the window cannot have the app
+/// fetch and open anything else.
+#[tauri::command]
+pub async fn open_attachment(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    lesson_id: String,
+    url: String,
+) -> Answer<OpenedAttachment> {
+    use tauri_plugin_opener::OpenerExt as _;
+    let (engine, dir) = {
+        let device = desktop.device.lock().await;
+        (std::sync::Arc::clone(&device.engine), device.media_dir())
+    };
+    let body = lock(engine.cache())
+        .row(SyncTable::CourseLessons, id(&lesson_id)?)?
+        .and_then(|row| row["content_body"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if !skilltrack_client::course_downloads::markdown_attachments(&body).contains(&url) {
+        return Err(CommandError::new(
+            "not_an_attachment",
+            "This lesson does not link to that file.",
+        ));
+    }
+    let record = engine
+        .download(&url, Some(&lesson_id), &dir, |_| {})
+        .await?;
+    let name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|p| p.rsplit('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    app.opener()
+        .open_path(record.path.clone(), None::<&str>)
+        .map_err(|e| {
+            CommandError::new(
+                "no_application",
+                format!("{name} is on this computer at {}, but no application opened it: {e}", record.path),
+            )
+        })?;
+    tracing::info!(lesson = %lesson_id, file = %record.path, "opened an attachment");
+    Ok(OpenedAttachment {
+        name,
+        path: record.path,
+    })
+}

@@ -39,6 +39,7 @@ import type { WorkspaceListing } from "../bindings/WorkspaceListing";
 import type { PreviewLab } from "../bindings/PreviewLab";
 import type { PreviewPush } from "../bindings/PreviewPush";
 import type { PreviewStatus } from "../bindings/PreviewStatus";
+import type { OpenedAttachment } from "../bindings/OpenedAttachment";
 
 export const commands = {
   launchState: () => invoke<LaunchState>("launch_state"),
@@ -58,6 +59,7 @@ export const commands = {
     invoke<CourseDownloadPlan>("course_download_plan", { courseId, moduleId }),
   keepCourseOffline: (courseId: string, moduleId: string | null) =>
     invoke<null>("keep_course_offline", { courseId, moduleId }),
+  openAttachment: (lessonId: string, url: string) => invoke<OpenedAttachment>("open_attachment", { lessonId, url }),
   pauseCourseDownload: (courseId: string, paused: boolean) =>
     invoke<null>("pause_course_download", { courseId, paused }),
   deleteCourseDownloads: (courseId: string) => invoke<number>("delete_course_downloads", { courseId }),

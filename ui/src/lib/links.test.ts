@@ -79,3 +79,13 @@ describe("links between lessons", () => {
     expect(lessonOfLink("01-welcome.md", "unknown", modules)).toBeNull();
   });
 });
+
+describe("attachments", () => {
+  it("opens documents on the server the lesson links to, nothing a desktop would run", () => {
+    expect(linkDestination("/media/demo/cheat-sheet.pdf")).toEqual({ kind: "attachment", url: "/media/demo/cheat-sheet.pdf" });
+    expect(linkDestination("/media/uploads/data.CSV")?.kind).toBe("attachment");
+    for (const href of ["/media/demo/run.sh", "/media/x.desktop", "/media/../api/x.pdf", "/api/v1/me.json", "//evil.example/a.pdf"]) {
+      expect(linkDestination(href), href).toBeNull();
+    }
+  });
+});

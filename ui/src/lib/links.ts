@@ -11,7 +11,13 @@ export type LinkDestination =
   // Another lesson of the same course, written as the author's editor sees it: a relative link
   // to its file in the course package (`02-next.md`, `../02-branches/01-make-one.md`),
   // opened in the app (see lessonOfLink).
-  | { kind: "lesson"; path: string; fragment: string | null };
+  | { kind: "lesson"; path: string; fragment: string | null }
+  // A document the lesson links to on the server (a PDF, a data file): downloaded with the
+  // course, opened in the learner's own application (open_attachment).
+  | { kind: "attachment"; url: string };
+
+// The kinds of documents a lesson may link to (as the engine's ATTACHMENT_EXTENSIONS).
+const ATTACHMENT = /^\/media\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(?:pdf|txt|csv|zip|json|odt|ods)$/i;
 
 const EXTERNAL_SCHEMES = new Set(["http:", "https:", "mailto:"]);
 
@@ -25,6 +31,7 @@ export function linkDestination(href: string | null | undefined): LinkDestinatio
   if (raw.startsWith("#")) {
     return raw.length > 1 ? { kind: "in-page", fragment: decodeURIComponent(raw.slice(1)) } : null;
   }
+  if (ATTACHMENT.test(raw) && !raw.includes("/../")) return { kind: "attachment", url: raw };
   const [path, fragment = null] = raw.split(/#(.*)/s, 2);
   if (LESSON_PATH.test(path) && !path.includes("/../") && !/\/\.\.?\//.test(path.replace(/^\.\.?\//, ""))) {
     return { kind: "lesson", path, fragment: fragment ? decodeURIComponent(fragment) : null };

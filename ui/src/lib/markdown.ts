@@ -96,7 +96,9 @@ function stripLinks(node: Element) {
         ? destination.url
         : destination.kind === "lesson"
           ? destination.path + (destination.fragment ? `#${destination.fragment}` : "")
-          : `#${destination.fragment}`;
+          : destination.kind === "attachment"
+            ? destination.url
+            : `#${destination.fragment}`;
     node.setAttribute("href", address);
     node.setAttribute("title", address);
     node.setAttribute("rel", "noopener noreferrer");

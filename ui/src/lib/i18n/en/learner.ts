@@ -90,6 +90,7 @@ export const learner = {
   "lesson.previous": "Previous",
   "lesson.next": "Next",
   "lesson.no_such_lesson": "This link leads to {path}, which is not a lesson of this course.",
+  "lesson.attachment_opened": "Opened {name} in its application.",
 
 
   "player.video": "Lesson video",

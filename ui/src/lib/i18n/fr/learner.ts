@@ -91,6 +91,7 @@ export const learner: Translation<typeof english> = {
   "lesson.previous": "Précédente",
   "lesson.next": "Suivante",
   "lesson.no_such_lesson": "Ce lien mène à {path}, qui n’est pas une leçon de ce cours.",
+  "lesson.attachment_opened": "{name} est ouvert dans son application.",
 
 
   "player.video": "Vidéo de la leçon",
