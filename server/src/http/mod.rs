@@ -82,6 +82,8 @@ pub struct AppState {
     pub certificates: Arc<crate::certificates::Issuer>,
     /// Requests counted, for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// This server process among the others of its cluster.
+    pub instance: Arc<crate::instance::Instance>,
 }
 
 impl AppState {
@@ -126,7 +128,15 @@ impl AppState {
             ),
             openapi: Arc::new(openapi_json()),
             metrics,
+            instance: crate::instance::Instance::new(None),
         }
+    }
+
+    /// The same state as this server process (its id and the address its peers reach it at).
+    #[must_use]
+    pub fn with_instance(mut self, instance: Arc<crate::instance::Instance>) -> Self {
+        self.instance = instance;
+        self
     }
 
     /// The same state with this certificate issuer (the server's keys and public address).
