@@ -8,7 +8,7 @@
 //!
 //! Nothing here is timed: every wait is for a condition, with a generous bound.
 
-use std::io::Write as _;
+use std::fmt::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -231,13 +231,15 @@ fn start_nginx(processes: &[Process]) -> Nginx {
         .unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let port = free_port();
-    let upstreams: String = processes
-        .iter()
-        .map(|p| {
-            let address = p.server.url.trim_start_matches("http://");
-            format!("    server {address} max_fails=1 fail_timeout=60s;\n")
-        })
-        .collect();
+    let mut upstreams = String::new();
+    for p in processes {
+        let address = p.server.url.trim_start_matches("http://");
+        writeln!(
+            upstreams,
+            "    server {address} max_fails=1 fail_timeout=60s;"
+        )
+        .unwrap();
+    }
     let d = dir.path().display();
     // Root or not, workers run as the user starting nginx: the temporary paths are the test's.
     let user = if nix::unistd::geteuid().is_root() {
@@ -279,10 +281,7 @@ http {{
 "
     );
     let conf_path = dir.path().join("nginx.conf");
-    std::fs::File::create(&conf_path)
-        .unwrap()
-        .write_all(conf.as_bytes())
-        .unwrap();
+    std::fs::write(&conf_path, conf).unwrap();
     let nginx = ["/usr/sbin/nginx", "nginx"]
         .into_iter()
         .find(|p| Path::new(p).exists())

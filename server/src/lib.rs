@@ -100,17 +100,16 @@ pub async fn open_database(global: &GlobalOptions) -> Result<OpenDatabase, RunEr
     if let Some(url) = &global.database_url {
         let options = PgConnectOptions::from_str(url.expose()).map_err(RunError::DatabaseUrl)?;
         tracing::info!(host = options.get_host(), database = ?options.get_database(), "using the PostgreSQL server from DATABASE_URL");
-        let password = match &global.authenticator_password {
-            Some(p) => p.expose().to_owned(),
-            None => {
-                // Fine for one process; several on one database would each set their own and
-                // lock the others' new connections out.
-                tracing::warn!(
-                    "no authenticator_password: a random one is set for this process; every \
-                     server process on this database needs the same authenticator_password"
-                );
-                random_password()
-            }
+        let password = if let Some(p) = &global.authenticator_password {
+            p.expose().to_owned()
+        } else {
+            // Fine for one process; several on one database would each set their own and lock
+            // the others' new connections out.
+            tracing::warn!(
+                "no authenticator_password: a random one is set for this process; every \
+                 server process on this database needs the same authenticator_password"
+            );
+            random_password()
         };
         let db = Database::open(options, Some(&password), PoolSizes::default()).await?;
         return Ok(OpenDatabase { db, cluster: None });
@@ -351,6 +350,10 @@ async fn register_image(db: &Database, info: &labs::images::ImageInfo) -> Result
     Ok(())
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "the server's life, from its background tasks to shutdown, reads best in one place"
+)]
 async fn serve(
     db: &Database,
     options: &ServeOptions,
@@ -486,7 +489,7 @@ async fn sweep_expired_attempts(db: Database, instance: std::sync::Arc<instance:
         match swept {
             Ok(None | Some(Ok(0))) => {}
             Ok(Some(Ok(n))) => {
-                tracing::info!(closed = n, "closed timed attempts whose time ran out")
+                tracing::info!(closed = n, "closed timed attempts whose time ran out");
             }
             Ok(Some(Err(e))) | Err(e) => {
                 tracing::warn!(error = %e, "closing expired attempts failed; retrying in a minute");

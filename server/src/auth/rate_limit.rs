@@ -157,7 +157,10 @@ impl SharedBackoff {
             return Ok(Ok(()));
         };
         let wait = wait_after(count, self.free, self.base, self.max);
-        Ok(if ago >= wait { Ok(()) } else { Err(wait - ago) })
+        Ok(match wait.checked_sub(ago) {
+            Some(left) if !left.is_zero() => Err(left),
+            _ => Ok(()),
+        })
     }
 
     /// Counts a failure of `key` now.

@@ -253,17 +253,21 @@ async fn relay(mut socket: WebSocket, base: &str, id: Uuid, token: &str) {
         "{}/api/v1/lab-sessions/{id}/terminal",
         base.replacen("http", "ws", 1)
     );
-    let request = target.into_client_request().and_then(|mut r| {
-        let bearer = format!("Bearer {token}")
-            .parse()
-            .map_err(|e: header::InvalidHeaderValue| tungstenite::Error::HttpFormat(e.into()))?;
-        r.headers_mut().insert(header::AUTHORIZATION, bearer);
-        r.headers_mut()
-            .insert(FORWARDED, axum::http::HeaderValue::from_static("1"));
-        Ok(r)
-    });
-    let upstream = match request {
-        Ok(request) => tokio_tungstenite::connect_async(request).await,
+    let upstream = match target.into_client_request() {
+        Ok(mut request) => {
+            // The token came from the learner's own header or first frame and was verified;
+            // a token that is no header value cannot have passed, but is refused, not sent.
+            match format!("Bearer {token}").parse() {
+                Ok(bearer) => {
+                    request.headers_mut().insert(header::AUTHORIZATION, bearer);
+                    request
+                        .headers_mut()
+                        .insert(FORWARDED, axum::http::HeaderValue::from_static("1"));
+                    tokio_tungstenite::connect_async(request).await
+                }
+                Err(e) => Err(tungstenite::Error::HttpFormat(axum::http::Error::from(e))),
+            }
+        }
         Err(e) => Err(e),
     };
     let mut upstream = match upstream {
