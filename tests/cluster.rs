@@ -194,7 +194,7 @@ fn start_process(port: u16, database_url: &str) -> Process {
         ("SKILLTRACK_LAB_WORKSPACE_VOLUMES", "false"),
         (
             "RUST_LOG",
-            "info,sqlx=warn,skilltrack_server::instance=debug,skilltrack_server::http::terminal=debug",
+            "info,sqlx=warn,skilltrack_server::instance=debug,skilltrack_server::http::terminal=debug,skilltrack_server::http::relay=debug",
         ),
     ]);
     let mut server = ServerProcess::start_command(cmd);
@@ -666,7 +666,8 @@ async fn three_processes_behind_nginx_act_as_one_server() {
 }
 
 /// A terminal opened through B types into the shell A started (B passes the connection on to
-/// A, as the learner), and A's reaper, not B's, owns the session.
+/// A, as the learner); the workspace's files listed through B are A's, and the session stopped
+/// through B is stopped by A.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_terminal_opened_through_b_types_into_the_shell_that_a_started() {
     let mut c = Cluster::start().await;
@@ -706,7 +707,7 @@ async fn a_terminal_opened_through_b_types_into_the_shell_that_a_started() {
     let mut ready = None;
     socket
         .send(Message::Binary(
-            b"echo from-$((40+2))-in; cat /proc/1/cmdline >/dev/null; echo $$\n"
+            b"echo relayed > ~/relayed-through-b.txt; echo from-$((40+2))-in\n"
                 .to_vec()
                 .into(),
         ))
@@ -747,11 +748,30 @@ async fn a_terminal_opened_through_b_types_into_the_shell_that_a_started() {
     .await
     .unwrap();
     assert_eq!(hosts, 1, "A hosts the session");
-    let stopped = reqwest::Client::new()
-        .post(format!("{}/api/v1/lab-sessions/{session}/stop", c.url(0)))
+    // The workspace's files, through B: A's workspace, where the shell wrote.
+    let http = reqwest::Client::new();
+    let listing = http
+        .get(format!("{}/api/v1/lab-sessions/{session}/files", c.url(1)))
+        .bearer_auth(&learner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listing.status(), StatusCode::OK);
+    let listing = listing.text().await.unwrap();
+    assert!(listing.contains("relayed-through-b.txt"), "{listing}");
+    // Stopped through B: A stops it (the shell is A's to stop).
+    let stopped = http
+        .post(format!("{}/api/v1/lab-sessions/{session}/stop", c.url(1)))
         .bearer_auth(&learner)
         .send()
         .await
         .unwrap();
     assert_eq!(stopped.status(), StatusCode::OK);
+    wait_for("B says it passed the lab requests on", || {
+        c.processes[1]
+            .log
+            .count(&["passing a lab request on to the process running its sandbox"])
+            >= 2
+    })
+    .await;
 }

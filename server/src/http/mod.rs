@@ -23,6 +23,7 @@ pub mod me;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod relay;
 pub mod settings;
 pub mod sync;
 pub mod taxonomy;
@@ -264,10 +265,16 @@ pub fn router(state: AppState, limits: &HttpLimits, media_dir: &std::path::Path)
     });
     let (routes, _) = api_routes().split_for_parts();
     let metrics = Arc::clone(&state.metrics);
+    let relay_state = state.clone();
     routes
         .nest_service("/media/demo", ServeDir::new(media_dir.join("demo")))
         .fallback(not_found)
         .with_state(state)
+        // Lab routes whose sandbox another process of the cluster runs are answered there.
+        .route_layer(axum::middleware::from_fn_with_state(
+            relay_state,
+            relay::to_host,
+        ))
         // Around each route, where the route a request matched is known (the body and time
         // limits below answer before it for what they refuse).
         .route_layer(axum::middleware::from_fn_with_state(

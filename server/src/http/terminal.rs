@@ -43,16 +43,13 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiPath, verify};
+use super::relay::FORWARDED;
 use crate::auth::tokens::Claims;
 use crate::db::labs as db;
 use crate::db::session::{Access, Caller, begin};
 
 /// How long a connection may take to send its `auth` frame.
 pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The header a server process sets on a terminal connection it passes on to the process
-/// running the shell. Not a credential (the learner's token is): it only stops a second hop.
-pub const FORWARDED: &str = "x-skilltrack-forwarded-terminal";
 
 /// The terminal route.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -224,7 +221,7 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<(Claim
 /// Where the session's shell runs when another live process of the cluster runs it: that
 /// process's address (`Some(None)` when it gave none). `None`: not elsewhere; start or attach
 /// here.
-async fn elsewhere(state: &AppState, id: Uuid) -> Option<Option<String>> {
+pub(super) async fn elsewhere(state: &AppState, id: Uuid) -> Option<Option<String>> {
     if state
         .labs
         .terminal(id)
