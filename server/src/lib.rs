@@ -7,6 +7,8 @@
 //! * [`grading`]: how quiz answers are checked and scored (pure functions).
 //! * [`db`]: every SQL statement the server runs, the pools, the per-request RLS transaction.
 //! * [`http`]: the router, probes, and problem+json errors.
+//! * [`instance`]: this process among the others of a cluster: its heartbeat, the lab sessions
+//!   it hosts, and the periodic jobs that run once for the cluster.
 //! * [`labs`]: lab environments (the sandbox driver), their terminals, the idle reaper.
 //! * [`media`]: the content store for uploads, and recognising files by their bytes.
 //! * [`payments`]: payment providers (test mode only, so far).
