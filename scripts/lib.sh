@@ -23,6 +23,10 @@ apt_packages=(postgresql util-linux build-essential pkg-config ca-certificates c
 apt_packages+=(python3-venv)
 # The demo labs' tools, which their self-test runs: git (the Git lab), gzip and tar (the backup lab).
 apt_packages+=(git gzip tar)
+# The cluster test (tests/cluster.rs) puts three server processes behind nginx, which it starts
+# itself on a loopback port from a configuration of its own; Debian's default site (port 80) is
+# never used, and is not started where the install cannot start services.
+apt_packages+=(nginx)
 # Lab images: the tests build a tiny image from busybox-static. (`skilltrack-server lab-images
 # build` also needs mmdebstrap, which the tests do not use.)
 apt_packages+=(busybox-static)

@@ -422,3 +422,47 @@ async fn sign_in_and_sign_up_are_limited_per_address_exactly() {
         .await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// The shared counters (decision 266) do not pile up: the cluster's cleanup deletes every
+/// window that has ended and keeps the running ones; the keys are stored hashed.
+#[tokio::test]
+async fn ended_rate_limit_windows_are_deleted_and_no_address_is_stored_in_clear() {
+    let server = spawn_server_with(AuthLimits {
+        per_ip: 1000,
+        ..AuthLimits::default()
+    })
+    .await;
+    let api = Api::new(&server.url);
+    let a = api.sign_in("nobody@example.com", "x-password").await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let owner = server.db.owner();
+    let stored: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT limiter, key_hash FROM private.rate_limits ORDER BY limiter")
+            .fetch_all(owner)
+            .await
+            .unwrap();
+    let limiters: Vec<&str> = stored.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(limiters, ["sign_in_failures", "sign_in_per_ip"]);
+    for (_, key) in &stored {
+        assert_eq!(key.len(), 32);
+        assert!(!String::from_utf8_lossy(key).contains("127.0.0.1"));
+    }
+    // One window ended long ago, beside the running ones.
+    sqlx::query(
+        "INSERT INTO private.rate_limits (limiter, key_hash, started_at, hits, expires_at)
+         VALUES ('sign_in_per_ip', decode(repeat('01', 32), 'hex'),
+                 now() - interval '20 minutes', 3, now() - interval '15 minutes')",
+    )
+    .execute(owner)
+    .await
+    .unwrap();
+    let deleted = skilltrack_server::auth::rate_limit::delete_expired(server.db.api())
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM private.rate_limits")
+        .fetch_one(owner)
+        .await
+        .unwrap();
+    assert_eq!(left, 2);
+}

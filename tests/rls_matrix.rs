@@ -1244,6 +1244,53 @@ async fn the_migrations_table_is_out_of_reach() {
     }
 }
 
+/// The tables several server processes share (migration 0072: rate-limit counters, periodic
+/// runs, the processes and the lab sessions they host) are the server's alone: no API role may
+/// read or write them, whatever its claims (no privilege, and RLS without a policy).
+#[tokio::test]
+async fn the_cluster_tables_are_out_of_reach() {
+    let t = world().await;
+    let tables = [
+        (
+            "private.rate_limits",
+            "INSERT INTO private.rate_limits (limiter, key_hash, started_at, hits, expires_at)
+             VALUES ('sign_in_per_ip', decode(repeat('00', 32), 'hex'), now(), 0, now())",
+        ),
+        (
+            "private.periodic_runs",
+            "INSERT INTO private.periodic_runs (job, last_started_at, last_instance)
+             VALUES ('lab_reaper', now(), gen_random_uuid())",
+        ),
+        (
+            "private.server_instances",
+            "INSERT INTO private.server_instances (id) VALUES (gen_random_uuid())",
+        ),
+        (
+            "private.lab_session_hosts",
+            "INSERT INTO private.lab_session_hosts (session_id, instance_id)
+             SELECT id, gen_random_uuid() FROM lab_sessions LIMIT 1",
+        ),
+    ];
+    for (table, insert) in tables {
+        // Something to hide: a row of each, written as the owner.
+        let mut owner = t.owner().begin().await.unwrap();
+        sqlx::raw_sql(insert).execute(&mut *owner).await.unwrap();
+        owner.commit().await.unwrap();
+        for who in Persona::ALL {
+            for sql in [
+                format!("SELECT count(*) FROM {table}"),
+                insert.to_owned(),
+                format!("DELETE FROM {table}"),
+            ] {
+                let result = run(t.api(), who, &sql).await;
+                let denied =
+                    matches!(result, Ok(0)) || sqlstate(&result).as_deref() == Some("42501");
+                assert!(denied, "{}: {sql}: {result:?}", who.name());
+            }
+        }
+    }
+}
+
 /// What a learner may not do on insert, they may not do by updating a row of their own into
 /// that shape either: an enrollment moved to another (unpublished) course or inserted as already
 /// completed ("a learner may cancel an enrollment; anything else is decided by the server or an

@@ -11,6 +11,7 @@ mod catalog_cache;
 mod certificates;
 mod client_credentials;
 mod client_sync;
+mod cluster;
 mod config_file;
 mod course_downloads;
 mod course_packages;

@@ -205,6 +205,13 @@ pub struct ServeOptions {
     #[arg(long, env = "SKILLTRACK_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Where the other server processes of a cluster reach this one (e.g.
+    /// `http://10.0.0.2:8787`): a lab terminal opened through another process is passed on to
+    /// the process that runs its shell, at this address. Unset: no process passes terminals
+    /// here (run one process, or route terminals to their process; docs/deployment.md).
+    #[arg(long, env = "SKILLTRACK_INTERNAL_URL", value_parser = parse_internal_url)]
+    pub internal_url: Option<String>,
+
     /// The issuer's name on certificates.
     #[arg(long, env = "SKILLTRACK_INSTANCE_NAME", default_value = "Skilltrack")]
     pub instance_name: String,
@@ -500,6 +507,17 @@ impl GlobalOptions {
 }
 
 /// A trusted proxy: a CIDR range, or one address (a range of one).
+fn parse_internal_url(text: &str) -> Result<String, String> {
+    let text = text.trim().trim_end_matches('/');
+    if (text.starts_with("http://") || text.starts_with("https://"))
+        && text.len() > "https://".len()
+    {
+        Ok(text.to_owned())
+    } else {
+        Err("expected an http:// or https:// address, such as http://10.0.0.2:8787".to_owned())
+    }
+}
+
 fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
     let text = text.trim();
     text.parse::<ipnet::IpNet>()

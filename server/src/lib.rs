@@ -7,6 +7,8 @@
 //! * [`grading`]: how quiz answers are checked and scored (pure functions).
 //! * [`db`]: every SQL statement the server runs, the pools, the per-request RLS transaction.
 //! * [`http`]: the router, probes, and problem+json errors.
+//! * [`instance`]: this process among the others of a cluster: its heartbeat, the lab sessions
+//!   it hosts, and the periodic jobs that run once for the cluster.
 //! * [`labs`]: lab environments (the sandbox driver), their terminals, the idle reaper.
 //! * [`media`]: the content store for uploads, and recognising files by their bytes.
 //! * [`payments`]: payment providers (test mode only, so far).
@@ -25,6 +27,7 @@ pub mod course_page_cache;
 pub mod db;
 pub mod grading;
 pub mod http;
+pub mod instance;
 pub mod labs;
 pub mod media;
 pub mod payments;
@@ -99,10 +102,17 @@ pub async fn open_database(global: &GlobalOptions) -> Result<OpenDatabase, RunEr
     if let Some(url) = &global.database_url {
         let options = PgConnectOptions::from_str(url.expose()).map_err(RunError::DatabaseUrl)?;
         tracing::info!(host = options.get_host(), database = ?options.get_database(), "using the PostgreSQL server from DATABASE_URL");
-        let password = global
-            .authenticator_password
-            .as_ref()
-            .map_or_else(random_password, |p| p.expose().to_owned());
+        let password = if let Some(p) = &global.authenticator_password {
+            p.expose().to_owned()
+        } else {
+            // Fine for one process; several on one database would each set their own and lock
+            // the others' new connections out.
+            tracing::warn!(
+                "no authenticator_password: a random one is set for this process; every \
+                 server process on this database needs the same authenticator_password"
+            );
+            random_password()
+        };
         let db = Database::open(options, Some(&password), PoolSizes::default()).await?;
         return Ok(OpenDatabase { db, cluster: None });
     }
@@ -342,6 +352,10 @@ async fn register_image(db: &Database, info: &labs::images::ImageInfo) -> Result
     Ok(())
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "the server's life, from its background tasks to shutdown, reads best in one place"
+)]
 async fn serve(
     db: &Database,
     options: &ServeOptions,
@@ -373,10 +387,17 @@ async fn serve(
         trusted_proxies: options.trusted_proxies.clone(),
     };
     let media = media_dir(data_dir);
-    let sweeper = tokio::spawn(sweep_expired_attempts(db.clone()));
+    let instance = instance::Instance::new(options.internal_url.clone());
+    tracing::info!(instance = %instance.id, internal_url = ?instance.internal_url, "this server process");
+    let heartbeat = instance::spawn_heartbeat(db.clone(), std::sync::Arc::clone(&instance));
+    let sweeper = tokio::spawn(sweep_expired_attempts(
+        db.clone(),
+        std::sync::Arc::clone(&instance),
+    ));
     let issuer = certificate_issuer(db, options, data_dir, listen)?;
     let state = http::AppState::new(db.clone(), keys, auth_limits, &media, limits.upload_bytes)
         .with_certificates(issuer)
+        .with_instance(std::sync::Arc::clone(&instance))
         .with_labs({
             let mut labs = options.lab_settings(data_dir);
             labs.sandbox.images_dir = global.lab_images_dir(data_dir);
@@ -386,12 +407,17 @@ async fn serve(
         // The API serves without labs; starting one answers `sandbox_unavailable`.
         tracing::warn!(error = %e, "lab environments cannot run on this host");
     }
-    let reaper = labs::reaper::spawn(db.clone(), std::sync::Arc::clone(&state.labs));
+    let reaper = labs::reaper::spawn(
+        db.clone(),
+        std::sync::Arc::clone(&state.labs),
+        std::sync::Arc::clone(&instance),
+    );
     let state_labs = std::sync::Arc::clone(&state.labs);
     let live = state.live.clone();
     if options.sync_log_retention_days > 0 {
         sync::spawn_compaction(
             db.clone(),
+            std::sync::Arc::clone(&instance),
             chrono::Duration::days(i64::from(options.sync_log_retention_days)),
             Duration::from_secs(3600),
         );
@@ -440,7 +466,9 @@ async fn serve(
     })?;
     sweeper.abort();
     reaper.abort();
+    heartbeat.abort();
     state_labs.shut_down().await;
+    instance::leave(db, &instance).await;
     tracing::info!("HTTP server stopped");
     Ok(())
 }
@@ -449,15 +477,23 @@ async fn serve(
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Every minute, closes and grades timed attempts whose time ran out unattended (a learner
-/// who comes back finds theirs closed anyway; this keeps instructors' views current).
-async fn sweep_expired_attempts(db: Database) {
-    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+/// who comes back finds theirs closed anyway; this keeps instructors' views current). Once a
+/// minute for the cluster, not once per process.
+async fn sweep_expired_attempts(db: Database, instance: std::sync::Arc<instance::Instance>) {
+    const EVERY: Duration = Duration::from_secs(60);
+    let mut every_minute = tokio::time::interval(EVERY);
     loop {
         every_minute.tick().await;
-        match db::assessments::sweep_expired_attempts(db.api()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(closed = n, "closed timed attempts whose time ran out"),
-            Err(e) => {
+        let swept = instance::run_once(&db, &instance, "expired_attempts", EVERY, async {
+            db::assessments::sweep_expired_attempts(db.api()).await
+        })
+        .await;
+        match swept {
+            Ok(None | Some(Ok(0))) => {}
+            Ok(Some(Ok(n))) => {
+                tracing::info!(closed = n, "closed timed attempts whose time ran out");
+            }
+            Ok(Some(Err(e))) | Err(e) => {
                 tracing::warn!(error = %e, "closing expired attempts failed; retrying in a minute");
             }
         }

@@ -467,7 +467,11 @@ pub async fn spawn_lab_server(
     let url = format!("http://{}", listener.local_addr().expect("address"));
     let certificates = test_issuer(&url, KeyRing::ephemeral().expect("a key"));
     let state = state.with_certificates(std::sync::Arc::clone(&certificates));
-    skilltrack_server::labs::reaper::spawn(db.db.clone(), std::sync::Arc::clone(&state.labs));
+    skilltrack_server::labs::reaper::spawn(
+        db.db.clone(),
+        std::sync::Arc::clone(&state.labs),
+        std::sync::Arc::clone(&state.instance),
+    );
     let labs = std::sync::Arc::clone(&state.labs);
     let app = skilltrack_server::http::router(state, &http, &media);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -1,16 +1,25 @@
-//! Rate limits, in memory (one server process enforces its own count; see docs/decisions.md):
+//! Rate limits.
 //!
 //! * [`RateLimiter`]: fixed windows, exactly `limit` attempts per key per window, then 429 with
-//!   `Retry-After` until the window ends (sign-ins and sign-ups per address, votes per user,
-//!   certificate checks per address).
-//! * [`FailureBackoff`]: failed sign-ins per account and address. A few are free, then each
-//!   further try waits twice as long as the last. Only failures count and a success forgets
-//!   them, so an attacker who fails on someone's account slows themselves down without ever
-//!   locking the owner (at another address, with the right password) out.
+//!   `Retry-After` until the window ends. In memory: each process counts its own (votes per
+//!   user, certificate checks per address, analytics batches).
+//! * [`SharedLimiter`]: the same windows counted in PostgreSQL, so every server process of a
+//!   cluster counts the same attempts (sign-ins and sign-ups per address; decision 266).
+//! * [`SharedBackoff`] (and [`FailureBackoff`], its in-memory model): failed sign-ins per
+//!   account and address. A few are free, then each further try waits twice as long as the
+//!   last. Only failures count and a success forgets them, so an attacker who fails on
+//!   someone's account slows themselves down without ever locking the owner (at another
+//!   address, with the right password) out.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use sha2::{Digest as _, Sha256};
+use sqlx::PgPool;
+
+use crate::db::rate_limits as db;
+use crate::db::session::begin_service;
 
 /// A limit: `limit` attempts per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +73,119 @@ impl RateLimiter {
     }
 }
 
+/// How long a key waits after `failures` failures: nothing for the first `free`, then `base`,
+/// doubling with each further failure, never more than `max`.
+fn wait_after(failures: u32, free: u32, base: Duration, max: Duration) -> Duration {
+    if failures < free {
+        return Duration::ZERO;
+    }
+    let doublings = (failures - free).min(20);
+    base.saturating_mul(1 << doublings).min(max)
+}
+
+/// The key as stored: a SHA-256, so the shared table holds no address or e-mail in clear.
+fn key_hash(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// A [`Limit`] counted in PostgreSQL, so that every process of a cluster counts one window per
+/// key: 30 attempts through three processes are 30, not 90. Each check is one statement that
+/// counts and answers (no read-then-write race between processes), in a short transaction of
+/// its own that commits whether or not the request then succeeds.
+#[derive(Debug)]
+pub struct SharedLimiter {
+    name: &'static str,
+    limit: Limit,
+}
+
+impl SharedLimiter {
+    /// A limiter named `name` (its rows' `limiter`) enforcing `limit`.
+    pub fn new(name: &'static str, limit: Limit) -> Self {
+        Self { name, limit }
+    }
+
+    /// Counts an attempt for `key`: `Ok(Ok(()))` within the limit, `Ok(Err(wait))` past it.
+    pub async fn check(
+        &self,
+        api: &PgPool,
+        key: &str,
+    ) -> Result<Result<(), Duration>, sqlx::Error> {
+        let mut tx = begin_service(api).await?;
+        let window = db::hit(&mut tx, self.name, &key_hash(key), self.limit.window).await?;
+        tx.commit().await?;
+        if window.hits > self.limit.limit {
+            // Never "retry after 0 s": the window ends within the next second at the latest.
+            Ok(Err(window.remaining.max(Duration::from_millis(1))))
+        } else {
+            Ok(Ok(()))
+        }
+    }
+}
+
+/// [`FailureBackoff`] kept in PostgreSQL, shared by every process of a cluster: failures
+/// through one process make the next try through another wait.
+#[derive(Debug)]
+pub struct SharedBackoff {
+    name: &'static str,
+    free: u32,
+    base: Duration,
+    max: Duration,
+}
+
+impl SharedBackoff {
+    /// `free` failures, then waits of `base`, `2 × base`, … up to `max`; failures are
+    /// forgotten `max` after the last one.
+    pub fn new(name: &'static str, free: u32, base: Duration, max: Duration) -> Self {
+        Self {
+            name,
+            free,
+            base,
+            max,
+        }
+    }
+
+    /// Whether `key` may try now: `Ok(Err(wait))` with how long it must still wait.
+    pub async fn check(
+        &self,
+        api: &PgPool,
+        key: &str,
+    ) -> Result<Result<(), Duration>, sqlx::Error> {
+        let mut tx = begin_service(api).await?;
+        let failures = db::failures(&mut tx, self.name, &key_hash(key)).await?;
+        tx.commit().await?;
+        let Some((count, ago)) = failures else {
+            return Ok(Ok(()));
+        };
+        let wait = wait_after(count, self.free, self.base, self.max);
+        Ok(match wait.checked_sub(ago) {
+            Some(left) if !left.is_zero() => Err(left),
+            _ => Ok(()),
+        })
+    }
+
+    /// Counts a failure of `key` now.
+    pub async fn failed(&self, api: &PgPool, key: &str) -> Result<(), sqlx::Error> {
+        let mut tx = begin_service(api).await?;
+        db::record_failure(&mut tx, self.name, &key_hash(key), self.max).await?;
+        tx.commit().await
+    }
+
+    /// Forgets the failures of `key` (it succeeded).
+    pub async fn succeeded(&self, api: &PgPool, key: &str) -> Result<(), sqlx::Error> {
+        let mut tx = begin_service(api).await?;
+        db::forget(&mut tx, self.name, &key_hash(key)).await?;
+        tx.commit().await
+    }
+}
+
+/// Deletes shared counters whose window or memory has ended; returns how many.
+pub async fn delete_expired(api: &PgPool) -> Result<u64, sqlx::Error> {
+    let mut tx = begin_service(api).await?;
+    let deleted = db::delete_expired(&mut tx).await?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
 /// Exponential backoff after repeated failures, per key.
 #[derive(Debug)]
 pub struct FailureBackoff {
@@ -88,11 +210,7 @@ impl FailureBackoff {
     }
 
     fn wait_after(&self, failures: u32) -> Duration {
-        if failures < self.free {
-            return Duration::ZERO;
-        }
-        let doublings = (failures - self.free).min(20);
-        self.base.saturating_mul(1 << doublings).min(self.max)
+        wait_after(failures, self.free, self.base, self.max)
     }
 
     /// Whether `key` may try now: `Err` with how long it must still wait.

@@ -18,11 +18,14 @@ pub mod certificates;
 pub mod course_packages;
 pub mod engagement;
 pub mod health;
+pub mod instances;
 pub mod lab_images;
 pub mod lab_steps;
 pub mod labs;
 pub mod learning;
+pub mod periodic;
 pub mod profiles;
+pub mod rate_limits;
 pub mod seed;
 pub mod session;
 pub mod settings;
@@ -32,8 +35,8 @@ pub mod uploads;
 
 use std::time::Duration;
 
+use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions as _, Executor as _};
 
 /// Parses a column read as text (an enum, `role::text`) into its Rust type.
 pub(crate) fn decode<E: std::str::FromStr>(column: &str, text: &str) -> Result<E, sqlx::Error>
@@ -164,12 +167,20 @@ async fn ensure_authenticator_password(
     if api_options.connect().await.is_ok() {
         return Ok(());
     }
+    // Several processes starting at once all find the password unset: one at a time (two
+    // concurrent ALTER ROLEs of one role fail with "tuple concurrently updated"), each setting
+    // the same password, so whichever comes last changes nothing the others rely on.
+    let mut tx = owner.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('skilltrack:authenticator', 0))")
+        .execute(&mut *tx)
+        .await?;
     let statement: String = sqlx::query_scalar(
         "SELECT format('ALTER ROLE authenticator WITH LOGIN PASSWORD %L', $1::text)",
     )
     .bind(password)
-    .fetch_one(owner)
+    .fetch_one(&mut *tx)
     .await?;
-    owner.execute(statement.as_str()).await?;
+    sqlx::raw_sql(&statement).execute(&mut *tx).await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/auth`: sign-up, sign-in, refresh, sign-out.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, SignedIn};
 use super::validate::{Checks, is_email};
 use crate::auth::password;
-use crate::auth::rate_limit::{FailureBackoff, Limit, RateLimiter};
+use crate::auth::rate_limit::{Limit, SharedBackoff, SharedLimiter};
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::db::auth::{self as db_auth, ClientInfo, CreateAccountError, Refresh};
 use crate::db::{profiles, session};
@@ -35,9 +35,9 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
 /// How sign-in and refresh behave.
 #[derive(Debug)]
 pub struct AuthPolicy {
-    sign_in_per_ip: RateLimiter,
-    sign_in_failures: FailureBackoff,
-    sign_up_per_ip: RateLimiter,
+    sign_in_per_ip: SharedLimiter,
+    sign_in_failures: SharedBackoff,
+    sign_up_per_ip: SharedLimiter,
     refresh_grace: Duration,
     trusted_proxies: Vec<ipnet::IpNet>,
 }
@@ -79,20 +79,25 @@ const LONGEST_BACKOFF: Duration = Duration::from_secs(15 * 60);
 impl AuthPolicy {
     /// A policy with these limits.
     pub fn new(limits: AuthLimits) -> Arc<Self> {
-        let per = |limit| {
-            RateLimiter::new(Limit {
-                limit,
-                window: limits.window,
-            })
+        // Counted in PostgreSQL: every process of a cluster counts the same attempts.
+        let per = |name, limit| {
+            SharedLimiter::new(
+                name,
+                Limit {
+                    limit,
+                    window: limits.window,
+                },
+            )
         };
         Arc::new(Self {
-            sign_in_per_ip: per(limits.per_ip),
-            sign_in_failures: FailureBackoff::new(
+            sign_in_per_ip: per("sign_in_per_ip", limits.per_ip),
+            sign_in_failures: SharedBackoff::new(
+                "sign_in_failures",
                 limits.failures_before_backoff,
                 FIRST_BACKOFF,
                 LONGEST_BACKOFF,
             ),
-            sign_up_per_ip: per(limits.per_ip),
+            sign_up_per_ip: per("sign_up_per_ip", limits.per_ip),
             refresh_grace: limits.refresh_grace,
             trusted_proxies: limits.trusted_proxies,
         })
@@ -104,9 +109,10 @@ impl AuthPolicy {
     }
 }
 
-fn limit(limiter: &RateLimiter, key: &str) -> Result<(), ApiError> {
+async fn limit(state: &AppState, limiter: &SharedLimiter, key: &str) -> Result<(), ApiError> {
     limiter
-        .check(key, Instant::now())
+        .check(state.db.api(), key)
+        .await?
         .map_err(|retry_after| ApiError::RateLimited { retry_after })
 }
 
@@ -165,7 +171,7 @@ pub async fn sign_up(
     client: ClientInfo,
     ApiJson(req): ApiJson<SignUpRequest>,
 ) -> Result<(StatusCode, Json<Session>), ApiError> {
-    limit(&state.auth.sign_up_per_ip, &ip_key(&client))?;
+    limit(&state, &state.auth.sign_up_per_ip, &ip_key(&client)).await?;
     let email = req.email.trim().to_owned();
     let full_name = req.full_name.trim().to_owned();
     Checks::default()
@@ -243,24 +249,25 @@ pub async fn sign_in(
             "Too long.",
         )
         .finish()?;
-    limit(&state.auth.sign_in_per_ip, &ip_key(&client))?;
+    limit(&state, &state.auth.sign_in_per_ip, &ip_key(&client)).await?;
     let failures = &state.auth.sign_in_failures;
     let failure_key = format!("{email} {}", ip_key(&client));
     failures
-        .check(&failure_key, Instant::now())
+        .check(state.db.api(), &failure_key)
+        .await?
         .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let mut tx = session::begin_service(state.db.api()).await?;
     let credentials = db_auth::find_credentials(&mut tx, &email).await?;
     let stored = credentials.as_ref().and_then(|c| c.password_hash.clone());
     if !password::verify(req.password, stored).await {
-        failures.failed(&failure_key, Instant::now());
+        failures.failed(state.db.api(), &failure_key).await?;
         tracing::info!(known_account = credentials.is_some(), "sign-in refused");
         return Err(ApiError::Unauthorized {
             code: "invalid_credentials",
             detail: "The e-mail address or the password is wrong.".to_owned(),
         });
     }
-    failures.succeeded(&failure_key);
+    failures.succeeded(state.db.api(), &failure_key).await?;
     let Some(credentials) = credentials else {
         return Err(ApiError::Internal(
             "a password verified without an account".to_owned(),

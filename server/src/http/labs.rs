@@ -67,6 +67,23 @@ pub async fn list_lab_images(
     Ok(Json(LabImageList { items }))
 }
 
+/// Starts the session's shell in this process unless it runs, and records this process as its
+/// host: a terminal opened through another process of the cluster is passed on here, and the
+/// other processes' reapers leave the session to this one (decision 272).
+pub(super) async fn ensure_shell(
+    state: &AppState,
+    id: Uuid,
+    spec: &crate::labs::driver::EnvironmentSpec,
+) -> Result<Arc<crate::labs::terminal::Terminal>, DriverError> {
+    let terminal = state.labs.ensure_shell(id, spec).await?;
+    if let Err(e) = crate::instance::host_session(&state.db, &state.instance, id).await {
+        // The shell runs; only routing through other processes is affected until the next
+        // start records it.
+        tracing::warn!(session = %id, error = %e, "recording which server process hosts a lab failed");
+    }
+    Ok(terminal)
+}
+
 pub(super) fn rule(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
     ApiError::Rule {
         status,
@@ -269,7 +286,7 @@ pub async fn start_lab(
         .ok_or_else(|| ApiError::Internal("the new session vanished".into()))?;
     tx.commit().await?;
     let spec = labs.spec_for(&row);
-    if let Err(e) = labs.ensure_shell(id, &spec).await {
+    if let Err(e) = ensure_shell(&state, id, &spec).await {
         tracing::error!(session = %id, error = %e, "a lab environment failed to start");
         let mut tx = begin_service(state.db.api()).await?;
         db::transition(
@@ -544,11 +561,7 @@ pub async fn resume_session(
         return Err(wrong_state(&row, "resumed"));
     }
     tx.commit().await?;
-    if let Err(e) = state
-        .labs
-        .ensure_shell(id, &state.labs.spec_for(&row))
-        .await
-    {
+    if let Err(e) = ensure_shell(&state, id, &state.labs.spec_for(&row)).await {
         let mut tx = begin_service(state.db.api()).await?;
         db::transition(
             &mut tx,

@@ -23,6 +23,7 @@ pub mod me;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod relay;
 pub mod settings;
 pub mod sync;
 pub mod taxonomy;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub certificates: Arc<crate::certificates::Issuer>,
     /// Requests counted, for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// This server process among the others of its cluster.
+    pub instance: Arc<crate::instance::Instance>,
 }
 
 impl AppState {
@@ -126,7 +129,15 @@ impl AppState {
             ),
             openapi: Arc::new(openapi_json()),
             metrics,
+            instance: crate::instance::Instance::new(None),
         }
+    }
+
+    /// The same state as this server process (its id and the address its peers reach it at).
+    #[must_use]
+    pub fn with_instance(mut self, instance: Arc<crate::instance::Instance>) -> Self {
+        self.instance = instance;
+        self
     }
 
     /// The same state with this certificate issuer (the server's keys and public address).
@@ -254,10 +265,16 @@ pub fn router(state: AppState, limits: &HttpLimits, media_dir: &std::path::Path)
     });
     let (routes, _) = api_routes().split_for_parts();
     let metrics = Arc::clone(&state.metrics);
+    let relay_state = state.clone();
     routes
         .nest_service("/media/demo", ServeDir::new(media_dir.join("demo")))
         .fallback(not_found)
         .with_state(state)
+        // Lab routes whose sandbox another process of the cluster runs are answered there.
+        .route_layer(axum::middleware::from_fn_with_state(
+            relay_state,
+            relay::to_host,
+        ))
         // Around each route, where the route a request matched is known (the body and time
         // limits below answer before it for what they refuse).
         .route_layer(axum::middleware::from_fn_with_state(

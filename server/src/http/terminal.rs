@@ -12,10 +12,17 @@
 //! * **Read-only attach**: the lab's instructor (or an admin), who can see the session but is
 //!   not its learner, gets `read_only` and their input is ignored.
 //!
+//! * **Several server processes**: the shell runs in the process that started it. A
+//!   connection reaching another process is passed on to that one (its `internal_url`, in
+//!   `private.server_instances`) as a WebSocket of its own, authenticated with the learner's
+//!   own token, so the owner checks access exactly as for a direct connection; frames are
+//!   relayed unchanged both ways (decision 273). The hop says so in [`FORWARDED`], and a
+//!   forwarded connection is never passed on again.
+//!
 //! Close codes: 4401 unauthenticated (or the session was revoked), 4001 the access token
 //! expired (reconnect with a fresh one), 4403 forbidden, 4404 no such session, 4409 the
 //! session is not active, 4008 the client fell behind the output, 4500 the shell could not
-//! start.
+//! start, 4502 the server process running the shell could not be reached.
 
 use std::time::Duration;
 
@@ -36,6 +43,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiPath, verify};
+use super::relay::FORWARDED;
 use crate::auth::tokens::Claims;
 use crate::db::labs as db;
 use crate::db::session::{Access, Caller, begin};
@@ -107,12 +115,13 @@ pub async fn terminal(
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, t)| t.trim().to_owned())
                 .unwrap_or_default();
-            Some(verify(&state, &token)?)
+            Some((verify(&state, &token)?, token))
         }
     };
+    let forwarded = headers.contains_key(FORWARDED);
     Ok(ws
         .max_message_size(1 << 20)
-        .on_upgrade(move |socket| serve(socket, state, id, pre_auth)))
+        .on_upgrade(move |socket| serve(socket, state, id, pre_auth, forwarded)))
 }
 
 /// The most output sent in one frame.
@@ -194,8 +203,8 @@ async fn close(mut socket: WebSocket, code: u16, error: &str, detail: &str) {
         .await;
 }
 
-/// Waits for the `auth` frame and checks its token.
-async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<Claims> {
+/// Waits for the `auth` frame and checks its token; the claims and the token.
+async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<(Claims, String)> {
     let message = tokio::time::timeout(AUTH_TIMEOUT, socket.recv())
         .await
         .ok()??
@@ -204,8 +213,120 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<Claims
         return None;
     };
     match serde_json::from_str::<TerminalClientFrame>(text.as_str()).ok()? {
-        TerminalClientFrame::Auth { token } => verify(state, &token).ok(),
+        TerminalClientFrame::Auth { token } => verify(state, &token).ok().map(|c| (c, token)),
         _ => None,
+    }
+}
+
+/// Where the session's shell runs when another live process of the cluster runs it: that
+/// process's address (`Some(None)` when it gave none). `None`: not elsewhere; start or attach
+/// here.
+pub(super) async fn elsewhere(state: &AppState, id: Uuid) -> Option<Option<String>> {
+    if state
+        .labs
+        .terminal(id)
+        .await
+        .is_some_and(|t| !t.has_exited())
+    {
+        return None;
+    }
+    match crate::instance::session_host(&state.db, id).await {
+        Ok(Some(host)) if host.instance != state.instance.id => Some(host.internal_url),
+        Ok(_) => None,
+        Err(e) => {
+            // Unknown: serving here is what a single process would do.
+            tracing::warn!(session = %id, error = %e, "looking up which server process runs a lab failed");
+            None
+        }
+    }
+}
+
+/// Relays the connection to the process running the shell, at `base`, as the same learner
+/// (their token), until either side closes.
+async fn relay(mut socket: WebSocket, base: &str, id: Uuid, token: &str) {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest as _};
+    let target = format!(
+        "{}/api/v1/lab-sessions/{id}/terminal",
+        base.replacen("http", "ws", 1)
+    );
+    let upstream = match target.into_client_request() {
+        Ok(mut request) => {
+            // The token came from the learner's own header or first frame and was verified;
+            // a token that is no header value cannot have passed, but is refused, not sent.
+            match format!("Bearer {token}").parse() {
+                Ok(bearer) => {
+                    request.headers_mut().insert(header::AUTHORIZATION, bearer);
+                    request
+                        .headers_mut()
+                        .insert(FORWARDED, axum::http::HeaderValue::from_static("1"));
+                    tokio_tungstenite::connect_async(request).await
+                }
+                Err(e) => Err(tungstenite::Error::HttpFormat(axum::http::Error::from(e))),
+            }
+        }
+        Err(e) => Err(e),
+    };
+    let mut upstream = match upstream {
+        Ok((upstream, _)) => upstream,
+        Err(e) => {
+            tracing::warn!(session = %id, target = %base, error = %e, "the server process running a lab's shell could not be reached");
+            return close(
+                socket,
+                4502,
+                "lab_host_unreachable",
+                "The server process running this lab cannot be reached; try again.",
+            )
+            .await;
+        }
+    };
+    tracing::debug!(session = %id, target = %base, "passing a terminal on to the process running its shell");
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else {
+                    let _ = upstream.close(None).await;
+                    break;
+                };
+                let relayed = match message {
+                    Message::Text(t) => tungstenite::Message::Text(t.as_str().to_owned().into()),
+                    Message::Binary(b) => tungstenite::Message::Binary(b),
+                    Message::Ping(b) => tungstenite::Message::Ping(b),
+                    Message::Pong(b) => tungstenite::Message::Pong(b),
+                    Message::Close(frame) => tungstenite::Message::Close(frame.map(|f| {
+                        tungstenite::protocol::CloseFrame {
+                            code: f.code.into(),
+                            reason: f.reason.as_str().to_owned().into(),
+                        }
+                    })),
+                };
+                if upstream.send(relayed).await.is_err() {
+                    break;
+                }
+            }
+            outgoing = upstream.next() => {
+                let Some(Ok(message)) = outgoing else {
+                    let _ = socket.send(Message::Close(None)).await;
+                    break;
+                };
+                let relayed = match message {
+                    tungstenite::Message::Text(t) => Message::Text(t.as_str().to_owned().into()),
+                    tungstenite::Message::Binary(b) => Message::Binary(b),
+                    tungstenite::Message::Ping(b) => Message::Ping(b),
+                    tungstenite::Message::Pong(b) => Message::Pong(b),
+                    tungstenite::Message::Close(frame) => Message::Close(frame.map(|f| {
+                        CloseFrame {
+                            code: f.code.into(),
+                            reason: f.reason.as_str().to_owned().into(),
+                        }
+                    })),
+                    tungstenite::Message::Frame(_) => continue,
+                };
+                if socket.send(relayed).await.is_err() {
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -213,11 +334,17 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<Claims
     clippy::too_many_lines,
     reason = "a connection's life, from authentication to detach, reads best in one place"
 )]
-async fn serve(mut socket: WebSocket, state: AppState, id: Uuid, pre_auth: Option<Claims>) {
-    let claims = match pre_auth {
-        Some(claims) => claims,
+async fn serve(
+    mut socket: WebSocket,
+    state: AppState,
+    id: Uuid,
+    pre_auth: Option<(Claims, String)>,
+    forwarded: bool,
+) {
+    let (claims, token) = match pre_auth {
+        Some(auth) => auth,
         None => match authenticate(&state, &mut socket).await {
-            Some(claims) => claims,
+            Some(auth) => auth,
             None => {
                 return close(
                     socket,
@@ -260,29 +387,43 @@ async fn serve(mut socket: WebSocket, state: AppState, id: Uuid, pre_auth: Optio
         )
         .await;
     }
+    if !forwarded {
+        match elsewhere(&state, id).await {
+            Some(Some(base)) => return relay(socket, &base, id, &token).await,
+            Some(None) => {
+                // A second shell here would share the workspace with the first: refuse.
+                return close(
+                    socket,
+                    4502,
+                    "lab_host_unreachable",
+                    "This lab runs on another server process, which gave no internal address.",
+                )
+                .await;
+            }
+            None => {}
+        }
+    }
     let mode = if row.user_id == user {
         TerminalMode::Interactive
     } else {
         TerminalMode::ReadOnly
     };
     let terminal = match mode {
-        TerminalMode::Interactive => match state
-            .labs
-            .ensure_shell(id, &state.labs.spec_for(&row))
-            .await
-        {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::error!(session = %id, error = %e, "starting a lab shell for its terminal");
-                return close(
-                    socket,
-                    4500,
-                    "sandbox_failed",
-                    "The lab's shell could not start.",
-                )
-                .await;
+        TerminalMode::Interactive => {
+            match super::labs::ensure_shell(&state, id, &state.labs.spec_for(&row)).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::error!(session = %id, error = %e, "starting a lab shell for its terminal");
+                    return close(
+                        socket,
+                        4500,
+                        "sandbox_failed",
+                        "The lab's shell could not start.",
+                    )
+                    .await;
+                }
             }
-        },
+        }
         TerminalMode::ReadOnly => match state.labs.terminal(id).await {
             Some(t) => t,
             None => {

@@ -5,7 +5,14 @@
 //!
 //! Keystrokes only touch memory ([`super::terminal::Terminal::write`]); the database hears of
 //! them here, once a round, so typing never waits for PostgreSQL.
+//!
+//! With several server processes, each session is reaped by one of them (decision 269): a
+//! session whose shell runs in this process by this process (only it knows the last
+//! keystroke, and only it can stop the sandbox); a session another live process hosts is left
+//! to that one; the rest (no shell anywhere, or a host that died) by the one process of the
+//! cluster that wins the round ([`crate::instance::run_once`]).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,15 +23,20 @@ use super::Labs;
 use crate::db::Database;
 use crate::db::labs::{self as db, SessionRow};
 use crate::db::session::begin_service;
+use crate::instance::{self, Instance};
 
 /// Runs the reaper until the task is dropped.
-pub fn spawn(db: Database, labs: Arc<Labs>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    db: Database,
+    labs: Arc<Labs>,
+    instance: Arc<Instance>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(labs.settings.reaper_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = sweep(&db, &labs).await {
+            if let Err(e) = sweep(&db, &labs, &instance).await {
                 tracing::warn!(error = %e, "the lab reaper's round failed");
             }
         }
@@ -35,17 +47,64 @@ fn since(instant: Instant) -> chrono::Duration {
     chrono::Duration::from_std(instant.elapsed()).unwrap_or_default()
 }
 
-/// One round of the reaper.
-pub async fn sweep(db: &Database, labs: &Labs) -> Result<(), sqlx::Error> {
+/// One round of the reaper: the sessions whose shell runs here, then (in one process of the
+/// cluster) the sessions no live process hosts.
+pub async fn sweep(db: &Database, labs: &Labs, instance: &Instance) -> Result<(), sqlx::Error> {
     let mut tx = begin_service(db.api()).await?;
     let rows = db::active_sessions(&mut tx).await?;
     tx.commit().await?;
-    for row in rows {
-        if let Err(e) = sweep_one(db, labs, &row).await {
-            tracing::warn!(session = %row.id, error = %e, "reaping a lab session failed");
+    let terminals = labs.terminals().await;
+    let here: HashSet<uuid::Uuid> = terminals.iter().map(|(id, _)| *id).collect();
+    // A session paused or stopped through another process of the cluster leaves its shell
+    // running here: stop it (its workspace stays; the process that stopped the session
+    // decided about that).
+    let ids: Vec<uuid::Uuid> = here.iter().copied().collect();
+    let mut tx = begin_service(db.api()).await?;
+    let ended = crate::db::instances::sessions_ended(&mut tx, &ids).await?;
+    tx.commit().await?;
+    for (id, terminal) in terminals.iter().filter(|(id, _)| ended.contains(id)) {
+        // Not if the session was resumed here meanwhile (a new shell under the same id).
+        let same = labs
+            .terminal(*id)
+            .await
+            .is_some_and(|now| Arc::ptr_eq(&now, terminal));
+        if same {
+            tracing::info!(session = %id, "stopping a lab shell whose session ended through another server process");
+            let _ = labs.stop(*id, &terminal.spec, true).await;
         }
     }
+    let elsewhere: HashSet<uuid::Uuid> = instance::sessions_hosted_elsewhere(db, instance)
+        .await?
+        .into_iter()
+        .collect();
+    let (mine, rest): (Vec<SessionRow>, Vec<SessionRow>) =
+        rows.into_iter().partition(|row| here.contains(&row.id));
+    for row in &mine {
+        sweep_logged(db, labs, row).await;
+    }
+    let unhosted: Vec<SessionRow> = rest
+        .into_iter()
+        .filter(|row| !elsewhere.contains(&row.id))
+        .collect();
+    instance::run_once(
+        db,
+        instance,
+        "lab_reaper",
+        labs.settings.reaper_interval,
+        async {
+            for row in &unhosted {
+                sweep_logged(db, labs, row).await;
+            }
+        },
+    )
+    .await?;
     Ok(())
+}
+
+async fn sweep_logged(db: &Database, labs: &Labs, row: &SessionRow) {
+    if let Err(e) = sweep_one(db, labs, row).await {
+        tracing::warn!(session = %row.id, error = %e, "reaping a lab session failed");
+    }
 }
 
 async fn sweep_one(db: &Database, labs: &Labs, row: &SessionRow) -> Result<(), sqlx::Error> {

@@ -200,8 +200,11 @@ async fn number_committed(api: &PgPool) {
 
 /// Compacts the change log every `every`, dropping what is older than `retention` (devices
 /// that last synced before then start again from a snapshot, cleanly). Ends with the pools.
+/// Once for the cluster: of several server processes on one database, one compacts each
+/// period ([`crate::instance::run_once`]).
 pub fn spawn_compaction(
     db: Database,
+    instance: Arc<crate::instance::Instance>,
     retention: chrono::Duration,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
@@ -213,9 +216,16 @@ pub fn spawn_compaction(
             if db.api().is_closed() {
                 return;
             }
-            match compact_once(&db, chrono::Utc::now() - retention).await {
-                Ok(horizon) => tracing::info!(horizon, "sync change log compacted"),
-                Err(e) => tracing::warn!(error = %e, "compacting the sync change log failed"),
+            let ran = crate::instance::run_once(&db, &instance, "sync_compaction", every, async {
+                compact_once(&db, chrono::Utc::now() - retention).await
+            })
+            .await;
+            match ran {
+                Ok(Some(Ok(horizon))) => tracing::info!(horizon, "sync change log compacted"),
+                Ok(Some(Err(e))) | Err(e) => {
+                    tracing::warn!(error = %e, "compacting the sync change log failed");
+                }
+                Ok(None) => {}
             }
         }
     })
