@@ -5,7 +5,8 @@
 //! "English of ours" is read from the message catalogs themselves (`ui/src/lib/i18n/`): every
 //! word that appears in an English message and in no French one. The check reads each screen's
 //! text and its `aria-label`, `title`, `placeholder` and `alt` attributes, skipping what is not
-//! ours to translate: course content (`data-content`), text marked with its own `lang` (the
+//! ours to translate: course content (`data-content`, also where a label names it), text
+//! marked with its own `lang` (the
 //! server's or the engine's own words, as in a certificate check's detail), code and the
 //! terminal.
 
@@ -97,10 +98,16 @@ async fn our_text(client: &Client) -> Vec<String> {
               const text = node.textContent.trim();
               if (text && parent && !skipped(parent)) out.push(text);
             }
+            // A label may name content (Download module Getting started): the content's
+            // words are not ours.
+            const content = [...document.querySelectorAll('[data-content]')]
+              .map((e) => e.textContent.trim()).filter((t) => t.length > 0)
+              .sort((a, b) => b.length - a.length);
             for (const el of document.body.querySelectorAll('[aria-label], [title], [placeholder], [alt]')) {
               if (skipped(el)) continue;
               for (const name of ['aria-label', 'title', 'placeholder', 'alt']) {
-                const value = el.getAttribute(name);
+                let value = el.getAttribute(name);
+                for (const c of content) value = value ? value.split(c).join(' ') : value;
                 if (value) out.push(value);
               }
             }
