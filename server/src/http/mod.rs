@@ -23,6 +23,7 @@ pub mod me;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod recovery;
 pub mod settings;
 pub mod sync;
 pub mod taxonomy;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub certificates: Arc<crate::certificates::Issuer>,
     /// Requests counted, for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Password reset and address confirmation mail: the SMTP server, links, limits.
+    pub account_mail: Arc<recovery::AccountMail>,
 }
 
 impl AppState {
@@ -126,7 +129,22 @@ impl AppState {
             ),
             openapi: Arc::new(openapi_json()),
             metrics,
+            // No mail until the server's flags say where to send it.
+            account_mail: recovery::AccountMail::new(
+                crate::mail::Mailer::disabled(),
+                "http://127.0.0.1:8787",
+                crate::certificates::DEFAULT_NAME,
+                &recovery::RecoveryLimits::default(),
+            ),
         }
+    }
+
+    /// The same state sending account mail this way (the server's SMTP flags; tests' own SMTP
+    /// server).
+    #[must_use]
+    pub fn with_account_mail(mut self, mail: Arc<recovery::AccountMail>) -> Self {
+        self.account_mail = mail;
+        self
     }
 
     /// The same state with this certificate issuer (the server's keys and public address).
@@ -220,6 +238,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(health::routes())
         .merge(openapi::routes())
         .merge(auth::routes())
+        .merge(recovery::routes())
         .merge(me::routes())
         .merge(settings::routes())
         .merge(admin::routes())
