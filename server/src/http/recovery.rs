@@ -613,7 +613,7 @@ async fn peek(
 /// The page a password reset link opens: a form for the new password. Opening it does not use
 /// the link.
 #[utoipa::path(
-    get, path = "/account/reset-password", tag = "account pages",
+    get, path = "/account/reset-password", tag = "account",
     params(LinkQuery),
     responses(
         (status = 200, description = "The form for a new password", body = String, content_type = "text/html"),
@@ -635,7 +635,7 @@ pub async fn reset_page(
 
 /// What the reset page's form posts to: sets the new password and uses the link up.
 #[utoipa::path(
-    post, path = "/account/reset-password", tag = "account pages",
+    post, path = "/account/reset-password", tag = "account",
     request_body(content = ResetPasswordForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "The password is changed; every session of the account has ended", body = String, content_type = "text/html"),
@@ -684,7 +684,7 @@ pub async fn reset_form(
 /// The page an address confirmation link opens: a button that confirms. Opening it does not
 /// use the link (mail scanners open links too).
 #[utoipa::path(
-    get, path = "/account/confirm-email", tag = "account pages",
+    get, path = "/account/confirm-email", tag = "account",
     params(LinkQuery),
     responses(
         (status = 200, description = "A button that confirms the address", body = String, content_type = "text/html"),
@@ -720,7 +720,7 @@ pub async fn confirm_page(
 
 /// What the confirmation page's button posts to: confirms the address and uses the link up.
 #[utoipa::path(
-    post, path = "/account/confirm-email", tag = "account pages",
+    post, path = "/account/confirm-email", tag = "account",
     request_body(content = ConfirmEmailForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "The address is confirmed", body = String, content_type = "text/html"),
