@@ -118,8 +118,7 @@ fn token_of(link: &str) -> String {
         .unwrap()
         .query_pairs()
         .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| panic!("no token in {link}"))
+        .map_or_else(|| panic!("no token in {link}"), |(_, v)| v.into_owned())
 }
 
 async fn ask_reset(api: &Api, email: &str) -> Answer {

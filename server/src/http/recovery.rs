@@ -189,7 +189,7 @@ fn refusal(refused: LinkRefusal, purpose: Purpose) -> (StatusCode, &'static str,
         LinkRefusal::Used => (
             StatusCode::GONE,
             "link_used",
-            format!("This link has already been used; it works only once. {again}"),
+            format!("Each link works only once. {again}"),
         ),
         LinkRefusal::Expired => (
             StatusCode::GONE,
