@@ -610,6 +610,10 @@ async fn an_admin_sets_a_password_and_nobody_else_can() {
     let short = put_password(&api, Some(&admin.access_token), victim.user.id, "short").await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(short.pointers(), ["/password"]);
+    // Not their own: it would end the admin's own sessions mid-task.
+    let own = put_password(&api, Some(&admin.access_token), admin.user.id, NEW_PASSWORD).await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+    assert_eq!(own.code(), "own_password");
     let nobody = put_password(
         &api,
         Some(&admin.access_token),

@@ -118,7 +118,7 @@ pub async fn set_user_role(
         (status = 204, description = "The password is set; every session of the user has ended"),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or `own_password` (an admin's own password is reset like anyone's)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The password breaks a rule", body = Problem, content_type = "application/problem+json"),
     )
@@ -134,6 +134,17 @@ pub async fn set_user_password(
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     profiles::require_admin(&mut tx).await?;
     tx.commit().await?;
+    // This route ends every session of the user: on one's own account it would sign the admin
+    // out mid-task (and a stolen admin token could lock the admin out). Admins reset their own
+    // password the way everyone does.
+    if id == me.0.sub {
+        return Err(ApiError::Rule {
+            status: StatusCode::FORBIDDEN,
+            code: "own_password".to_owned(),
+            detail: "Admins set other people's passwords here; reset your own with \u{201c}Forgot password?\u{201d} on the sign-in screen.".to_owned(),
+            errors: Vec::new(),
+        });
+    }
     Checks::default()
         .length(
             &change.password,
