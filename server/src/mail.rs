@@ -72,7 +72,7 @@ impl Mailer {
     }
 
     /// Mail through the server at `url` (`smtp://`, `smtp://…?tls=required`, `smtps://`),
-    /// sent as `from`.
+    /// sent as `from`. Call it inside a tokio runtime: the connection pool starts a task.
     pub fn smtp(url: &str, from: &str) -> Result<Self, MailError> {
         let from: Mailbox = from
             .trim()
@@ -149,8 +149,9 @@ impl Mailer {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_smtp_password_never_shows() {
+    // A runtime: the transport's connection pool starts a task of its own.
+    #[tokio::test]
+    async fn the_smtp_password_never_shows() {
         let mailer = Mailer::smtp(
             "smtp://mailer:hunter2@mail.example.org:587?tls=required",
             "Skilltrack <no-reply@example.org>",
