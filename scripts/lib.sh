@@ -181,6 +181,12 @@ ensure_schemathesis() {
   export SKILLTRACK_SCHEMATHESIS="$HOME/.cache/skilltrack/schemathesis-venv/bin/schemathesis"
 }
 
+# aiosmtpd: the real SMTP server the account recovery tests start (tests/smtp-sink/sink.py).
+ensure_smtp_sink() {
+  ensure_venv smtp-sink-venv "$top/scripts/smtp-sink-requirements.txt" "the test SMTP server (aiosmtpd)"
+  export SKILLTRACK_SMTP_SINK_PYTHON="$HOME/.cache/skilltrack/smtp-sink-venv/bin/python"
+}
+
 ensure_everything() {
   ensure_apt_packages
   ensure_rust
@@ -190,4 +196,5 @@ ensure_everything() {
   ensure_ui_packages
   ensure_python_verifier
   ensure_schemathesis
+  ensure_smtp_sink
 }

@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "review_course",
     "record_video_position",
     "sign_up",
+    "request_password_reset",
     "notifications",
     "unread_notifications",
     "mark_notification_read",

@@ -1291,6 +1291,67 @@ async fn the_cluster_tables_are_out_of_reach() {
     }
 }
 
+/// The mailed links of account recovery (`auth.account_tokens`, migration 0090) are the
+/// server's alone: every persona, the account's owner included, is refused every operation
+/// (no privilege at all, and RLS on with no policy behind it), while the server's own
+/// `service_role` path reads and writes them.
+#[tokio::test]
+async fn account_recovery_links_are_out_of_reach_of_every_persona() {
+    let t = world().await;
+    sqlx::query(
+        "INSERT INTO auth.account_tokens (user_id, purpose, token_hash, email, expires_at)
+         SELECT id, 'password_reset', sha256('a token'::bytea), email, now() + interval '1 hour'
+         FROM auth.users WHERE id = $1",
+    )
+    .bind(LEARNER)
+    .execute(t.owner())
+    .await
+    .unwrap();
+    let rls: bool = sqlx::query_scalar(
+        "SELECT relrowsecurity FROM pg_class WHERE oid = 'auth.account_tokens'::regclass",
+    )
+    .fetch_one(t.owner())
+    .await
+    .unwrap();
+    assert!(rls, "RLS is enabled on auth.account_tokens");
+    let attempts = [
+        "SELECT count(*) FROM auth.account_tokens".to_owned(),
+        format!(
+            "INSERT INTO auth.account_tokens (user_id, purpose, token_hash, email, expires_at)
+             VALUES ('{LEARNER}', 'password_reset', sha256('mine'::bytea), 'x@example.com',
+                     now() + interval '1 hour')"
+        ),
+        "UPDATE auth.account_tokens SET used_at = NULL".to_owned(),
+        "DELETE FROM auth.account_tokens".to_owned(),
+    ];
+    for who in Persona::ALL {
+        for sql in &attempts {
+            let result = run(t.api(), who, sql).await;
+            assert_eq!(
+                sqlstate(&result).as_deref(),
+                Some("42501"),
+                "{}: {sql}: {result:?}",
+                who.name()
+            );
+        }
+    }
+    // The allowed case: the server's recovery code, as service_role.
+    let mut tx = skilltrack_server::db::session::begin_service(t.api())
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM auth.account_tokens")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let used = sqlx::query("UPDATE auth.account_tokens SET used_at = now()")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(used.rows_affected(), 1);
+    tx.rollback().await.unwrap();
+}
+
 /// What a learner may not do on insert, they may not do by updating a row of their own into
 /// that shape either: an enrollment moved to another (unpublished) course or inserted as already
 /// completed ("a learner may cancel an enrollment; anything else is decided by the server or an

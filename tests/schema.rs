@@ -69,6 +69,11 @@ async fn all_31_tables_and_auth_users_exist_with_rls_enabled() {
     expected.sort_unstable();
     assert_eq!(public, expected);
     assert!(rows.iter().any(|r| r.0 == "auth" && r.1 == "users"));
+    // The mailed links of account recovery (decision 281), the server's alone.
+    assert!(
+        rows.iter()
+            .any(|r| r.0 == "auth" && r.1 == "account_tokens")
+    );
     let without_rls: Vec<String> = rows
         .iter()
         .filter(|r| !r.2)

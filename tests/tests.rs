@@ -3,6 +3,7 @@
 
 //! Skilltrack's end-to-end tests, one binary: the real server against real PostgreSQL.
 
+mod account_recovery;
 mod analytics_api;
 mod assessments_api;
 mod auth_api;

@@ -212,9 +212,23 @@ pub struct ServeOptions {
     #[arg(long, env = "SKILLTRACK_INTERNAL_URL", value_parser = parse_internal_url)]
     pub internal_url: Option<String>,
 
-    /// The issuer's name on certificates.
+    /// The issuer's name on certificates (and the name account mail signs with).
     #[arg(long, env = "SKILLTRACK_INSTANCE_NAME", default_value = "Skilltrack")]
     pub instance_name: String,
+
+    /// The SMTP server that mails password reset and address confirmation links (which point
+    /// at --public-url): `smtp://HOST:PORT` (no TLS: a relay on this machine),
+    /// `smtp://USER:PASSWORD@HOST:587?tls=required` (STARTTLS) or
+    /// `smtps://USER:PASSWORD@HOST:465` (TLS); percent-encode a password's special characters.
+    /// Without it no mail is sent: the server says so at start, a reset request still answers
+    /// as usual, and admins set forgotten passwords (`PUT /api/v1/admin/users/{id}/password`).
+    #[arg(long, env = "SKILLTRACK_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+
+    /// The sender of account mail, e.g. `Skilltrack <no-reply@learn.example.org>` (needed with
+    /// --smtp-url).
+    #[arg(long, env = "SKILLTRACK_MAIL_FROM")]
+    pub mail_from: Option<String>,
 
     /// How long an access token lives, in seconds.
     #[arg(long, env = "SKILLTRACK_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
@@ -540,6 +554,14 @@ mod tests {
         let debug = format!("{cli:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(matches!(cli.command, Some(Command::Migrate)));
+        let cli = Cli::parse_from([
+            "skilltrack-server",
+            "serve",
+            "--smtp-url",
+            "smtp://mailer:hunter2@mail.example.org:587?tls=required",
+        ]);
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
     }
 
     #[test]

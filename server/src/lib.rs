@@ -10,6 +10,7 @@
 //! * [`instance`]: this process among the others of a cluster: its heartbeat, the lab sessions
 //!   it hosts, and the periodic jobs that run once for the cluster.
 //! * [`labs`]: lab environments (the sandbox driver), their terminals, the idle reaper.
+//! * [`mail`]: account mail (password reset, address confirmation) over SMTP.
 //! * [`media`]: the content store for uploads, and recognising files by their bytes.
 //! * [`payments`]: payment providers (test mode only, so far).
 //! * [`seed`]: the demo catalog.
@@ -29,6 +30,7 @@ pub mod grading;
 pub mod http;
 pub mod instance;
 pub mod labs;
+pub mod mail;
 pub mod media;
 pub mod payments;
 pub mod seed;
@@ -69,6 +71,9 @@ pub enum RunError {
     /// The certificate signing keys could not be loaded or rotated.
     #[error(transparent)]
     CertificateKey(#[from] certificates::IssuerKeyError),
+    /// The SMTP settings are not usable.
+    #[error(transparent)]
+    Mail(#[from] mail::MailError),
     /// Listening or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -395,9 +400,23 @@ async fn serve(
         std::sync::Arc::clone(&instance),
     ));
     let issuer = certificate_issuer(db, options, data_dir, listen)?;
+    // Bound before the state is made: account mail links name the port when --public-url is
+    // not set and --listen asked for any free one.
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| RunError::Io {
+            context: format!("listening on {listen}"),
+            source,
+        })?;
+    let local = listener.local_addr().map_err(|source| RunError::Io {
+        context: "reading the listen address".into(),
+        source,
+    })?;
+    let account_mail = account_mail(options, local)?;
     let state = http::AppState::new(db.clone(), keys, auth_limits, &media, limits.upload_bytes)
         .with_certificates(issuer)
         .with_instance(std::sync::Arc::clone(&instance))
+        .with_account_mail(account_mail)
         .with_labs({
             let mut labs = options.lab_settings(data_dir);
             labs.sandbox.images_dir = global.lab_images_dir(data_dir);
@@ -423,16 +442,6 @@ async fn serve(
         );
     }
     let app = http::router(state, &limits, &media);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| RunError::Io {
-            context: format!("listening on {listen}"),
-            source,
-        })?;
-    let local = listener.local_addr().map_err(|source| RunError::Io {
-        context: "reading the listen address".into(),
-        source,
-    })?;
     tracing::info!(address = %local, "listening on http://{local}");
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
     let told = std::sync::Arc::clone(&stopping);
@@ -471,6 +480,59 @@ async fn serve(
     instance::leave(db, &instance).await;
     tracing::info!("HTTP server stopped");
     Ok(())
+}
+
+/// Account mail as the flags say: through `--smtp-url` as `--mail-from`, with links under
+/// `--public-url` (or the address listened on). Says at start whether mail can be sent, and
+/// checks the SMTP server answers (without waiting for it).
+fn account_mail(
+    options: &ServeOptions,
+    local: std::net::SocketAddr,
+) -> Result<std::sync::Arc<http::recovery::AccountMail>, RunError> {
+    let mailer = match &options.smtp_url {
+        Some(url) => {
+            let from = options
+                .mail_from
+                .as_deref()
+                .filter(|f| !f.trim().is_empty())
+                .ok_or_else(|| mail::MailError::From("it is not set".to_owned()))?;
+            mail::Mailer::smtp(url.expose(), from)?
+        }
+        None => mail::Mailer::disabled(),
+    };
+    if let Some(server) = mailer.server() {
+        tracing::info!(
+            smtp = server,
+            "account mail (password resets, address confirmations) is sent through SMTP at {server}"
+        );
+        if options.public_url.is_none() {
+            tracing::warn!(
+                "--public-url is not set: mailed links point at http://{local}, which only this machine may reach"
+            );
+        }
+        let check = mailer.clone();
+        tokio::spawn(async move {
+            if let Err(e) = check.check().await {
+                tracing::warn!(error = %e, "the SMTP server did not answer; account mail may not be delivered");
+            }
+        });
+    } else {
+        tracing::warn!(
+            "no SMTP server is configured (--smtp-url, SKILLTRACK_SMTP_URL): password reset and \
+             address confirmation mails are not sent; an admin can set a forgotten password \
+             (PUT /api/v1/admin/users/{{id}}/password)"
+        );
+    }
+    let public_url = options
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    Ok(http::recovery::AccountMail::new(
+        mailer,
+        &public_url,
+        &options.instance_name,
+        &http::recovery::RecoveryLimits::default(),
+    ))
 }
 
 /// How long requests in flight may take to finish once the server is told to stop.

@@ -153,6 +153,7 @@ pub fn run() -> tauri::Result<()> {
             commands::review_course,
             commands::record_video_position,
             commands::account::sign_up,
+            commands::account::request_password_reset,
             commands::certificates::save_certificate,
             commands::certificates::verify_certificate,
             commands::notifications::notifications,

@@ -31,6 +31,7 @@ pub mod fixtures;
 pub mod process;
 pub mod proxy;
 pub mod recorder;
+pub mod smtp;
 pub mod tls;
 
 pub use process::{ServerProcess, server_binary};
@@ -325,6 +326,43 @@ pub async fn spawn_server_with(limits: AuthLimits) -> TestServer {
 
 /// Starts the server's real router on 127.0.0.1:0 with these auth and HTTP limits.
 pub async fn spawn_server_with_limits(limits: AuthLimits, http: HttpLimits) -> TestServer {
+    spawn_server_customized(limits, http, |state, _| state).await
+}
+
+/// Starts the server's real router on 127.0.0.1:0 sending account mail through the SMTP server
+/// at `smtp_url`, with links to its own address.
+pub async fn spawn_server_with_mail(
+    smtp_url: &str,
+    limits: skilltrack_server::http::recovery::RecoveryLimits,
+) -> TestServer {
+    let smtp_url = smtp_url.to_owned();
+    spawn_server_customized(
+        AuthLimits::default(),
+        HttpLimits::default(),
+        move |state, url| {
+            let mailer = skilltrack_server::mail::Mailer::smtp(
+                &smtp_url,
+                "Skilltrack tests <no-reply@skilltrack.test>",
+            )
+            .expect("the test SMTP server's URL");
+            state.with_account_mail(skilltrack_server::http::recovery::AccountMail::new(
+                mailer,
+                url,
+                "Skilltrack (tests)",
+                &limits,
+            ))
+        },
+    )
+    .await
+}
+
+/// Starts the server's real router on 127.0.0.1:0 with these limits, its state changed by
+/// `customize` (given the server's own URL) before it serves.
+pub async fn spawn_server_customized(
+    limits: AuthLimits,
+    http: HttpLimits,
+    customize: impl FnOnce(AppState, &str) -> AppState,
+) -> TestServer {
     let db = test_db().await;
     let data_dir = tempfile::tempdir().expect("tempdir");
     let keys = TokenKeys::new(TEST_JWT_SECRET, std::time::Duration::from_secs(900)).expect("keys");
@@ -334,12 +372,9 @@ pub async fn spawn_server_with_limits(limits: AuthLimits, http: HttpLimits) -> T
         .expect("binding");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     let certificates = test_issuer(&url, KeyRing::ephemeral().expect("a key"));
-    let app = skilltrack_server::http::router(
-        AppState::new(db.db.clone(), keys, limits, &media, http.upload_bytes)
-            .with_certificates(std::sync::Arc::clone(&certificates)),
-        &http,
-        &media,
-    );
+    let state = AppState::new(db.db.clone(), keys, limits, &media, http.upload_bytes)
+        .with_certificates(std::sync::Arc::clone(&certificates));
+    let app = skilltrack_server::http::router(customize(state, &url), &http, &media);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = axum::serve(

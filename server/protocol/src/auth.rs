@@ -106,3 +106,61 @@ pub struct Session {
     /// The signed-in user.
     pub user: Profile,
 }
+
+/// `POST /api/v1/auth/password-reset`: mail a link to choose a new password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"email": "learner@skilltrack.dev"}))
+)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct PasswordResetRequest {
+    /// The account's e-mail address (any case).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 320,
+            pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@.\s\x00-\x1f\x7f-\x9f]$"
+        )
+    )]
+    pub email: String,
+}
+
+/// What asking for a mailed link answers (202), the same whether or not an account has the
+/// address, so the answer never tells who has an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct MailRequestAccepted {
+    /// What to tell the user ("If an account has this address, a link is on its way…").
+    pub message: String,
+}
+
+/// `POST /api/v1/auth/password-reset/complete`: choose a new password with a mailed link's
+/// token (what the server's own page does for a browser).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct PasswordResetCompletion {
+    /// The `token` of the link's query.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub token: String,
+    /// The new password, 8 to 128 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
+    pub password: String,
+}
+
+/// `PUT /api/v1/admin/users/{id}/password`: an admin sets a user's password (when no mail can
+/// be sent, or the user cannot receive it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct PasswordSet {
+    /// The new password, 8 to 128 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
+    pub password: String,
+}

@@ -8,6 +8,7 @@
 //!   Every request runs in one transaction opened by [`session::begin`], under the caller's
 //!   role and claims.
 
+pub mod account_tokens;
 pub mod analytics;
 pub mod assessments;
 pub mod auth;

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use skilltrack_protocol::auth::PasswordSet;
 use skilltrack_protocol::profile::{Profile, RoleChange, UserPage};
 use skilltrack_protocol::settings::{SettingWrite, SystemSetting};
 use skilltrack_protocol::{Problem, UserRole};
@@ -16,13 +17,14 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, SignedIn};
 use super::pagination;
 use super::validate::Checks;
 use crate::db::session::{Access, begin};
-use crate::db::{profiles, settings};
+use crate::db::{account_tokens, profiles, settings};
 
 /// `/api/v1/admin`.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new()
         .routes(utoipa_axum::routes!(list_users))
         .routes(utoipa_axum::routes!(set_user_role))
+        .routes(utoipa_axum::routes!(set_user_password))
         .routes(utoipa_axum::routes!(put_setting, delete_setting))
 }
 
@@ -102,6 +104,71 @@ pub async fn set_user_role(
     let profile = profile.ok_or_else(|| ApiError::NotFound("No such user.".to_owned()))?;
     tracing::info!(admin = %me.0.sub, user = %id, role = %change.role, "role changed");
     Ok(Json(profile))
+}
+
+/// Set a user's password (admins only): for a learner who cannot receive a reset mail, or a
+/// server that sends none. Every session of the user ends and their unused reset links stop
+/// working; the admin tells them the password by other means.
+#[utoipa::path(
+    put, path = "/api/v1/admin/users/{id}/password", tag = "admin",
+    params(("id" = Uuid, Path, description = "The user")),
+    request_body = PasswordSet,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The password is set; every session of the user has ended"),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or `own_password` (an admin's own password is reset like anyone's)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The password breaks a rule", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn set_user_password(
+    State(state): State<AppState>,
+    me: SignedIn,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(change): ApiJson<PasswordSet>,
+) -> Result<StatusCode, ApiError> {
+    // Who asks is checked first, so a non-admin learns nothing about the password rules or
+    // which users exist.
+    let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
+    profiles::require_admin(&mut tx).await?;
+    tx.commit().await?;
+    // This route ends every session of the user: on one's own account it would sign the admin
+    // out mid-task (and a stolen admin token could lock the admin out). Admins reset their own
+    // password the way everyone does.
+    if id == me.0.sub {
+        return Err(ApiError::Rule {
+            status: StatusCode::FORBIDDEN,
+            code: "own_password".to_owned(),
+            detail: "Admins set other people's passwords here; reset your own with \u{201c}Forgot password?\u{201d} on the sign-in screen.".to_owned(),
+            errors: Vec::new(),
+        });
+    }
+    Checks::default()
+        .length(
+            &change.password,
+            "/password",
+            crate::auth::password::MIN_LEN,
+            crate::auth::password::MAX_LEN,
+        )
+        .finish()?;
+    let hash = crate::auth::password::hash(change.password)
+        .await
+        .map_err(ApiError::Internal)?;
+    let mut tx = crate::db::session::begin_service(state.db.api()).await?;
+    if account_tokens::find_by_id(&mut tx, id).await?.is_none() {
+        return Err(ApiError::NotFound("No such user.".to_owned()));
+    }
+    let ended = account_tokens::set_password(&mut tx, id, &hash).await?;
+    account_tokens::use_up_all(&mut tx, id, account_tokens::Purpose::PasswordReset).await?;
+    tx.commit().await?;
+    let now = chrono::Utc::now();
+    for session in &ended {
+        state.revoked.insert(*session, now);
+    }
+    tracing::info!(admin = %me.0.sub, user = %id, sessions_ended = ended.len(), "password set by an admin");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn check_key(key: &str) -> Result<(), ApiError> {

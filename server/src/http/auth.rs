@@ -207,6 +207,11 @@ pub async fn sign_up(
     let session_id = db_auth::create_session(&mut tx, user, &client, &refresh_hash).await?;
     let session = session_response(&state, tx, user, session_id, refresh_token).await?;
     tracing::info!(%user, "signed up");
+    // The new address gets a confirmation link (when this server sends mail); a failure here
+    // must not undo an account that exists now: it can be asked for again.
+    if let Err(e) = super::recovery::mail_confirmation(&state, user, &email).await {
+        tracing::warn!(%user, error = %e, "the confirmation mail of a new account was not sent");
+    }
     Ok((StatusCode::CREATED, Json(session)))
 }
 

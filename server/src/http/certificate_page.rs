@@ -157,7 +157,7 @@ h1{font-size:1.6rem;margin:.25rem 0 1rem}h1.valid{color:#136f3a}h1.invalid{color
 h1.valid{color:#5fd38d}h1.invalid{color:#ff8a7a}h1.unsure{color:#f0b54a}a{color:#8ab4ff}}";
 
 /// Text made safe for HTML content and attribute values.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod relay;
+pub mod recovery;
 pub mod settings;
 pub mod sync;
 pub mod taxonomy;
@@ -85,6 +86,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// This server process among the others of its cluster.
     pub instance: Arc<crate::instance::Instance>,
+    /// Password reset and address confirmation mail: the SMTP server, links, limits.
+    pub account_mail: Arc<recovery::AccountMail>,
 }
 
 impl AppState {
@@ -130,6 +133,13 @@ impl AppState {
             openapi: Arc::new(openapi_json()),
             metrics,
             instance: crate::instance::Instance::new(None),
+            // No mail until the server's flags say where to send it.
+            account_mail: recovery::AccountMail::new(
+                crate::mail::Mailer::disabled(),
+                "http://127.0.0.1:8787",
+                crate::certificates::DEFAULT_NAME,
+                &recovery::RecoveryLimits::default(),
+            ),
         }
     }
 
@@ -137,6 +147,14 @@ impl AppState {
     #[must_use]
     pub fn with_instance(mut self, instance: Arc<crate::instance::Instance>) -> Self {
         self.instance = instance;
+        self
+    }
+
+    /// The same state sending account mail this way (the server's SMTP flags; tests' own SMTP
+    /// server).
+    #[must_use]
+    pub fn with_account_mail(mut self, mail: Arc<recovery::AccountMail>) -> Self {
+        self.account_mail = mail;
         self
     }
 
@@ -231,6 +249,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(health::routes())
         .merge(openapi::routes())
         .merge(auth::routes())
+        .merge(recovery::routes())
         .merge(me::routes())
         .merge(settings::routes())
         .merge(admin::routes())

@@ -39,7 +39,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     paths(media),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Sign-up, sign-in, refresh, sign-out"),
+        (name = "auth", description = "Sign-up, sign-in, refresh, sign-out; password reset and address confirmation by mailed links"),
+        (name = "account", description = "The pages a mailed link opens in a browser: HTML forms, no script"),
         (name = "profile", description = "The caller's own profile"),
         (name = "settings", description = "Platform settings"),
         (name = "admin", description = "Admins only"),

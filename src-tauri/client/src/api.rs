@@ -22,7 +22,9 @@ use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use skilltrack_protocol::Problem;
-use skilltrack_protocol::auth::{RefreshRequest, Session, SignInRequest};
+use skilltrack_protocol::auth::{
+    MailRequestAccepted, PasswordResetRequest, RefreshRequest, Session, SignInRequest,
+};
 use skilltrack_protocol::sync::{LiveSignal, Mutation, PullPage, PushRequest, PushResponse};
 
 use crate::tls::Trust;
@@ -261,6 +263,24 @@ impl ApiClient {
         };
         self.call(Method::POST, "/api/v1/auth/sign-in", None, Some(&body))
             .await
+    }
+
+    /// Asks the server to mail a link for choosing a new password. The answer is the same
+    /// whether or not an account has the address; its `message` says so in words to show.
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+    ) -> Result<MailRequestAccepted, ApiError> {
+        let body = PasswordResetRequest {
+            email: email.to_owned(),
+        };
+        self.call(
+            Method::POST,
+            "/api/v1/auth/password-reset",
+            None,
+            Some(&body),
+        )
+        .await
     }
 
     /// Exchanges a refresh token for a new session (the old refresh token is used up).

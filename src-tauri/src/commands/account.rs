@@ -1,4 +1,4 @@
-//! Creating an account from the sign-in screen.
+//! Creating an account, and recovering one, from the sign-in screen.
 
 use tauri::State;
 
@@ -32,4 +32,25 @@ pub async fn sign_up(
     device
         .kept_account()
         .ok_or_else(|| CommandError::new("session_store", "The session could not be kept."))
+}
+
+/// Asks the server to mail a link for choosing a new password (the link opens a page the server
+/// serves). Answers the server's words, which are the same whether or not an account has the
+/// address.
+#[tauri::command]
+pub async fn request_password_reset(desktop: State<'_, Desktop>, email: String) -> Answer<String> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err(CommandError::new(
+            "email_required",
+            "Enter the e-mail address of your account.",
+        ));
+    }
+    let engine = engine(&desktop).await;
+    let accepted = engine
+        .api()
+        .request_password_reset(email)
+        .await
+        .map_err(|e| needs_network(e.into(), "Asking for a password reset link"))?;
+    Ok(accepted.message)
 }

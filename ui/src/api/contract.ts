@@ -47,6 +47,8 @@ import type { PullPage } from "../bindings/PullPage";
 import type { PulledCourse } from "../bindings/PulledCourse";
 import type { PushRequest } from "../bindings/PushRequest";
 import type { PushResponse } from "../bindings/PushResponse";
+import type { MailRequestAccepted } from "../bindings/MailRequestAccepted";
+import type { PasswordResetRequest } from "../bindings/PasswordResetRequest";
 import type { RefreshRequest } from "../bindings/RefreshRequest";
 import type { RowChange } from "../bindings/RowChange";
 import type { SelfTestReport } from "../bindings/SelfTestReport";
@@ -130,6 +132,10 @@ export type Refresh = [
 export type SignUp = [
   Assert<Accepts<RequestJson<"/api/v1/auth/sign-up", "post">, SignUpRequest>>,
   Assert<Same<Answer<"/api/v1/auth/sign-up", "post", 201>, Session>>,
+];
+export type PasswordReset = [
+  Assert<Accepts<RequestJson<"/api/v1/auth/password-reset", "post">, PasswordResetRequest>>,
+  Assert<Same<Answer<"/api/v1/auth/password-reset", "post", 202>, MailRequestAccepted>>,
 ];
 export type Me = [Assert<Same<Answer<"/api/v1/me", "get", 200>, Profile>>];
 

@@ -76,6 +76,8 @@ export const commands = {
     invoke<DownloadRecord>("download_lesson_media", { lessonId }),
   settings: () => invoke<SettingsPage>("settings"),
   // Learner: enrolling and signing up need the server; reviews and notifications work offline.
+  /** Asks the server to mail a password reset link; answers the server's words to show. */
+  requestPasswordReset: (email: string) => invoke<string>("request_password_reset", { email }),
   signUp: (email: string, password: string, fullName: string) =>
     invoke<Account>("sign_up", { email, password, fullName }),
   enroll: (courseId: string) => invoke<null>("enroll", { courseId }),

@@ -52,6 +52,13 @@ export const shell = {
   "sign_in.writing_a_course": "Writing a course?",
   "sign_in.preview_folder": "Preview a course folder",
   "sign_in.preview_folder_after": "on this computer, with no account and no network.",
+  "sign_in.forgot_password": "Forgot password?",
+  "sign_in.reset_title": "Forgot your password?",
+  "sign_in.reset_intro": "Enter your account's e-mail address and we will send you a link to choose a new password.",
+  "sign_in.reset_send": "Send the link",
+  "sign_in.reset_sending": "Sending…",
+  "sign_in.reset_sent": "If an account uses {email}, a link to choose a new password is on its way; it works for an hour.",
+  "sign_in.back_to_sign_in": "Back to sign in",
 
   "common.back": "Back",
   "common.cancel": "Cancel",

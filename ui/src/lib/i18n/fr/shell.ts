@@ -53,6 +53,13 @@ export const shell: Translation<typeof english> = {
   "sign_in.writing_a_course": "Vous écrivez un cours ?",
   "sign_in.preview_folder": "Prévisualisez un dossier de cours",
   "sign_in.preview_folder_after": "sur cet ordinateur, sans compte ni réseau.",
+  "sign_in.forgot_password": "Mot de passe oublié ?",
+  "sign_in.reset_title": "Mot de passe oublié ?",
+  "sign_in.reset_intro": "Saisissez l’adresse e-mail de votre compte : nous vous enverrons un lien pour choisir un nouveau mot de passe.",
+  "sign_in.reset_send": "Envoyer le lien",
+  "sign_in.reset_sending": "Envoi…",
+  "sign_in.reset_sent": "Si un compte utilise {email}, un lien pour choisir un nouveau mot de passe est en route ; il est valable une heure.",
+  "sign_in.back_to_sign_in": "Retour à la connexion",
 
   "common.back": "Retour",
   "common.cancel": "Annuler",
