@@ -159,15 +159,45 @@ async fn issue17_no_screen_has_a_serious_accessibility_violation() {
     click(client, r#"[data-testid="nav-settings"]"#, "signing out").await;
     click(client, r#"[data-testid="sign-out"]"#, "signing out").await;
     app.sign_in(INSTRUCTOR, INSTRUCTOR_PASSWORD).await;
-    click(client, r#"[data-testid="nav-instructor"]"#, "the instructor's screen").await;
-    find(client, r#"[data-testid="instructor-course"]"#, "the instructor's screen").await;
+    click(
+        client,
+        r#"[data-testid="nav-instructor"]"#,
+        "the instructor's screen",
+    )
+    .await;
+    find(
+        client,
+        r#"[data-testid="instructor-course"]"#,
+        "the instructor's screen",
+    )
+    .await;
     found.extend(serious_violations(client, &axe, "instructor").await);
-    click(client, r#"[data-testid="open-grading-queue"]"#, "the grading queue").await;
-    find(client, r#"[data-testid="grading-queue"]"#, "the grading queue").await;
+    click(
+        client,
+        r#"[data-testid="open-grading-queue"]"#,
+        "the grading queue",
+    )
+    .await;
+    find(
+        client,
+        r#"[data-testid="grading-queue"]"#,
+        "the grading queue",
+    )
+    .await;
     found.extend(serious_violations(client, &axe, "grading queue").await);
-    click(client, r#"[data-testid="nav-instructor"]"#, "a course preview").await;
+    click(
+        client,
+        r#"[data-testid="nav-instructor"]"#,
+        "a course preview",
+    )
+    .await;
     click(client, r#"[data-testid="preview"]"#, "a course preview").await;
-    find(client, r#"[data-testid="course-title"]"#, "a course preview").await;
+    find(
+        client,
+        r#"[data-testid="course-title"]"#,
+        "a course preview",
+    )
+    .await;
     found.extend(serious_violations(client, &axe, "course preview").await);
     app.close().await;
     assert!(

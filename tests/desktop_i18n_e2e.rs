@@ -73,10 +73,7 @@ fn words_of(text: &str) -> Vec<String> {
 /// Words only English messages use: what must not show when the app speaks French.
 fn english_only() -> BTreeSet<String> {
     let french = catalog_words("fr");
-    let english: BTreeSet<String> = catalog_words("en")
-        .difference(&french)
-        .cloned()
-        .collect();
+    let english: BTreeSet<String> = catalog_words("en").difference(&french).cloned().collect();
     assert!(
         english.len() > 100 && english.contains("the") && english.contains("offline"),
         "the English catalog was read: {english:?}"
@@ -158,8 +155,8 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
     let server = spawn_demo_server().await;
     let data = tempfile::tempdir().expect("the app's data directory");
     let french = [("LC_ALL", "fr_FR.UTF-8")];
-    let app = DesktopApp::launch_with_env(&desktop_binary(), &server.url, data.path(), &french)
-        .await;
+    let app =
+        DesktopApp::launch_with_env(&desktop_binary(), &server.url, data.path(), &french).await;
     let client = &app.client;
     let english = english_only();
     let mut left = Vec::new();
@@ -174,8 +171,18 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
     left.extend(english_left(client, &english, "sign-in").await);
     click(client, r#"[data-testid="toggle-sign-up"]"#, "sign-up").await;
     left.extend(english_left(client, &english, "sign-up").await);
-    click(client, r#"[data-testid="toggle-sign-up"]"#, "back to sign-in").await;
-    click(client, r#"[data-testid="change-server"]"#, "changing the server").await;
+    click(
+        client,
+        r#"[data-testid="toggle-sign-up"]"#,
+        "back to sign-in",
+    )
+    .await;
+    click(
+        client,
+        r#"[data-testid="change-server"]"#,
+        "changing the server",
+    )
+    .await;
     left.extend(english_left(client, &english, "sign-in, changing the server").await);
     app.sign_in(LEARNER, LEARNER_PASSWORD).await;
 
@@ -189,12 +196,32 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
 
     click(client, &item, "the course page").await;
     find(client, r#"[data-testid="course-title"]"#, "the course page").await;
-    find(client, r#"[data-testid="offline-download"]"#, "the course page").await;
+    find(
+        client,
+        r#"[data-testid="offline-download"]"#,
+        "the course page",
+    )
+    .await;
     left.extend(english_left(client, &english, "course").await);
-    click(client, r#"[data-testid="download-course"]"#, "the download's size").await;
-    find(client, r#"[data-testid="download-plan"]"#, "the download's size").await;
+    click(
+        client,
+        r#"[data-testid="download-course"]"#,
+        "the download's size",
+    )
+    .await;
+    find(
+        client,
+        r#"[data-testid="download-plan"]"#,
+        "the download's size",
+    )
+    .await;
     left.extend(english_left(client, &english, "course, download size").await);
-    click(client, r#"[data-testid="write-review"]"#, "writing a review").await;
+    click(
+        client,
+        r#"[data-testid="write-review"]"#,
+        "writing a review",
+    )
+    .await;
     left.extend(english_left(client, &english, "course, writing a review").await);
 
     click(
@@ -224,7 +251,12 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
     click(client, r#"[data-testid="start-attempt"]"#, "a quiz started").await;
     find(client, r#"[data-testid="question"]"#, "a quiz started").await;
     left.extend(english_left(client, &english, "quiz, answering").await);
-    click(client, r#"[data-testid="submit-attempt"]"#, "a quiz's result").await;
+    click(
+        client,
+        r#"[data-testid="submit-attempt"]"#,
+        "a quiz's result",
+    )
+    .await;
     find(client, r#"[data-testid="quiz-result"]"#, "a quiz's result").await;
     left.extend(english_left(client, &english, "quiz result").await);
 
@@ -235,7 +267,12 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
     find(client, r#"[data-testid="lab"]"#, "a lab").await;
     left.extend(english_left(client, &english, "lab").await);
 
-    click(client, r#"[data-testid="nav-notifications"]"#, "notifications").await;
+    click(
+        client,
+        r#"[data-testid="nav-notifications"]"#,
+        "notifications",
+    )
+    .await;
     find(client, r#"[data-testid="notifications"]"#, "notifications").await;
     left.extend(english_left(client, &english, "notifications").await);
 
@@ -264,15 +301,45 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
     // The instructor's screens.
     click(client, r#"[data-testid="sign-out"]"#, "signing out").await;
     app.sign_in(INSTRUCTOR, INSTRUCTOR_PASSWORD).await;
-    click(client, r#"[data-testid="nav-instructor"]"#, "the instructor's screen").await;
-    find(client, r#"[data-testid="instructor-course"]"#, "the instructor's screen").await;
+    click(
+        client,
+        r#"[data-testid="nav-instructor"]"#,
+        "the instructor's screen",
+    )
+    .await;
+    find(
+        client,
+        r#"[data-testid="instructor-course"]"#,
+        "the instructor's screen",
+    )
+    .await;
     left.extend(english_left(client, &english, "instructor").await);
-    click(client, r#"[data-testid="open-grading-queue"]"#, "the grading queue").await;
-    find(client, r#"[data-testid="grading-queue"]"#, "the grading queue").await;
+    click(
+        client,
+        r#"[data-testid="open-grading-queue"]"#,
+        "the grading queue",
+    )
+    .await;
+    find(
+        client,
+        r#"[data-testid="grading-queue"]"#,
+        "the grading queue",
+    )
+    .await;
     left.extend(english_left(client, &english, "grading queue").await);
-    click(client, r#"[data-testid="nav-instructor"]"#, "a course preview").await;
+    click(
+        client,
+        r#"[data-testid="nav-instructor"]"#,
+        "a course preview",
+    )
+    .await;
     click(client, r#"[data-testid="preview"]"#, "a course preview").await;
-    find(client, r#"[data-testid="course-title"]"#, "a course preview").await;
+    find(
+        client,
+        r#"[data-testid="course-title"]"#,
+        "a course preview",
+    )
+    .await;
     left.extend(english_left(client, &english, "course preview").await);
     app.close().await;
 

@@ -487,9 +487,13 @@ async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_netw
         .expect(step);
     assert!(dialogs.is_empty(), "{step}: no 'open in browser' dialog");
     click(client, r#"[data-testid="previous-lesson"]"#, step).await;
-    wait_attr(client, r#"[data-testid="lesson"]"#, "data-lesson-id", step, |id| {
-        here.as_deref() == Some(id)
-    })
+    wait_attr(
+        client,
+        r#"[data-testid="lesson"]"#,
+        "data-lesson-id",
+        step,
+        |id| here.as_deref() == Some(id),
+    )
     .await;
     // The lesson's PDF came with the module: it opens from disk, offline.
     let step = "offline, the lesson's PDF opens from disk";

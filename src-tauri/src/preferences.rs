@@ -102,7 +102,10 @@ impl Preferences {
                 ),
             ));
         }
-        for language in [&self.caption_language, &self.language].into_iter().flatten() {
+        for language in [&self.caption_language, &self.language]
+            .into_iter()
+            .flatten()
+        {
             if !is_language_tag(language) {
                 return Err(CommandError::new(
                     "invalid_preferences",
@@ -115,9 +118,7 @@ impl Preferences {
 }
 
 fn is_language_tag(tag: &str) -> bool {
-    !tag.is_empty()
-        && tag.len() <= 35
-        && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    !tag.is_empty() && tag.len() <= 35 && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// The operating system's language for messages, as a BCP 47 tag (`fr_FR.UTF-8` → `fr-FR`),

@@ -227,7 +227,10 @@ pub async fn open_attachment(
         .map_err(|e| {
             CommandError::new(
                 "no_application",
-                format!("{name} is on this computer at {}, but no application opened it: {e}", record.path),
+                format!(
+                    "{name} is on this computer at {}, but no application opened it: {e}",
+                    record.path
+                ),
             )
         })?;
     tracing::info!(lesson = %lesson_id, file = %record.path, "opened an attachment");
