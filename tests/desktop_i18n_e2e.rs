@@ -14,13 +14,13 @@ use std::collections::BTreeSet;
 
 use fantoccini::Client;
 use serde_json::{Value, json};
-use skilltrack_tests::desktop::{DesktopApp, click, desktop_binary, find, wait_text};
+use skilltrack_tests::desktop::{
+    DesktopApp, click, desktop_binary, find, open, tour_instructor_screens, wait_text,
+};
 use skilltrack_tests::spawn_demo_server;
 
 const LEARNER: &str = "learner@skilltrack.dev";
 const LEARNER_PASSWORD: &str = "learner-demo-pass";
-const INSTRUCTOR: &str = "instructor@skilltrack.dev";
-const INSTRUCTOR_PASSWORD: &str = "instructor-demo-pass";
 
 /// The words of a catalog's messages (`"key": "message",` lines), placeholders left out.
 fn catalog_words(language: &str) -> BTreeSet<String> {
@@ -169,116 +169,122 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
         .expect(step);
     assert_eq!(lang, json!("fr"), "{step}");
     left.extend(english_left(client, &english, "sign-in").await);
-    click(client, r#"[data-testid="toggle-sign-up"]"#, "sign-up").await;
-    left.extend(english_left(client, &english, "sign-up").await);
-    click(
-        client,
-        r#"[data-testid="toggle-sign-up"]"#,
-        "back to sign-in",
-    )
-    .await;
-    click(
-        client,
-        r#"[data-testid="change-server"]"#,
-        "changing the server",
-    )
-    .await;
-    left.extend(english_left(client, &english, "sign-in, changing the server").await);
+    let sign_in = r#"[data-testid="sign-in"]"#;
+    let forms: &[(&str, &str, &str)] = &[
+        (r#"[data-testid="toggle-sign-up"]"#, sign_in, "sign-up"),
+        (
+            r#"[data-testid="toggle-sign-up"]"#,
+            sign_in,
+            "sign-in again",
+        ),
+        (
+            r#"[data-testid="forgot-password"]"#,
+            r#"[data-testid="password-reset"]"#,
+            "forgotten password",
+        ),
+        (
+            r#"[data-testid="back-to-sign-in"]"#,
+            r#"[data-testid="change-server"]"#,
+            "sign-in, back",
+        ),
+        (
+            r#"[data-testid="change-server"]"#,
+            r#"[data-testid="use-server"]"#,
+            "sign-in, changing the server",
+        ),
+    ];
+    for (css, shown, screen) in forms {
+        open(client, css, shown, screen).await;
+        left.extend(english_left(client, &english, screen).await);
+    }
     app.sign_in(LEARNER, LEARNER_PASSWORD).await;
-
     left.extend(english_left(client, &english, "catalog").await);
 
-    click(client, r#"[data-testid="nav-learning"]"#, "my learning").await;
+    // Every screen a learner meets, each with what it shows once open: (what to click, what
+    // then shows, the screen's name).
     let course = skilltrack_server::seed::demo_id("course/intro-to-the-command-line");
     let item = format!(r#"[data-testid="learning-item"][data-course-id="{course}"]"#);
-    find(client, &item, "my learning").await;
-    left.extend(english_left(client, &english, "my learning").await);
-
-    click(client, &item, "the course page").await;
-    find(client, r#"[data-testid="course-title"]"#, "the course page").await;
-    find(
-        client,
-        r#"[data-testid="offline-download"]"#,
-        "the course page",
-    )
-    .await;
-    left.extend(english_left(client, &english, "course").await);
-    click(
-        client,
-        r#"[data-testid="download-course"]"#,
-        "the download's size",
-    )
-    .await;
-    find(
-        client,
-        r#"[data-testid="download-plan"]"#,
-        "the download's size",
-    )
-    .await;
-    left.extend(english_left(client, &english, "course, download size").await);
-    click(
-        client,
-        r#"[data-testid="write-review"]"#,
-        "writing a review",
-    )
-    .await;
-    left.extend(english_left(client, &english, "course, writing a review").await);
-
-    click(
-        client,
-        r#"[data-testid="lesson-link"][data-type="video"]"#,
-        "a video lesson",
-    )
-    .await;
-    find(client, r#"[data-testid="video-player"]"#, "a video lesson").await;
-    find(client, r#"[data-testid="transcript"]"#, "a video lesson").await;
-    left.extend(english_left(client, &english, "video lesson").await);
-
-    click(client, r#"[data-testid="next-lesson"]"#, "a text lesson").await;
-    find(client, r#"[data-testid="lesson-body"]"#, "a text lesson").await;
-    left.extend(english_left(client, &english, "text lesson").await);
-
-    click(client, r#"[data-testid="nav-learning"]"#, "a quiz").await;
-    click(client, &item, "a quiz").await;
-    click(
-        client,
-        r#"[data-testid="assessment-link"]:not([data-timed="true"])"#,
-        "a quiz",
-    )
-    .await;
-    find(client, r#"[data-testid="quiz-title"]"#, "a quiz").await;
-    left.extend(english_left(client, &english, "quiz").await);
-    click(client, r#"[data-testid="start-attempt"]"#, "a quiz started").await;
-    find(client, r#"[data-testid="question"]"#, "a quiz started").await;
-    left.extend(english_left(client, &english, "quiz, answering").await);
-    click(
-        client,
-        r#"[data-testid="submit-attempt"]"#,
-        "a quiz's result",
-    )
-    .await;
-    find(client, r#"[data-testid="quiz-result"]"#, "a quiz's result").await;
-    left.extend(english_left(client, &english, "quiz result").await);
-
-    click(client, r#"[data-testid="nav-labs"]"#, "the labs").await;
-    find(client, r#"[data-testid="lab-card"]"#, "the labs").await;
-    left.extend(english_left(client, &english, "labs").await);
-    click(client, r#"[data-testid="lab-card"]"#, "a lab").await;
-    find(client, r#"[data-testid="lab"]"#, "a lab").await;
-    left.extend(english_left(client, &english, "lab").await);
-
-    click(
-        client,
-        r#"[data-testid="nav-notifications"]"#,
-        "notifications",
-    )
-    .await;
-    find(client, r#"[data-testid="notifications"]"#, "notifications").await;
-    left.extend(english_left(client, &english, "notifications").await);
-
-    click(client, r#"[data-testid="nav-settings"]"#, "settings").await;
-    find(client, r#"[data-testid="settings-storage"]"#, "settings").await;
-    left.extend(english_left(client, &english, "settings").await);
+    let tour: &[(&str, &str, &str)] = &[
+        (
+            r#"[data-testid="nav-learning"]"#,
+            item.as_str(),
+            "my learning",
+        ),
+        (
+            item.as_str(),
+            r#"[data-testid="offline-download"]"#,
+            "course",
+        ),
+        (
+            r#"[data-testid="download-course"]"#,
+            r#"[data-testid="download-plan"]"#,
+            "course, download size",
+        ),
+        (
+            r#"[data-testid="write-review"]"#,
+            r#"[data-testid="review-form"]"#,
+            "course, writing a review",
+        ),
+        (
+            r#"[data-testid="lesson-link"][data-type="video"]"#,
+            r#"[data-testid="transcript"]"#,
+            "video lesson",
+        ),
+        (
+            r#"[data-testid="next-lesson"]"#,
+            r#"[data-testid="lesson-body"]"#,
+            "text lesson",
+        ),
+        (
+            r#"[data-testid="nav-learning"]"#,
+            item.as_str(),
+            "my learning, again",
+        ),
+        (
+            item.as_str(),
+            r#"[data-testid="assessment-link"]"#,
+            "course, again",
+        ),
+        (
+            r#"[data-testid="assessment-link"]:not([data-timed="true"])"#,
+            r#"[data-testid="start-attempt"]"#,
+            "quiz",
+        ),
+        (
+            r#"[data-testid="start-attempt"]"#,
+            r#"[data-testid="question"]"#,
+            "quiz, answering",
+        ),
+        (
+            r#"[data-testid="submit-attempt"]"#,
+            r#"[data-testid="quiz-result"]"#,
+            "quiz result",
+        ),
+        (
+            r#"[data-testid="nav-labs"]"#,
+            r#"[data-testid="lab-card"]"#,
+            "labs",
+        ),
+        (
+            r#"[data-testid="lab-card"]"#,
+            r#"[data-testid="lab"]"#,
+            "lab",
+        ),
+        (
+            r#"[data-testid="nav-notifications"]"#,
+            r#"[data-testid="notifications"]"#,
+            "notifications",
+        ),
+        (
+            r#"[data-testid="nav-settings"]"#,
+            r#"[data-testid="settings-storage"]"#,
+            "settings",
+        ),
+    ];
+    for (css, shown, screen) in tour {
+        open(client, css, shown, screen).await;
+        left.extend(english_left(client, &english, screen).await);
+    }
 
     // Settings switch the language at once, and back to the system's.
     choose_language(client, "en").await;
@@ -299,48 +305,10 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
     .await;
 
     // The instructor's screens.
-    click(client, r#"[data-testid="sign-out"]"#, "signing out").await;
-    app.sign_in(INSTRUCTOR, INSTRUCTOR_PASSWORD).await;
-    click(
-        client,
-        r#"[data-testid="nav-instructor"]"#,
-        "the instructor's screen",
-    )
+    tour_instructor_screens(&app, async |screen| {
+        left.extend(english_left(client, &english, screen).await);
+    })
     .await;
-    find(
-        client,
-        r#"[data-testid="instructor-course"]"#,
-        "the instructor's screen",
-    )
-    .await;
-    left.extend(english_left(client, &english, "instructor").await);
-    click(
-        client,
-        r#"[data-testid="open-grading-queue"]"#,
-        "the grading queue",
-    )
-    .await;
-    find(
-        client,
-        r#"[data-testid="grading-queue"]"#,
-        "the grading queue",
-    )
-    .await;
-    left.extend(english_left(client, &english, "grading queue").await);
-    click(
-        client,
-        r#"[data-testid="nav-instructor"]"#,
-        "a course preview",
-    )
-    .await;
-    click(client, r#"[data-testid="preview"]"#, "a course preview").await;
-    find(
-        client,
-        r#"[data-testid="course-title"]"#,
-        "a course preview",
-    )
-    .await;
-    left.extend(english_left(client, &english, "course preview").await);
     app.close().await;
 
     assert!(

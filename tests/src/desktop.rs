@@ -266,6 +266,52 @@ pub async fn open_package_folder(client: &Client, folder: &Path, step: &str) {
     click(client, r#"[data-testid="open-package"]"#, step).await;
 }
 
+/// Clicks what `css` matches and waits for what the click shows (`shown`).
+pub async fn open(client: &Client, css: &str, shown: &str, step: &str) {
+    click(client, css, step).await;
+    find(client, shown, step).await;
+}
+
+/// The instructor's screens the whole-app checks visit: signs the learner out and the demo
+/// instructor in, then calls `check` with each screen's name once it shows (courses and labs
+/// taught, the grading queue, a course previewed as learners see it).
+pub async fn tour_instructor_screens(app: &DesktopApp, mut check: impl AsyncFnMut(&'static str)) {
+    let client = &app.client;
+    click(client, r#"[data-testid="nav-settings"]"#, "signing out").await;
+    click(client, r#"[data-testid="sign-out"]"#, "signing out").await;
+    app.sign_in("instructor@skilltrack.dev", "instructor-demo-pass")
+        .await;
+    let instructor = r#"[data-testid="nav-instructor"]"#;
+    let step = "the instructor's screen";
+    open(
+        client,
+        instructor,
+        r#"[data-testid="instructor-course"]"#,
+        step,
+    )
+    .await;
+    check("instructor").await;
+    let step = "the grading queue";
+    open(
+        client,
+        r#"[data-testid="open-grading-queue"]"#,
+        r#"[data-testid="grading-queue"]"#,
+        step,
+    )
+    .await;
+    check("grading queue").await;
+    let step = "a course preview";
+    click(client, instructor, step).await;
+    open(
+        client,
+        r#"[data-testid="preview"]"#,
+        r#"[data-testid="course-title"]"#,
+        step,
+    )
+    .await;
+    check("course preview").await;
+}
+
 /// Waits for a CSS selector to match, then clicks it. A screen that re-renders between the
 /// find and the click (the element replaced, or covered for a moment) makes `WebDriver` refuse
 /// the click; the element is then found again, until [`PATIENCE`] runs out.
