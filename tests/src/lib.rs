@@ -363,6 +363,12 @@ pub async fn spawn_server_customized(
     http: HttpLimits,
     customize: impl FnOnce(AppState, &str) -> AppState,
 ) -> TestServer {
+    // A test server's internal errors say why on the test's output (the answer only says
+    // "it has been logged"): a 500 seen once under load is then explained, not guessed at.
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::ERROR)
+        .with_test_writer()
+        .try_init();
     let db = test_db().await;
     let data_dir = tempfile::tempdir().expect("tempdir");
     let keys = TokenKeys::new(TEST_JWT_SECRET, std::time::Duration::from_secs(900)).expect("keys");
