@@ -582,21 +582,7 @@ async fn three_processes_behind_nginx_act_as_one_server() {
     let run = |args: &[&str]| cli(&c.nginx.url, device.path(), "learner-demo-pass", args);
     run(&["sign-in", "--email", "learner@skilltrack.dev"]).unwrap();
     run(&["sync"]).unwrap();
-    let lesson = {
-        let engine = skilltrack_client::device::open(
-            &c.nginx.url,
-            device.path(),
-            &skilltrack_client::tokens::StoreKind::File,
-        )
-        .unwrap();
-        let cache = skilltrack_client::sync::lock(engine.cache());
-        cache
-            .all_rows(skilltrack_protocol::sync::SyncTable::CourseLessons)
-            .unwrap()[0]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let lesson = skilltrack_tests::process::first_cached_lesson(&c.nginx.url, device.path());
     let applied_before: i64 = sqlx::query_scalar("SELECT count(*) FROM applied_mutations")
         .fetch_one(&c.owner)
         .await

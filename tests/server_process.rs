@@ -277,21 +277,7 @@ async fn postgresql_down_answers_503_with_retry_after_and_a_queued_write_survive
     let run = |args: &[&str]| cli(&server.url, device.path(), args);
     run(&["sign-in", "--email", "learner@skilltrack.dev"]).unwrap();
     run(&["sync"]).unwrap();
-    let lesson = {
-        let engine = skilltrack_client::device::open(
-            &server.url,
-            device.path(),
-            &skilltrack_client::tokens::StoreKind::File,
-        )
-        .unwrap();
-        let cache = skilltrack_client::sync::lock(engine.cache());
-        cache
-            .all_rows(skilltrack_protocol::sync::SyncTable::CourseLessons)
-            .unwrap()[0]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let lesson = skilltrack_tests::process::first_cached_lesson(&server.url, device.path());
 
     // PostgreSQL stops (a fast shutdown, as a restart by its operator does).
     drop(cluster);

@@ -212,3 +212,21 @@ pub async fn eventually(mut done: impl FnMut() -> bool) -> bool {
     }
     done()
 }
+
+/// The id of the first lesson in the cache of the CLI device kept in `device` (synced with
+/// `server`), for a test that writes progress on it.
+pub fn first_cached_lesson(server: &str, device: &Path) -> String {
+    let engine = skilltrack_client::device::open(
+        server,
+        device,
+        &skilltrack_client::tokens::StoreKind::File,
+    )
+    .expect("opening the CLI's device");
+    let cache = skilltrack_client::sync::lock(engine.cache());
+    cache
+        .all_rows(skilltrack_protocol::sync::SyncTable::CourseLessons)
+        .expect("reading the cached lessons")[0]["id"]
+        .as_str()
+        .expect("a lesson id")
+        .to_owned()
+}

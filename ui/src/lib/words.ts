@@ -1,7 +1,7 @@
 // Pure presentation logic, unit-tested with Vitest: what the screens say.
 import type { CommandError } from "../bindings/CommandError";
 import type { SyncStatus } from "../bindings/SyncStatus";
-import { formatNumber, hasMessage, language, t, tn } from "./i18n";
+import { formatNumber, hasMessage, language, messageOr, t, tn } from "./i18n";
 
 /** The offline indicator: a short label, a tone for its colour, and the problem in words. */
 export interface SyncLabel {
@@ -69,20 +69,17 @@ export function formatPrice(price: string, isFree: boolean): string {
 
 /** A course's level (`Beginner`, …, as the server names it) in the UI's language. */
 export function levelName(level: string): string {
-  const key = `level.${level}`;
-  return hasMessage(key) ? t(key) : level;
+  return messageOr(`level.${level}`, level);
 }
 
 /** A lesson's kind (`video`, `text`, …) in the UI's language. */
 export function contentTypeName(kind: string): string {
-  const key = `content_type.${kind}`;
-  return hasMessage(key) ? t(key) : kind.replace(/_/g, " ");
+  return messageOr(`content_type.${kind}`, kind.replace(/_/g, " "));
 }
 
 /** An assessment's kind (`quiz`, `final_exam`, …) in the UI's language. */
 export function assessmentKindName(kind: string): string {
-  const key = `assessment_kind.${kind}`;
-  return hasMessage(key) ? t(key) : kind.replace(/_/g, " ");
+  return messageOr(`assessment_kind.${kind}`, kind.replace(/_/g, " "));
 }
 
 /** Download progress, 0–100, or null while the size is unknown. */

@@ -97,6 +97,12 @@ export function tn(key: PluralKey, count: number, params?: Params): string {
   return fill(message, { count, ...params });
 }
 
+/** The catalog's message `key` when it has one (a value the server names, such as a level or a
+ *  role, looked up by key), else `fallback`. */
+export function messageOr(key: string, fallback: string): string {
+  return hasMessage(key) ? t(key) : fallback;
+}
+
 /** Whether the catalog has `key` (error codes are looked up this way). */
 export function hasMessage(key: string): key is MessageKey {
   return Object.prototype.hasOwnProperty.call(en, key);
