@@ -44,6 +44,24 @@ pub enum Access {
     ReadWrite,
 }
 
+/// Takes a connection and sends `statement` (a `BEGIN`) in a task of its own, which runs to the
+/// end even when the request is abandoned (its client hung up and the handler's future was
+/// dropped). sqlx 0.8.6 queues a rollback for a dropped `BEGIN` only once it has seen the answer,
+/// so a request dropped while its `BEGIN` was on the wire put the connection back in the pool
+/// inside that transaction: the next request on it ran in the abandoned one (a `READ ONLY` one
+/// failed every write with a 500; a writable one would have kept autocommit statements
+/// uncommitted). Finished here, the transaction is either handed over or dropped whole, and a
+/// dropped whole transaction rolls back.
+async fn begin_whole(
+    api: &PgPool,
+    statement: &'static str,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let api = api.clone();
+    tokio::spawn(async move { api.begin_with(statement).await })
+        .await
+        .map_err(|_| sqlx::Error::WorkerCrashed)?
+}
+
 /// Opens the transaction a request runs in. Commit it to keep its writes; dropping it rolls back.
 pub async fn begin(
     api: &PgPool,
@@ -51,10 +69,14 @@ pub async fn begin(
     access: Access,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     // A read-only request opens a read-only transaction in the same round trip as BEGIN.
-    let mut tx = match access {
-        Access::ReadOnly => api.begin_with("BEGIN READ ONLY").await?,
-        Access::ReadWrite => api.begin().await?,
-    };
+    let mut tx = begin_whole(
+        api,
+        match access {
+            Access::ReadOnly => "BEGIN READ ONLY",
+            Access::ReadWrite => "BEGIN",
+        },
+    )
+    .await?;
     // set_config(..., true) is SET LOCAL that takes bind parameters: no SQL is ever built from
     // the claims.
     sqlx::query("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)")
@@ -68,7 +90,7 @@ pub async fn begin(
 /// Opens a transaction as `service_role`: the server acting for itself (checking a password,
 /// keeping sessions), never on a request's behalf. Every use is in `db::auth`.
 pub async fn begin_service(api: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let mut tx = api.begin().await?;
+    let mut tx = begin_whole(api, "BEGIN").await?;
     sqlx::query("SELECT set_config('role', 'service_role', true), set_config('request.jwt.claims', $1, true)")
         .bind(json!({ "role": "service_role" }).to_string())
         .execute(&mut *tx)
