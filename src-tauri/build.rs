@@ -92,6 +92,7 @@ const COMMANDS: &[&str] = &[
     "push_package_preview",
     "save_certificate",
     "verify_certificate",
+    "opened_links",
 ];
 
 fn link(from: &Path, to: &Path) {

@@ -3,6 +3,7 @@
 
 pub mod media;
 pub mod startup;
+pub mod system;
 
 use std::collections::HashSet;
 use std::sync::Arc;

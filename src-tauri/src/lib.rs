@@ -12,6 +12,7 @@
 //!   whenever a file in it changes; no server, no network, nothing written.
 //! * [`preferences`]: the player's speed and captions and the theme, kept on this computer.
 //! * [`rendering`]: the window paints with the GPU only where there is one.
+//! * [`links`]: `skilltrack://` links, handed over at launch or by a second launch.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -19,6 +20,7 @@
 pub mod commands;
 pub mod device;
 pub mod error;
+pub mod links;
 pub mod local_media;
 pub mod navigation;
 pub mod offline_queue;
@@ -64,14 +66,55 @@ fn chosen_server(data_root: &std::path::Path) -> String {
         )
 }
 
+/// `SKILLTRACK_DATA_DIR`, when set: where everything of the app goes instead of the OS's
+/// directories (the demo and the tests set it).
+fn data_root_from_env() -> Option<PathBuf> {
+    std::env::var_os("SKILLTRACK_DATA_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The name the single-instance plugin claims on the session bus: the app's identifier, or
+/// with `SKILLTRACK_DATA_DIR` one per data directory (`<identifier>.data_<hash>`), so two
+/// apps on two data directories (side-by-side tests, a second profile) both run while a
+/// second app on one data directory still finds the first (decision 298).
+fn instance_id(identifier: &str, data_root: Option<&std::path::Path>) -> String {
+    let Some(dir) = data_root else {
+        return identifier.to_owned();
+    };
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    // FNV-1a: stable across builds and runs, unlike std's hasher.
+    let hash = dir
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("{identifier}.data_{hash:016x}")
+}
+
+/// One app per data directory (see [`instance_id`]): a second launch hands its command line
+/// to this one, which comes to the front and reads it for links, and exits.
+fn single_instance(identifier: &str) -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    tauri_plugin_single_instance::Builder::new()
+        .dbus_id(instance_id(identifier, data_root_from_env().as_deref()))
+        .callback(|app, argv, _cwd| {
+            tracing::info!("a second launch handed over to this one");
+            links::focus_main_window(app);
+            links::receive(app, argv);
+        })
+        .build()
+}
+
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     // First: the window exists (Tauri made it from the config) but its page has not started
     // drawing yet, which is when WebKit reads the rendering policy.
     if let Some(window) = app.get_webview_window("main") {
         rendering::apply(&window, rendering::Gpu::choose())?;
     }
-    let data_root = match std::env::var_os("SKILLTRACK_DATA_DIR") {
-        Some(dir) => PathBuf::from(dir),
+    let data_root = match data_root_from_env() {
+        Some(dir) => dir,
         None => app.path().app_data_dir()?,
     };
     let store = if std::env::var("SKILLTRACK_TOKEN_STORE").as_deref() == Ok("file") {
@@ -111,13 +154,21 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     app.manage(offline_queue::OfflineQueue::default());
     app.state::<offline_queue::OfflineQueue>()
         .kick(app.handle());
+    // A link the app was started with waits for the window (see links.rs).
+    links::receive(app.handle(), std::env::args());
     Ok(())
 }
 
 /// Runs the app until its window closes.
 pub fn run() -> tauri::Result<()> {
     commands::startup::mark_launch();
+    let context = tauri::generate_context!("../tauri.conf.json");
     tauri::Builder::default()
+        // First of all: a second launch hands its command line (a link, maybe) to the app
+        // already running, which comes to the front, and exits before anything else starts.
+        .plugin(single_instance(&context.config().identifier))
+        // Managed before any plugin's setup: links may be handed over before the app's own.
+        .manage(links::LinkInbox::default())
         .plugin(navigation::guard())
         // External links open in the OS browser (http, https, mailto only: the capability's
         // scope), after the learner confirms in the window.
@@ -209,6 +260,30 @@ pub fn run() -> tauri::Result<()> {
             commands::package_preview::preview_discard_attempt,
             commands::package_preview::preview_attempt_result,
             commands::package_preview::preview_lab,
+            commands::system::opened_links,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"))
+        .run(context)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::instance_id;
+
+    #[test]
+    fn one_instance_per_data_directory_under_a_name_the_bus_accepts() {
+        let id = "dev.skilltrack.desktop";
+        assert_eq!(instance_id(id, None), id);
+        let one = instance_id(id, Some(Path::new("/tmp/one")));
+        assert_eq!(one, instance_id(id, Some(Path::new("/tmp/one"))));
+        assert_ne!(one, instance_id(id, Some(Path::new("/tmp/two"))));
+        // A D-Bus name's elements: letters, digits, `_` and `-`, never a digit first.
+        let last = one.rsplit('.').next().unwrap_or_default();
+        assert!(last.starts_with("data_"), "{one}");
+        assert!(
+            last.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{one}"
+        );
+    }
 }

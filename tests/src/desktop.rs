@@ -29,6 +29,8 @@ fn target_tmpdir() -> PathBuf {
 pub struct DesktopApp {
     /// The `WebDriver` session driving the app's window.
     pub client: Client,
+    /// The X display the app draws on (`:N`), for another launch on the same "desktop".
+    pub display: String,
     _driver: Stopped,
     _xvfb: Stopped,
 }
@@ -52,6 +54,18 @@ impl DesktopApp {
         server: &str,
         data_dir: &Path,
         env: &[(&str, &str)],
+    ) -> Self {
+        Self::launch_with_args(app, server, data_dir, env, &[]).await
+    }
+
+    /// [`DesktopApp::launch_with_env`] with command-line arguments for the app (a
+    /// `skilltrack://` link, as the desktop entry passes one).
+    pub async fn launch_with_args(
+        app: &Path,
+        server: &str,
+        data_dir: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
     ) -> Self {
         let (xvfb, display) = start_xvfb();
         let (port, native_port) = (free_port(), free_port());
@@ -80,7 +94,10 @@ impl DesktopApp {
 
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
-        caps.insert("tauri:options".into(), json!({"application": app}));
+        caps.insert(
+            "tauri:options".into(),
+            json!({"application": app, "args": args}),
+        );
         let webdriver = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
@@ -98,6 +115,7 @@ impl DesktopApp {
         };
         Self {
             client,
+            display,
             _driver: driver,
             _xvfb: xvfb,
         }
@@ -180,6 +198,69 @@ impl Drop for Stopped {
         eprintln!("{} did not stop after SIGTERM; killing it", self.1);
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// A private D-Bus session bus of a test's own (what a desktop session gives its apps): the
+/// single-instance handover and notifications go through it, and never reach another test's
+/// bus or the machine's. Nothing is started on demand on it (no service directories), so only
+/// what the test starts answers. Stopped when dropped.
+pub struct SessionBus {
+    /// Its address, for `DBUS_SESSION_BUS_ADDRESS`.
+    pub address: String,
+    _daemon: Stopped,
+    _dir: tempfile::TempDir,
+}
+
+impl SessionBus {
+    /// Starts `dbus-daemon` on a socket in a temporary directory.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("a directory for the session bus");
+        let socket = dir.path().join("bus");
+        let config = dir.path().join("session.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                socket.display()
+            ),
+        )
+        .expect("writing the session bus's configuration");
+        let child = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .arg("--nofork")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect(
+                "starting dbus-daemon (Debian package dbus-daemon; scripts/lib.sh installs it)",
+            );
+        let daemon = Stopped(child, "dbus-daemon");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !socket.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "dbus-daemon never opened {}",
+                socket.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            address: format!("unix:path={}", socket.display()),
+            _daemon: daemon,
+            _dir: dir,
+        }
     }
 }
 
