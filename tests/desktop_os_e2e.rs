@@ -1,7 +1,7 @@
 //! The desktop app among the operating system's things, in its real webview under Xvfb with a
 //! session bus of its own: one instance per data directory (a second launch hands its
-//! `skilltrack://` link to the first and exits), links at launch, and the sync lock the
-//! `skilltrack` CLI meets.
+//! `skilltrack://` link to the first and exits), links at launch, the sync lock the `skilltrack`
+//! CLI meets, and the window's size kept across runs.
 
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
@@ -185,18 +185,52 @@ async fn desktop_os_a_second_launch_hands_its_link_to_the_first_and_the_cli_keep
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn desktop_os_a_link_at_launch_opens_its_lesson() {
+async fn desktop_os_a_link_at_launch_opens_its_lesson_in_the_window_as_it_was_left() {
     let server = spawn_demo_server().await;
     let data = tempfile::tempdir().expect("the app's data directory");
     let bus = SessionBus::start();
     let app =
         DesktopApp::launch_with_env(&desktop_binary(), &server.url, data.path(), &app_env(&bus))
             .await;
+    let client = &app.client;
     app.sign_in(LEARNER, LEARNER_PASSWORD).await;
     let (lesson, title) = cached_lesson(&server.url, data.path());
+
+    // A size of the learner's own, kept when the app closes.
+    let (width, height) = (1013, 707);
+    client
+        .set_window_size(width, height)
+        .await
+        .expect("resizing the window");
+    let deadline = Instant::now() + PATIENCE;
+    while client.get_window_size().await.expect("the window's size")
+        != (u64::from(width), u64::from(height))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the window never took its new size"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Kept as it changes (the app may be ended without exiting, as `WebDriver` ends it).
+    let kept = data.path().join("window-state.json");
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let state = std::fs::read_to_string(&kept).unwrap_or_default();
+        if state.contains(&format!("\"width\": {width}")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the window's size never reached {}: {state:?}",
+            kept.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     app.close().await;
 
-    // Launched again with a lesson's link (signed in from the kept session): the lesson.
+    // Launched again with a lesson's link (signed in from the kept session): the lesson, in a
+    // window of the size it was left at.
     let app = DesktopApp::launch_with_args(
         &desktop_binary(),
         &server.url,
@@ -211,5 +245,10 @@ async fn desktop_os_a_link_at_launch_opens_its_lesson() {
         t == title
     })
     .await;
+    assert_eq!(
+        client.get_window_size().await.expect("the window's size"),
+        (u64::from(width), u64::from(height)),
+        "the window's size was not kept"
+    );
     app.close().await;
 }

@@ -107,11 +107,61 @@ fn single_instance(identifier: &str) -> tauri::plugin::TauriPlugin<tauri::Wry> {
         .build()
 }
 
+/// Window size, place and maximised state, restored at start and saved at exit; in the data
+/// directory when `SKILLTRACK_DATA_DIR` names one (else the plugin's file in the OS's config
+/// directory), so side-by-side apps never share it.
+fn window_state() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    let builder = tauri_plugin_window_state::Builder::new().with_state_flags(WINDOW_STATE);
+    match data_root_from_env() {
+        // The plugin joins its file name to the config directory: an absolute path replaces it.
+        Some(root) => builder
+            .with_filename(root.join("window-state.json").to_string_lossy())
+            .build(),
+        None => builder.build(),
+    }
+}
+
+/// What of the window is kept: never its visibility or decorations (a window hidden at exit
+/// must not come back hidden).
+const WINDOW_STATE: tauri_plugin_window_state::StateFlags =
+    tauri_plugin_window_state::StateFlags::SIZE
+        .union(tauri_plugin_window_state::StateFlags::POSITION)
+        .union(tauri_plugin_window_state::StateFlags::MAXIMIZED);
+
+/// Saves the window's size and place half a second after it last changed, as well as at exit
+/// (the plugin's own moment): an app ended by a signal (the session logging out, `WebDriver`
+/// ending its session) never reaches its exit, and would forget the size it was left at.
+fn save_window_state_when_changed(window: &tauri::WebviewWindow) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tauri_plugin_window_state::AppHandleExt as _;
+    let changes = std::sync::Arc::new(AtomicU64::new(0));
+    let app = window.app_handle().clone();
+    window.on_window_event(move |event| {
+        if !matches!(
+            event,
+            tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
+        ) {
+            return;
+        }
+        let this = changes.fetch_add(1, Ordering::SeqCst) + 1;
+        let (app, changes) = (app.clone(), std::sync::Arc::clone(&changes));
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if changes.load(Ordering::SeqCst) == this {
+                if let Err(e) = app.save_window_state(WINDOW_STATE) {
+                    tracing::warn!(error = %e, "the window's size and place could not be saved");
+                }
+            }
+        });
+    });
+}
+
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     // First: the window exists (Tauri made it from the config) but its page has not started
     // drawing yet, which is when WebKit reads the rendering policy.
     if let Some(window) = app.get_webview_window("main") {
         rendering::apply(&window, rendering::Gpu::choose())?;
+        save_window_state_when_changed(&window);
     }
     let data_root = match data_root_from_env() {
         Some(dir) => dir,
@@ -169,6 +219,7 @@ pub fn run() -> tauri::Result<()> {
         .plugin(single_instance(&context.config().identifier))
         // Managed before any plugin's setup: links may be handed over before the app's own.
         .manage(links::LinkInbox::default())
+        .plugin(window_state())
         .plugin(navigation::guard())
         // External links open in the OS browser (http, https, mailto only: the capability's
         // scope), after the learner confirms in the window.
