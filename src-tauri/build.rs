@@ -93,6 +93,7 @@ const COMMANDS: &[&str] = &[
     "save_certificate",
     "verify_certificate",
     "opened_links",
+    "open_log_folder",
 ];
 
 fn link(from: &Path, to: &Path) {

@@ -1,7 +1,7 @@
 //! The desktop app among the operating system's things, in its real webview under Xvfb with a
 //! session bus of its own: one instance per data directory (a second launch hands its
 //! `skilltrack://` link to the first and exits), links at launch, the sync lock the `skilltrack`
-//! CLI meets, and the window's size kept across runs.
+//! CLI meets, the window's size kept across runs, and the log file Settings names.
 
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use skilltrack_protocol::sync::SyncTable;
 use skilltrack_tests::desktop::{
-    DesktopApp, PATIENCE, SessionBus, click, desktop_binary, find, wait_text,
+    DesktopApp, PATIENCE, SessionBus, click, desktop_binary, find, text_of, wait_text,
 };
 use skilltrack_tests::process::client_binary;
 use skilltrack_tests::spawn_demo_server;
@@ -195,6 +195,32 @@ async fn desktop_os_a_link_at_launch_opens_its_lesson_in_the_window_as_it_was_le
     let client = &app.client;
     app.sign_in(LEARNER, LEARNER_PASSWORD).await;
     let (lesson, title) = cached_lesson(&server.url, data.path());
+
+    // The log file Settings names exists and has the app's lines.
+    click(client, r#"[data-testid="nav-settings"]"#, "settings").await;
+    let log_file = text_of(
+        client,
+        r#"[data-testid="log-file"]"#,
+        "the log file in settings",
+    )
+    .await;
+    let log = std::fs::read_to_string(&log_file)
+        .unwrap_or_else(|e| panic!("reading the log file {log_file} Settings names: {e}"));
+    assert!(
+        log.lines()
+            .any(|l| l.contains("skilltrack-desktop starting")),
+        "{log_file}: {log}"
+    );
+    assert!(
+        Path::new(&log_file).starts_with(data.path().join("logs")),
+        "{log_file}"
+    );
+    find(
+        client,
+        r#"[data-testid="open-log-folder"]"#,
+        "the log folder button",
+    )
+    .await;
 
     // A size of the learner's own, kept when the app closes.
     let (width, height) = (1013, 707);

@@ -772,6 +772,7 @@ pub async fn settings(desktop: State<'_, Desktop>) -> Answer<SettingsPage> {
         storage_bytes: cache.download_bytes()?,
         downloads: cache.downloads()?,
         rejections: cache.rejections()?,
+        log_file: crate::logging::current_file().map(|f| f.display().to_string()),
     })
 }
 

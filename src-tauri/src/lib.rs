@@ -13,6 +13,7 @@
 //! * [`preferences`]: the player's speed and captions and the theme, kept on this computer.
 //! * [`rendering`]: the window paints with the GPU only where there is one.
 //! * [`links`]: `skilltrack://` links, handed over at launch or by a second launch.
+//! * [`logging`]: the log, to stderr and to a rotating file Settings points at.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -22,6 +23,7 @@ pub mod device;
 pub mod error;
 pub mod links;
 pub mod local_media;
+pub mod logging;
 pub mod navigation;
 pub mod offline_queue;
 pub mod package_preview;
@@ -157,8 +159,21 @@ fn save_window_state_when_changed(window: &tauri::WebviewWindow) {
 }
 
 fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
-    // First: the window exists (Tauri made it from the config) but its page has not started
-    // drawing yet, which is when WebKit reads the rendering policy.
+    // The log file first, so it has every line of this run; then at once the rendering
+    // policy: the window exists (Tauri made it from the config) but its page has not started
+    // drawing yet, which is when WebKit reads it.
+    let log_dir = match data_root_from_env() {
+        Some(root) => root.join("logs"),
+        None => app.path().app_log_dir()?,
+    };
+    // No log file is no reason not to start: the log still goes to stderr.
+    if let Err(e) = logging::open_file(&log_dir) {
+        tracing::warn!(dir = %log_dir.display(), error = %e, "no log file");
+    }
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "skilltrack-desktop starting"
+    );
     if let Some(window) = app.get_webview_window("main") {
         rendering::apply(&window, rendering::Gpu::choose())?;
         save_window_state_when_changed(&window);
@@ -312,6 +327,7 @@ pub fn run() -> tauri::Result<()> {
             commands::package_preview::preview_attempt_result,
             commands::package_preview::preview_lab,
             commands::system::opened_links,
+            commands::system::open_log_folder,
         ])
         .run(context)
 }

@@ -1,4 +1,5 @@
-//! The app among the operating system's things: `skilltrack://` links handed to it.
+//! The app among the operating system's things: `skilltrack://` links handed to it, and the
+//! log folder Settings opens.
 
 use skilltrack_client::sync::lock;
 use skilltrack_protocol::sync::SyncTable;
@@ -6,6 +7,7 @@ use tauri::{AppHandle, State};
 
 use super::{Answer, engine, id};
 use crate::Desktop;
+use crate::error::CommandError;
 use crate::links::{AppLink, OpenedLink};
 use crate::views::text;
 
@@ -48,4 +50,24 @@ pub async fn opened_links(app: AppHandle, desktop: State<'_, Desktop>) -> Answer
         });
     }
     Ok(opened)
+}
+
+/// Opens the log folder in the file manager.
+#[tauri::command]
+pub async fn open_log_folder(app: AppHandle) -> Answer<()> {
+    use tauri_plugin_opener::OpenerExt as _;
+    let dir = crate::logging::dir().ok_or_else(|| {
+        CommandError::new("no_log_file", "This run of the app keeps no log file.")
+    })?;
+    app.opener()
+        .open_path(dir.display().to_string(), None::<&str>)
+        .map_err(|e| {
+            CommandError::new(
+                "no_application",
+                format!(
+                    "The log folder is {}, but no application opened it: {e}",
+                    dir.display()
+                ),
+            )
+        })
 }

@@ -76,6 +76,8 @@ export const commands = {
   downloadLessonMedia: (lessonId: string) =>
     invoke<DownloadRecord>("download_lesson_media", { lessonId }),
   settings: () => invoke<SettingsPage>("settings"),
+  /** Opens the folder of the app's log file in the file manager. */
+  openLogFolder: () => invoke<null>("open_log_folder"),
   /** The skilltrack:// links handed to the app since last asked (see links.rs). */
   openedLinks: () => invoke<OpenedLink[]>("opened_links"),
   // Learner: enrolling and signing up need the server; reviews and notifications work offline.
