@@ -1,7 +1,8 @@
 //! The desktop app among the operating system's things, in its real webview under Xvfb with a
 //! session bus of its own: one instance per data directory (a second launch hands its
 //! `skilltrack://` link to the first and exits), links at launch, the sync lock the `skilltrack`
-//! CLI meets, the window's size kept across runs, and the log file Settings names.
+//! CLI meets, the window's size kept across runs, the log file Settings names, and a graded
+//! essay raised as a desktop notification (read back from the session bus).
 
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
@@ -276,5 +277,79 @@ async fn desktop_os_a_link_at_launch_opens_its_lesson_in_the_window_as_it_was_le
         (u64::from(width), u64::from(height)),
         "the window's size was not kept"
     );
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn desktop_os_an_essay_graded_while_the_app_runs_is_raised_on_the_desktop() {
+    use reqwest::Method;
+    use serde_json::json;
+    use skilltrack_tests::api::Api;
+    use skilltrack_tests::desktop::NotificationService;
+
+    let server = spawn_demo_server().await;
+    let data = tempfile::tempdir().expect("the app's data directory");
+    let bus = SessionBus::start();
+    let service = NotificationService::start(&bus).await;
+    let app =
+        DesktopApp::launch_with_env(&desktop_binary(), &server.url, data.path(), &app_env(&bus))
+            .await;
+    // The other demo learner, whose essay in the Git quiz waits for the instructor.
+    app.sign_in("learner2@skilltrack.dev", "learner2-demo-pass")
+        .await;
+
+    // The app has taken stock of the notifications already there (none of them is raised).
+    let seen = skilltrack_client::device::server_data_dir(data.path(), &server.url)
+        .join("os-notifications.json");
+    let deadline = Instant::now() + PATIENCE;
+    while !seen.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the app never looked at its notifications"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The instructor grades the essay: the learner's desktop says so.
+    let api = Api::new(&server.url);
+    let instructor = api
+        .sign_in("instructor@skilltrack.dev", "instructor-demo-pass")
+        .await;
+    let token = instructor.body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+    let queue = api
+        .get("/api/v1/authoring/grading-queue", Some(&token))
+        .await;
+    let waiting = queue.body["items"].as_array().expect("the grading queue");
+    assert!(!waiting.is_empty(), "{queue:?}");
+    for item in waiting {
+        let answer = item["answer_id"].as_str().expect("an answer id");
+        let graded = api
+            .call(
+                Method::PUT,
+                &format!("/api/v1/authoring/answers/{answer}/grade"),
+                Some(&token),
+                Some(json!({"points": 1, "feedback": "Well argued."})),
+            )
+            .await;
+        assert!(graded.status.is_success(), "{graded:?}");
+    }
+    let deadline = Instant::now() + PATIENCE;
+    let raised = loop {
+        let raised = service.received();
+        if !raised.is_empty() {
+            break raised;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no notification reached the desktop's notification service"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert!(raised[0].body.contains("is graded"), "{raised:?}");
+    assert!(raised[0].summary.ends_with('%'), "{raised:?}");
     app.close().await;
 }

@@ -101,6 +101,7 @@ impl Device {
                 if now.last_synced_at.is_some() && now.last_synced_at != last_synced {
                     last_synced.clone_from(&now.last_synced_at);
                     refresh_certificate_trust(&trust_engine, &trust_dir, &mut trust_fetched);
+                    crate::os_notifications::raise_new(&handle, &trust_engine, &trust_dir).await;
                 }
                 let _ = handle.emit(SYNC_STATUS_EVENT, now);
                 if status.changed().await.is_err() {

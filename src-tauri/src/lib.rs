@@ -14,6 +14,7 @@
 //! * [`rendering`]: the window paints with the GPU only where there is one.
 //! * [`links`]: `skilltrack://` links, handed over at launch or by a second launch.
 //! * [`logging`]: the log, to stderr and to a rotating file Settings points at.
+//! * [`os_notifications`]: a graded attempt, a certificate, a lab stopping, on the desktop.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -26,6 +27,7 @@ pub mod local_media;
 pub mod logging;
 pub mod navigation;
 pub mod offline_queue;
+pub mod os_notifications;
 pub mod package_preview;
 pub mod preferences;
 pub mod rendering;
@@ -242,6 +244,8 @@ pub fn run() -> tauri::Result<()> {
         // The folder picker of the package preview, called from Rust only (no permission for
         // the window to open dialogs itself).
         .plugin(tauri_plugin_dialog::init())
+        // Notifications raised from Rust only (os_notifications.rs): none for the window.
+        .plugin(tauri_plugin_notification::init())
         .setup(setup)
         .invoke_handler(tauri::generate_handler![
             commands::launch_state,

@@ -264,6 +264,111 @@ impl SessionBus {
     }
 }
 
+/// A notification received by [`NotificationService`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaisedNotification {
+    /// Its summary (the title).
+    pub summary: String,
+    /// Its body.
+    pub body: String,
+}
+
+/// The desktop's notification service as the freedesktop specification defines it
+/// (`org.freedesktop.Notifications`), on a test's own session bus: it keeps what it is sent,
+/// so a test reads back the notifications an app raised through the real D-Bus interface.
+pub struct NotificationService {
+    received: std::sync::Arc<std::sync::Mutex<Vec<RaisedNotification>>>,
+    _connection: zbus::Connection,
+}
+
+// The specification's methods as they are, whatever this service keeps of them (the interface
+// macro's own code uses the arguments this one ignores).
+#[allow(
+    clippy::unused_self,
+    clippy::used_underscore_binding,
+    reason = "the specification's methods, argument for argument"
+)]
+mod notification_server {
+    use super::RaisedNotification;
+
+    pub(super) struct NotificationServer(
+        pub(super) std::sync::Arc<std::sync::Mutex<Vec<RaisedNotification>>>,
+    );
+
+    #[zbus::interface(name = "org.freedesktop.Notifications")]
+    impl NotificationServer {
+        #[allow(
+            clippy::too_many_arguments,
+            reason = "the specification's method, argument for argument"
+        )]
+        fn notify(
+            &self,
+            _app_name: String,
+            _replaces_id: u32,
+            _app_icon: String,
+            summary: String,
+            body: String,
+            _actions: Vec<String>,
+            _hints: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+            _expire_timeout: i32,
+        ) -> u32 {
+            let mut received = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            received.push(RaisedNotification { summary, body });
+            u32::try_from(received.len()).unwrap_or(u32::MAX)
+        }
+
+        fn get_capabilities(&self) -> Vec<String> {
+            vec!["body".to_owned()]
+        }
+
+        fn get_server_information(&self) -> (String, String, String, String) {
+            (
+                "skilltrack-tests".to_owned(),
+                "skilltrack".to_owned(),
+                "0".to_owned(),
+                "1.2".to_owned(),
+            )
+        }
+
+        fn close_notification(&self, _id: u32) {}
+    }
+}
+use notification_server::NotificationServer;
+
+impl NotificationService {
+    /// Serves `org.freedesktop.Notifications` on `bus`.
+    pub async fn start(bus: &SessionBus) -> Self {
+        let received = std::sync::Arc::default();
+        let connection = zbus::connection::Builder::address(bus.address.as_str())
+            .expect("the session bus's address")
+            .name("org.freedesktop.Notifications")
+            .expect("the notification service's name")
+            .serve_at(
+                "/org/freedesktop/Notifications",
+                NotificationServer(std::sync::Arc::clone(&received)),
+            )
+            .expect("serving the notification service")
+            .build()
+            .await
+            .expect("connecting the notification service to the session bus");
+        Self {
+            received,
+            _connection: connection,
+        }
+    }
+
+    /// The notifications received so far, oldest first.
+    pub fn received(&self) -> Vec<RaisedNotification> {
+        self.received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// Starts Xvfb on a display nobody uses.
 pub fn start_xvfb() -> (Stopped, String) {
     let n = (90..200)
