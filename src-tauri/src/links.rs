@@ -79,7 +79,7 @@ impl AppLink {
 }
 
 /// Whether a command-line argument is meant as one of our links (well formed or not): other
-/// arguments (`--automation` from `WebDriver`, say) are not links at all.
+/// arguments (a launcher's or a test driver's own flags) are not links at all.
 fn is_ours(arg: &str) -> bool {
     arg.get(..=SCHEME.len())
         .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{SCHEME}:")))
