@@ -40,6 +40,9 @@ apt_packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev gstreamer1.0-plug
 # xdg-utils: xdg-open, through which the app opens links in the browser and a lesson's PDF in
 # the learner's own reader.
 apt_packages+=(xdg-utils)
+# dbus-daemon: the desktop tests give each app a session bus of their own, through which a
+# second launch hands its command line (a skilltrack:// link) to the first.
+apt_packages+=(dbus-daemon)
 
 ensure_apt_packages() {
   local missing=()

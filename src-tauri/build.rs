@@ -92,6 +92,8 @@ const COMMANDS: &[&str] = &[
     "push_package_preview",
     "save_certificate",
     "verify_certificate",
+    "opened_links",
+    "open_log_folder",
 ];
 
 fn link(from: &Path, to: &Path) {

@@ -22,6 +22,7 @@ mod desktop_e2e;
 mod desktop_i18n_e2e;
 mod desktop_instructor_e2e;
 mod desktop_lab_e2e;
+mod desktop_os_e2e;
 mod desktop_playback_e2e;
 mod desktop_preview_e2e;
 mod engagement_api;

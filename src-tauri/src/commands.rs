@@ -3,6 +3,7 @@
 
 pub mod media;
 pub mod startup;
+pub mod system;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -771,6 +772,7 @@ pub async fn settings(desktop: State<'_, Desktop>) -> Answer<SettingsPage> {
         storage_bytes: cache.download_bytes()?,
         downloads: cache.downloads()?,
         rejections: cache.rejections()?,
+        log_file: crate::logging::current_file().map(|f| f.display().to_string()),
     })
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use skilltrack_client::sync::SyncEngine;
+use skilltrack_client::sync_lock::Holder;
 use skilltrack_client::tls::Trust;
 use skilltrack_client::tokens::StoreKind;
 use tauri::async_runtime::JoinHandle;
@@ -100,6 +101,7 @@ impl Device {
                 if now.last_synced_at.is_some() && now.last_synced_at != last_synced {
                     last_synced.clone_from(&now.last_synced_at);
                     refresh_certificate_trust(&trust_engine, &trust_dir, &mut trust_fetched);
+                    crate::os_notifications::raise_new(&handle, &trust_engine, &trust_dir).await;
                 }
                 let _ = handle.emit(SYNC_STATUS_EVENT, now);
                 if status.changed().await.is_err() {
@@ -134,13 +136,20 @@ impl Device {
         })
     }
 
-    /// Starts the sync loop (pull now, then on live signals, local writes and a timer).
+    /// Starts the sync loop (pull now, then on live signals, local writes and a timer),
+    /// holding this server's sync lock while it runs, so the `skilltrack` CLI never syncs the
+    /// same cache at the same time (it waits its turn while the CLI syncs).
     pub fn start_syncing(&mut self) {
         if self.sync_loop.is_some() {
             return;
         }
         let (stop, stopped) = watch::channel(false);
-        let task = tauri::async_runtime::spawn(Arc::clone(&self.engine).run(SYNC_EVERY, stopped));
+        let task = tauri::async_runtime::spawn(Arc::clone(&self.engine).run_exclusive(
+            self.data_dir.clone(),
+            Holder::App,
+            SYNC_EVERY,
+            stopped,
+        ));
         self.sync_loop = Some((stop, task));
     }
 

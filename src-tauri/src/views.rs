@@ -371,6 +371,8 @@ pub struct SettingsPage {
     pub downloads: Vec<DownloadRecord>,
     /// Writes the server refused, with its reasons.
     pub rejections: Vec<Rejection>,
+    /// The log file the app writes now (none when it could not make one).
+    pub log_file: Option<String>,
 }
 
 /// A streamed lesson's poster, captions and pictures, fetched online.

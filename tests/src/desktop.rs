@@ -29,6 +29,8 @@ fn target_tmpdir() -> PathBuf {
 pub struct DesktopApp {
     /// The `WebDriver` session driving the app's window.
     pub client: Client,
+    /// The X display the app draws on (`:N`), for another launch on the same "desktop".
+    pub display: String,
     _driver: Stopped,
     _xvfb: Stopped,
 }
@@ -52,6 +54,18 @@ impl DesktopApp {
         server: &str,
         data_dir: &Path,
         env: &[(&str, &str)],
+    ) -> Self {
+        Self::launch_with_args(app, server, data_dir, env, &[]).await
+    }
+
+    /// [`DesktopApp::launch_with_env`] with command-line arguments for the app (a
+    /// `skilltrack://` link, as the desktop entry passes one).
+    pub async fn launch_with_args(
+        app: &Path,
+        server: &str,
+        data_dir: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
     ) -> Self {
         let (xvfb, display) = start_xvfb();
         let (port, native_port) = (free_port(), free_port());
@@ -80,7 +94,10 @@ impl DesktopApp {
 
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
-        caps.insert("tauri:options".into(), json!({"application": app}));
+        caps.insert(
+            "tauri:options".into(),
+            json!({"application": app, "args": args}),
+        );
         let webdriver = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
@@ -98,6 +115,7 @@ impl DesktopApp {
         };
         Self {
             client,
+            display,
             _driver: driver,
             _xvfb: xvfb,
         }
@@ -180,6 +198,174 @@ impl Drop for Stopped {
         eprintln!("{} did not stop after SIGTERM; killing it", self.1);
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// A private D-Bus session bus of a test's own (what a desktop session gives its apps): the
+/// single-instance handover and notifications go through it, and never reach another test's
+/// bus or the machine's. Nothing is started on demand on it (no service directories), so only
+/// what the test starts answers. Stopped when dropped.
+pub struct SessionBus {
+    /// Its address, for `DBUS_SESSION_BUS_ADDRESS`.
+    pub address: String,
+    _daemon: Stopped,
+    _dir: tempfile::TempDir,
+}
+
+impl SessionBus {
+    /// Starts `dbus-daemon` on a socket in a temporary directory.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("a directory for the session bus");
+        let socket = dir.path().join("bus");
+        let config = dir.path().join("session.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                socket.display()
+            ),
+        )
+        .expect("writing the session bus's configuration");
+        let child = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .arg("--nofork")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect(
+                "starting dbus-daemon (Debian package dbus-daemon; scripts/lib.sh installs it)",
+            );
+        let daemon = Stopped(child, "dbus-daemon");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !socket.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "dbus-daemon never opened {}",
+                socket.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            address: format!("unix:path={}", socket.display()),
+            _daemon: daemon,
+            _dir: dir,
+        }
+    }
+}
+
+/// A notification received by [`NotificationService`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaisedNotification {
+    /// Its summary (the title).
+    pub summary: String,
+    /// Its body.
+    pub body: String,
+}
+
+/// The desktop's notification service as the freedesktop specification defines it
+/// (`org.freedesktop.Notifications`), on a test's own session bus: it keeps what it is sent,
+/// so a test reads back the notifications an app raised through the real D-Bus interface.
+pub struct NotificationService {
+    received: std::sync::Arc<std::sync::Mutex<Vec<RaisedNotification>>>,
+    _connection: zbus::Connection,
+}
+
+// The specification's methods as they are, whatever this service keeps of them (the interface
+// macro's own code uses the arguments this one ignores).
+#[allow(
+    clippy::unused_self,
+    clippy::used_underscore_binding,
+    reason = "the specification's methods, argument for argument"
+)]
+mod notification_server {
+    use super::RaisedNotification;
+
+    pub(super) struct NotificationServer(
+        pub(super) std::sync::Arc<std::sync::Mutex<Vec<RaisedNotification>>>,
+    );
+
+    #[zbus::interface(name = "org.freedesktop.Notifications")]
+    impl NotificationServer {
+        #[allow(
+            clippy::too_many_arguments,
+            reason = "the specification's method, argument for argument"
+        )]
+        fn notify(
+            &self,
+            _app_name: String,
+            _replaces_id: u32,
+            _app_icon: String,
+            summary: String,
+            body: String,
+            _actions: Vec<String>,
+            _hints: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+            _expire_timeout: i32,
+        ) -> u32 {
+            let mut received = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            received.push(RaisedNotification { summary, body });
+            u32::try_from(received.len()).unwrap_or(u32::MAX)
+        }
+
+        fn get_capabilities(&self) -> Vec<String> {
+            vec!["body".to_owned()]
+        }
+
+        fn get_server_information(&self) -> (String, String, String, String) {
+            (
+                "skilltrack-tests".to_owned(),
+                "skilltrack".to_owned(),
+                "0".to_owned(),
+                "1.2".to_owned(),
+            )
+        }
+
+        fn close_notification(&self, _id: u32) {}
+    }
+}
+use notification_server::NotificationServer;
+
+impl NotificationService {
+    /// Serves `org.freedesktop.Notifications` on `bus`.
+    pub async fn start(bus: &SessionBus) -> Self {
+        let received = std::sync::Arc::default();
+        let connection = zbus::connection::Builder::address(bus.address.as_str())
+            .expect("the session bus's address")
+            .name("org.freedesktop.Notifications")
+            .expect("the notification service's name")
+            .serve_at(
+                "/org/freedesktop/Notifications",
+                NotificationServer(std::sync::Arc::clone(&received)),
+            )
+            .expect("serving the notification service")
+            .build()
+            .await
+            .expect("connecting the notification service to the session bus");
+        Self {
+            received,
+            _connection: connection,
+        }
+    }
+
+    /// The notifications received so far, oldest first.
+    pub fn received(&self) -> Vec<RaisedNotification> {
+        self.received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use skilltrack_client::cache::CourseFilter;
 use skilltrack_client::device;
 use skilltrack_client::sync::{SyncEngine, lock};
+use skilltrack_client::sync_lock::{Holder, SyncLock};
 use skilltrack_client::tls::Trust;
 use skilltrack_client::tokens::StoreKind;
 use skilltrack_client::writes::ProgressInput;
@@ -66,7 +67,8 @@ enum Command {
     },
     /// Forget the session on this device (the cache stays).
     SignOut,
-    /// Send queued work and fetch changes, once (or keep syncing with --watch).
+    /// Send queued work and fetch changes, once (or keep syncing with --watch). Refused
+    /// (`cache_in_use`) while the desktop app syncs the same data directory.
     Sync {
         /// Rows per pulled page.
         #[arg(long, default_value_t = skilltrack_client::sync::PULL_PAGE)]
@@ -296,6 +298,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             engine.set_page_size(page_size);
             engine.set_push_batch(push_batch);
+            // Held until the sync ends; refused at once while the app (or another
+            // `skilltrack sync`) syncs this cache: it holds the lock for as long as it runs,
+            // so waiting would rarely help (decision 297).
+            let _held = SyncLock::try_acquire(&data_dir, Holder::Cli)
+                .map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
             if keep_running {
                 watch(engine).await;
             } else {

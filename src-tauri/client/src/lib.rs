@@ -7,6 +7,7 @@
 //! * [`tls`]: the certificate authorities `https://` and the terminal's `wss://` trust.
 //! * [`tokens`]: the session in the OS keyring (or a private file where there is none).
 //! * [`sync`]: push, pull, the live channel, online/offline status, backoff.
+//! * [`sync_lock`]: one sync at a time on one cache (the app and the CLI), by an OS file lock.
 //! * [`writes`]: a learner's offline writes (progress, bookmarks, reviews, notifications read).
 //! * [`online`]: what needs the server (sign-up, enrolling, timed attempts, reviews of attempts).
 //! * [`downloads`]: resumable, verified media downloads.
@@ -33,6 +34,7 @@ pub mod fault;
 pub mod labs;
 pub mod online;
 pub mod sync;
+pub mod sync_lock;
 pub mod tls;
 pub mod tokens;
 pub mod writes;

@@ -19,6 +19,7 @@ use tokio::sync::{Notify, watch};
 use crate::api::{ApiClient, ApiError};
 use crate::cache::{Cache, CacheError};
 use crate::fault::{self, FaultPoint};
+use crate::sync_lock::{Holder, SyncLock, SyncLockError};
 use crate::tokens::{TokenError, TokenStore};
 
 /// Why a sync stopped.
@@ -118,6 +119,9 @@ pub struct SyncReport {
     /// Pages pulled.
     pub pages: usize,
 }
+
+/// How often a sync loop waiting for another process's sync lock tries again.
+pub const LOCK_RETRY: Duration = Duration::from_secs(2);
 
 /// Rows per pull page.
 pub const PULL_PAGE: u32 = 2000;
@@ -386,6 +390,39 @@ impl SyncEngine {
             }
         }
         live.abort();
+    }
+
+    /// As [`SyncEngine::run`], holding the sync lock of `data_dir` (see [`crate::sync_lock`])
+    /// for as long as it runs. While another process holds it, the status says who as its
+    /// problem and the lock is tried again every [`LOCK_RETRY`]; a lock that cannot be made at
+    /// all (an unwritable directory, which the cache next to it would not survive either) is
+    /// logged and the loop runs without it.
+    pub async fn run_exclusive(
+        self: Arc<Self>,
+        data_dir: std::path::PathBuf,
+        holder: Holder,
+        every: Duration,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let held = loop {
+            match SyncLock::try_acquire(&data_dir, holder) {
+                Ok(held) => break Some(held),
+                Err(in_use @ SyncLockError::InUse { .. }) => {
+                    self.status
+                        .send_modify(|s| s.problem = Some(format!("{in_use}.")));
+                    tokio::select! {
+                        () = tokio::time::sleep(LOCK_RETRY) => {}
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                }
+                Err(other) => {
+                    tracing::warn!(error = %other, "syncing without the sync lock");
+                    break None;
+                }
+            }
+        };
+        self.run(every, stop).await;
+        drop(held);
     }
 
     /// Keeps a live channel open while signed in and online, waking the sync loop on each

@@ -30,4 +30,8 @@ downloads: Array<DownloadRecord>,
 /**
  * Writes the server refused, with its reasons.
  */
-rejections: Array<Rejection>, };
+rejections: Array<Rejection>, 
+/**
+ * The log file the app writes now (none when it could not make one).
+ */
+log_file: string | null, };

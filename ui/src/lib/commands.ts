@@ -40,6 +40,7 @@ import type { PreviewLab } from "../bindings/PreviewLab";
 import type { PreviewPush } from "../bindings/PreviewPush";
 import type { PreviewStatus } from "../bindings/PreviewStatus";
 import type { OpenedAttachment } from "../bindings/OpenedAttachment";
+import type { OpenedLink } from "../bindings/OpenedLink";
 
 export const commands = {
   launchState: () => invoke<LaunchState>("launch_state"),
@@ -75,6 +76,10 @@ export const commands = {
   downloadLessonMedia: (lessonId: string) =>
     invoke<DownloadRecord>("download_lesson_media", { lessonId }),
   settings: () => invoke<SettingsPage>("settings"),
+  /** Opens the folder of the app's log file in the file manager. */
+  openLogFolder: () => invoke<null>("open_log_folder"),
+  /** The skilltrack:// links handed to the app since last asked (see links.rs). */
+  openedLinks: () => invoke<OpenedLink[]>("opened_links"),
   // Learner: enrolling and signing up need the server; reviews and notifications work offline.
   /** Asks the server to mail a password reset link; answers the server's words to show. */
   requestPasswordReset: (email: string) => invoke<string>("request_password_reset", { email }),
@@ -167,3 +172,5 @@ export const COURSE_DOWNLOAD_EVENT = "course-download";
 export const PACKAGE_PREVIEW_EVENT = "package-preview";
 // The shell refused to take the window to another page (src-tauri/src/navigation.rs).
 export const NAVIGATION_REFUSED_EVENT = "navigation-refused";
+// Links wait to be taken with openedLinks (src-tauri/src/links.rs).
+export const LINK_OPENED_EVENT = "link-opened";

@@ -3,6 +3,7 @@
 export const shell = {
   "app.launch_error": "The app could not start: {error}",
   "app.skip_to_content": "Skip to content",
+  "app.link_refused": "This link cannot be opened: {link}. Skilltrack links open a course, a lesson or a lab (skilltrack://course/…, skilltrack://lesson/…, skilltrack://lab/…).",
   "nav.label": "Main",
   "nav.catalog": "Catalog",
   "nav.labs": "Labs",

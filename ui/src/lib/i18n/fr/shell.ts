@@ -4,6 +4,7 @@ import type { shell as english } from "../en/shell";
 export const shell: Translation<typeof english> = {
   "app.launch_error": "L’application n’a pas pu démarrer : {error}",
   "app.skip_to_content": "Aller au contenu",
+  "app.link_refused": "Ce lien ne peut pas être ouvert : {link}. Les liens Skilltrack ouvrent un cours, une leçon ou un atelier (skilltrack://course/…, skilltrack://lesson/…, skilltrack://lab/…).",
   "nav.label": "Principale",
   "nav.catalog": "Catalogue",
   "nav.labs": "Labos",
