@@ -901,14 +901,10 @@ async fn a_cursor_older_than_the_compaction_horizon_starts_over_cleanly() {
     .await;
 
     // The server compacts everything logged so far.
-    let mut tx = skilltrack_server::db::session::begin_service(server.db.api())
-        .await
-        .unwrap();
     // Numbered first, as any pull would have.
-    skilltrack_server::db::sync::sequence(&mut tx)
+    skilltrack_server::db::sync::sequence(server.db.api())
         .await
         .unwrap();
-    tx.commit().await.unwrap();
     let mut tx = skilltrack_server::db::session::begin_service(server.db.api())
         .await
         .unwrap();

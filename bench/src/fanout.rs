@@ -37,7 +37,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
-use skilltrack_protocol::sync::{PullPage, SyncTable};
+use skilltrack_protocol::sync::{LiveSignal, PullPage, SyncTable};
 use skilltrack_tests::process::ServerProcess;
 use uuid::Uuid;
 
@@ -208,12 +208,21 @@ async fn device(
                 continue;
             }
             let slot = &shared.slots[me];
+            let after = block
+                .lines()
+                .find_map(|l| l.strip_prefix("data:"))
+                .and_then(|data| serde_json::from_str::<LiveSignal>(data.trim()).ok())
+                .and_then(|signal| signal.pull_after_ms);
             if greeted {
                 let at = shared.now();
                 slot.signals.fetch_add(1, Ordering::SeqCst);
                 let _ = slot
                     .notice
                     .compare_exchange(0, at, Ordering::SeqCst, Ordering::SeqCst);
+            }
+            // As the app does: the server spreads a shared change's pulls.
+            if let Some(ms) = after {
+                tokio::time::sleep(Duration::from_millis(ms.into())).await;
             }
             let (next, found) = pull_all(&shared, &token, cursor, me).await?;
             cursor = next;
@@ -445,25 +454,30 @@ fn main() -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         let mut tokens = vec![String::new(); args.devices];
-        for (n, token, cursor) in prepared {
-            tokens[n].clone_from(&token);
-            tasks.spawn(device(
-                Arc::clone(&shared),
-                n,
-                token,
-                cursor,
-                stop_rx.clone(),
-            ));
+        // A few at a time, as devices come online over a morning rather than in one instant:
+        // what is measured is what an idle device costs, not what a burst of greetings left.
+        let mut spawned = 0;
+        for chunk in prepared.chunks(args.concurrency.max(1)) {
+            for (n, token, cursor) in chunk {
+                tokens[*n].clone_from(token);
+                tasks.spawn(device(
+                    Arc::clone(&shared),
+                    *n,
+                    token.clone(),
+                    cursor.clone(),
+                    stop_rx.clone(),
+                ));
+            }
+            spawned += chunk.len();
+            anyhow::ensure!(
+                until(Duration::from_secs(60), || {
+                    shared.ready.load(Ordering::SeqCst) == spawned
+                })
+                .await,
+                "only {} of {spawned} devices got on the live channel",
+                shared.ready.load(Ordering::SeqCst),
+            );
         }
-        anyhow::ensure!(
-            until(Duration::from_secs(120), || {
-                shared.ready.load(Ordering::SeqCst) == args.devices
-            })
-            .await,
-            "only {} of {} devices got on the live channel",
-            shared.ready.load(Ordering::SeqCst),
-            args.devices
-        );
         tokio::time::sleep(Duration::from_secs(3)).await;
         let rss_live = resident_kib(pid)?;
         eprintln!(

@@ -467,4 +467,11 @@ pub enum LiveScope {
 pub struct LiveSignal {
     /// What changed.
     pub scope: LiveScope,
+    /// Pull after this many milliseconds, not at once. A change told to many devices at the
+    /// same moment (the catalog's) has their pulls spread over a short window, each device at
+    /// its own point of it, instead of all of them reaching the server in the same instant.
+    /// Absent: pull now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub pull_after_ms: Option<u32>,
 }

@@ -15,23 +15,29 @@ use serde_json::value::RawValue;
 use skilltrack_protocol::sync::{
     ChangeOp, MAX_PULL_PAGE_BYTES, PullPage, RowChange, RowData, SyncTable,
 };
-use sqlx::PgConnection;
 use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-/// Numbers the committed change-log entries (commit order). Run it in a transaction of its own,
-/// before the pull's: it holds a lock until its transaction ends.
-pub async fn sequence(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT private.sync_sequence()")
-        .fetch_one(conn)
+/// Numbers the committed change-log entries (commit order), waiting for whoever numbers now.
+///
+/// One round trip: a simple query of two statements runs as one implicit transaction, with
+/// the role `service_role` for that transaction only (the server acting for itself), and an
+/// error rolls the whole of it back. As an explicit transaction it took four (BEGIN, the role,
+/// the call, COMMIT), and it runs before every live notice and after every push.
+pub async fn sequence(api: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql("SET LOCAL role service_role; SELECT private.sync_sequence()")
+        .execute(api)
         .await
+        .map(drop)
 }
 
 /// Numbers the committed change-log entries if no one else is numbering right now; returns at
-/// once either way (the pull path never waits on the sequencer's lock).
-pub async fn sequence_if_free(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT private.sync_sequence_if_free()")
-        .execute(conn)
+/// once either way (the pull path never waits on the sequencer's lock). One round trip, as
+/// [`sequence`]: it runs before every pull.
+pub async fn sequence_if_free(api: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql("SET LOCAL role service_role; SELECT private.sync_sequence_if_free()")
+        .execute(api)
         .await
         .map(drop)
 }

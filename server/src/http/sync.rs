@@ -35,7 +35,7 @@ use super::error::{ApiError, sqlstate};
 use super::extract::{ApiJson, ApiQuery, SignedIn};
 use super::validate::Checks;
 use crate::auth::revocation::RevokedSessions;
-use crate::db::session::{Access, begin, begin_service};
+use crate::db::session::{Access, begin};
 use crate::db::{engagement, learning, sync};
 use crate::sync::Notice;
 
@@ -94,9 +94,7 @@ pub async fn pull(
     // sequencer's lock lasts to the end of it), then read under the caller's role. Whatever a
     // device was told about is numbered already (the live channel's listener and the push
     // route number before they answer), so a pull never waits for the lock.
-    let mut tx = begin(state.db.api(), me.caller(), Access::ReadWrite).await?;
-    sync::sequence_if_free(&mut tx).await?;
-    tx.commit().await?;
+    sync::sequence_if_free(state.db.api()).await?;
     let mut tx = begin(state.db.api(), me.caller(), Access::ReadOnly).await?;
     let page = sync::pull(&mut tx, me.0.sub, query.cursor.as_deref(), limit).await?;
     tx.commit().await?;
@@ -148,9 +146,7 @@ pub async fn push(
             Ok(response) => {
                 // Numbered before the answer, so the device's next pull carries what its push
                 // changed on the server (grades, counters) however busy the sequencer is.
-                let mut tx = begin_service(state.db.api()).await?;
-                sync::sequence(&mut tx).await?;
-                tx.commit().await?;
+                sync::sequence(state.db.api()).await?;
                 return Ok(Json(response));
             }
         }
@@ -782,7 +778,9 @@ pub async fn live(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let notices = state.live.subscribe().await;
     let left = u64::try_from(me.0.exp - chrono::Utc::now().timestamp()).unwrap_or(0);
+    let feed = state.live.clone();
     let stream = LiveStream {
+        listeners: std::sync::Arc::new(move || feed.listeners()),
         notices,
         closed: state.live.closed(),
         revoked: state.revoked.clone(),
@@ -802,6 +800,8 @@ pub const LIVE_DEBOUNCE: Duration = Duration::from_millis(250);
 
 /// One device's view of the feed.
 struct LiveStream {
+    /// How many devices listen now (on this server).
+    listeners: std::sync::Arc<dyn Fn() -> usize + Send + Sync>,
     notices: broadcast::Receiver<Notice>,
     closed: watch::Receiver<bool>,
     revoked: RevokedSessions,
@@ -824,7 +824,7 @@ impl LiveStream {
         // Whatever happened while the device was away, it pulls once on connecting.
         if !self.greeted {
             self.greeted = true;
-            return Some((Ok(signal(LiveScope::Everything)), self));
+            return Some((Ok(signal(LiveScope::Everything, None)), self));
         }
         let mut pending: Option<LiveScope> = None;
         loop {
@@ -861,16 +861,53 @@ impl LiveStream {
             let quiet = self.quiet_until.is_some_and(|q| q > Instant::now());
             if let (Some(scope), false) = (pending, quiet) {
                 self.quiet_until = Some(Instant::now() + LIVE_DEBOUNCE);
-                return Some((Ok(signal(scope)), self));
+                // Everyone's devices were told of a shared change at once: spread their pulls.
+                let after = match scope {
+                    LiveScope::Mine => None,
+                    LiveScope::Catalog | LiveScope::Everything => pull_after((self.listeners)()),
+                };
+                return Some((Ok(signal(scope, after)), self));
             }
         }
     }
 }
 
-fn signal(scope: LiveScope) -> Event {
+/// How much a shared change's pulls are spread per device listening: about what one tail pull
+/// costs the server, so that a thousand devices' pulls arrive about as fast as it serves them.
+const PULL_SPREAD_PER_LISTENER: Duration = Duration::from_micros(500);
+
+/// The latest a device is told to pull: every device still has a shared change within a
+/// second.
+const MAX_PULL_SPREAD: Duration = Duration::from_millis(750);
+
+/// How long telling one more device takes, about: no device pulls before all were told, so
+/// that the first pulls do not hold back the last notices.
+const TELLING_PER_LISTENER: Duration = Duration::from_micros(60);
+
+/// When this device should pull after a change told to `listeners` devices at once: once all
+/// of them were told, at a random point of a window that grows with them; at once when they
+/// are few.
+fn pull_after(listeners: usize) -> Option<u32> {
+    let listeners = u32::try_from(listeners).unwrap_or(u32::MAX);
+    let window = PULL_SPREAD_PER_LISTENER.saturating_mul(listeners);
+    if window < Duration::from_millis(10) {
+        return None;
+    }
+    let start = TELLING_PER_LISTENER
+        .saturating_mul(listeners)
+        .min(MAX_PULL_SPREAD / 2);
+    let window = window.min(MAX_PULL_SPREAD.saturating_sub(start));
+    let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
+    Some(ms(start) + rand::Rng::gen_range(&mut rand::thread_rng(), 0..ms(window).max(1)))
+}
+
+fn signal(scope: LiveScope, pull_after_ms: Option<u32>) -> Event {
     Event::default()
         .event("pull")
-        .json_data(LiveSignal { scope })
+        .json_data(LiveSignal {
+            scope,
+            pull_after_ms,
+        })
         .unwrap_or_else(|_| Event::default().event("pull"))
 }
 
@@ -894,6 +931,7 @@ mod tests {
         let revoked = RevokedSessions::new(Duration::from_secs(900));
         let session = Uuid::now_v7();
         let live = LiveStream {
+            listeners: std::sync::Arc::new(|| 1),
             notices: receiver,
             closed,
             revoked: revoked.clone(),
@@ -930,6 +968,18 @@ mod tests {
         // Nothing left over.
         let more = tokio::time::timeout(Duration::from_secs(5), events.next()).await;
         assert!(more.is_err(), "{more:?}");
+    }
+
+    #[test]
+    fn a_shared_change_spreads_pulls_by_how_many_devices_listen() {
+        // A few devices pull at once; a thousand once all were told (60 ms), over half a
+        // second; never later than 750 ms.
+        assert_eq!(pull_after(2), None);
+        assert_eq!(pull_after(19), None);
+        let spread: Vec<u32> = (0..2000).map(|_| pull_after(1000).unwrap()).collect();
+        assert!(spread.iter().all(|ms| (60..560).contains(ms)), "{spread:?}");
+        assert!(spread.iter().any(|ms| *ms < 110) && spread.iter().any(|ms| *ms > 510));
+        assert!((0..2000).all(|_| pull_after(1_000_000).is_some_and(|ms| ms < 750)));
     }
 
     #[tokio::test(start_paused = true)]

@@ -188,12 +188,7 @@ async fn listen(
 /// about a change makes sure it is numbered first. A failure is logged; the devices still pull
 /// and find the change at the next numbering.
 async fn number_committed(api: &PgPool) {
-    let numbered = async {
-        let mut tx = begin_service(api).await?;
-        crate::db::sync::sequence(&mut tx).await?;
-        tx.commit().await
-    };
-    if let Err(e) = numbered.await {
+    if let Err(e) = crate::db::sync::sequence(api).await {
         tracing::warn!(error = %e, "numbering the sync change log failed");
     }
 }
@@ -236,9 +231,7 @@ async fn compact_once(
     before: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, sqlx::Error> {
     // Numbered first, in a transaction of its own: only numbered entries are compacted.
-    let mut tx = begin_service(db.api()).await?;
-    crate::db::sync::sequence(&mut tx).await?;
-    tx.commit().await?;
+    crate::db::sync::sequence(db.api()).await?;
     let mut tx = begin_service(db.api()).await?;
     let horizon = crate::db::sync::compact(&mut tx, before).await?;
     tx.commit().await?;

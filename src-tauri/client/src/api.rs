@@ -689,7 +689,15 @@ mod tests {
         assert_eq!(
             parse_event("event: pull\ndata: {\"scope\":\"mine\"}\n\n"),
             Some(LiveSignal {
-                scope: LiveScope::Mine
+                scope: LiveScope::Mine,
+                pull_after_ms: None,
+            })
+        );
+        assert_eq!(
+            parse_event("event: pull\ndata: {\"scope\":\"catalog\",\"pull_after_ms\":120}\n\n"),
+            Some(LiveSignal {
+                scope: LiveScope::Catalog,
+                pull_after_ms: Some(120),
             })
         );
         assert_eq!(parse_event(": keep-alive\n\n"), None);

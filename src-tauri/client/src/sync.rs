@@ -438,13 +438,19 @@ impl SyncEngine {
                     let mut signals = std::pin::pin!(signals);
                     backoff = Duration::from_secs(1);
                     loop {
+                        let signal = tokio::select! {
+                            signal = signals.next() => signal,
+                            _ = stop.wait_for(|s| *s) => return,
+                        };
+                        let Some(Ok(signal)) = signal else { break };
+                        // A change many devices were told of at once: the server gives each
+                        // its moment to pull.
+                        let after = signal.pull_after_ms.map_or(0, u64::from);
                         tokio::select! {
-                            signal = signals.next() => match signal {
-                                Some(Ok(_)) => self.wake.notify_one(),
-                                Some(Err(_)) | None => break,
-                            },
+                            () = tokio::time::sleep(Duration::from_millis(after)) => {}
                             _ = stop.wait_for(|s| *s) => return,
                         }
+                        self.wake.notify_one();
                     }
                 }
             }

@@ -8,4 +8,11 @@ export type LiveSignal = {
 /**
  * What changed.
  */
-scope: LiveScope, };
+scope: LiveScope, 
+/**
+ * Pull after this many milliseconds, not at once. A change told to many devices at the
+ * same moment (the catalog's) has their pulls spread over a short window, each device at
+ * its own point of it, instead of all of them reaching the server in the same instant.
+ * Absent: pull now.
+ */
+pull_after_ms?: number, };
