@@ -472,6 +472,7 @@ pub struct LiveSignal {
     /// its own point of it, instead of all of them reaching the server in the same instant.
     /// Absent: pull now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     #[ts(optional)]
     pub pull_after_ms: Option<u32>,
 }
