@@ -133,18 +133,21 @@ async fn desktop_os_a_second_launch_hands_its_link_to_the_first_and_the_cli_keep
     // The app's sync loop holds this server's cache: the CLI on the same cache is refused
     // with the code and the reason, and syncs nothing.
     let device = skilltrack_client::device::server_data_dir(data.path(), &server.url);
-    let cli = Command::new(client_binary())
-        .args([
-            "--server",
-            &server.url,
-            "--token-store",
-            "file",
-            "--data-dir",
-        ])
-        .arg(&device)
-        .arg("sync")
-        .output()
-        .expect("running skilltrack sync");
+    let cli_sync = || {
+        Command::new(client_binary())
+            .args([
+                "--server",
+                &server.url,
+                "--token-store",
+                "file",
+                "--data-dir",
+            ])
+            .arg(&device)
+            .arg("sync")
+            .output()
+            .expect("running skilltrack sync")
+    };
+    let cli = cli_sync();
     let stderr = String::from_utf8_lossy(&cli.stderr);
     assert!(
         !cli.status.success(),
@@ -160,18 +163,7 @@ async fn desktop_os_a_second_launch_hands_its_link_to_the_first_and_the_cli_keep
     app.close().await;
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let cli = Command::new(client_binary())
-            .args([
-                "--server",
-                &server.url,
-                "--token-store",
-                "file",
-                "--data-dir",
-            ])
-            .arg(&device)
-            .arg("sync")
-            .output()
-            .expect("running skilltrack sync");
+        let cli = cli_sync();
         if cli.status.success() {
             break;
         }

@@ -12,7 +12,7 @@ use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
 use serde_json::{Value, json};
 use skilltrack_server::seed::demo_id;
 use skilltrack_tests::desktop::{
-    DesktopApp, PATIENCE, click, find, screenshot, wait_attr, wait_text,
+    DesktopApp, PATIENCE, click, desktop_binary, find, screenshot, wait_attr, wait_text,
 };
 use skilltrack_tests::proxy::Proxy;
 use skilltrack_tests::spawn_demo_server;
@@ -411,7 +411,29 @@ async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_netw
     let server = spawn_demo_server().await;
     let proxy = Proxy::start(&server.url).await;
     let data = tempfile::tempdir().expect("the app's data directory");
-    let app = DesktopApp::launch(&proxy.url, data.path()).await;
+    // What the desktop opens a PDF with: a test machine has no PDF viewer (xdg-open then
+    // fails), so the learner's "application" is a script that writes down what it was given.
+    // xdg-open falls back to `$BROWSER` for a type nothing else opens.
+    let viewer = data.path().join("pdf-viewer");
+    let viewer_log = data.path().join("viewed.txt");
+    std::fs::write(
+        &viewer,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+            viewer_log.display()
+        ),
+    )
+    .expect("writing the viewer");
+    std::fs::set_permissions(&viewer, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("making the viewer runnable");
+    let viewer_path = viewer.display().to_string();
+    let app = DesktopApp::launch_with_env(
+        &desktop_binary(),
+        &proxy.url,
+        data.path(),
+        &[("LC_ALL", "C.UTF-8"), ("BROWSER", viewer_path.as_str())],
+    )
+    .await;
     let client = &app.client;
     app.sign_in(LEARNER, LEARNER_PASSWORD).await;
 
@@ -513,6 +535,12 @@ async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_netw
         std::fs::read(&opened).expect(step),
         include_bytes!("../server/seed/media/command-line-cheat-sheet.pdf"),
         "{step}: {opened}"
+    );
+    // The desktop was asked to open that very file.
+    assert_eq!(
+        std::fs::read_to_string(&viewer_log).expect(step).trim(),
+        opened,
+        "{step}"
     );
     let step = "a link to a lesson of another module opens it in the app";
     click(

@@ -28,6 +28,8 @@
     reason = "counts and durations far below 2^52"
 )]
 
+mod accounts;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -40,6 +42,8 @@ use serde_json::{Value, json};
 use skilltrack_protocol::sync::{LiveSignal, PullPage, SyncTable};
 use skilltrack_tests::process::ServerProcess;
 use uuid::Uuid;
+
+use crate::accounts::{sign_in, sign_up};
 
 /// A thousand learners' devices on the live channel: a catalog change and personal changes.
 #[derive(Debug, Parser)]
@@ -240,41 +244,6 @@ async fn device(
     }
 }
 
-async fn sign_up(http: &reqwest::Client, url: &str, email: &str) -> anyhow::Result<String> {
-    let session: Value = http
-        .post(format!("{url}/api/v1/auth/sign-up"))
-        .json(&json!({"email": email, "password": "live-fanout-password", "full_name": email}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    session["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no access token")
-}
-
-async fn sign_in(
-    http: &reqwest::Client,
-    url: &str,
-    email: &str,
-    password: &str,
-) -> anyhow::Result<String> {
-    let session: Value = http
-        .post(format!("{url}/api/v1/auth/sign-in"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    session["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no access token")
-}
-
 /// The server process's resident set, in KiB.
 fn resident_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -430,9 +399,9 @@ fn main() -> anyhow::Result<()> {
             .map(|n| {
                 let shared = Arc::clone(&shared);
                 async move {
+                    let email = format!("device{n}@fanout.test");
                     let token =
-                        sign_up(&shared.http, &shared.url, &format!("device{n}@fanout.test"))
-                            .await?;
+                        sign_up(&shared.http, &shared.url, &email, "live-fanout-password").await?;
                     let (cursor, _) = pull_all(&shared, &token, "0".to_owned(), n).await?;
                     anyhow::Ok((n, token, cursor))
                 }

@@ -17,6 +17,7 @@
     reason = "rates of at most millions of rows"
 )]
 
+mod accounts;
 mod stack;
 mod sync_client;
 
@@ -28,6 +29,7 @@ use clap::Parser;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::accounts::sign_in;
 use crate::stack::{Stack, StackOptions};
 
 /// Measures pull and push on a generated catalog.
@@ -130,21 +132,6 @@ async fn generate(db: &skilltrack_server::db::Database, args: &Args) -> anyhow::
     tx.commit().await?;
     sqlx::query("ANALYZE").execute(db.owner()).await?;
     Ok(())
-}
-
-async fn sign_in(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
-    let session: Value = http
-        .post(format!("{url}/api/v1/auth/sign-in"))
-        .json(&json!({"email": "learner@skilltrack.dev", "password": "learner-demo-pass"}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(session["access_token"]
-        .as_str()
-        .context("no token")?
-        .to_owned())
 }
 
 /// Pulls from `cursor` until the server has nothing more; every cursor sent, in order.
@@ -273,7 +260,7 @@ async fn measure(url: &str, args: &Args) -> anyhow::Result<Vec<Figure>> {
     // Bytes as they travel: never decompressed behind our back, whichever features another
     // crate of the workspace turns on.
     let http = reqwest::Client::builder().no_gzip().build()?;
-    let token = sign_in(&http, url).await?;
+    let token = sign_in(&http, url, "learner@skilltrack.dev", "learner-demo-pass").await?;
     let mut figures = Vec::new();
 
     // A first device: the snapshot, then a warm second run for the steady figure.

@@ -13,6 +13,7 @@
 )]
 #![allow(clippy::cast_precision_loss, reason = "counts of at most millions")]
 
+mod accounts;
 mod stack;
 
 use std::path::PathBuf;
@@ -23,9 +24,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::Parser;
 use futures_util::StreamExt as _;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::accounts::sign_up;
 use crate::stack::{Stack, StackOptions};
+
+/// Every learner's password here.
+const PASSWORD: &str = "vote-storm-password";
 
 /// Flips a helpful vote in a loop beside many live devices.
 #[derive(Debug, Parser)]
@@ -54,21 +59,6 @@ struct Counts {
     signals: AtomicU64,
     pulls: AtomicU64,
     rows: AtomicU64,
-}
-
-async fn sign_up(http: &reqwest::Client, url: &str, email: &str) -> anyhow::Result<String> {
-    let session: Value = http
-        .post(format!("{url}/api/v1/auth/sign-up"))
-        .json(&json!({"email": email, "password": "vote-storm-password", "full_name": email}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    session["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no access token")
 }
 
 /// Pulls after `cursor` until the feed has no more; returns the new cursor.
@@ -177,7 +167,8 @@ fn main() -> anyhow::Result<()> {
         let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(args.devices);
         let mut tasks = Vec::new();
         for n in 0..args.devices {
-            let token = sign_up(&http, &url, &format!("device{n}@vote-storm.test")).await?;
+            let email = format!("device{n}@vote-storm.test");
+            let token = sign_up(&http, &url, &email, PASSWORD).await?;
             tasks.push(tokio::spawn(device(
                 http.clone(),
                 url.clone(),
@@ -193,7 +184,7 @@ fn main() -> anyhow::Result<()> {
                 .await
                 .context("a device never got on the live channel")?;
         }
-        let voter = sign_up(&http, &url, "voter@vote-storm.test").await?;
+        let voter = sign_up(&http, &url, "voter@vote-storm.test", PASSWORD).await?;
         let vote = format!("{url}/api/v1/reviews/courses/{review}/vote");
         let (mut taken, mut refused, mut flips) = (0u64, 0u64, 0u64);
         let started = Instant::now();
