@@ -18,6 +18,7 @@
 )]
 
 mod stack;
+mod stats;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -33,7 +34,8 @@ use skilltrack_server::certificates::{Issuer, KeyRing, sign_pending_of};
 use skilltrack_server::db::session::{Access, Caller, begin};
 use uuid::Uuid;
 
-use crate::stack::{Stack, StackOptions, call, percentile};
+use crate::stack::{Stack, StackOptions, call};
+use crate::stats::percentile;
 
 /// Measures offline verification and the cost of issuing on course completion.
 #[derive(Debug, Parser)]

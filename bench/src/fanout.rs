@@ -29,6 +29,7 @@
 )]
 
 mod accounts;
+mod stats;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -44,6 +45,7 @@ use skilltrack_tests::process::ServerProcess;
 use uuid::Uuid;
 
 use crate::accounts::{sign_in, sign_up};
+use crate::stats::percentile;
 
 /// A thousand learners' devices on the live channel: a catalog change and personal changes.
 #[derive(Debug, Parser)]
@@ -147,7 +149,7 @@ fn is_awaited(target: Target, me: usize, change: &skilltrack_protocol::sync::Row
 
 /// The course's title after rename `round`.
 fn title(round: usize) -> String {
-    format!("Introduction to the Command Line (rename {round})")
+    format!("Renamed by live-fanout ({round})")
 }
 
 /// Pulls after `cursor` until the feed has no more; returns the new cursor and whether the
@@ -266,39 +268,30 @@ async fn until(timeout: Duration, done: impl Fn() -> bool) -> bool {
     true
 }
 
-/// Percentiles of a sample, in milliseconds.
-#[derive(Debug)]
+/// Percentiles of a sample of microseconds, as a table's cells in milliseconds.
 struct Spread {
     count: usize,
-    p50: f64,
-    p95: f64,
-    p99: f64,
-    max: f64,
+    sorted: Vec<Duration>,
 }
 
 impl Spread {
-    fn of(mut micros: Vec<u64>) -> Self {
-        micros.sort_unstable();
-        let at = |q: f64| {
-            if micros.is_empty() {
-                return f64::NAN;
-            }
-            let i = ((micros.len() as f64 * q).ceil() as usize).clamp(1, micros.len()) - 1;
-            micros[i] as f64 / 1000.0
-        };
+    fn of(micros: Vec<u64>) -> Self {
+        let mut sorted: Vec<Duration> = micros.into_iter().map(Duration::from_micros).collect();
+        sorted.sort_unstable();
         Self {
-            count: micros.len(),
-            p50: at(0.50),
-            p95: at(0.95),
-            p99: at(0.99),
-            max: at(1.0),
+            count: sorted.len(),
+            sorted,
         }
     }
 
     fn cells(&self) -> String {
+        let ms = |p| percentile(&self.sorted, p).as_secs_f64() * 1000.0;
         format!(
             "{:.1} | {:.1} | {:.1} | {:.1}",
-            self.p50, self.p95, self.p99, self.max
+            ms(0.50),
+            ms(0.95),
+            ms(0.99),
+            ms(1.0)
         )
     }
 }

@@ -14,6 +14,7 @@
 )]
 
 mod stack;
+mod stats;
 
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,8 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use serde_json::{Value, json};
 
-use crate::stack::{Stack, StackOptions, call, percentile};
+use crate::stack::{Stack, StackOptions, call};
+use crate::stats::percentile;
 
 /// Measures checks and self-tests.
 #[derive(Debug, Parser)]

@@ -14,6 +14,7 @@
 )]
 
 mod stack;
+mod stats;
 
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,8 @@ use skilltrack_protocol::authoring::{CourseDraft, LessonContentType, LessonDraft
 use skilltrack_protocol::course_packages::{CourseTree, TreeAssessment, TreeLesson, TreeModule};
 use skilltrack_protocol::enums::{AssessmentType, DifficultyLevel, QuestionType};
 
-use crate::stack::{Stack, StackOptions, call, percentile};
+use crate::stack::{Stack, StackOptions, call};
+use crate::stats::percentile;
 
 /// Measures validating, loading, re-pushing and pulling a large package.
 #[derive(Debug, Parser)]

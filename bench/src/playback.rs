@@ -27,6 +27,7 @@
 
 #[allow(dead_code, reason = "only the percentile")]
 mod stack;
+mod stats;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -42,7 +43,7 @@ use skilltrack_tests::api::{Api, session};
 use skilltrack_tests::desktop::{DesktopApp, click, find};
 use skilltrack_tests::spawn_demo_server;
 
-use crate::stack::percentile;
+use crate::stats::percentile;
 
 /// Measures click-to-first-frame of a streamed lesson video and whole-course downloads.
 #[derive(Debug, Parser)]

@@ -22,6 +22,7 @@
     reason = "only its percentile: this benchmark runs no server"
 )]
 mod stack;
+mod stats;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -31,7 +32,7 @@ use clap::Parser;
 use serde_json::json;
 use skilltrack_tests::desktop::{DesktopApp, click, free_port, open_package_folder, wait_text};
 
-use crate::stack::percentile;
+use crate::stats::percentile;
 
 /// Measures save-to-repaint in the desktop app's live preview of a course folder.
 #[derive(Debug, Parser)]

@@ -14,6 +14,7 @@
 )]
 
 mod stack;
+mod stats;
 
 use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
@@ -25,7 +26,8 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::stack::{Stack, StackOptions, call, percentile};
+use crate::stack::{Stack, StackOptions, call};
+use crate::stats::percentile;
 
 /// Measures the lab terminal.
 #[derive(Debug, Parser)]

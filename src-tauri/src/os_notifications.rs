@@ -115,6 +115,10 @@ pub async fn raise_new(app: &AppHandle, engine: &SyncEngine, data_dir: &Path) {
             .filter_map(|n| n["id"].as_str().map(str::to_owned))
             .collect(),
     };
+    // Written again only when it changed: this runs after every sync.
+    if seen.is_some_and(|seen| seen.ids == now.ids) {
+        return;
+    }
     if let Err(e) = serde_json::to_vec(&now)
         .map_err(std::io::Error::other)
         .and_then(|bytes| std::fs::write(&path, bytes))

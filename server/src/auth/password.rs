@@ -21,7 +21,7 @@ pub const MAX_LEN: usize = 128;
 /// memory is taken once per thread and never given back, so a burst of sign-ins costs what a few
 /// hashes cost, and queues (at most one hash per core at once) rather than taking every core.
 struct Hashers {
-    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
 /// Work for a hashing thread, with where to send its answer.
@@ -51,9 +51,7 @@ fn hashers() -> &'static Hashers {
                 tracing::error!(error = %e, "a password hashing thread did not start");
             }
         }
-        Hashers {
-            jobs: std::sync::Mutex::new(jobs),
-        }
+        Hashers { jobs }
     })
 }
 
@@ -85,12 +83,8 @@ fn hashing_thread(queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
 
 /// Hands `job` to a hashing thread.
 fn submit(job: Job) {
-    let jobs = hashers()
-        .jobs
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     // The threads never stop while the process runs.
-    let _ = jobs.send(job);
+    let _ = hashers().jobs.send(job);
 }
 
 /// Hashes a password into a PHC string (Argon2id, the crate's default parameters) in `memory`.
@@ -99,14 +93,7 @@ fn hash_with(
     memory: &mut [argon2::Block],
 ) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    let mut salt_bytes = [0u8; 64];
-    let salt_bytes = salt.decode_b64(&mut salt_bytes)?;
-    let hasher = Argon2::default();
-    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
-        hasher
-            .hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *memory)
-            .map_err(argon2::password_hash::Error::from)
-    })?;
+    let output = argon2id(password, salt.as_salt(), Params::DEFAULT_OUTPUT_LEN, memory)?;
     Ok(PasswordHash {
         algorithm: Algorithm::default().ident(),
         version: Some(Version::default().into()),
@@ -115,6 +102,23 @@ fn hash_with(
         hash: Some(output),
     }
     .to_string())
+}
+
+/// Argon2id with our (the crate's default) parameters, in `memory`: what the crate's own
+/// `hash_password` computes, without allocating.
+fn argon2id(
+    password: &str,
+    salt: argon2::password_hash::Salt<'_>,
+    len: usize,
+    memory: &mut [argon2::Block],
+) -> Result<Output, argon2::password_hash::Error> {
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes)?;
+    Output::init_with(len, |out| {
+        Argon2::default()
+            .hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *memory)
+            .map_err(argon2::password_hash::Error::from)
+    })
 }
 
 /// Whether `password` is the one `stored` was made from. A hash made with other parameters than
@@ -140,21 +144,8 @@ fn verify_with(password: &str, stored: Option<&str>, memory: &mut [argon2::Block
         });
     let matches = match (ours, parsed.salt, parsed.hash) {
         (true, Some(salt), Some(expected)) if expected.len() == Params::DEFAULT_OUTPUT_LEN => {
-            let mut salt_bytes = [0u8; 64];
-            salt.decode_b64(&mut salt_bytes).is_ok_and(|salt_bytes| {
-                Output::init_with(expected.len(), |out| {
-                    Argon2::default()
-                        .hash_password_into_with_memory(
-                            password.as_bytes(),
-                            salt_bytes,
-                            out,
-                            &mut *memory,
-                        )
-                        .map_err(argon2::password_hash::Error::from)
-                })
-                // `Output`'s equality takes the same time wherever the bytes differ.
-                .is_ok_and(|computed| computed == expected)
-            })
+            // `Output`'s equality takes the same time wherever the bytes differ.
+            argon2id(password, salt, expected.len(), memory).is_ok_and(|hash| hash == expected)
         }
         _ => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
