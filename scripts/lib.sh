@@ -30,6 +30,9 @@ apt_packages+=(nginx)
 # Lab images: the tests build a tiny image from busybox-static. (`skilltrack-server lab-images
 # build` also needs mmdebstrap, which the tests do not use.)
 apt_packages+=(busybox-static)
+# The installer test (tests/desktop_install_e2e.rs) installs the app's .deb into a clean Debian
+# made with mmdebstrap (ensure_debian_root).
+apt_packages+=(mmdebstrap)
 # The desktop app (Tauri v2 on Linux): WebKitGTK 4.1 and GTK 3 to build and run it, librsvg for
 # its icons, GStreamer's plugins to play lesson videos (base and good: WebM/VP8, Vorbis and the
 # MP4 demuxer; libav: H.264 and AAC; bad: the H.264 parser); for its end-to-end test, Xvfb (with
@@ -146,6 +149,22 @@ ensure_tauri_driver() {
     rm -rf "$tools/target"
   fi
   export SKILLTRACK_TAURI_DRIVER="$tools/bin/tauri-driver"
+}
+
+# A clean Debian (bookworm, with its updates; mmdebstrap's `apt` variant: the essential
+# packages and apt) as an archive, made once: the installer test unpacks a fresh copy for each
+# run and installs the app's .deb into it as a learner would.
+ensure_debian_root() {
+  local archive="$HOME/.cache/skilltrack/debian-bookworm-apt.tar"
+  if [ ! -s "$archive" ]; then
+    say "making a clean Debian root for the installer test (mmdebstrap, once)"
+    mkdir -p "$(dirname "$archive")"
+    as_root mmdebstrap --quiet --variant=apt --format=tar bookworm "$archive.partial" \
+      "deb http://deb.debian.org/debian bookworm main" \
+      "deb http://deb.debian.org/debian bookworm-updates main" \
+      "deb http://deb.debian.org/debian-security bookworm-security main"
+    mv "$archive.partial" "$archive"
+  fi
 }
 
 # The desktop app's front end, into ui/dist (the app embeds it when it is built).

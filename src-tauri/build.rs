@@ -94,6 +94,8 @@ const COMMANDS: &[&str] = &[
     "verify_certificate",
     "opened_links",
     "open_log_folder",
+    "check_for_update",
+    "install_update",
 ];
 
 fn link(from: &Path, to: &Path) {

@@ -20,6 +20,7 @@ mod desktop_a11y_e2e;
 mod desktop_commands;
 mod desktop_e2e;
 mod desktop_i18n_e2e;
+mod desktop_install_e2e;
 mod desktop_instructor_e2e;
 mod desktop_lab_e2e;
 mod desktop_os_e2e;

@@ -15,6 +15,7 @@
 //! * [`links`]: `skilltrack://` links, handed over at launch or by a second launch.
 //! * [`logging`]: the log, to stderr and to a rotating file Settings points at.
 //! * [`os_notifications`]: a graded attempt, a certificate, a lab stopping, on the desktop.
+//! * [`updates`]: new versions of the app, signed, from the server the app uses.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -31,6 +32,7 @@ pub mod os_notifications;
 pub mod package_preview;
 pub mod preferences;
 pub mod rendering;
+pub mod updates;
 pub mod views;
 
 use std::path::PathBuf;
@@ -226,14 +228,15 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Runs the app until its window closes.
-pub fn run() -> tauri::Result<()> {
-    commands::startup::mark_launch();
-    let context = tauri::generate_context!("../tauri.conf.json");
-    tauri::Builder::default()
+/// The plugins and the state they need, in the order they must start.
+fn with_plugins(
+    builder: tauri::Builder<tauri::Wry>,
+    identifier: &str,
+) -> tauri::Builder<tauri::Wry> {
+    builder
         // First of all: a second launch hands its command line (a link, maybe) to the app
         // already running, which comes to the front, and exits before anything else starts.
-        .plugin(single_instance(&context.config().identifier))
+        .plugin(single_instance(identifier))
         // Managed before any plugin's setup: links may be handed over before the app's own.
         .manage(links::LinkInbox::default())
         .plugin(window_state())
@@ -246,6 +249,16 @@ pub fn run() -> tauri::Result<()> {
         .plugin(tauri_plugin_dialog::init())
         // Notifications raised from Rust only (os_notifications.rs): none for the window.
         .plugin(tauri_plugin_notification::init())
+        // Updates, checked and installed from Rust only (updates.rs): none for the window.
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updates::PendingUpdate::default())
+}
+
+/// Runs the app until its window closes.
+pub fn run() -> tauri::Result<()> {
+    commands::startup::mark_launch();
+    let context = tauri::generate_context!("../tauri.conf.json");
+    with_plugins(tauri::Builder::default(), &context.config().identifier)
         .setup(setup)
         .invoke_handler(tauri::generate_handler![
             commands::launch_state,
@@ -332,6 +345,8 @@ pub fn run() -> tauri::Result<()> {
             commands::package_preview::preview_lab,
             commands::system::opened_links,
             commands::system::open_log_folder,
+            commands::system::check_for_update,
+            commands::system::install_update,
         ])
         .run(context)
 }

@@ -67,9 +67,37 @@ impl DesktopApp {
         env: &[(&str, &str)],
         args: &[&str],
     ) -> Self {
+        Self::launch_through(None, app, server, data_dir, env, args).await
+    }
+
+    /// [`DesktopApp::launch_with_env`] through another `WebKitWebDriver` than the machine's:
+    /// `native_driver` (the installer test's, inside a Debian root, which starts the app
+    /// installed there: `app` and `data_dir` are then paths in that root).
+    pub async fn launch_installed(
+        native_driver: &Path,
+        app: &Path,
+        server: &str,
+        data_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
+        Self::launch_through(Some(native_driver), app, server, data_dir, env, &[]).await
+    }
+
+    async fn launch_through(
+        native_driver: Option<&Path>,
+        app: &Path,
+        server: &str,
+        data_dir: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Self {
         let (xvfb, display) = start_xvfb();
         let (port, native_port) = (free_port(), free_port());
-        let driver = Command::new(tauri_driver())
+        let mut driver = Command::new(tauri_driver());
+        if let Some(native_driver) = native_driver {
+            driver.arg("--native-driver").arg(native_driver);
+        }
+        let driver = driver
             .args([
                 "--port",
                 &port.to_string(),

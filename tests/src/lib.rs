@@ -26,6 +26,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 pub mod api;
+pub mod debian_root;
 pub mod desktop;
 pub mod fixtures;
 pub mod process;

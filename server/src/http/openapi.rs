@@ -324,7 +324,33 @@ fn complete_operation(method: &str, path: &str, operation: &mut Value) {
             problem("`invalid_token`, `token_expired` or `session_revoked`: the bearer token cannot be used")
         });
     }
+    if super::relay::relayable_session_segment(path).is_some() {
+        responses.entry("502").or_insert_with(|| {
+            problem("`lab_host_unreachable`: another server process of the cluster runs this lab's sandbox and cannot be reached; try again")
+        });
+    }
+    if !WITHOUT_DATABASE.contains(&path) {
+        responses.entry("503").or_insert_with(|| {
+            let mut answer = problem(
+                "`database_unavailable`: PostgreSQL cannot be reached (restarting, say); try again after `Retry-After` seconds",
+            );
+            answer["headers"] = json!({"Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "schema": {"type": "integer", "minimum": 1},
+            }});
+            answer
+        });
+    }
 }
+
+/// The routes that answer without the database, which a PostgreSQL outage leaves alone.
+const WITHOUT_DATABASE: &[&str] = &[
+    "/healthz",
+    "/api/openapi.json",
+    "/api/docs",
+    "/api/docs/redoc.standalone.js",
+    "/metrics",
+];
 
 /// A stream of server-sent events is described event by event: `event` is the event's name
 /// and `data` its JSON text, of the schema the route names.

@@ -29,15 +29,18 @@ use super::error::ApiError;
 /// learner's token is): it only stops a second hop.
 pub const FORWARDED: &str = "x-skilltrack-forwarded";
 
-/// The session a relayable lab route names: `/api/v1/lab-sessions/{id}/<something>`, but for
-/// the terminal (relayed as a WebSocket of its own).
-fn relayable_session(path: &str) -> Option<Uuid> {
+/// The session segment of a relayable lab route, `/api/v1/lab-sessions/{id}/<something>`, but
+/// for the terminal (relayed as a WebSocket of its own). Works on a request's path and on the
+/// route's template alike (the OpenAPI document says which routes may answer 502).
+pub fn relayable_session_segment(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/api/v1/lab-sessions/")?;
     let (id, tail) = rest.split_once('/')?;
-    if tail.is_empty() || tail == "terminal" {
-        return None;
-    }
-    id.parse().ok()
+    (!tail.is_empty() && tail != "terminal").then_some(id)
+}
+
+/// The session a relayable lab request names.
+fn relayable_session(path: &str) -> Option<Uuid> {
+    relayable_session_segment(path)?.parse().ok()
 }
 
 fn client() -> &'static Client<HttpConnector, Body> {

@@ -71,3 +71,20 @@ pub async fn open_log_folder(app: AppHandle) -> Answer<()> {
             )
         })
 }
+
+/// Asks the server the app uses whether there is a newer version of the app.
+#[tauri::command]
+pub async fn check_for_update(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+) -> Answer<crate::updates::UpdateStatus> {
+    let server = desktop.device.lock().await.server.clone();
+    crate::updates::check(&app, &server).await
+}
+
+/// Installs the update the last check found and starts the new version; progress comes as
+/// `update-progress` events. Answers only when it fails (the app restarts otherwise).
+#[tauri::command]
+pub async fn install_update(app: AppHandle) -> Answer<()> {
+    crate::updates::install(&app).await
+}

@@ -14,6 +14,7 @@ import type { CourseDownloadPlan } from "../bindings/CourseDownloadPlan";
 import type { OfflineCourse } from "../bindings/OfflineCourse";
 import type { StreamedExtras } from "../bindings/StreamedExtras";
 import type { SettingsPage } from "../bindings/SettingsPage";
+import type { UpdateStatus } from "../bindings/UpdateStatus";
 import type { AnswerValue } from "../bindings/AnswerValue";
 import type { AttemptItem } from "../bindings/AttemptItem";
 import type { NotificationsPage } from "../bindings/NotificationsPage";
@@ -78,6 +79,10 @@ export const commands = {
   settings: () => invoke<SettingsPage>("settings"),
   /** Opens the folder of the app's log file in the file manager. */
   openLogFolder: () => invoke<null>("open_log_folder"),
+  /** Whether the server offers a newer version of the app (updates.rs). */
+  checkForUpdate: () => invoke<UpdateStatus>("check_for_update"),
+  /** Installs the update the last check found; the app restarts into it (answers only on failure). */
+  installUpdate: () => invoke<null>("install_update"),
   /** The skilltrack:// links handed to the app since last asked (see links.rs). */
   openedLinks: () => invoke<OpenedLink[]>("opened_links"),
   // Learner: enrolling and signing up need the server; reviews and notifications work offline.

@@ -4,8 +4,9 @@ import { instructor } from "./instructor";
 import { labs } from "./labs";
 import { learner } from "./learner";
 import { shell } from "./shell";
+import { updates } from "./updates";
 
-export const en = { ...shell, ...learner, ...labs, ...instructor } as const;
+export const en = { ...shell, ...learner, ...labs, ...instructor, ...updates } as const;
 
 export type MessageKey = keyof typeof en;
 

@@ -3,5 +3,6 @@ import { instructor } from "./instructor";
 import { labs } from "./labs";
 import { learner } from "./learner";
 import { shell } from "./shell";
+import { updates } from "./updates";
 
-export const fr = { ...shell, ...learner, ...labs, ...instructor };
+export const fr = { ...shell, ...learner, ...labs, ...instructor, ...updates };

@@ -1,0 +1,23 @@
+// New versions of the app (Settings → Updates, and the notice when one is found at launch).
+export const updates = {
+  "updates.title": "Updates",
+  "updates.version": "This is Skilltrack {version}.",
+  "updates.check": "Check for updates",
+  "updates.checking": "Checking…",
+  "updates.up_to_date": "You have the newest version.",
+  "updates.available": "Skilltrack {version} is available.",
+  "updates.notes": "What is new",
+  "updates.install": "Install and restart",
+  "updates.installing": "Downloading the update…",
+  "updates.progress": "Update download",
+  "updates.installing_now": "Installing: your system may ask for an administrator’s password.",
+  "updates.not_installed_from_package": "This copy of Skilltrack was not installed from a package, so it does not update itself: build or install the new version the way you got this one.",
+  "updates.no_update_key": "This build of Skilltrack was made without an update key, so it takes no updates: install new versions from a package.",
+  "updates.notice": "Skilltrack {version} is available.",
+  "updates.notice_open": "See the update",
+  "updates.notice_dismiss": "Later",
+  "error.update_signature_invalid": "The downloaded update is not signed by Skilltrack’s publisher, so it was refused: nothing was installed. Tell the server’s operator.",
+  "error.update_install_failed": "The system could not install the update: nothing was changed.",
+  "error.update_failed": "The update could not be checked or installed.",
+  "error.no_update": "There is no update to install: check for updates first.",
+} as const;
