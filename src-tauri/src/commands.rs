@@ -762,7 +762,7 @@ fn lesson_captions(row: &serde_json::Value) -> Vec<(String, String)> {
 
 /// The settings screen: server, account, storage used, refused writes.
 #[tauri::command]
-pub async fn settings(desktop: State<'_, Desktop>) -> Answer<SettingsPage> {
+pub async fn settings(app: AppHandle, desktop: State<'_, Desktop>) -> Answer<SettingsPage> {
     let device = desktop.device.lock().await;
     let cache = lock(device.engine.cache());
     Ok(SettingsPage {
@@ -773,6 +773,7 @@ pub async fn settings(desktop: State<'_, Desktop>) -> Answer<SettingsPage> {
         downloads: cache.downloads()?,
         rejections: cache.rejections()?,
         log_file: crate::logging::current_file().map(|f| f.display().to_string()),
+        app_version: app.package_info().version.to_string(),
     })
 }
 

@@ -219,6 +219,11 @@ fn refused(e: tauri_plugin_updater::Error) -> CommandError {
             "The update's signature does not say which version it is, so it was refused: \
              nothing was installed. Tell the server's operator.",
         ),
+        Error::ReleaseNotFound => CommandError::new(
+            "update_check_failed",
+            "The server did not answer the update check with a release: it may not publish \
+             updates yet. Try again later.",
+        ),
         Error::Reqwest(_) | Error::Network(_) => CommandError::new(
             "offline",
             format!("The server could not be reached for the update: {e}"),

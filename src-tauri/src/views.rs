@@ -373,6 +373,8 @@ pub struct SettingsPage {
     pub rejections: Vec<Rejection>,
     /// The log file the app writes now (none when it could not make one).
     pub log_file: Option<String>,
+    /// This app's version.
+    pub app_version: String,
 }
 
 /// A streamed lesson's poster, captions and pictures, fetched online.

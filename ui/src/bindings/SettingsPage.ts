@@ -34,4 +34,8 @@ rejections: Array<Rejection>,
 /**
  * The log file the app writes now (none when it could not make one).
  */
-log_file: string | null, };
+log_file: string | null, 
+/**
+ * This app's version.
+ */
+app_version: string, };

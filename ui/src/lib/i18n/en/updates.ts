@@ -19,5 +19,6 @@ export const updates = {
   "error.update_signature_invalid": "The downloaded update is not signed by Skilltrack’s publisher, so it was refused: nothing was installed. Tell the server’s operator.",
   "error.update_install_failed": "The system could not install the update: nothing was changed.",
   "error.update_failed": "The update could not be checked or installed.",
+  "error.update_check_failed": "The server did not answer the update check: it may not publish updates yet. Try again later.",
   "error.no_update": "There is no update to install: check for updates first.",
 } as const;

@@ -21,5 +21,6 @@ export const updates: Translation<typeof english> = {
   "error.update_signature_invalid": "La mise à jour téléchargée n’est pas signée par l’éditeur de Skilltrack : elle a été refusée et rien n’a été installé. Prévenez l’opérateur du serveur.",
   "error.update_install_failed": "Le système n’a pas pu installer la mise à jour : rien n’a changé.",
   "error.update_failed": "La mise à jour n’a pas pu être recherchée ni installée.",
+  "error.update_check_failed": "Le serveur n’a pas répondu à la recherche de mises à jour : il n’en publie peut-être pas encore. Réessayez plus tard.",
   "error.no_update": "Aucune mise à jour à installer : recherchez d’abord les mises à jour.",
 };
