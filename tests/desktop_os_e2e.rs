@@ -343,5 +343,25 @@ async fn desktop_os_an_essay_graded_while_the_app_runs_is_raised_on_the_desktop(
     assert_eq!(raised.len(), 1, "{raised:?}");
     assert!(raised[0].body.contains("is graded"), "{raised:?}");
     assert!(raised[0].summary.ends_with('%'), "{raised:?}");
+    assert_eq!(
+        raised[0].actions.first().map(String::as_str),
+        Some("default"),
+        "{raised:?}"
+    );
+
+    // A click on it brings the app to the graded quiz's course, from wherever it was.
+    click(
+        &app.client,
+        r#"[data-testid="nav-settings"]"#,
+        "going elsewhere",
+    )
+    .await;
+    service.click(raised[0].id).await;
+    find(
+        &app.client,
+        r#"[data-testid="course"]"#,
+        "the graded quiz's course, after the click",
+    )
+    .await;
     app.close().await;
 }

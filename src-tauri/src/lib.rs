@@ -247,8 +247,6 @@ fn with_plugins(
         // The folder picker of the package preview, called from Rust only (no permission for
         // the window to open dialogs itself).
         .plugin(tauri_plugin_dialog::init())
-        // Notifications raised from Rust only (os_notifications.rs): none for the window.
-        .plugin(tauri_plugin_notification::init())
         // Updates, checked and installed from Rust only (updates.rs): none for the window.
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(updates::PendingUpdate::default())

@@ -5,6 +5,11 @@
 //! notifications off (`notification_preferences.push` of their profile). Which were already
 //! seen is kept per account in the server's data directory, so a restart raises nothing twice
 //! and the first look on a device (a new sign-in) raises nothing old.
+//!
+//! Clicking one brings the app to the front on what it is about: the course of a graded
+//! attempt, else the notifications screen. They are raised with
+//! `notify-rust` directly (what the notification plugin uses on Linux), whose handle waits for
+//! the click; the plugin raises without one.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -13,10 +18,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use skilltrack_client::sync::{SyncEngine, lock};
 use skilltrack_protocol::sync::SyncTable;
-use tauri::AppHandle;
+use tauri::{AppHandle, Emitter as _};
 
 /// The file of notifications already seen, in a server's data directory.
 pub const SEEN_FILE: &str = "os-notifications.json";
+
+/// The event that tells the window a notification without a screen of its own was clicked:
+/// it opens the notifications screen.
+pub const NOTIFICATION_CLICKED_EVENT: &str = "notification-clicked";
 
 /// The notifications' `entity_type`s raised on the desktop.
 const RAISED_KINDS: [&str; 3] = ["assessment_attempt", "certificate", "lab_session"];
@@ -63,7 +72,6 @@ pub fn to_raise<'a, S: std::hash::BuildHasher>(
 /// Raises the new notifications of the signed-in learner, then remembers every notification
 /// they have as seen.
 pub async fn raise_new(app: &AppHandle, engine: &SyncEngine, data_dir: &Path) {
-    use tauri_plugin_notification::NotificationExt as _;
     let Some(user) = engine.signed_in_user().await else {
         return;
     };
@@ -86,6 +94,14 @@ pub async fn raise_new(app: &AppHandle, engine: &SyncEngine, data_dir: &Path) {
             .and_then(|id| cache.row(SyncTable::Profiles, id).ok().flatten());
         (rows, profile)
     };
+    // A graded attempt opens its course: its quiz's lesson module's course, from the cache.
+    let course_of_attempt = |attempt: &str| -> Option<String> {
+        let cache = lock(engine.cache());
+        let row = |table, id: &str| cache.row(table, id.parse().ok()?).ok().flatten();
+        let attempt = row(SyncTable::UserAssessmentAttempts, attempt)?;
+        let assessment = row(SyncTable::Assessments, attempt["assessment_id"].as_str()?)?;
+        assessment["course_id"].as_str().map(str::to_owned)
+    };
     let path = data_dir.join(SEEN_FILE);
     let seen = std::fs::read(&path)
         .ok()
@@ -96,17 +112,12 @@ pub async fn raise_new(app: &AppHandle, engine: &SyncEngine, data_dir: &Path) {
         seen.as_ref().map(|s| &s.ids),
         push_allowed(profile.as_ref()),
     ) {
-        let title = n["title"].as_str().unwrap_or_default();
-        let message = n["message"].as_str().unwrap_or_default();
-        if let Err(e) = app
-            .notification()
-            .builder()
-            .title(title)
-            .body(message)
-            .show()
-        {
-            tracing::warn!(error = %e, "a notification could not be raised on the desktop");
-        }
+        raise(
+            app,
+            n["title"].as_str().unwrap_or_default(),
+            n["message"].as_str().unwrap_or_default(),
+            clicked_link(n, &course_of_attempt),
+        );
     }
     let now = Seen {
         user,
@@ -125,6 +136,54 @@ pub async fn raise_new(app: &AppHandle, engine: &SyncEngine, data_dir: &Path) {
     {
         tracing::warn!(error = %e, "the notifications seen could not be kept");
     }
+}
+
+/// The `skilltrack://` link a click on notification `n` opens, if it is about a screen.
+fn clicked_link(n: &Value, course_of_attempt: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let id = n["entity_id"].as_str()?;
+    match n["entity_type"].as_str()? {
+        "assessment_attempt" => course_of_attempt(id)
+            .map(|course| format!("{}://course/{course}", crate::links::SCHEME)),
+        // A certificate and a lab session (not kept on the device) have no screen of their own.
+        _ => None,
+    }
+}
+
+/// Raises one notification; a click on it (its default action) brings the window to the front
+/// on `link`, or on the notifications screen.
+fn raise(app: &AppHandle, title: &str, message: &str, link: Option<String>) {
+    let shown = notify_rust::Notification::new()
+        .appname("Skilltrack")
+        .summary(title)
+        .body(message)
+        .action("default", "Open")
+        .show();
+    let handle = match shown {
+        Ok(handle) => handle,
+        Err(e) => {
+            tracing::warn!(error = %e, "a notification could not be raised on the desktop");
+            return;
+        }
+    };
+    let app = app.clone();
+    // The handle waits on the session bus until the notification is clicked or closed.
+    std::thread::spawn(move || {
+        handle.wait_for_action(|action| {
+            if action != "default" {
+                return;
+            }
+            tracing::info!(?link, "a desktop notification was clicked");
+            crate::links::focus_main_window(&app);
+            match &link {
+                Some(link) => {
+                    crate::links::receive(&app, [String::new(), link.clone()]);
+                }
+                None => {
+                    let _ = app.emit(NOTIFICATION_CLICKED_EVENT, ());
+                }
+            }
+        });
+    });
 }
 
 #[cfg(test)]

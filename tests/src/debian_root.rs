@@ -61,6 +61,12 @@ impl DebianRoot {
             mounts: Vec::new(),
             apt_updated: std::sync::atomic::AtomicBool::new(false),
         };
+        // A throw-away root: dpkg need not sync every file it writes (it takes minutes).
+        std::fs::write(
+            root.host_path("etc/dpkg/dpkg.cfg.d/skilltrack-test-unsafe-io"),
+            "force-unsafe-io\n",
+        )
+        .expect("configuring dpkg in the Debian root");
         let archives = cache_dir().join("apt-archives");
         std::fs::create_dir_all(archives.join("partial")).expect("the apt archive cache");
         root.mount(&["--bind"], Path::new("/proc"), "proc");
@@ -121,8 +127,9 @@ impl DebianRoot {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// `apt-get update` once, then `apt-get install -y` of `packages` (names, or `./file.deb`
-    /// paths inside the root).
+    /// `apt-get update` once, then `apt-get install -y --no-install-recommends` of `packages`
+    /// (names, or paths of `.deb` files inside the root). Without the recommended packages a
+    /// learner's apt would add: what a package declares it depends on must be enough.
     pub fn apt_install(&self, packages: &[&str]) {
         if !self
             .apt_updated
@@ -130,7 +137,7 @@ impl DebianRoot {
         {
             self.run_ok("apt-get", &["update", "-q"]);
         }
-        let mut args = vec!["install", "-y", "-q"];
+        let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
         args.extend_from_slice(packages);
         self.run_ok("apt-get", &args);
     }

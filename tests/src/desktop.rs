@@ -295,10 +295,14 @@ impl SessionBus {
 /// A notification received by [`NotificationService`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RaisedNotification {
+    /// The id the service gave it.
+    pub id: u32,
     /// Its summary (the title).
     pub summary: String,
     /// Its body.
     pub body: String,
+    /// Its actions: identifiers and labels, alternately.
+    pub actions: Vec<String>,
 }
 
 /// The desktop's notification service as the freedesktop specification defines it
@@ -306,7 +310,7 @@ pub struct RaisedNotification {
 /// so a test reads back the notifications an app raised through the real D-Bus interface.
 pub struct NotificationService {
     received: std::sync::Arc<std::sync::Mutex<Vec<RaisedNotification>>>,
-    _connection: zbus::Connection,
+    connection: zbus::Connection,
 }
 
 // The specification's methods as they are, whatever this service keeps of them (the interface
@@ -336,7 +340,7 @@ mod notification_server {
             _app_icon: String,
             summary: String,
             body: String,
-            _actions: Vec<String>,
+            actions: Vec<String>,
             _hints: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
             _expire_timeout: i32,
         ) -> u32 {
@@ -344,12 +348,18 @@ mod notification_server {
                 .0
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            received.push(RaisedNotification { summary, body });
-            u32::try_from(received.len()).unwrap_or(u32::MAX)
+            let id = u32::try_from(received.len() + 1).unwrap_or(u32::MAX);
+            received.push(RaisedNotification {
+                id,
+                summary,
+                body,
+                actions,
+            });
+            id
         }
 
         fn get_capabilities(&self) -> Vec<String> {
-            vec!["body".to_owned()]
+            vec!["body".to_owned(), "actions".to_owned()]
         }
 
         fn get_server_information(&self) -> (String, String, String, String) {
@@ -384,8 +394,22 @@ impl NotificationService {
             .expect("connecting the notification service to the session bus");
         Self {
             received,
-            _connection: connection,
+            connection,
         }
+    }
+
+    /// Clicks notification `id`, as a desktop does: its default action is invoked.
+    pub async fn click(&self, id: u32) {
+        self.connection
+            .emit_signal(
+                None::<&str>,
+                "/org/freedesktop/Notifications",
+                "org.freedesktop.Notifications",
+                "ActionInvoked",
+                &(id, "default"),
+            )
+            .await
+            .expect("emitting ActionInvoked");
     }
 
     /// The notifications received so far, oldest first.

@@ -179,3 +179,5 @@ export const PACKAGE_PREVIEW_EVENT = "package-preview";
 export const NAVIGATION_REFUSED_EVENT = "navigation-refused";
 // Links wait to be taken with openedLinks (src-tauri/src/links.rs).
 export const LINK_OPENED_EVENT = "link-opened";
+/** A desktop notification without a screen of its own was clicked (os_notifications.rs). */
+export const NOTIFICATION_CLICKED_EVENT = "notification-clicked";
