@@ -500,7 +500,15 @@ async fn serve(
         source,
     })?;
     let account_mail = account_mail(options, local)?;
+    let public_url = options
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
     let state = http::AppState::new(db.clone(), keys, auth_limits, &media, limits.upload_bytes)
+        .with_desktop_releases(
+            desktop_releases::ReleaseStore::in_data_dir(data_dir),
+            &public_url,
+        )
         .with_certificates(issuer)
         .with_instance(std::sync::Arc::clone(&instance))
         .with_account_mail(account_mail)
