@@ -151,6 +151,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/v1/sync/pull"),
     ("post", "/api/v1/sync/push"),
     ("get", "/api/v1/sync/live"),
+    (
+        "get",
+        "/api/v1/desktop/updates/{target}/{arch}/{bundle}/{current_version}",
+    ),
+    ("get", "/api/v1/desktop/releases/{id}/{file_name}"),
 ];
 
 fn operations(doc: &Value) -> Vec<(String, String, Value)> {

@@ -15,13 +15,14 @@ use skilltrack_tests::fixtures::persona::{
 };
 use skilltrack_tests::fixtures::{
     C1, C1_ASSESSMENT, C1_LESSON, C1_LESSON_2, C1_MODULE, C1_QUESTION, C1_QUESTION_2,
-    C1_QUESTION_ANSWER, C2, C2_MODULE, C2_PREREQUISITE, C2_TAG_LINK, C3, INSTRUCTOR_UPLOAD, L1,
-    L1_STEP, L1_STEP_2, L1_STEP_SCRIPTS, L2, L2_PREREQUISITE, L3, LAB_CATEGORY, LAB_IMAGE,
-    LEARNER_ACTIVITY, LEARNER_ANSWER, LEARNER_ATTEMPT, LEARNER_BOOKMARK, LEARNER_CERTIFICATE,
-    LEARNER_COURSE_REVIEW, LEARNER_ENROLLMENT, LEARNER_ENVIRONMENT, LEARNER_EVENT, LEARNER_FILE,
-    LEARNER_LAB_REVIEW, LEARNER_LAB_SESSION, LEARNER_MUTATION, LEARNER_NOTIFICATION,
-    LEARNER_PAYMENT, LEARNER_PROGRESS, LEARNER_SUBSCRIPTION, OTHER_REVIEW_VOTE, Persona, SERVICE,
-    SERVICE_RETIRED, SETTING_PRIVATE, SIGNING_KEY, TAG, TAG_2, as_persona, load_world,
+    C1_QUESTION_ANSWER, C2, C2_MODULE, C2_PREREQUISITE, C2_TAG_LINK, C3, DESKTOP_RELEASE,
+    INSTRUCTOR_UPLOAD, L1, L1_STEP, L1_STEP_2, L1_STEP_SCRIPTS, L2, L2_PREREQUISITE, L3,
+    LAB_CATEGORY, LAB_IMAGE, LEARNER_ACTIVITY, LEARNER_ANSWER, LEARNER_ATTEMPT, LEARNER_BOOKMARK,
+    LEARNER_CERTIFICATE, LEARNER_COURSE_REVIEW, LEARNER_ENROLLMENT, LEARNER_ENVIRONMENT,
+    LEARNER_EVENT, LEARNER_FILE, LEARNER_LAB_REVIEW, LEARNER_LAB_SESSION, LEARNER_MUTATION,
+    LEARNER_NOTIFICATION, LEARNER_PAYMENT, LEARNER_PROGRESS, LEARNER_SUBSCRIPTION,
+    OTHER_REVIEW_VOTE, Persona, SERVICE, SERVICE_RETIRED, SETTING_PRIVATE, SIGNING_KEY, TAG, TAG_2,
+    as_persona, load_world,
 };
 use skilltrack_tests::{TestDb, test_db};
 use sqlx::postgres::{PgPool, PgRow};
@@ -220,6 +221,12 @@ certificate_signing_keys   select  Y    Y       Y     Y     Y           Y
 certificate_signing_keys   insert  -    -       -     -     -           Y
 certificate_signing_keys   update  -    -       -     -     -           Y
 certificate_signing_keys   delete  -    -       -     -     -           Y
+// A published desktop release: anyone reads it (an app checks for updates before signing in);
+// the operator's command writes them as the owner; admins may too.
+desktop_releases           select  Y    Y       Y     Y     Y           Y
+desktop_releases           insert  -    -       -     -     -           Y
+desktop_releases           update  -    -       -     -     -           Y
+desktop_releases           delete  -    -       -     -     -           Y
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -617,6 +624,16 @@ fn targets() -> Vec<Target> {
                 "INSERT INTO certificates (id, user_id, course_id, certificate_number)
                  VALUES (gen_random_uuid(), '{LEARNER}', '{C1}', 'ST-TEST-000002')"
             ),
+        ),
+        target(
+            "desktop_releases",
+            DESKTOP_RELEASE,
+            "notes = 'Edited'",
+            "INSERT INTO desktop_releases
+                 (version, bundle, arch, file_name, size_bytes, sha256, signature)
+                 VALUES ('0.1.2', 'deb', 'x86_64', 'skilltrack_0.1.2_amd64.deb', 1,
+                 repeat('2', 64), 'c2lnbmF0dXJl')"
+                .to_owned(),
         ),
         target(
             "certificate_signing_keys",

@@ -39,9 +39,10 @@ const SPEC_TABLES: [&str; 31] = [
 ];
 
 /// Tables we added to the spec's, each with its reason in docs/decisions.md.
-const ADDED_TABLES: [&str; 6] = [
+const ADDED_TABLES: [&str; 7] = [
     "applied_mutations",        // idempotent writes (decision 35)
     "certificate_signing_keys", // public halves of the certificate keys (decision 231)
+    "desktop_releases",         // the desktop app's signed updates (decision 333)
     "review_votes",             // one helpful vote per user per review (decision 41)
     "lab_images",               // the images labs run on (decision 157)
     "lab_step_scripts",         // a lab step's setup, verify and solve scripts (decision 200)

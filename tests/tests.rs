@@ -26,6 +26,7 @@ mod desktop_lab_e2e;
 mod desktop_os_e2e;
 mod desktop_playback_e2e;
 mod desktop_preview_e2e;
+mod desktop_releases;
 mod engagement_api;
 mod http_api;
 mod lab_images;

@@ -59,6 +59,10 @@ pub enum Command {
     /// The Ed25519 keys that sign certificates, kept in `<data-dir>/certificate-keys.json`.
     #[command(subcommand)]
     CertificateKeys(CertificateKeyCommand),
+    /// Publish signed desktop app packages for the app's updater, kept in
+    /// `<data-dir>/desktop-releases` (docs/desktop-updates.md).
+    #[command(subcommand)]
+    DesktopRelease(DesktopReleaseCommand),
     /// Print the OpenAPI document (what `/api/openapi.json` serves) and exit. Needs no
     /// database: the UI's API contract check generates its types from it.
     Openapi,
@@ -72,6 +76,66 @@ pub enum CertificateKeyCommand {
     /// Generate a new key and sign new certificates with it from the next start on. The old
     /// keys stay published, so what they signed keeps verifying.
     Rotate,
+}
+
+/// `skilltrack-server desktop-release …`: the packages apps signed in to this server update
+/// to. Each is offered to apps of its format (deb, rpm) and architecture older than it.
+#[derive(Debug, Subcommand)]
+pub enum DesktopReleaseCommand {
+    /// Publish a package (`.deb` or `.rpm`, from `scripts/package`) with its signature (the
+    /// `.sig` file `tauri signer sign --app-version X.Y.Z FILE` wrote). The same version,
+    /// format and architecture published again replaces the earlier package.
+    Publish {
+        /// The package file; its format is read from its first bytes.
+        file: PathBuf,
+        /// The package's `.sig` file.
+        #[arg(long, value_name = "SIGFILE")]
+        signature: PathBuf,
+        /// The version (X.Y.Z). Default: the one the signature was made for; if both are
+        /// given they must agree.
+        #[arg(long)]
+        version: Option<String>,
+        /// The architecture. Default: what the file's name says (`_amd64.deb`,
+        /// `.x86_64.rpm`, `_arm64.deb`, `.aarch64.rpm`).
+        #[arg(long, value_parser = parse_desktop_arch)]
+        arch: Option<skilltrack_protocol::desktop_updates::DesktopArch>,
+        /// What changed, shown to the user who is offered the update.
+        #[arg(long, default_value = "")]
+        notes: String,
+        /// The updater's public key (the `.pub` file of `tauri signer generate`, or its
+        /// content): the package is published only if its signature verifies with it. Without
+        /// it the signature is not checked here (the app still checks it, and refuses a bad one).
+        #[arg(long, env = "SKILLTRACK_DESKTOP_UPDATE_PUBKEY", value_name = "PUBKEY")]
+        pubkey: Option<String>,
+    },
+    /// List the published packages, newest version first.
+    List,
+    /// Withdraw a release: apps are no longer offered it, and its file is deleted. Apps that
+    /// installed it keep it.
+    Withdraw {
+        /// Its version (X.Y.Z).
+        version: String,
+        /// Its format.
+        #[arg(long, value_parser = parse_desktop_bundle)]
+        bundle: skilltrack_protocol::desktop_updates::DesktopBundle,
+        /// Its architecture.
+        #[arg(long, value_parser = parse_desktop_arch, default_value = "x86_64")]
+        arch: skilltrack_protocol::desktop_updates::DesktopArch,
+    },
+}
+
+fn parse_desktop_arch(
+    text: &str,
+) -> Result<skilltrack_protocol::desktop_updates::DesktopArch, String> {
+    skilltrack_protocol::desktop_updates::DesktopArch::parse(text)
+        .ok_or_else(|| format!("{text:?} is not an architecture: x86_64 or aarch64"))
+}
+
+fn parse_desktop_bundle(
+    text: &str,
+) -> Result<skilltrack_protocol::desktop_updates::DesktopBundle, String> {
+    skilltrack_protocol::desktop_updates::DesktopBundle::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a package format: deb or rpm"))
 }
 
 /// `skilltrack-server lab-images …`. Images are kept in `<data-dir>/lab-images` (or

@@ -5,6 +5,7 @@
 //! * [`certificates`]: the certificate issuer: signing keys, credentials, revocation lists.
 //! * [`cluster`]: the embedded PostgreSQL cluster.
 //! * [`grading`]: how quiz answers are checked and scored (pure functions).
+//! * [`desktop_releases`]: the desktop app's signed packages, published for its updater.
 //! * [`db`]: every SQL statement the server runs, the pools, the per-request RLS transaction.
 //! * [`http`]: the router, probes, and problem+json errors.
 //! * [`instance`]: this process among the others of a cluster: its heartbeat, the lab sessions
@@ -26,6 +27,7 @@ pub mod cluster;
 pub mod config;
 pub mod course_page_cache;
 pub mod db;
+pub mod desktop_releases;
 pub mod grading;
 pub mod http;
 pub mod instance;
@@ -71,6 +73,9 @@ pub enum RunError {
     /// The certificate signing keys could not be loaded or rotated.
     #[error(transparent)]
     CertificateKey(#[from] certificates::IssuerKeyError),
+    /// A desktop release could not be published, listed or withdrawn.
+    #[error(transparent)]
+    Release(#[from] desktop_releases::ReleaseError),
     /// The SMTP settings are not usable.
     #[error(transparent)]
     Mail(#[from] mail::MailError),
@@ -179,6 +184,7 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
             lab_images(&open.db, &global.lab_images_dir(&data_dir), command).await
         }
         Command::CertificateKeys(command) => certificate_keys(&open.db, &data_dir, &command).await,
+        Command::DesktopRelease(command) => desktop_release(&open.db, &data_dir, command).await,
         // Answered above, before the database opened.
         Command::Openapi => Ok(()),
     };
@@ -346,6 +352,87 @@ async fn certificate_keys(
     Ok(())
 }
 
+/// Runs `skilltrack-server desktop-release …`.
+#[allow(clippy::print_stdout, reason = "the command's answer is its output")]
+async fn desktop_release(
+    db: &Database,
+    data_dir: &Path,
+    command: config::DesktopReleaseCommand,
+) -> Result<(), RunError> {
+    use config::DesktopReleaseCommand;
+    let store = desktop_releases::ReleaseStore::in_data_dir(data_dir);
+    match command {
+        DesktopReleaseCommand::Publish {
+            file,
+            signature,
+            version,
+            arch,
+            notes,
+            pubkey,
+        } => {
+            let request = desktop_releases::PublishRequest {
+                package: file,
+                signature,
+                version,
+                arch,
+                notes,
+                public_key: pubkey.filter(|k| !k.trim().is_empty()),
+            };
+            let outcome = desktop_releases::publish(db, &store, request).await?;
+            let r = &outcome.release;
+            println!(
+                "{} {} {} {} ({} bytes, sha256 {}): {}",
+                if outcome.replaced {
+                    "replaced"
+                } else {
+                    "published"
+                },
+                r.version,
+                r.bundle,
+                r.arch,
+                r.size_bytes,
+                r.sha256,
+                if outcome.verified {
+                    "its signature verifies with the given key"
+                } else {
+                    "its signature was not checked here (no --pubkey); the app checks it"
+                }
+            );
+            println!(
+                "download: /api/v1/desktop/releases/{}/{}",
+                r.id, r.file_name
+            );
+        }
+        DesktopReleaseCommand::List => {
+            for r in desktop_releases::list(db).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{} bytes\t{}\t{}",
+                    r.version,
+                    r.bundle,
+                    r.arch,
+                    r.file_name,
+                    r.size_bytes,
+                    r.published_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    r.id
+                );
+            }
+        }
+        DesktopReleaseCommand::Withdraw {
+            version,
+            bundle,
+            arch,
+        } => {
+            let gone = desktop_releases::withdraw(db, &store, &version, bundle, arch).await?;
+            println!(
+                "withdrew {} {} {} ({})",
+                gone.version, gone.bundle, gone.arch, gone.file_name
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn register_image(db: &Database, info: &labs::images::ImageInfo) -> Result<(), RunError> {
     let mut tx = db::session::begin_service(db.api())
         .await
@@ -413,7 +500,15 @@ async fn serve(
         source,
     })?;
     let account_mail = account_mail(options, local)?;
+    let public_url = options
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
     let state = http::AppState::new(db.clone(), keys, auth_limits, &media, limits.upload_bytes)
+        .with_desktop_releases(
+            desktop_releases::ReleaseStore::in_data_dir(data_dir),
+            &public_url,
+        )
         .with_certificates(issuer)
         .with_instance(std::sync::Arc::clone(&instance))
         .with_account_mail(account_mail)

@@ -226,6 +226,8 @@ pub const LEARNER_CERTIFICATE: Uuid = fixed(0x1f01);
 pub const SIGNING_KEY: Uuid = fixed(0x1f02);
 /// A lab image the platform lists.
 pub const LAB_IMAGE: Uuid = fixed(0x2c01);
+/// A published desktop release.
+pub const DESKTOP_RELEASE: Uuid = fixed(0x2f01);
 /// The first step of [`L1`] (with scripts: [`L1_STEP_SCRIPTS`]).
 pub const L1_STEP: Uuid = fixed(0x2d01);
 /// The second step of [`L1`] (no scripts).
@@ -276,6 +278,9 @@ INSERT INTO lab_categories (id, slug, name, description, icon) VALUES
 
 INSERT INTO lab_images (id, name, digest, source, size_bytes, shell) VALUES
   ('{LAB_IMAGE}', 'fixture-image', 'sha256:' || repeat('0', 64), 'the RLS fixture', 1, '/bin/sh');
+
+INSERT INTO desktop_releases (id, version, bundle, arch, file_name, size_bytes, sha256, signature) VALUES
+  ('{DESKTOP_RELEASE}', '0.1.1', 'deb', 'x86_64', 'skilltrack_0.1.1_amd64.deb', 1, repeat('1', 64), 'c2lnbmF0dXJl');
 
 INSERT INTO labs (id, category_id, instructor_id, slug, title, description, difficulty, duration, provider, is_published) VALUES
   ('{L1}', '{LAB_CATEGORY}', '{INSTRUCTOR}', 'run-a-container',  'Run a container',  'Start nginx.',       'Beginner', '1 hour',  'docker', true),

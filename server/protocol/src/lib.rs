@@ -18,6 +18,7 @@
 //! * [`sync`]: offline sync: pull pages, pushed mutations, live signals.
 //! * [`assessments`]: quizzes and exams: questions, attempts, grading, statistics.
 //! * [`labs`], [`lab_steps`]: lab sessions, their files and terminal; labs in checked steps.
+//! * [`desktop_updates`]: the desktop app's update check and its answer (Tauri's updater).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -29,6 +30,7 @@ pub mod authoring;
 pub mod catalog;
 pub mod course_packages;
 pub mod credentials;
+pub mod desktop_updates;
 pub mod engagement;
 pub mod enums;
 pub mod health;

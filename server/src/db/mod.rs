@@ -17,6 +17,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod certificates;
 pub mod course_packages;
+pub mod desktop_releases;
 pub mod engagement;
 pub mod health;
 pub mod instances;

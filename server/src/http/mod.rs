@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod certificate_page;
 pub mod certificates;
 pub mod course_packages;
+pub mod desktop_releases;
 pub mod engagement;
 pub mod error;
 pub mod extract;
@@ -88,6 +89,8 @@ pub struct AppState {
     pub instance: Arc<crate::instance::Instance>,
     /// Password reset and address confirmation mail: the SMTP server, links, limits.
     pub account_mail: Arc<recovery::AccountMail>,
+    /// The desktop app's published packages, and the address their download links start with.
+    pub desktop_releases: Arc<desktop_releases::DesktopReleases>,
 }
 
 impl AppState {
@@ -140,7 +143,25 @@ impl AppState {
                 crate::certificates::DEFAULT_NAME,
                 &recovery::RecoveryLimits::default(),
             ),
+            desktop_releases: Arc::new(desktop_releases::DesktopReleases::new(
+                crate::desktop_releases::ReleaseStore::in_data_dir(
+                    media_dir.parent().unwrap_or(media_dir),
+                ),
+                "http://127.0.0.1:8787",
+            )),
         }
+    }
+
+    /// The same state serving desktop releases from this store, with download links under
+    /// `public_url` (the server's `--public-url`, or the address it listens on).
+    #[must_use]
+    pub fn with_desktop_releases(
+        mut self,
+        store: crate::desktop_releases::ReleaseStore,
+        public_url: &str,
+    ) -> Self {
+        self.desktop_releases = Arc::new(desktop_releases::DesktopReleases::new(store, public_url));
+        self
     }
 
     /// The same state as this server process (its id and the address its peers reach it at).
@@ -269,6 +290,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(assessments::routes())
         .merge(assessment_authoring::routes())
         .merge(metrics::routes())
+        .merge(desktop_releases::routes())
 }
 
 /// The whole application. The demo media in `media_dir/demo` are served publicly under

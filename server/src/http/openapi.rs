@@ -55,6 +55,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (name = "health", description = "Probes"),
         (name = "reference", description = "This document, and a browsable reference of it"),
         (name = "media", description = "Lesson media"),
+        (name = "desktop", description = "Updates of the desktop app: the check Tauri's updater makes, and the signed packages it downloads"),
     )
 )]
 pub struct ApiDoc;

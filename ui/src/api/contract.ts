@@ -19,6 +19,7 @@ import type { CheckRequest } from "../bindings/CheckRequest";
 import type { CheckResult } from "../bindings/CheckResult";
 import type { ContentUpload } from "../bindings/ContentUpload";
 import type { CourseDetail } from "../bindings/CourseDetail";
+import type { DesktopUpdate } from "../bindings/DesktopUpdate";
 import type { CoursePage } from "../bindings/CoursePage";
 import type { CoursePush } from "../bindings/CoursePush";
 import type { CoursePushReport } from "../bindings/CoursePushReport";
@@ -261,6 +262,17 @@ export type Catalog = [
   Assert<Same<Answer<"/api/v1/me/progress", "get", 200>, ProgressList>>,
   Assert<Accepts<RequestJson<"/api/v1/lessons/{id}/progress", "put">, ProgressUpdate>>,
   Assert<Same<Answer<"/api/v1/lessons/{id}/progress", "put", 200>, ProgressReport>>,
+];
+
+// ---- Desktop updates (desktop_releases.rs): what Tauri's updater reads ----
+
+export type DesktopUpdates = [
+  Assert<
+    Same<
+      Answer<"/api/v1/desktop/updates/{target}/{arch}/{bundle}/{current_version}", "get", 200>,
+      DesktopUpdate
+    >
+  >,
 ];
 
 // ---- Errors: every error the client engine reads is a problem document ----
