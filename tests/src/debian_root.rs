@@ -5,8 +5,8 @@
 //!
 //! The root shares the machine's network (the test's server on loopback is reachable), its
 //! kernel file systems and its X display sockets (the app draws on the test's Xvfb). Downloaded
-//! Debian packages are kept between runs in `~/.cache/skilltrack/apt-archives`, so only the
-//! first run fetches them. Everything is unmounted and deleted when it is dropped.
+//! Debian packages are kept between runs in `~/.cache/skilltrack/apt-archives` (copied in and
+//! out, hard-linked where possible), so only the first run fetches them. Everything is unmounted and deleted when it is dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -67,13 +67,11 @@ impl DebianRoot {
             "force-unsafe-io\n",
         )
         .expect("configuring dpkg in the Debian root");
-        let archives = cache_dir().join("apt-archives");
-        std::fs::create_dir_all(archives.join("partial")).expect("the apt archive cache");
+        std::fs::create_dir_all(cache_dir().join("apt-archives")).expect("the apt archive cache");
         root.mount(&["--bind"], Path::new("/proc"), "proc");
         root.mount(&["--rbind"], Path::new("/sys"), "sys");
         root.mount(&["--rbind"], Path::new("/dev"), "dev");
         root.mount(&["--bind"], Path::new("/tmp/.X11-unix"), "tmp/.X11-unix");
-        root.mount(&["--bind"], &archives, "var/cache/apt/archives");
         root
     }
 
@@ -137,9 +135,15 @@ impl DebianRoot {
         {
             self.run_ok("apt-get", &["update", "-q"]);
         }
+        // The packages downloaded by earlier runs, copied in (not mounted: two tests' apts
+        // would wait on one lock), and what this one downloaded, kept for the next.
+        let cache = cache_dir().join("apt-archives");
+        let archives = self.host_path("var/cache/apt/archives");
+        copy_debs(&cache, &archives);
         let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
         args.extend_from_slice(packages);
         self.run_ok("apt-get", &args);
+        copy_debs(&archives, &cache);
     }
 
     /// Copies `file` into the root's `/tmp` and answers its path inside the root.
@@ -239,6 +243,28 @@ impl Drop for DebianRoot {
             );
             let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("a tempdir"));
             let _ = dir.keep();
+        }
+    }
+}
+
+/// Copies the `.deb` files of `from` that `to` lacks (hard links where it can).
+fn copy_debs(from: &Path, to: &Path) {
+    let _ = std::fs::create_dir_all(to);
+    for entry in std::fs::read_dir(from).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "deb") {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if target.exists() {
+            continue;
+        }
+        // A partial copy under its final name would be taken for a whole package.
+        let partial = to.join(format!(".{}.partial", entry.file_name().to_string_lossy()));
+        if std::fs::hard_link(&path, &target).is_err()
+            && std::fs::copy(&path, &partial).is_ok()
+        {
+            let _ = std::fs::rename(&partial, &target);
         }
     }
 }
