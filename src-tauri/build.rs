@@ -27,6 +27,8 @@ const COMMANDS: &[&str] = &[
     "pause_course_download",
     "delete_course_downloads",
     "offline_courses",
+    "next_lessons_state",
+    "course_by_slug",
     "complete_lesson",
     "set_bookmark",
     "my_learning",

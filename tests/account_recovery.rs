@@ -727,3 +727,75 @@ async fn the_server_binary_sends_reset_mail_as_its_settings_say_and_logs_no_secr
         assert!(!log.contains(secret), "the log holds {secret:?}:\n{log}");
     }
 }
+
+/// Issue 17 (decision 340): the mails go out in the account's language, as its profile says
+/// (`fr-CA` is French): the reset mail and the confirmation mail of a French learner are in
+/// French, and their links work as the English ones do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue17_a_french_learner_is_mailed_in_french() {
+    let sink = SmtpSink::start();
+    let server = spawn_server_with_mail(&sink.url, roomy()).await;
+    let api = Api::new(&server.url);
+    let me = api
+        .sign_up("amelie@example.com", OLD_PASSWORD, "Amélie")
+        .await;
+    // Signed up from an English default: the first confirmation mail is English.
+    let first = sink.wait_for(1).await;
+    assert_eq!(
+        first[0].header("subject"),
+        "Confirm your e-mail address for Skilltrack (tests)"
+    );
+    let chosen = api
+        .call(
+            reqwest::Method::PATCH,
+            "/api/v1/me",
+            Some(&me.access_token),
+            Some(json!({"language": "fr-CA"})),
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::OK, "{chosen:?}");
+
+    let asked = ask_reset(&api, "amelie@example.com").await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED, "{asked:?}");
+    let mail = newest(
+        &sink.wait_for(2).await,
+        "amelie@example.com",
+        "Réinitialisez",
+    );
+    assert_eq!(
+        mail.header("subject"),
+        "Réinitialisez votre mot de passe Skilltrack (tests)"
+    );
+    assert!(
+        mail.text.contains("Pour choisir un nouveau mot de passe")
+            && mail.text.contains("amelie@example.com")
+            && !mail.text.contains("Someone"),
+        "{}",
+        mail.text
+    );
+    // The French link resets the password as the English one does.
+    let link = mail.link("/account/reset-password?token=");
+    let page = open(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+
+    let again = api
+        .post(
+            "/api/v1/auth/email-confirmation",
+            Some(&me.access_token),
+            json!({}),
+        )
+        .await;
+    assert!(again.status.is_success(), "{again:?}");
+    let confirmation = newest(&sink.wait_for(3).await, "amelie@example.com", "Confirmez");
+    assert_eq!(
+        confirmation.header("subject"),
+        "Confirmez votre adresse e-mail pour Skilltrack (tests)"
+    );
+    assert!(
+        confirmation
+            .text
+            .contains("ouvrez ce lien dans les 24 heures"),
+        "{}",
+        confirmation.text
+    );
+}

@@ -31,6 +31,18 @@ async fn device(url: &str, dir: &Path, session: &Session) -> Arc<SyncEngine> {
     Arc::new(engine)
 }
 
+/// Enrolls `me` in `course` through the API.
+async fn enroll(api: &Api, me: &Session, course: &str) {
+    let enrolled = api
+        .post(
+            &format!("/api/v1/courses/{course}/enrollment"),
+            Some(&me.access_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(enrolled.status, StatusCode::CREATED, "{enrolled:?}");
+}
+
 /// What a run reported, and where it was stopped (`None`: it finished).
 struct Run {
     reports: Vec<CourseDownloadProgress>,
@@ -82,14 +94,7 @@ async fn issue17_a_course_download_killed_halfway_resumes_without_refetching() {
         )
         .await;
     let course = demo_id(&format!("course/{COURSE}")).to_string();
-    let enrolled = api
-        .post(
-            &format!("/api/v1/courses/{course}/enrollment"),
-            Some(&me.access_token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(enrolled.status, StatusCode::CREATED, "{enrolled:?}");
+    enroll(&api, &me, &course).await;
     let data = tempfile::tempdir().unwrap();
     let media = data.path().join("media");
 
@@ -207,4 +212,131 @@ async fn issue17_a_course_download_killed_halfway_resumes_without_refetching() {
     assert_eq!(freed, plan.bytes_total);
     assert!(!Path::new(&video.path).exists());
     assert!(lock(engine.cache()).offline_requests().unwrap().is_empty());
+}
+
+/// Issue 17's "keep the next lessons of enrolled courses downloaded": the engine keeps the next
+/// three lessons not completed of each enrolled course on disk, lets go of what it fetched for
+/// a lesson once it is done (never what the learner downloaded), and fetches only what fits
+/// under the learner's storage limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue17_the_next_lessons_of_enrolled_courses_stay_downloaded() {
+    use skilltrack_client::course_downloads::LESSONS_AHEAD;
+    use skilltrack_client::writes::ProgressInput;
+    use skilltrack_protocol::sync::SyncTable;
+
+    let server = spawn_demo_server().await;
+    let api = Api::new(&server.url);
+    let me = api
+        .sign_up("ahead@example.com", "correct horse battery", "Ada Ahead")
+        .await;
+    let course = demo_id(&format!("course/{COURSE}")).to_string();
+    let data = tempfile::tempdir().unwrap();
+    let media = data.path().join("media");
+    let engine = device(&server.url, data.path(), &me).await;
+    engine.sync_once().await.unwrap();
+
+    // Not enrolled: nothing to keep.
+    let none = engine
+        .keep_next_lessons(&media, LESSONS_AHEAD, None, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((none.courses, none.files), (0, 0), "{none:?}");
+
+    enroll(&api, &me, &course).await;
+    engine.sync_once().await.unwrap();
+
+    // A limit that leaves the video out: the rest of the first three lessons fits.
+    let small = [POSTER, CAPTIONS_EN, CAPTIONS_FR, CHEAT_SHEET]
+        .iter()
+        .map(|f| f.len() as u64)
+        .sum::<u64>();
+    let limited = engine
+        .keep_next_lessons(&media, LESSONS_AHEAD, Some(small), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (limited.courses, limited.lessons, limited.files),
+        (1, 3, 5),
+        "the first three lessons need the video, its poster (also a picture of its text), \
+         two captions and the cheat sheet: {limited:?}"
+    );
+    assert_eq!(
+        (
+            limited.files_done,
+            limited.files_over_limit,
+            limited.bytes_done
+        ),
+        (4, 1, small),
+        "{limited:?}"
+    );
+    let video = "/media/demo/intro-to-the-terminal.webm";
+    assert!(lock(engine.cache()).download(video).unwrap().is_none());
+
+    // No limit: the video comes too, and everything is whole.
+    let all = engine
+        .keep_next_lessons(&media, LESSONS_AHEAD, None, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((all.files_done, all.files_over_limit), (5, 0), "{all:?}");
+    let on_disk = |url: &str| {
+        lock(engine.cache())
+            .download(url)
+            .unwrap()
+            .is_some_and(|d| d.state == DownloadState::Complete && Path::new(&d.path).exists())
+    };
+    assert!(on_disk(video));
+
+    // Completing the first lesson (the video, its poster also a picture of its text) moves
+    // the window: its four files go, the second lesson's cheat sheet stays.
+    let lesson_one: uuid::Uuid = lock(engine.cache())
+        .all_rows(SyncTable::CourseLessons)
+        .unwrap()
+        .iter()
+        .find(|l| l["content_url"] == video)
+        .and_then(|l| l["id"].as_str())
+        .unwrap()
+        .parse()
+        .unwrap();
+    engine
+        .record_progress(
+            lesson_one,
+            ProgressInput {
+                completed: true,
+                ..ProgressInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    engine.sync_once().await.unwrap();
+    let moved = engine
+        .keep_next_lessons(&media, LESSONS_AHEAD, None, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            moved.lessons,
+            moved.files,
+            moved.files_done,
+            moved.files_released
+        ),
+        (3, 1, 1, 4),
+        "lessons 2-4 need the cheat sheet only; the video, its poster and captions go: \
+         {moved:?}"
+    );
+    assert!(!on_disk(video), "the video of a lesson done is deleted");
+    assert!(!on_disk("/media/demo/intro-to-the-terminal.en.vtt"));
+    assert!(!on_disk("/media/demo/intro-to-the-terminal.png"));
+    assert!(on_disk("/media/demo/command-line-cheat-sheet.pdf"));
+
+    // A file the learner downloaded is never let go by the queue.
+    engine
+        .download(video, Some(&lesson_one.to_string()), &media, |_| {})
+        .await
+        .unwrap();
+    let again = engine
+        .keep_next_lessons(&media, LESSONS_AHEAD, None, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.files_released, 0, "{again:?}");
+    assert!(on_disk(video), "the learner's own download stays");
 }

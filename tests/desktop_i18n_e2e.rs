@@ -137,6 +137,27 @@ async fn english_left(client: &Client, english: &BTreeSet<String>, screen: &str)
     left
 }
 
+/// Waits until the demo learner's profile on the server says `language`.
+async fn profile_language_becomes(server: &skilltrack_tests::TestServer, language: &str) {
+    let user = skilltrack_server::db::seed::account_id(LEARNER);
+    let deadline = std::time::Instant::now() + skilltrack_tests::desktop::PATIENCE;
+    loop {
+        let now: String = sqlx::query_scalar("SELECT language FROM profiles WHERE id = $1")
+            .bind(user)
+            .fetch_one(server.db.owner())
+            .await
+            .expect("the learner's profile");
+        if now == language {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the profile's language is still {now:?}, not {language:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+}
+
 async fn choose_language(client: &Client, language: &str) {
     click(client, r#"[data-testid="nav-settings"]"#, "Settings").await;
     find(client, r#"[data-testid="language"]"#, "Settings").await;
@@ -295,6 +316,9 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
         |t| t == "Catalog",
     )
     .await;
+    // The choice reaches the learner's profile, so the server writes to them in it
+    // (decision 341).
+    profile_language_becomes(&server, "en").await;
     choose_language(client, "").await;
     wait_text(
         client,
@@ -303,6 +327,7 @@ async fn issue17_with_the_system_in_french_no_screen_shows_english() {
         |t| t == "Catalogue",
     )
     .await;
+    profile_language_becomes(&server, "fr-FR").await;
 
     // The instructor's screens.
     tour_instructor_screens(&app, async |screen| {

@@ -568,3 +568,114 @@ async fn issue17_a_module_taken_offline_plays_with_its_pictures_without_the_netw
     screenshot(client, "settings-downloads").await;
     app.close().await;
 }
+
+/// The rest of issue 17 in the real app: a link in a quiz's question opens the lesson it names
+/// (a relative link in the course package, from `assessments/`), a lesson's link to another
+/// course's folder opens that course, neither asks to leave the app; and "keep the next
+/// lessons downloaded" in Settings fetches the next lessons of the learner's courses and says
+/// so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue17_quiz_and_course_links_open_in_the_app_and_next_lessons_stay_downloaded() {
+    let server = spawn_demo_server().await;
+    let data = tempfile::tempdir().expect("the app's data directory");
+    let app = DesktopApp::launch_with_env(
+        &desktop_binary(),
+        &server.url,
+        data.path(),
+        &[("LC_ALL", "C.UTF-8")],
+    )
+    .await;
+    let client = &app.client;
+    app.sign_in(LEARNER, LEARNER_PASSWORD).await;
+
+    let step = "a link in a quiz question opens the lesson it names";
+    open_enrolled_course(client, WEBM_COURSE, step).await;
+    find(client, r#"[data-testid="assessment-link"]"#, step).await;
+    let mut opened = false;
+    for link in client
+        .find_all(fantoccini::Locator::Css(
+            r#"[data-testid="assessment-link"]"#,
+        ))
+        .await
+        .expect(step)
+    {
+        if link
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Quick Check")
+        {
+            link.click().await.expect(step);
+            opened = true;
+            break;
+        }
+    }
+    assert!(opened, "{step}: the course lists its quick check");
+    click(client, r#"[data-testid="start-attempt"]"#, step).await;
+    click(
+        client,
+        r#"[data-testid="question"] a[href="../01-getting-started/02-navigating-the-filesystem.md"]"#,
+        step,
+    )
+    .await;
+    wait_text(client, r#"[data-testid="lesson-title"]"#, step, |t| {
+        t == "Navigating the filesystem"
+    })
+    .await;
+
+    let step = "a lesson's link to another course's folder opens that course";
+    click(
+        client,
+        r#"[data-testid="lesson-body"] a[href="../../git-and-github-essentials/"]"#,
+        step,
+    )
+    .await;
+    wait_text(client, r#"[data-testid="course-title"]"#, step, |t| {
+        t == "Git and GitHub Essentials"
+    })
+    .await;
+    let dialogs = client
+        .find_all(fantoccini::Locator::Css(r#"[data-testid="link-confirm"]"#))
+        .await
+        .expect(step);
+    assert!(dialogs.is_empty(), "{step}: no 'open in browser' dialog");
+
+    let step = "settings keep the next lessons downloaded";
+    click(client, r#"[data-testid="nav-settings"]"#, step).await;
+    click(client, r#"[data-testid="keep-next-lessons"]"#, step).await;
+    let state = until(
+        client,
+        "const s = document.querySelector('[data-testid=\"next-lessons-state\"]');\
+         return s ? [Number(s.dataset.files), Number(s.dataset.filesDone)] : null;",
+        step,
+        |v| v[0].as_u64().is_some_and(|n| n > 0) && v[0] == v[1],
+    )
+    .await;
+    screenshot(client, "settings-next-lessons").await;
+    // Every file of the next lessons is on disk, in the app's media folder.
+    let media: Vec<_> = walk(data.path());
+    let kept = media
+        .iter()
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| ["webm", "mp4", "png", "jpg", "vtt", "pdf"].contains(&e))
+        })
+        .count();
+    assert!(kept >= 1, "{step}: {state} files kept, on disk: {media:?}");
+    app.close().await;
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

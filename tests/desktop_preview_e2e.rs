@@ -55,6 +55,13 @@ async fn issue15_a_course_folder_previews_live_with_no_server() {
     let tmp = tempfile::tempdir().unwrap();
     let package = tmp.path().join("live-course");
     skilltrack_package::course::write_skeleton(&package).unwrap();
+    // The lab's step links back to a lesson, as its author's editor follows it (issue 17).
+    let step_text = package.join("labs/first-lab/step1/text.md");
+    let mut text = std::fs::read_to_string(&step_text).unwrap();
+    text.push_str(
+        "\nStuck? Read [the welcome lesson](../../../01-getting-started/01-welcome.md) again.\n",
+    );
+    std::fs::write(&step_text, text).unwrap();
     // A video lesson with its poster and captions in English and French, all files of the
     // package.
     skilltrack_tests::copy_demo_media(
@@ -238,6 +245,17 @@ async fn issue15_a_course_folder_previews_live_with_no_server() {
         fail(client, step, "a preview opened a terminal").await;
     }
     find(client, r#"[data-testid="package-preview-banner"]"#, step).await;
+    let step = "a link in the lab's step opens the lesson it names";
+    click(
+        client,
+        r#"[data-testid="preview-lab"] a[href="../../../01-getting-started/01-welcome.md"]"#,
+        step,
+    )
+    .await;
+    wait_text(client, r#"[data-testid="lesson-title"]"#, step, |t| {
+        t == "Welcome"
+    })
+    .await;
 
     app.close().await;
     // Neither the lesson's text nor the quiz's key material reached the app's own data.

@@ -1262,7 +1262,8 @@ async fn the_migrations_table_is_out_of_reach() {
 }
 
 /// The tables several server processes share (migration 0072: rate-limit counters, periodic
-/// runs, the processes and the lab sessions they host) are the server's alone: no API role may
+/// runs, the processes and the lab sessions they host), and the server's message catalog
+/// (0091), are the server's alone: no API role may
 /// read or write them, whatever its claims (no privilege, and RLS without a policy).
 #[tokio::test]
 async fn the_cluster_tables_are_out_of_reach() {
@@ -1281,6 +1282,13 @@ async fn the_cluster_tables_are_out_of_reach() {
         (
             "private.server_instances",
             "INSERT INTO private.server_instances (id) VALUES (gen_random_uuid())",
+        ),
+        (
+            // The server's message catalog (migration 0091): read by its SECURITY DEFINER
+            // functions only.
+            "private.server_messages",
+            "INSERT INTO private.server_messages (key, language, title, body)
+             VALUES ('rls_probe', 'en', 'Probe', 'A probe.')",
         ),
         (
             "private.lab_session_hosts",

@@ -40,6 +40,7 @@ mod rls_matrix;
 mod schema;
 mod security_review;
 mod seed_demo;
+mod server_messages;
 mod server_process;
 mod session;
 mod sync_api;

@@ -8,7 +8,8 @@
 //! 2. Whole-course download throughput (target: ≥ 0.8× curl): the engine downloads every file
 //!    of the demo course (video, poster, captions, pictures) into an empty directory, beside
 //!    `curl` fetching the same files from the same server over one connection, alternating,
-//!    in the same run.
+//!    in the same run. `--video-mib 64` makes the demo video that large for these runs, so
+//!    they measure throughput, not latency.
 //!
 //! ```text
 //! cargo build -p skilltrack-desktop -p skilltrack-bench --bin playback-bench
@@ -58,6 +59,11 @@ struct Args {
     /// The app (default: `skilltrack-desktop` beside this program).
     #[arg(long)]
     app: Option<PathBuf>,
+    /// Make the demo video this many MiB for the download runs (its bytes, then zeros: a
+    /// download does not decode), so they measure throughput rather than four requests'
+    /// latency; 0: the clip as it is. The clicks play the real clip, put back after.
+    #[arg(long, default_value_t = 0)]
+    video_mib: usize,
 }
 
 const LEARNER: &str = "learner@skilltrack.dev";
@@ -216,7 +222,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let server = spawn_demo_server().await;
+    let video = skilltrack_server::media_dir(server.data_dir.path())
+        .join("demo/intro-to-the-terminal.webm");
+    let clip = std::fs::read(&video).context("reading the demo video")?;
+    if args.video_mib > 0 {
+        let mut larger = clip.clone();
+        larger.resize(clip.len().max(args.video_mib * 1024 * 1024), 0);
+        std::fs::write(&video, &larger).context("writing the larger demo video")?;
+    }
     let (ours, curls, bytes, files) = downloads(&args, &server.url).await?;
+    std::fs::write(&video, &clip).context("putting the demo video back")?;
     let mut frames = first_frames(&args, &server.url).await?;
     frames.sort();
 

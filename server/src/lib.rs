@@ -34,6 +34,7 @@ pub mod instance;
 pub mod labs;
 pub mod mail;
 pub mod media;
+pub mod messages;
 pub mod payments;
 pub mod seed;
 pub mod sync;

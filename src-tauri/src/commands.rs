@@ -662,14 +662,42 @@ pub fn preferences(desktop: State<'_, Desktop>) -> Preferences {
     Preferences::load(&desktop.config.data_root)
 }
 
-/// Keeps the learner's choices on this computer.
+/// Keeps the learner's choices on this computer. A new language also goes to the signed-in
+/// learner's profile (through the outbox, so offline too), for the server to write to them in
+/// it; turning on "keep the next lessons downloaded" starts the offline queue.
 #[tauri::command]
-#[allow(
-    clippy::needless_pass_by_value,
-    reason = "Tauri hands commands their arguments by value"
-)]
-pub fn set_preferences(desktop: State<'_, Desktop>, preferences: Preferences) -> Answer<()> {
-    preferences.save(&desktop.config.data_root)
+pub async fn set_preferences(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    queue: State<'_, crate::offline_queue::OfflineQueue>,
+    preferences: Preferences,
+) -> Answer<()> {
+    let before = Preferences::load(&desktop.config.data_root);
+    preferences.save(&desktop.config.data_root)?;
+    if before.language != preferences.language {
+        let language = preferences
+            .language
+            .clone()
+            .or_else(crate::preferences::system_locale)
+            .unwrap_or_else(|| "en".to_owned());
+        match engine(&desktop).await.set_profile_language(&language).await {
+            Ok(()) | Err(SyncError::SignedOut) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if before.keep_next_lessons != preferences.keep_next_lessons {
+        queue.restart(&app);
+    }
+    Ok(())
+}
+
+/// The course a link in a lesson, quiz or lab names by its package's folder
+/// (`../../git-basics/`), which is the course's slug: its id, when this device knows the
+/// course (none: the window says so).
+#[tauri::command]
+pub async fn course_by_slug(desktop: State<'_, Desktop>, slug: String) -> Answer<Option<String>> {
+    let engine = engine(&desktop).await;
+    Ok(lock(engine.cache()).course_by_slug(&slug)?)
 }
 
 /// The largest caption file a streamed video shows (they are a few KiB of text).

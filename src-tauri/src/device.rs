@@ -10,7 +10,7 @@ use skilltrack_client::sync_lock::Holder;
 use skilltrack_client::tls::Trust;
 use skilltrack_client::tokens::StoreKind;
 use tauri::async_runtime::JoinHandle;
-use tauri::{AppHandle, Emitter as _};
+use tauri::{AppHandle, Emitter as _, Manager as _};
 use tokio::sync::watch;
 
 use crate::error::CommandError;
@@ -102,6 +102,9 @@ impl Device {
                     last_synced.clone_from(&now.last_synced_at);
                     refresh_certificate_trust(&trust_engine, &trust_dir, &mut trust_fetched);
                     crate::os_notifications::raise_new(&handle, &trust_engine, &trust_dir).await;
+                    if let Some(queue) = handle.try_state::<crate::offline_queue::OfflineQueue>() {
+                        queue.after_sync(&handle);
+                    }
                 }
                 let _ = handle.emit(SYNC_STATUS_EVENT, now);
                 if status.changed().await.is_err() {

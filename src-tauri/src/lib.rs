@@ -276,6 +276,8 @@ pub fn run() -> tauri::Result<()> {
             commands::course_downloads::pause_course_download,
             commands::course_downloads::delete_course_downloads,
             commands::course_downloads::offline_courses,
+            commands::course_downloads::next_lessons_state,
+            commands::course_by_slug,
             commands::complete_lesson,
             commands::set_bookmark,
             commands::my_learning,

@@ -3,13 +3,20 @@
 //! the window hears each course's progress as the `course-download` event. A lost network
 //! waits for the sync loop to be online again (or 30 s) and carries on; pausing a course stops
 //! its current file where it is.
+//!
+//! When the learner asks for it in Settings (`keep_next_lessons`), each run then keeps the
+//! next [`LESSONS_AHEAD`] lessons of every enrolled course downloaded, within their storage
+//! limit, and tells the window how that stands (`next-lessons`); a run starts after each sync
+//! too, so a lesson completed or a course joined moves what is kept.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use skilltrack_client::api::ApiError;
-use skilltrack_client::course_downloads::CourseDownloadProgress;
+use skilltrack_client::course_downloads::{
+    CourseDownloadProgress, LESSONS_AHEAD, NextLessonsState,
+};
 use skilltrack_client::downloads::DownloadError;
 use skilltrack_client::sync::{SyncError, lock};
 use tauri::{AppHandle, Emitter as _, Manager as _};
@@ -17,6 +24,10 @@ use ts_rs::TS;
 
 use crate::Desktop;
 use crate::error::CommandError;
+use crate::preferences::Preferences;
+
+/// The event that carries [`NextLessonsState`] to the window.
+pub const NEXT_LESSONS_EVENT: &str = "next-lessons";
 
 /// The event that carries [`CourseDownloadStatus`] to the window.
 pub const COURSE_DOWNLOAD_EVENT: &str = "course-download";
@@ -61,9 +72,30 @@ pub struct CourseDownloadStatus {
 #[derive(Default)]
 pub struct OfflineQueue {
     running: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// How keeping the next lessons stood at the end of the last run that did it.
+    next_lessons: Mutex<Option<NextLessonsState>>,
 }
 
 impl OfflineQueue {
+    /// How keeping the next lessons downloaded stood after the last run (none: not yet run).
+    pub fn next_lessons(&self) -> Option<NextLessonsState> {
+        self.next_lessons
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// After a sync: when the learner keeps the next lessons downloaded, a run moves them
+    /// along (a lesson completed, a course joined).
+    pub fn after_sync(&self, app: &AppHandle) {
+        let Some(desktop) = app.try_state::<Desktop>() else {
+            return;
+        };
+        if Preferences::load(&desktop.config.data_root).keep_next_lessons {
+            self.kick(app);
+        }
+    }
+
     /// Starts working through the queue unless it already is.
     pub fn kick(&self, app: &AppHandle) {
         let mut running = self
@@ -162,6 +194,9 @@ async fn run(app: AppHandle) {
             }
         }
         if !network_lost {
+            network_lost = keep_next_lessons(&app, &engine, &dir).await;
+        }
+        if !network_lost {
             return;
         }
         // Back when the sync loop reaches the server again, or in 30 s at the latest.
@@ -175,6 +210,48 @@ async fn run(app: AppHandle) {
             }
         })
         .await;
+    }
+}
+
+/// Keeps the next lessons of enrolled courses downloaded when the learner asked for it;
+/// answers whether the network was lost on the way.
+async fn keep_next_lessons(
+    app: &AppHandle,
+    engine: &skilltrack_client::sync::SyncEngine,
+    dir: &std::path::Path,
+) -> bool {
+    let preferences = Preferences::load(&app.state::<Desktop>().config.data_root);
+    if !preferences.keep_next_lessons {
+        return false;
+    }
+    let limit = preferences
+        .storage_limit_mb
+        .map(|mb| u64::from(mb) * 1024 * 1024);
+    let mut last_sent = Instant::now();
+    let outcome = engine
+        .keep_next_lessons(dir, LESSONS_AHEAD, limit, |state| {
+            if last_sent.elapsed() >= Duration::from_millis(250) {
+                last_sent = Instant::now();
+                let _ = app.emit(NEXT_LESSONS_EVENT, state.clone());
+            }
+        })
+        .await;
+    match outcome {
+        Ok(state) => {
+            tracing::info!(?state, "the next lessons are kept downloaded");
+            *app.state::<OfflineQueue>()
+                .next_lessons
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(state.clone());
+            let _ = app.emit(NEXT_LESSONS_EVENT, state);
+            false
+        }
+        Err(e) if is_offline(&e) => true,
+        Err(DownloadError::Sync(SyncError::SignedOut)) => false,
+        Err(e) => {
+            tracing::warn!(error = %e, "keeping the next lessons downloaded failed");
+            false
+        }
     }
 }
 

@@ -42,6 +42,9 @@ pub struct Preferences {
     pub storage_limit_mb: Option<u32>,
     /// The language of the app's words, as a BCP 47 tag; none: the operating system's.
     pub language: Option<String>,
+    /// Keep the next lessons of every enrolled course downloaded (within the storage limit),
+    /// so the learner can go on offline without asking ([`crate::offline_queue`]).
+    pub keep_next_lessons: bool,
 }
 
 impl Default for Preferences {
@@ -52,6 +55,7 @@ impl Default for Preferences {
             theme: Theme::System,
             storage_limit_mb: None,
             language: None,
+            keep_next_lessons: false,
         }
     }
 }
@@ -157,6 +161,7 @@ mod tests {
             theme: Theme::Dark,
             storage_limit_mb: Some(2048),
             language: Some("fr".to_owned()),
+            keep_next_lessons: true,
         };
         chosen.save(dir.path()).unwrap();
         assert_eq!(Preferences::load(dir.path()), chosen);

@@ -114,11 +114,16 @@ async fn start_harness() -> anyhow::Result<Harness> {
 
     // One template per set of migrations; concurrent test binaries on a shared server take
     // turns through an advisory lock.
-    let version = db::MIGRATOR.iter().fold(0u64, |acc, m| {
-        m.checksum
-            .iter()
-            .fold(acc, |a, b| a.rotate_left(5) ^ u64::from(*b))
-    });
+    // The server's message catalog is written at migration too (decision 340): a new wording
+    // is a new template.
+    let catalog = skilltrack_server::messages::rows()
+        .flat_map(|(k, l, t, b)| [k, l, t, b])
+        .flat_map(str::bytes);
+    let version = db::MIGRATOR
+        .iter()
+        .flat_map(|m| m.checksum.iter().copied())
+        .chain(catalog)
+        .fold(0u64, |a, b| a.rotate_left(5) ^ u64::from(b));
     let template = format!("skilltrack_template_{version:016x}");
     let mut conn = PgConnection::connect_with(&maintenance).await?;
     sqlx::query("SELECT pg_advisory_lock(7351)")

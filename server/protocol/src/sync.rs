@@ -382,6 +382,13 @@ pub enum MutationKind {
         #[serde(default)]
         answers: Vec<crate::assessments::AnswerEntry>,
     },
+    /// The language the learner chose in the app (a BCP 47 tag, as `PATCH /api/v1/me` takes
+    /// it): the server writes its notifications and mails to them in it. Last writer wins, by
+    /// `at`.
+    ProfileLanguage {
+        /// A BCP 47 language tag, e.g. `fr`, `en-GB`.
+        language: String,
+    },
 }
 
 impl MutationKind {
@@ -399,6 +406,7 @@ impl MutationKind {
             Self::Enroll { .. } => "enroll",
             Self::CancelEnrollment { .. } => "cancel_enrollment",
             Self::AssessmentSubmit { .. } => "assessment_submit",
+            Self::ProfileLanguage { .. } => "profile_language",
         }
     }
 }

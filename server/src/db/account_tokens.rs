@@ -36,6 +36,8 @@ pub struct Account {
     pub email_confirmed: bool,
     /// Banned now.
     pub banned: bool,
+    /// The language of the account's profile (a BCP 47 tag), which mails to it are in.
+    pub language: String,
 }
 
 fn account(row: &sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
@@ -44,11 +46,14 @@ fn account(row: &sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
         email: row.try_get("email")?,
         email_confirmed: row.try_get("confirmed")?,
         banned: row.try_get("banned")?,
+        language: row.try_get("language")?,
     })
 }
 
 const ACCOUNT: &str = "SELECT id, email, email_confirmed_at IS NOT NULL AS confirmed,
-        coalesce(banned_until > now(), false) AS banned
+        coalesce(banned_until > now(), false) AS banned,
+        coalesce((SELECT p.language FROM public.profiles p WHERE p.id = auth.users.id), 'en')
+          AS language
  FROM auth.users";
 
 /// The account with this address, whatever its case.

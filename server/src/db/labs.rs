@@ -15,6 +15,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{decode, with_scale};
+use crate::messages::Key;
 
 /// A lab as starting it needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -424,17 +425,17 @@ pub async fn warn_idle(
            UPDATE public.lab_sessions SET environment_data = environment_data
                   || jsonb_build_object('idle_warned_at', now())
             WHERE id = $1 AND NOT environment_data ? 'idle_warned_at' RETURNING id)
-         INSERT INTO public.notifications (user_id, title, message, entity_type, entity_id)
-         SELECT $2, 'Your lab stops soon',
-                format('Nothing has been typed in \"%s\" for a while: it stops itself at %s UTC unless you type something.',
-                       $3, to_char($4 AT TIME ZONE 'UTC', 'HH24:MI')),
-                'lab_session', $1
+         SELECT private.notify_message($2, $5,
+                  jsonb_build_object('lab', $3::text,
+                                     'time', to_char($4 AT TIME ZONE 'UTC', 'HH24:MI')),
+                  'lab_session', $1)
            FROM s",
     )
     .bind(row.id)
     .bind(row.user_id)
     .bind(&row.title)
     .bind(stops_at)
+    .bind(Key::LabStopsSoon.name())
     .execute(conn)
     .await?;
     Ok(())
@@ -443,14 +444,15 @@ pub async fn warn_idle(
 /// Tells the learner their lab was stopped for being idle.
 pub async fn notify_stopped(conn: &mut PgConnection, row: &SessionRow) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO public.notifications (user_id, title, message, entity_type, entity_id)
-         VALUES ($1, 'Your lab stopped', format('\"%s\" stopped itself after %s minutes without input.', $2, $3),
-                 'lab_session', $4)",
+        "SELECT private.notify_message($1, $5,
+                  jsonb_build_object('lab', $2::text, 'minutes', $3::text),
+                  'lab_session', $4)",
     )
     .bind(row.user_id)
     .bind(&row.title)
     .bind(row.auto_stop_minutes)
     .bind(row.id)
+    .bind(Key::LabStopped.name())
     .execute(conn)
     .await?;
     Ok(())

@@ -29,6 +29,7 @@ pub mod periodic;
 pub mod profiles;
 pub mod rate_limits;
 pub mod seed;
+pub mod server_messages;
 pub mod session;
 pub mod settings;
 pub mod sync;
@@ -154,6 +155,8 @@ impl Database {
 /// advisory lock.
 pub async fn migrate(owner: &PgPool) -> Result<(), DbError> {
     MIGRATOR.run(owner).await?;
+    // What the triggers write to people is worded by this build's catalog (decision 340).
+    server_messages::store(owner).await?;
     let version = health::schema_version(owner).await?;
     tracing::info!(version, "the database schema is up to date");
     Ok(())

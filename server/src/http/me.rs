@@ -65,7 +65,7 @@ pub async fn patch_me(
         .ok_or_else(|| ApiError::NotFound("This account no longer exists.".to_owned()))
 }
 
-fn check_patch(p: &ProfilePatch) -> Result<(), ApiError> {
+pub(super) fn check_patch(p: &ProfilePatch) -> Result<(), ApiError> {
     let mut checks = Checks::default();
     let opt = |v: &Option<String>| v.as_deref().unwrap_or("").to_owned();
     checks.length(&opt(&p.full_name), "/full_name", 0, 200);

@@ -44,6 +44,7 @@ use crate::db::account_tokens::{self as tokens, LinkRefusal, Purpose, ValidLink}
 use crate::db::auth::ClientInfo;
 use crate::db::session;
 use crate::mail::Mailer;
+use crate::messages::{self, Key, Language};
 
 /// How long a password reset link works.
 pub const RESET_LINK_TTL: Duration = Duration::from_secs(3600);
@@ -275,18 +276,19 @@ pub async fn request_password_reset(
             .await?;
             tx.commit().await?;
             let link = mail.link(RESET_PAGE, &token);
-            let text = format!(
-                "Someone, hopefully you, asked to reset the password of the {instance} account \
-                     {email}.\n\nTo choose a new password, open this link within an hour:\n\n{link}\n\n\
-                     The link works once. Every device signed in to the account will be signed out.\n\n\
-                     If you did not ask for this, ignore this message: your password stays as it is.\n",
-                instance = mail.instance_name,
-                email = account.email,
+            let (subject, text) = messages::write(
+                Language::of_tag(&account.language),
+                Key::PasswordResetMail,
+                &[
+                    ("instance", mail.instance_name.as_str()),
+                    ("email", account.email.as_str()),
+                    ("link", link.as_str()),
+                ],
             );
             mail.send_later(
                 account.user_id,
                 account.email,
-                format!("Reset your {} password", mail.instance_name),
+                subject,
                 text,
                 "password_reset",
             );
@@ -336,20 +338,22 @@ pub async fn mail_confirmation(
         CONFIRMATION_LINK_TTL,
     )
     .await?;
+    let language = tokens::find_by_id(&mut tx, user)
+        .await?
+        .map(|a| a.language)
+        .unwrap_or_default();
     tx.commit().await?;
     let link = mail.link(CONFIRM_PAGE, &token);
-    let text = format!(
-        "Please confirm that {email} is the address of your {instance} account: open this link \
-         within 24 hours.\n\n{link}\n\nIf you did not make an account, ignore this message.\n",
-        instance = mail.instance_name,
+    let (subject, text) = messages::write(
+        Language::of_tag(&language),
+        Key::EmailConfirmationMail,
+        &[
+            ("instance", mail.instance_name.as_str()),
+            ("email", email),
+            ("link", link.as_str()),
+        ],
     );
-    mail.send_later(
-        user,
-        email.to_owned(),
-        format!("Confirm your e-mail address for {}", mail.instance_name),
-        text,
-        "email_confirmation",
-    );
+    mail.send_later(user, email.to_owned(), subject, text, "email_confirmation");
     Ok(Mailed::Sent)
 }
 

@@ -18,6 +18,7 @@ use skilltrack_protocol::EnrollmentStatus;
 use skilltrack_protocol::Problem;
 use skilltrack_protocol::engagement::BookmarkEntity;
 use skilltrack_protocol::learning::ProgressUpdate;
+use skilltrack_protocol::profile::ProfilePatch;
 use skilltrack_protocol::sync::{
     DEFAULT_PULL_LIMIT, LiveScope, LiveSignal, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS, Mutation,
     MutationKind, MutationOutcome, MutationResult, PullPage, PushRequest, PushResponse,
@@ -36,7 +37,7 @@ use super::extract::{ApiJson, ApiQuery, SignedIn};
 use super::validate::Checks;
 use crate::auth::revocation::RevokedSessions;
 use crate::db::session::{Access, begin};
-use crate::db::{engagement, learning, sync};
+use crate::db::{engagement, learning, profiles, sync};
 use crate::sync::Notice;
 
 /// The sync routes. Their answers are compressed (gzip or zstd, as the client accepts): a pull
@@ -560,6 +561,21 @@ async fn effect(conn: &mut PgConnection, user: Uuid, mutation: &Mutation) -> Res
                 &submission,
             )
             .await?;
+            Ok(())
+        }
+        MutationKind::ProfileLanguage { language } => {
+            let patch = ProfilePatch {
+                language: Some(language.clone()),
+                ..ProfilePatch::default()
+            };
+            super::me::check_patch(&patch)?;
+            // Last writer wins, by the time the learner chose (as reviews).
+            if !sync::clock_advance(conn, "profile_language", &user.to_string(), at).await? {
+                return Ok(());
+            }
+            profiles::update(conn, user, &patch)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("This account no longer exists.".to_owned()))?;
             Ok(())
         }
     }

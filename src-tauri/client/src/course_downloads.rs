@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
+use skilltrack_protocol::sync::SyncTable;
 
 use crate::cache::{Cache, CacheError, DownloadState};
 use crate::downloads::{DownloadError, DownloadProgress};
@@ -58,6 +59,61 @@ pub struct CourseDownloadProgress {
     /// Bytes of the files done, plus what has arrived of the current one.
     #[ts(type = "number")]
     pub bytes_done: u64,
+}
+
+/// How many lessons ahead of the learner the app keeps downloaded in each enrolled course,
+/// when they ask it to (Settings' "keep the next lessons downloaded").
+pub const LESSONS_AHEAD: usize = 3;
+
+/// The next lessons of one enrolled course: the first ones the learner has not completed, in
+/// the syllabus's order, and the files they need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NextLessons {
+    /// The course.
+    pub course_id: String,
+    /// Its next lessons.
+    pub lesson_ids: Vec<String>,
+    /// The files they need that an earlier course of the list does not already count.
+    pub files: Vec<CourseFile>,
+}
+
+/// Where keeping the next lessons downloaded stands, after a run (or during one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct NextLessonsState {
+    /// Enrolled courses with lessons still to do.
+    pub courses: u32,
+    /// Their next lessons (at most [`LESSONS_AHEAD`] each).
+    pub lessons: u32,
+    /// Files those lessons need.
+    pub files: u32,
+    /// Of those, here whole.
+    pub files_done: u32,
+    /// Bytes of the files here (and of the one arriving).
+    #[ts(type = "number")]
+    pub bytes_done: u64,
+    /// Files fetched ahead earlier and deleted now, their lessons done.
+    pub files_released: u32,
+    /// Files left out because they would pass the learner's storage limit.
+    pub files_over_limit: u32,
+}
+
+/// Progress that counts whole files and bytes: a course's download, the next lessons'.
+trait Tally {
+    /// Files whole, bytes here.
+    fn counts(&mut self) -> (&mut u32, &mut u64);
+}
+
+impl Tally for CourseDownloadProgress {
+    fn counts(&mut self) -> (&mut u32, &mut u64) {
+        (&mut self.files_done, &mut self.bytes_done)
+    }
+}
+
+impl Tally for NextLessonsState {
+    fn counts(&mut self) -> (&mut u32, &mut u64) {
+        (&mut self.files_done, &mut self.bytes_done)
+    }
 }
 
 /// The files a lesson's synced row names: its video, the video's poster and captions, and
@@ -199,6 +255,59 @@ impl Cache {
         Ok(files)
     }
 
+    /// The next `n` lessons `user` has not completed in each course they are enrolled in (and
+    /// have not finished), courses in the order they enrolled, each file counted once.
+    pub fn next_lessons(&self, user: &str, n: usize) -> Result<Vec<NextLessons>, CacheError> {
+        let mut enrolled: Vec<Value> = self
+            .all_rows(SyncTable::Enrollments)?
+            .into_iter()
+            .filter(|e| e["user_id"].as_str() == Some(user) && e["status"] == "active")
+            .collect();
+        enrolled.sort_by(|a, b| {
+            (a["enrolled_at"].as_str(), a["course_id"].as_str())
+                .cmp(&(b["enrolled_at"].as_str(), b["course_id"].as_str()))
+        });
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for enrollment in enrolled {
+            let course_id = enrollment["course_id"].as_str().unwrap_or_default();
+            let done: BTreeSet<String> = self
+                .rows_where(SyncTable::UserProgress, "course_id", course_id)?
+                .iter()
+                .filter(|p| p["user_id"].as_str() == Some(user) && !p["completed_at"].is_null())
+                .filter_map(|p| p["lesson_id"].as_str().map(str::to_owned))
+                .collect();
+            let mut next = NextLessons {
+                course_id: course_id.to_owned(),
+                ..NextLessons::default()
+            };
+            let syllabus = self.syllabus(course_id)?;
+            let lessons = syllabus.iter().flat_map(|m| &m.lessons);
+            for lesson in lessons {
+                let id = lesson.lesson["id"].as_str().unwrap_or_default();
+                if next.lesson_ids.len() == n {
+                    break;
+                }
+                if done.contains(id) {
+                    continue;
+                }
+                next.lesson_ids.push(id.to_owned());
+                for url in lesson_files(&lesson.lesson) {
+                    if seen.insert(url.clone()) {
+                        next.files.push(CourseFile {
+                            url,
+                            lesson_id: id.to_owned(),
+                        });
+                    }
+                }
+            }
+            if !next.lesson_ids.is_empty() {
+                out.push(next);
+            }
+        }
+        Ok(out)
+    }
+
     /// Files of `course_id` whole on this device, and their bytes.
     pub fn course_storage(&self, course_id: &str) -> Result<(u32, u64), CacheError> {
         let mut files = 0;
@@ -282,30 +391,137 @@ impl SyncEngine {
         }
         progress(&state);
         for file in todo {
-            let before = state.bytes_done;
-            let mut attempts = 0;
-            let record = loop {
-                attempts += 1;
-                let result = self
-                    .download(
-                        &file.url,
-                        Some(&file.lesson_id),
-                        dir,
-                        |p: DownloadProgress| {
-                            state.bytes_done = before + p.done;
-                            progress(&state);
-                        },
-                    )
-                    .await;
-                match result {
-                    // A corrupt file was discarded: fetched once more, then reported.
-                    Err(DownloadError::Corrupt { .. }) if attempts < 2 => {}
-                    other => break other?,
+            self.fetch_counted(&file, dir, &mut state, &mut progress)
+                .await?;
+        }
+        Ok(state)
+    }
+
+    /// Downloads `file` whole into `dir` (resuming what is there), counting its bytes into
+    /// `state` as they arrive and the file once whole, telling `progress` each time; a
+    /// corrupt file is fetched once more, then reported.
+    async fn fetch_counted<T: Tally + Send>(
+        &self,
+        file: &CourseFile,
+        dir: &Path,
+        state: &mut T,
+        progress: &mut (impl FnMut(&T) + Send),
+    ) -> Result<(), DownloadError> {
+        let before = *state.counts().1;
+        let mut attempts = 0;
+        let record = loop {
+            attempts += 1;
+            let result = self
+                .download(
+                    &file.url,
+                    Some(&file.lesson_id),
+                    dir,
+                    |p: DownloadProgress| {
+                        *state.counts().1 = before + p.done;
+                        progress(state);
+                    },
+                )
+                .await;
+            match result {
+                Err(DownloadError::Corrupt { .. }) if attempts < 2 => {}
+                other => break other?,
+            }
+        };
+        let (files, bytes) = state.counts();
+        *files += 1;
+        *bytes = before + u64::try_from(record.bytes_done).unwrap_or(0);
+        progress(state);
+        Ok(())
+    }
+
+    /// Keeps the next `n` lessons of every course the signed-in learner is enrolled in
+    /// downloaded ([`Cache::next_lessons`]): files fetched ahead earlier whose lessons are done
+    /// are deleted (unless a course kept offline uses them), then the missing files are
+    /// fetched into `dir`, each only if it fits under `limit` bytes of downloads in all (the
+    /// learner's storage limit; a file that does not fit is left out and counted). Only files
+    /// this fetched are ever deleted by it: what the learner downloaded stays theirs.
+    pub async fn keep_next_lessons(
+        &self,
+        dir: &Path,
+        n: usize,
+        limit: Option<u64>,
+        mut progress: impl FnMut(&NextLessonsState) + Send,
+    ) -> Result<NextLessonsState, DownloadError> {
+        let user = self
+            .signed_in_user()
+            .await
+            .ok_or(crate::sync::SyncError::SignedOut)?;
+        let (next, ahead, kept) = {
+            let cache = lock(self.cache());
+            let mut kept = BTreeSet::new();
+            for request in cache.offline_requests()? {
+                for f in cache.course_files(&request.course_id, request.module_id.as_deref())? {
+                    kept.insert(f.url);
                 }
-            };
-            state.files_done += 1;
-            state.bytes_done = before + u64::try_from(record.bytes_done).unwrap_or(0);
-            progress(&state);
+            }
+            (
+                cache.next_lessons(&user.to_string(), n)?,
+                cache.ahead_files()?,
+                kept,
+            )
+        };
+        let wanted: BTreeSet<&str> = next
+            .iter()
+            .flat_map(|c| c.files.iter().map(|f| f.url.as_str()))
+            .collect();
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let mut state = NextLessonsState {
+            courses: count(next.len()),
+            lessons: count(next.iter().map(|c| c.lesson_ids.len()).sum()),
+            files: count(wanted.len()),
+            ..NextLessonsState::default()
+        };
+        for (url, _) in &ahead {
+            if wanted.contains(url.as_str()) {
+                continue;
+            }
+            if !kept.contains(url) {
+                self.delete_download(url).await?;
+                state.files_released += 1;
+            }
+            lock(self.cache()).forget_ahead(url)?;
+        }
+        progress(&state);
+        let mut token = None;
+        for course in &next {
+            for file in &course.files {
+                let known = lock(self.cache()).download(&file.url)?;
+                let have = known
+                    .as_ref()
+                    .map_or(0, |d| u64::try_from(d.bytes_done).unwrap_or(0));
+                if known
+                    .as_ref()
+                    .is_some_and(|d| d.state == DownloadState::Complete)
+                {
+                    state.files_done += 1;
+                    state.bytes_done += have;
+                    continue;
+                }
+                if let Some(limit) = limit {
+                    if token.is_none() {
+                        token = Some(self.session().await?.access_token);
+                    }
+                    let access = token.as_deref().unwrap_or_default();
+                    let size = self.api().media_size(access, &file.url).await?;
+                    let in_use = u64::try_from(lock(self.cache()).download_bytes()?).unwrap_or(0);
+                    let more = size.unwrap_or(0).saturating_sub(have);
+                    if in_use + more > limit {
+                        state.files_over_limit += 1;
+                        continue;
+                    }
+                }
+                // A file begun by the learner (a lesson's own download) stays theirs.
+                if known.is_none() {
+                    lock(self.cache()).mark_ahead(&file.url, &course.course_id)?;
+                }
+                self.fetch_counted(file, dir, &mut state, &mut progress)
+                    .await?;
+            }
         }
         Ok(state)
     }

@@ -208,6 +208,32 @@ impl SyncEngine {
         self.queue(&write)
     }
 
+    /// Tells the server the language the learner chose in the app, so it writes their
+    /// notifications and mails in it: the cached profile shows it at once, the server has it
+    /// when synced (the latest choice wins).
+    pub async fn set_profile_language(&self, language: &str) -> Result<(), SyncError> {
+        let user = self.user_id().await?;
+        let now = Utc::now();
+        let mut row = lock(self.cache())
+            .row(SyncTable::Profiles, user)?
+            .unwrap_or_else(|| json!({"id": user}));
+        row["language"] = json!(language);
+        let write = PendingWrite {
+            table: SyncTable::Profiles,
+            row_id: user,
+            row_key: format!("profiles:{user}"),
+            row: Some(row),
+            mutation: Mutation {
+                id: Uuid::now_v7(),
+                at: now,
+                change: MutationKind::ProfileLanguage {
+                    language: language.to_owned(),
+                },
+            },
+        };
+        self.queue(&write)
+    }
+
     /// Marks a notification read.
     pub fn mark_notification_read(&self, notification_id: Uuid) -> Result<(), SyncError> {
         let now = Utc::now();

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use skilltrack_client::course_downloads::CourseDownloadPlan;
+use skilltrack_client::course_downloads::{CourseDownloadPlan, NextLessonsState};
 use skilltrack_client::sync::lock;
 use skilltrack_protocol::sync::SyncTable;
 use tauri::{AppHandle, Emitter as _, State};
@@ -174,6 +174,17 @@ pub async fn offline_courses(desktop: State<'_, Desktop>) -> Answer<Vec<OfflineC
         });
     }
     Ok(out)
+}
+
+/// How keeping the next lessons of enrolled courses downloaded stood after the offline
+/// queue's last run (none: the switch is off, or it has not run yet).
+#[tauri::command]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "Tauri hands commands their arguments by value"
+)]
+pub fn next_lessons_state(queue: State<'_, OfflineQueue>) -> Option<NextLessonsState> {
+    queue.next_lessons()
 }
 
 /// An attachment the learner opened: the file on this device it opened.

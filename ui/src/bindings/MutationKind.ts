@@ -101,4 +101,8 @@ assessment_id: string,
 /**
  * At most one answer per question.
  */
-answers: Array<AnswerEntry>, };
+answers: Array<AnswerEntry>, } | { "kind": "profile_language", 
+/**
+ * A BCP 47 language tag, e.g. `fr`, `en-GB`.
+ */
+language: string, };

@@ -24,4 +24,9 @@ storage_limit_mb: number | null,
 /**
  * The language of the app's words, as a BCP 47 tag; none: the operating system's.
  */
-language: string | null, };
+language: string | null, 
+/**
+ * Keep the next lessons of every enrolled course downloaded (within the storage limit),
+ * so the learner can go on offline without asking ([`crate::offline_queue`]).
+ */
+keep_next_lessons: boolean, };

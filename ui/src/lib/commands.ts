@@ -12,6 +12,7 @@ import type { LessonPage } from "../bindings/LessonPage";
 import type { Preferences } from "../bindings/Preferences";
 import type { CourseDownloadPlan } from "../bindings/CourseDownloadPlan";
 import type { OfflineCourse } from "../bindings/OfflineCourse";
+import type { NextLessonsState } from "../bindings/NextLessonsState";
 import type { StreamedExtras } from "../bindings/StreamedExtras";
 import type { SettingsPage } from "../bindings/SettingsPage";
 import type { UpdateStatus } from "../bindings/UpdateStatus";
@@ -66,6 +67,8 @@ export const commands = {
     invoke<null>("pause_course_download", { courseId, paused }),
   deleteCourseDownloads: (courseId: string) => invoke<number>("delete_course_downloads", { courseId }),
   offlineCourses: () => invoke<OfflineCourse[]>("offline_courses"),
+  nextLessonsState: () => invoke<NextLessonsState | null>("next_lessons_state"),
+  courseBySlug: (slug: string) => invoke<string | null>("course_by_slug", { slug }),
   completeLesson: (lessonId: string) => invoke<null>("complete_lesson", { lessonId }),
   setBookmark: (courseId: string, on: boolean) => invoke<null>("set_bookmark", { courseId, on }),
   myLearning: () => invoke<MyLearningPage>("my_learning"),
@@ -173,6 +176,8 @@ export const SYNC_STATUS_EVENT = "sync-status";
 export const DOWNLOAD_PROGRESS_EVENT = "download-progress";
 /** The event carrying a course's offline download progress (`CourseDownloadStatus`). */
 export const COURSE_DOWNLOAD_EVENT = "course-download";
+/** How keeping the next lessons of enrolled courses downloaded stands (offline_queue.rs). */
+export const NEXT_LESSONS_EVENT = "next-lessons";
 // The package preview read its folder again (a PreviewStatus).
 export const PACKAGE_PREVIEW_EVENT = "package-preview";
 // The shell refused to take the window to another page (src-tauri/src/navigation.rs).

@@ -29,6 +29,22 @@ describe("lesson markdown", () => {
     expect(html).not.toContain("target=");
   });
 
+  it("keeps links to lessons and courses of packages and the app's own links, and no look-alike", () => {
+    const html = renderMarkdown(
+      "[quiz](../01-basics/01-welcome.md) [course](../../git-basics/) " +
+        "[app](skilltrack://course/0193c8e4-7d1a-7c3e-9f00-0123456789ab) " +
+        "[odd](skilltrack://course/x) [up](../../../../../../etc/x.md) [q](../../git-basics/?a=1)",
+    );
+    expect(html).toContain('href="../01-basics/01-welcome.md"');
+    expect(html).toContain('href="../../git-basics/"');
+    expect(html).toContain('href="skilltrack://course/0193c8e4-7d1a-7c3e-9f00-0123456789ab"');
+    expect(html).not.toContain("skilltrack://course/x");
+    expect(html).not.toContain("etc/x.md");
+    expect(html).not.toContain("?a=1");
+    // The app's scheme is for links only: never a picture's address.
+    expect(renderMarkdown('<img alt="x" src="skilltrack://course/0193c8e4-7d1a-7c3e-9f00-0123456789ab">')).not.toContain("skilltrack:");
+  });
+
   it("strips the link of an SVG <a>", () => {
     const html = renderMarkdown('<svg><a href="https://evil.example/"><text>Sign in again</text></a></svg>');
     expect(html).toContain("Sign in again");

@@ -86,24 +86,31 @@ function stripLinks(node: Element) {
   node.removeAttributeNS(XLINK, "href");
   // Images load (from the app itself: the CSP's img-src); video and audio play only the
   // lesson's own downloaded media, never an address written in its text.
-  if (!(node.namespaceURI === XHTML && node.localName === "img")) node.removeAttribute("src");
+  if (!(node.namespaceURI === XHTML && node.localName === "img") || APP_SCHEME.test(node.getAttribute("src") ?? "")) {
+    node.removeAttribute("src");
+  }
   if (!plainLink) return;
   node.removeAttribute("target");
   const destination = linkDestination(href);
   if (destination) {
     const address =
-      destination.kind === "external"
+      destination.kind === "external" || destination.kind === "attachment"
         ? destination.url
-        : destination.kind === "lesson"
+        : destination.kind === "package"
           ? destination.path + (destination.fragment ? `#${destination.fragment}` : "")
-          : destination.kind === "attachment"
-            ? destination.url
+          : destination.kind === "app"
+            ? `skilltrack://${destination.target}/${destination.id}`
             : `#${destination.fragment}`;
     node.setAttribute("href", address);
     node.setAttribute("title", address);
     node.setAttribute("rel", "noopener noreferrer");
   }
 }
+
+// DOMPurify's own list of safe address schemes, plus the app's (`skilltrack:`, for the app's
+// links: lib/links.ts keeps exactly those links.rs reads, stripLinks everything else).
+const ALLOWED_URI_REGEXP = /^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix|skilltrack):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i;
+const APP_SCHEME = /^\s*skilltrack:/i;
 
 let hooked = false;
 
@@ -113,7 +120,7 @@ export function renderMarkdown(markdown: string): string {
     hooked = true;
   }
   const html = marked.parse(markdown, { async: false });
-  return DOMPurify.sanitize(html, { FORBID_TAGS: ["style", "form", "input", "iframe"] });
+  return DOMPurify.sanitize(html, { FORBID_TAGS: ["style", "form", "input", "iframe"], ALLOWED_URI_REGEXP });
 }
 
 function randomMarker(): string {

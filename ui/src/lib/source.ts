@@ -26,6 +26,7 @@ export type LearnerSource = Pick<
   | "submitAttempt"
   | "discardAttempt"
   | "attemptResult"
+  | "courseBySlug"
 >;
 
 const KEY = Symbol("learner-source");
@@ -72,5 +73,7 @@ export function previewSource(c: typeof commands = commands): LearnerSource {
     submitAttempt: (attemptId) => c.previewSubmitAttempt(attemptId),
     discardAttempt: (attemptId) => c.previewDiscardAttempt(attemptId),
     attemptResult: (attemptId) => c.previewAttemptResult(attemptId),
+    // A preview has one course: a link to another package is not followed in it.
+    courseBySlug: (slug) => c.previewCoursePage().then((p) => (p.card.slug === slug ? p.card.id : null)),
   };
 }

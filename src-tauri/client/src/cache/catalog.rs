@@ -111,6 +111,16 @@ impl Cache {
             .collect()
     }
 
+    /// The id of the course whose slug is `slug` (its package folder's name), if the cache
+    /// holds it.
+    pub fn course_by_slug(&self, slug: &str) -> Result<Option<String>, CacheError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM rows WHERE tbl = 'courses' AND json_extract(data, '$.slug') = ?1",
+        )?;
+        let mut rows = stmt.query_map(params![slug], |r| r.get::<_, String>(0))?;
+        Ok(rows.next().transpose()?)
+    }
+
     /// A course's modules in order, each with the lessons the cache holds.
     pub fn syllabus(&self, course_id: &str) -> Result<Vec<ModuleRow>, CacheError> {
         let mut modules = self.ordered("course_modules", "$.course_id", course_id)?;

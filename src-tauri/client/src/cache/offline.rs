@@ -61,6 +61,34 @@ impl Cache {
         Ok(())
     }
 
+    /// Records that `url` was downloaded by itself, for the next lessons of `course_id`.
+    pub fn mark_ahead(&self, url: &str, course_id: &str) -> Result<(), CacheError> {
+        self.conn.execute(
+            "INSERT INTO ahead_files (url, course_id) VALUES (?1, ?2)
+             ON CONFLICT (url) DO UPDATE SET course_id = excluded.course_id",
+            params![url, course_id],
+        )?;
+        Ok(())
+    }
+
+    /// The files downloaded by themselves for next lessons: (url, course), by URL.
+    pub fn ahead_files(&self) -> Result<Vec<(String, String)>, CacheError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT url, course_id FROM ahead_files ORDER BY url")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// `url` is no longer a file downloaded by itself (deleted, or the learner's now).
+    pub fn forget_ahead(&self, url: &str) -> Result<(), CacheError> {
+        self.conn
+            .execute("DELETE FROM ahead_files WHERE url = ?1", [url])?;
+        Ok(())
+    }
+
     /// No longer keeps `course_id` offline (the caller deletes its files).
     pub fn forget_offline(&self, course_id: &str) -> Result<(), CacheError> {
         self.conn.execute(
@@ -92,5 +120,22 @@ mod tests {
         assert!(cache.offline_requests().unwrap().iter().all(|r| !r.paused));
         cache.forget_offline("c1").unwrap();
         assert_eq!(cache.offline_requests().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn files_fetched_ahead_are_remembered_until_forgotten() {
+        let cache = Cache::in_memory().unwrap();
+        cache.mark_ahead("/media/b.webm", "c1").unwrap();
+        cache.mark_ahead("/media/a.png", "c1").unwrap();
+        cache.mark_ahead("/media/a.png", "c2").unwrap();
+        assert_eq!(
+            cache.ahead_files().unwrap(),
+            [
+                ("/media/a.png".to_owned(), "c2".to_owned()),
+                ("/media/b.webm".to_owned(), "c1".to_owned())
+            ]
+        );
+        cache.forget_ahead("/media/a.png").unwrap();
+        assert_eq!(cache.ahead_files().unwrap().len(), 1);
     }
 }

@@ -134,6 +134,15 @@ const MIGRATIONS: &[&str] = &[
       PRIMARY KEY (course_id, module_id)
     );
     ",
+    // 4: files downloaded by themselves to keep the next lessons of enrolled courses offline
+    // (Settings' "keep the next lessons downloaded"), so they are deleted again once their
+    // lesson is done, and only those: a file the learner downloaded is theirs to delete.
+    r"
+    CREATE TABLE ahead_files (
+      url       TEXT PRIMARY KEY,
+      course_id TEXT NOT NULL
+    );
+    ",
 ];
 
 /// Applies the migrations this file has not seen, each in its own transaction.

@@ -29,6 +29,9 @@ export const shell = {
   "links.open": "Open in browser",
   "links.refused": "Something tried to load another page into this window: {address}. Skilltrack stayed here.",
   "links.dismiss": "Dismiss",
+  "links.no_such_course": "This link leads to the course “{course}”, which is not in the catalog on this device.",
+  "links.not_here": "This link leads to {link}, which is not on this device.",
+  "links.not_in_preview": "This link leads to another course ({path}): a preview shows its own folder only.",
 
   "sign_in.title": "Sign in",
   "sign_in.title_sign_up": "Create an account",

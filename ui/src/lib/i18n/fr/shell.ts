@@ -30,6 +30,9 @@ export const shell: Translation<typeof english> = {
   "links.open": "Ouvrir dans le navigateur",
   "links.refused": "Quelque chose a tenté de charger une autre page dans cette fenêtre : {address}. Skilltrack est resté ici.",
   "links.dismiss": "Fermer",
+  "links.no_such_course": "Ce lien mène au cours « {course} », qui n’est pas dans le catalogue de cet appareil.",
+  "links.not_here": "Ce lien mène à {link}, qui n’est pas sur cet appareil.",
+  "links.not_in_preview": "Ce lien mène à un autre cours ({path}) : un aperçu ne montre que son propre dossier.",
 
   "sign_in.title": "Connexion",
   "sign_in.title_sign_up": "Créer un compte",
