@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use skilltrack_tests::debian_root::DebianRoot;
-use skilltrack_tests::desktop::{DesktopApp, click, find, wait_attr};
+use skilltrack_tests::desktop::{DesktopApp, click, find, screenshot, wait_attr};
 use skilltrack_tests::spawn_demo_server;
 
 const LEARNER: &str = "learner@skilltrack.dev";
@@ -258,6 +258,7 @@ async fn issue20_an_installed_app_refuses_a_tampered_update_then_updates_itself(
             .unwrap()
             .contains("Lessons open faster.")
     );
+    screenshot(client, "update-available").await;
 
     // The tampered package is refused, in words, and nothing is installed.
     click(

@@ -487,9 +487,8 @@ async fn serve(
         db.clone(),
         std::sync::Arc::clone(&instance),
     ));
-    let issuer = certificate_issuer(db, options, data_dir, listen)?;
-    // Bound before the state is made: account mail links name the port when --public-url is
-    // not set and --listen asked for any free one.
+    // Bound before the state is made: account mail links, certificates' issuer and update
+    // downloads name the port when --public-url is not set and --listen asked for any free one.
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| RunError::Io {
@@ -500,6 +499,7 @@ async fn serve(
         context: "reading the listen address".into(),
         source,
     })?;
+    let issuer = certificate_issuer(db, options, data_dir, local)?;
     let account_mail = account_mail(options, local)?;
     let public_url = options
         .public_url

@@ -8,6 +8,7 @@
 //! Debian packages are kept between runs in `~/.cache/skilltrack/apt-archives` (copied in and
 //! out, hard-linked where possible), so only the first run fetches them. Everything is unmounted and deleted when it is dropped.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -221,8 +222,36 @@ impl DebianRoot {
     }
 }
 
+impl DebianRoot {
+    /// The logs programs in the root wrote in `/tmp/<dir>/logs/` (the app's, when its data
+    /// directory is there), file by file.
+    #[must_use]
+    pub fn logs(&self) -> String {
+        let mut all = String::new();
+        for dir in std::fs::read_dir(self.host_path("tmp"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            for log in std::fs::read_dir(dir.path().join("logs"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+                let _ = writeln!(all, "--- {}\n{text}", log.path().display());
+            }
+        }
+        all
+    }
+}
+
 impl Drop for DebianRoot {
     fn drop(&mut self) {
+        // A failed test says what the installed app logged before its root is gone.
+        if std::thread::panicking() {
+            eprintln!("logs in the Debian root:\n{}", self.logs());
+        }
         self.stop_processes();
         for target in self.mounts.iter().rev() {
             let _ = Command::new("umount")
@@ -261,9 +290,7 @@ fn copy_debs(from: &Path, to: &Path) {
         }
         // A partial copy under its final name would be taken for a whole package.
         let partial = to.join(format!(".{}.partial", entry.file_name().to_string_lossy()));
-        if std::fs::hard_link(&path, &target).is_err()
-            && std::fs::copy(&path, &partial).is_ok()
-        {
+        if std::fs::hard_link(&path, &target).is_err() && std::fs::copy(&path, &partial).is_ok() {
             let _ = std::fs::rename(&partial, &target);
         }
     }
