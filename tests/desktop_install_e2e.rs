@@ -101,25 +101,22 @@ fn installed_app() -> (DebianRoot, String) {
     (root, version)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn issue20_the_deb_installs_on_a_clean_debian_and_the_installed_app_signs_in() {
-    let server = spawn_demo_server().await;
-    let (root, version) = installed_app();
-
-    let driver = root.launcher("/usr/bin/WebKitWebDriver");
-    let app = DesktopApp::launch_installed(
-        &driver,
+/// Starts the app installed in `root` over `WebDriver` (the root's own `WebKitWebDriver`),
+/// against `server`, with its data in the root's `/tmp/skilltrack-data`.
+async fn launch_installed(root: &DebianRoot, server: &str) -> DesktopApp {
+    DesktopApp::launch_installed(
+        &root.launcher("/usr/bin/WebKitWebDriver"),
         Path::new("/usr/bin/skilltrack-desktop"),
-        &server.url,
+        server,
         Path::new("/tmp/skilltrack-data"),
         &[("LC_ALL", "C.UTF-8"), ("HOME", "/root")],
     )
-    .await;
-    app.sign_in(LEARNER, LEARNER_PASSWORD).await;
-    let client = &app.client;
+    .await
+}
 
-    // The installed copy knows it came from a package and has the key to trust updates; the
-    // server publishes none yet.
+/// Opens Settings and checks that it names `version` and that the server has nothing newer.
+async fn settings_say_up_to_date(app: &DesktopApp, version: &str) {
+    let client = &app.client;
     click(
         client,
         r#"[data-testid="nav-settings"]"#,
@@ -136,17 +133,29 @@ async fn issue20_the_deb_installs_on_a_clean_debian_and_the_installed_app_signs_
     .await
     .expect("the version's text");
     assert!(
-        shown.contains(&version),
+        shown.contains(version),
         "Settings names version {version}: {shown}"
     );
     wait_attr(
         client,
         r#"[data-testid="update-state"]"#,
         "data-state",
-        "the installed app asks the server for updates and finds none",
+        "the installed app asks the server for updates and finds none newer",
         |state| state == "up_to_date",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn issue20_the_deb_installs_on_a_clean_debian_and_the_installed_app_signs_in() {
+    let server = spawn_demo_server().await;
+    let (root, version) = installed_app();
+
+    let app = launch_installed(&root, &server.url).await;
+    app.sign_in(LEARNER, LEARNER_PASSWORD).await;
+    // The installed copy knows it came from a package and has the key to trust updates; the
+    // server publishes none yet.
+    settings_say_up_to_date(&app, &version).await;
     app.close().await;
 
     // The app's data went where it was told, inside the Debian it was installed into.
@@ -207,17 +216,7 @@ async fn issue20_an_installed_app_refuses_a_tampered_update_then_updates_itself(
     // The updater installs with the system's package manager through pkexec or sudo; the
     // test is root, for whom sudo asks nothing (a learner's system asks for a password).
     root.apt_install(&["sudo"]);
-    let driver = root.launcher("/usr/bin/WebKitWebDriver");
-    let env = [("LC_ALL", "C.UTF-8"), ("HOME", "/root")];
-    let data = Path::new("/tmp/skilltrack-data");
-    let app = DesktopApp::launch_installed(
-        &driver,
-        Path::new("/usr/bin/skilltrack-desktop"),
-        &server.url,
-        data,
-        &env,
-    )
-    .await;
+    let app = launch_installed(&root, &server.url).await;
     app.sign_in(LEARNER, LEARNER_PASSWORD).await;
     let client = &app.client;
 
@@ -318,45 +317,15 @@ async fn issue20_an_installed_app_refuses_a_tampered_update_then_updates_itself(
     drop(app);
     root.stop_processes();
 
-    let app = DesktopApp::launch_installed(
-        &driver,
-        Path::new("/usr/bin/skilltrack-desktop"),
-        &server.url,
-        data,
-        &env,
-    )
-    .await;
-    let client = &app.client;
+    let app = launch_installed(&root, &server.url).await;
     // Still signed in: the update kept the learner's data and session.
     find(
-        client,
+        &app.client,
         r#"[data-testid="course-card"]"#,
         "the catalog after the update",
     )
     .await;
-    click(
-        client,
-        r#"[data-testid="nav-settings"]"#,
-        "opening Settings",
-    )
-    .await;
-    let shown = find(client, r#"[data-testid="app-version"]"#, "the new version")
-        .await
-        .text()
-        .await
-        .expect("the version's text");
-    assert!(
-        shown.contains(&next_version),
-        "Settings names version {next_version}: {shown}"
-    );
-    wait_attr(
-        client,
-        r#"[data-testid="update-state"]"#,
-        "data-state",
-        "nothing newer now",
-        |state| state == "up_to_date",
-    )
-    .await;
+    settings_say_up_to_date(&app, &next_version).await;
     app.close().await;
     drop(server);
 }

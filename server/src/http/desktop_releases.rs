@@ -6,7 +6,6 @@
 //! route.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,8 +15,6 @@ use skilltrack_protocol::desktop_updates::{
     DesktopArch, DesktopBundle, DesktopTarget, DesktopUpdate, ReleaseVersion,
 };
 use skilltrack_protocol::problem::FieldError;
-use tower::ServiceExt as _;
-use tower_http::services::ServeFile;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -242,34 +239,16 @@ pub async fn package(
         );
         return Err(release_not_found());
     }
-    let etag = format!("\"{}\"", release.sha256);
-    let cached = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut response = if cached {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let mime = bundle
-            .media_type()
-            .parse()
-            .map_err(|_| ApiError::Internal("a package media type".to_owned()))?;
-        ServeFile::new_with_mime(&path, &mime)
-            .oneshot(request)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map(Body::new)
-    };
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, v);
-    }
     // A release's id changes whenever its bytes do, so what this URL names never changes.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
+    let mut response = super::uploads::serve_by_content(
+        request,
+        &path,
+        bundle.media_type(),
+        &release.sha256,
+        "public, max-age=31536000, immutable",
+    )
+    .await?;
+    let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }

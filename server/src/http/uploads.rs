@@ -224,6 +224,26 @@ pub async fn download(
     if !visible || !tokio::fs::try_exists(&path).await.unwrap_or(false) {
         return Err(missing());
     }
+    serve_by_content(
+        request,
+        &path,
+        mime,
+        sha256,
+        // Content-addressed, so it never changes; access-controlled, so only the user's cache.
+        "private, max-age=31536000, immutable",
+    )
+    .await
+}
+
+/// Answers a file named by its content's SHA-256 (`ETag`, `If-None-Match`, `Range`), with
+/// `cache_control`: uploads and desktop packages alike.
+pub(super) async fn serve_by_content(
+    request: Request,
+    path: &std::path::Path,
+    mime: &str,
+    sha256: &str,
+    cache_control: &'static str,
+) -> Result<Response, ApiError> {
     let etag = format!("\"{sha256}\"");
     let cached = request
         .headers()
@@ -233,7 +253,10 @@ pub async fn download(
     let mut response = if cached {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ServeFile::new_with_mime(&path, &mime.parse().map_err(|_| missing())?)
+        let mime = mime
+            .parse()
+            .map_err(|_| ApiError::Internal(format!("the media type {mime}")))?;
+        ServeFile::new_with_mime(path, &mime)
             .oneshot(request)
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -243,10 +266,9 @@ pub async fn download(
     if let Ok(v) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, v);
     }
-    // Content-addressed, so it never changes; access-controlled, so only the user's cache.
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=31536000, immutable"),
+        HeaderValue::from_static(cache_control),
     );
     Ok(response)
 }
