@@ -939,6 +939,18 @@ async fn a_cursor_older_than_the_compaction_horizon_starts_over_cleanly() {
         let page = pull(&api, token, Some(junk), 10).await;
         assert!(page.reset, "{junk}");
     }
+    // Nor is a position in another database's log, however plausible the position (a backup
+    // restored numbers its log again from where the backup stood).
+    let current = device.cursor.clone().unwrap();
+    let (_, position) = current.split_once(':').expect("a cursor names its lineage");
+    let page = pull(
+        &api,
+        token,
+        Some(&format!("0000000000000000:{position}")),
+        10,
+    )
+    .await;
+    assert!(page.reset, "{current}");
 }
 
 #[tokio::test]

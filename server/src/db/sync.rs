@@ -70,8 +70,34 @@ pub enum Cursor {
     Tail(i64),
 }
 
+/// Ends the lineage a cursor starts with (see [`Cursor::parse_in`]).
+const LINEAGE_END: char = ':';
+
+/// A cursor's lineage, if it names one, and the rest.
+fn split_lineage(text: Option<&str>) -> (Option<&str>, Option<&str>) {
+    match text.and_then(|t| t.split_once(LINEAGE_END)) {
+        Some((lineage, rest)) => (Some(lineage), Some(rest)),
+        None => (None, text),
+    }
+}
+
 impl Cursor {
-    /// Parses a cursor a client sent; `None` when it is not one of ours.
+    /// Parses a cursor a client sent, as the wire carries it: `<lineage>:<cursor>`, where the
+    /// lineage names the database the log positions belong to (its cluster's system
+    /// identifier and its own oid, hashed). A cursor of another lineage is `None`, as one not
+    /// ours at all: a database restored from a backup numbers its log again from the backup's
+    /// position, so a device that saw positions past it would otherwise skip what is numbered
+    /// there anew. A cursor without a lineage (from a server before this one) is taken as
+    /// it is.
+    pub fn parse_in(text: Option<&str>, lineage: &str) -> Option<Self> {
+        let (theirs, rest) = split_lineage(text);
+        if theirs.is_some_and(|l| l != lineage) {
+            return None;
+        }
+        Self::parse(rest)
+    }
+
+    /// Parses a cursor without its lineage; `None` when it is not one of ours.
     pub fn parse(text: Option<&str>) -> Option<Self> {
         let text = text.unwrap_or("").trim();
         if text.is_empty() || text == "0" {
@@ -301,13 +327,26 @@ pub async fn pull(
     cursor: Option<&str>,
     limit: u32,
 ) -> Result<PullPage, sqlx::Error> {
-    let (horizon, head): (i64, i64) =
-        sqlx::query_as("SELECT horizon, head FROM private.sync_position()")
-            .fetch_one(&mut *conn)
-            .await?;
-    // A cursor the log can no longer serve (compacted past it, from another database, or not
-    // ours at all) starts a new snapshot, and says so: the client drops what it has.
-    let (cursor, reset) = match Cursor::parse(cursor) {
+    let (theirs, position_text) = split_lineage(cursor);
+    let parsed = Cursor::parse(position_text);
+    // A device that is up to date pulls from a tail cursor: the log's position and the
+    // entries after the cursor come in one round trip (the entries go unused if the cursor
+    // turns out not to be this log's).
+    let tail_from = match parsed {
+        Some(Cursor::Tail(seq)) => Some(seq),
+        _ => None,
+    };
+    let (position, entries) = position_and_changes(conn, tail_from, limit).await?;
+    let Position {
+        horizon,
+        head,
+        lineage,
+    } = position;
+    // A cursor the log can no longer serve (compacted past it, from another database — a
+    // restored backup among them — or not ours at all) starts a new snapshot, and says so: the
+    // client drops what it has.
+    let ours = theirs.is_none_or(|l| l == lineage);
+    let (cursor, reset) = match parsed.filter(|_| ours) {
         Some(Cursor::Start) => (Cursor::Start, false),
         Some(Cursor::Tail(seq)) if seq >= horizon && seq <= head => (Cursor::Tail(seq), false),
         Some(c @ Cursor::Snapshot { base, .. }) if base >= horizon && base <= head => (c, false),
@@ -318,9 +357,10 @@ pub async fn pull(
         Cursor::Snapshot { base, table, after } => {
             snapshot_page(conn, me, base, table, after, limit, head).await?
         }
-        Cursor::Tail(seq) => tail_page(conn, me, seq, limit).await?,
+        Cursor::Tail(seq) => tail_page(conn, me, seq, limit, entries).await?,
     };
     page.reset = reset;
+    page.cursor = format!("{lineage}{LINEAGE_END}{}", page.cursor);
     Ok(page)
 }
 
@@ -371,18 +411,66 @@ async fn snapshot_page(
     })
 }
 
+/// Where the log stands, and the lineage of the database it is in (see [`Cursor::parse_in`]).
+struct Position {
+    horizon: i64,
+    head: i64,
+    lineage: String,
+}
+
+/// A change-log entry: its position, table and row.
+type Entry = (i64, String, Uuid);
+
+/// Where the log stands and, with `tail_from`, the caller's first `limit` entries after it:
+/// one round trip.
+async fn position_and_changes(
+    conn: &mut PgConnection,
+    tail_from: Option<i64>,
+    limit: u32,
+) -> Result<(Position, Vec<Entry>), sqlx::Error> {
+    type Answer = (i64, i64, String, Option<i64>, Option<String>, Option<Uuid>);
+    let rows: Vec<Answer> = sqlx::query_as(
+        "SELECT p.horizon, p.head, p.lineage, c.seq, c.tbl, c.row_id
+         FROM (SELECT p.horizon, p.head,
+                      left(md5(s.system_identifier::text || '/' || d.oid::text), 16) AS lineage
+               FROM private.sync_position() p, pg_control_system() s, pg_database d
+               WHERE d.datname = current_database()) p
+         LEFT JOIN LATERAL private.sync_changes($1, $2) c ON $1 IS NOT NULL
+         ORDER BY c.seq",
+    )
+    .bind(tail_from)
+    .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some((horizon, head, lineage, ..)) = rows.first().cloned() else {
+        return Err(sqlx::Error::RowNotFound);
+    };
+    let entries = rows
+        .into_iter()
+        .filter_map(|(.., seq, tbl, id)| Some((seq?, tbl?, id?)))
+        .collect();
+    Ok((
+        Position {
+            horizon,
+            head,
+            lineage,
+        },
+        entries,
+    ))
+}
+
+/// Up to this many rows, a tail page reads its rows at once and measures them here; beyond,
+/// it measures them in the database first, so rows past the page's byte budget never leave
+/// it. A live change reaches a device as a page of a few rows: one round trip fewer.
+const ROWS_READ_AT_ONCE: usize = 64;
+
 async fn tail_page(
     conn: &mut PgConnection,
     me: Uuid,
     after: i64,
     limit: u32,
+    entries: Vec<Entry>,
 ) -> Result<PullPage, sqlx::Error> {
-    let entries: Vec<(i64, String, Uuid)> =
-        sqlx::query_as("SELECT seq, tbl, row_id FROM private.sync_changes($1, $2)")
-            .bind(after)
-            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
-            .fetch_all(&mut *conn)
-            .await?;
     let mut has_more = entries.len() >= limit as usize;
     // Each row once per page, in the order of its first entry; its current state decides.
     let mut order: Vec<(i64, SyncTable, Uuid)> = Vec::new();
@@ -401,9 +489,19 @@ async fn tail_page(
     // The page ends where its rows reach the byte budget; the next page starts after the last
     // entry whose row it carries (a row repeated further on is simply sent again then).
     let mut sizes: HashMap<(SyncTable, Uuid), i64> = HashMap::new();
+    let mut visible: HashMap<(SyncTable, Uuid), RowData> = HashMap::new();
+    let read_at_once = order.len() <= ROWS_READ_AT_ONCE;
     for (table, ids) in &by_table {
-        for (id, size) in visible_sizes(conn, me, *table, ids).await? {
-            sizes.insert((*table, id), size);
+        if read_at_once {
+            for (id, Json(row)) in visible_rows(conn, me, *table, ids).await? {
+                let size = i64::try_from(row.get().len()).unwrap_or(i64::MAX);
+                sizes.insert((*table, id), size);
+                visible.insert((*table, id), RowData::from(row));
+            }
+        } else {
+            for (id, size) in visible_sizes(conn, me, *table, ids).await? {
+                sizes.insert((*table, id), size);
+            }
         }
     }
     let mut last = entries.last().map_or(after, |e| e.0);
@@ -418,16 +516,17 @@ async fn tail_page(
         }
         total += size;
     }
-    let mut wanted: HashMap<SyncTable, Vec<Uuid>> = HashMap::new();
-    for (_, table, id) in &order {
-        if sizes.contains_key(&(*table, *id)) {
-            wanted.entry(*table).or_default().push(*id);
+    if !read_at_once {
+        let mut wanted: HashMap<SyncTable, Vec<Uuid>> = HashMap::new();
+        for (_, table, id) in &order {
+            if sizes.contains_key(&(*table, *id)) {
+                wanted.entry(*table).or_default().push(*id);
+            }
         }
-    }
-    let mut visible: HashMap<(SyncTable, Uuid), RowData> = HashMap::new();
-    for (table, ids) in &wanted {
-        for (id, Json(row)) in visible_rows(conn, me, *table, ids).await? {
-            visible.insert((*table, id), RowData::from(row));
+        for (table, ids) in &wanted {
+            for (id, Json(row)) in visible_rows(conn, me, *table, ids).await? {
+                visible.insert((*table, id), RowData::from(row));
+            }
         }
     }
     let changes = order
@@ -635,4 +734,29 @@ pub async fn delete_lab_review(
         .execute(conn)
         .await
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cursor;
+
+    #[test]
+    fn a_cursor_of_another_lineage_is_not_ours_and_one_without_is_taken_as_it_is() {
+        let here = "0123456789abcdef";
+        assert_eq!(
+            Cursor::parse_in(Some("0123456789abcdef:42"), here),
+            Some(Cursor::Tail(42))
+        );
+        assert_eq!(Cursor::parse_in(Some("fedcba9876543210:42"), here), None);
+        assert_eq!(Cursor::parse_in(Some("42"), here), Some(Cursor::Tail(42)));
+        assert_eq!(
+            Cursor::parse_in(Some("0123456789abcdef:s7.2.-"), here),
+            Some(Cursor::Snapshot {
+                base: 7,
+                table: 2,
+                after: None
+            })
+        );
+        assert_eq!(Cursor::parse_in(None, here), Some(Cursor::Start));
+    }
 }
