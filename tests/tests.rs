@@ -8,6 +8,7 @@ mod analytics_api;
 mod assessments_api;
 mod auth_api;
 mod authoring_api;
+mod backup_restore;
 mod catalog_cache;
 mod certificates;
 mod client_credentials;

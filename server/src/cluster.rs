@@ -346,6 +346,33 @@ fn prepare_dir(dir: &Path, run_as: &RunAs) -> Result<(PathBuf, Flock<File>), Clu
     Ok((dir, lock))
 }
 
+/// A PostgreSQL client program (`pg_dump`, `pg_restore`) from the cluster's binaries, run as
+/// the cluster's OS user (its socket is private to that user) and connected through the
+/// socket as [`SUPERUSER`] to `database`. It works whether this process or a running server
+/// started the cluster.
+///
+/// # Errors
+/// When the binaries or the OS user are not found.
+pub fn client_command(
+    options: &ClusterOptions,
+    program: &str,
+    database: &str,
+) -> Result<Command, ClusterError> {
+    let bin_dir = find_binaries(options.bin_dir.as_deref())?;
+    let run_as = RunAs::resolve(&options.os_user)?;
+    let dir = options
+        .dir
+        .canonicalize()
+        .map_err(io(format!("resolving {}", options.dir.display())))?;
+    let mut command = run_as.command(&bin_dir.join(program), None);
+    command
+        .arg("--host")
+        .arg(dir.join("run"))
+        .args(["--port", &SOCKET_PORT.to_string()])
+        .args(["--username", SUPERUSER, "--dbname", database]);
+    Ok(command)
+}
+
 impl EmbeddedCluster {
     /// Creates the cluster on first use, starts it, and waits until it accepts connections.
     /// Blocking: call it from `spawn_blocking` in async code.

@@ -63,6 +63,20 @@ pub enum Command {
     /// `<data-dir>/desktop-releases` (docs/desktop-updates.md).
     #[command(subcommand)]
     DesktopRelease(DesktopReleaseCommand),
+    /// Back up the database (`pg_dump`, while the server serves), the token secret, the
+    /// certificate keys and the uploaded media into DIR (docs/deployment.md). Into the same
+    /// DIR again, only new uploads are copied.
+    Backup {
+        /// Where the backup goes (created if missing).
+        dir: PathBuf,
+    },
+    /// Restore a backup taken with `backup`: the database is REPLACED by the backup's (then
+    /// migrated), its keys and uploads copied back. Stop every server on the database first.
+    /// Devices then sync from a fresh snapshot, sending their queued offline writes first.
+    Restore {
+        /// The backup's directory.
+        dir: PathBuf,
+    },
     /// Print the OpenAPI document (what `/api/openapi.json` serves) and exit. Needs no
     /// database: the UI's API contract check generates its types from it.
     Openapi,

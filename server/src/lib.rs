@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod backup;
 pub mod certificates;
 pub mod cluster;
 pub mod config;
@@ -80,6 +81,9 @@ pub enum RunError {
     /// The SMTP settings are not usable.
     #[error(transparent)]
     Mail(#[from] mail::MailError),
+    /// A backup could not be taken or restored.
+    #[error(transparent)]
+    Backup(#[from] backup::BackupError),
     /// Listening or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -108,6 +112,16 @@ impl OpenDatabase {
     }
 }
 
+/// The embedded cluster in the data directory, as the settings say to run it.
+pub fn embedded_cluster_options(global: &GlobalOptions) -> ClusterOptions {
+    ClusterOptions {
+        dir: global.data_dir().join("postgres"),
+        bin_dir: global.pg_bin_dir.clone(),
+        os_user: global.pg_os_user.clone(),
+        durable: true,
+    }
+}
+
 /// Starts the embedded cluster (without `DATABASE_URL`), connects, and applies migrations.
 pub async fn open_database(global: &GlobalOptions) -> Result<OpenDatabase, RunError> {
     if let Some(url) = &global.database_url {
@@ -127,12 +141,7 @@ pub async fn open_database(global: &GlobalOptions) -> Result<OpenDatabase, RunEr
         let db = Database::open(options, Some(&password), PoolSizes::default()).await?;
         return Ok(OpenDatabase { db, cluster: None });
     }
-    let options = ClusterOptions {
-        dir: global.data_dir().join("postgres"),
-        bin_dir: global.pg_bin_dir.clone(),
-        os_user: global.pg_os_user.clone(),
-        durable: true,
-    };
+    let options = embedded_cluster_options(global);
     let cluster = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&options))
         .await
         .map_err(|e| RunError::Io {
@@ -168,6 +177,21 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
     }
     let global = cli.global;
     let data_dir = global.data_dir();
+    // A backup reads the database beside a running server; a restore replaces it: neither
+    // opens it as the server does.
+    match &cli.command {
+        Some(Command::Backup { dir }) => {
+            let manifest = backup::backup(&global, &data_dir, dir).await?;
+            print_json(&manifest);
+            return Ok(());
+        }
+        Some(Command::Restore { dir }) => {
+            let manifest = backup::restore(&global, &data_dir, dir).await?;
+            print_json(&manifest);
+            return Ok(());
+        }
+        _ => {}
+    }
     let open = open_database(&global).await?;
     let result = match cli
         .command
@@ -187,10 +211,19 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         Command::CertificateKeys(command) => certificate_keys(&open.db, &data_dir, &command).await,
         Command::DesktopRelease(command) => desktop_release(&open.db, &data_dir, command).await,
         // Answered above, before the database opened.
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
     };
     open.shut_down().await;
     result
+}
+
+/// Prints a command's answer as JSON.
+#[allow(clippy::print_stdout, reason = "the command's answer is its output")]
+fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 /// Runs `skilltrack-server openapi`.

@@ -151,3 +151,15 @@ pub async fn sessions_ended(
     .fetch_all(conn)
     .await
 }
+
+/// How many server processes said they were alive within `within`.
+pub async fn alive(conn: &mut PgConnection, within: Duration) -> Result<i64, sqlx::Error> {
+    let within_ms = i64::try_from(within.as_millis()).unwrap_or(i64::MAX / 2);
+    sqlx::query_scalar(
+        "SELECT count(*) FROM private.server_instances \
+         WHERE seen_at >= now() - $1 * interval '1 millisecond'",
+    )
+    .bind(within_ms)
+    .fetch_one(conn)
+    .await
+}
