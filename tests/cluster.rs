@@ -8,10 +8,8 @@
 //!
 //! Nothing here is timed: every wait is for a condition, with a generous bound.
 
-use std::fmt::Write as _;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -20,6 +18,7 @@ use nix::sys::signal::{Signal, kill};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use skilltrack_server::cluster::{ClusterOptions, DATABASE, EmbeddedCluster, SUPERUSER};
+use skilltrack_tests::nginx::{Nginx, free_port};
 use skilltrack_tests::process::{ServerProcess, client_binary, data_dir, server_command};
 use sqlx::postgres::PgPool;
 use tokio_tungstenite::tungstenite::Message;
@@ -29,14 +28,6 @@ const JWT_SECRET: &str = "the-cluster-test-jwt-secret-of-enough-length-012345678
 const AUTHENTICATOR_PASSWORD: &str = "cluster-test";
 /// Sign-ins (and, apart, sign-ups) per address per window, for the whole cluster.
 const PER_IP: u32 = 10;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A server process's log, kept whole: lines are read from its channel as they come.
 struct Log {
@@ -66,25 +57,13 @@ struct Process {
     _dir: tempfile::TempDir,
 }
 
-struct Nginx {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 struct Cluster {
     processes: Vec<Process>,
     nginx: Nginx,
     owner: PgPool,
     database_url: String,
     pg_dir: PathBuf,
+    pg_options: ClusterOptions,
     pg: Option<EmbeddedCluster>,
 }
 
@@ -113,6 +92,7 @@ impl Cluster {
             durable: false,
         };
         let pg_dir = options.dir.clone();
+        let pg_options = options.clone();
         let pg = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&options))
             .await
             .unwrap()
@@ -140,15 +120,30 @@ impl Cluster {
             })
             .collect();
         let processes: Vec<Process> = starting.into_iter().map(|t| t.join().unwrap()).collect();
-        let nginx = start_nginx(&processes);
+        let upstreams: Vec<&str> = processes
+            .iter()
+            .map(|p| p.server.url.trim_start_matches("http://"))
+            .collect();
+        let nginx = Nginx::start(&upstreams);
         Self {
             processes,
             nginx,
             owner,
             database_url,
             pg_dir,
+            pg_options,
             pg: Some(pg),
         }
+    }
+
+    /// Starts PostgreSQL again on the same files, after the test stopped it.
+    async fn start_postgresql(&mut self) {
+        let options = self.pg_options.clone();
+        let pg = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&options))
+            .await
+            .unwrap()
+            .expect("starting the test's own PostgreSQL again");
+        self.pg = Some(pg);
     }
 
     fn url(&self, i: usize) -> &str {
@@ -217,102 +212,6 @@ fn start_process(port: u16, database_url: &str) -> Process {
             rx,
             lines: Vec::new(),
         },
-        _dir: dir,
-    }
-}
-
-/// nginx from Debian as a child of the test, round-robin over the three processes, with the
-/// WebSocket upgrade headers and unbuffered answers (the live channel is a long stream).
-fn start_nginx(processes: &[Process]) -> Nginx {
-    use std::os::unix::fs::PermissionsExt as _;
-    let dir = tempfile::Builder::new()
-        .prefix("skilltrack-nginx-")
-        .tempdir_in("/tmp")
-        .unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let port = free_port();
-    let mut upstreams = String::new();
-    for p in processes {
-        let address = p.server.url.trim_start_matches("http://");
-        writeln!(
-            upstreams,
-            "    server {address} max_fails=1 fail_timeout=60s;"
-        )
-        .unwrap();
-    }
-    let d = dir.path().display();
-    // Root or not, workers run as the user starting nginx: the temporary paths are the test's.
-    let user = if nix::unistd::geteuid().is_root() {
-        "user root root;\n"
-    } else {
-        ""
-    };
-    let conf = format!(
-        "{user}worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 512; }}
-http {{
-  access_log {d}/access.log;
-  client_body_temp_path {d}/client_body;
-  proxy_temp_path {d}/proxy;
-  fastcgi_temp_path {d}/fastcgi;
-  uwsgi_temp_path {d}/uwsgi;
-  scgi_temp_path {d}/scgi;
-  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
-  upstream skilltrack {{
-{upstreams}    keepalive 16;
-  }}
-  server {{
-    listen 127.0.0.1:{port};
-    client_max_body_size 10m;
-    location / {{
-      proxy_pass http://skilltrack;
-      proxy_http_version 1.1;
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_buffering off;
-      proxy_read_timeout 1h;
-    }}
-  }}
-}}
-"
-    );
-    let conf_path = dir.path().join("nginx.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let nginx = ["/usr/sbin/nginx", "nginx"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .unwrap_or("nginx");
-    let child = Command::new(nginx)
-        .arg("-c")
-        .arg(&conf_path)
-        .arg("-p")
-        .arg(dir.path())
-        .args(["-g", "daemon off;"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting nginx (scripts/lib.sh installs Debian's `nginx`)");
-    let url = format!("http://127.0.0.1:{port}");
-    // Up when its port accepts connections.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "nginx never answered; its log:\n{}",
-            std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Nginx {
-        child,
-        url,
         _dir: dir,
     }
 }
@@ -760,4 +659,106 @@ async fn a_terminal_opened_through_b_types_into_the_shell_that_a_started() {
             >= 2
     })
     .await;
+}
+
+/// What a request through nginx answered: its status, or 0 when it got no answer.
+async fn status_of(http: &reqwest::Client, url: &str) -> u16 {
+    http.get(url)
+        .send()
+        .await
+        .map_or(0, |answer| answer.status().as_u16())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_restarted_under_load_every_process_answers_503_then_recovers_and_no_queued_write_is_lost()
+ {
+    let mut c = Cluster::start().await;
+    c.seed_demo();
+    let device = tempfile::tempdir().unwrap();
+    let nginx = c.nginx.url.clone();
+    let run = |args: &[&str]| cli(&nginx, device.path(), "learner-demo-pass", args);
+    run(&["sign-in", "--email", "learner@skilltrack.dev"]).unwrap();
+    run(&["sync"]).unwrap();
+    let lesson = skilltrack_tests::process::first_cached_lesson(&nginx, device.path());
+    let before = landed(&c.owner).await;
+
+    // Load through nginx all along: the catalog, asked again and again by another client.
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let load = tokio::spawn({
+        let http = http.clone();
+        let url = format!("{nginx}/api/v1/courses");
+        async move {
+            let mut seen = Vec::new();
+            while !*stopped.borrow() {
+                seen.push(status_of(&http, &url).await);
+                tokio::select! {
+                    _ = stopped.changed() => {}
+                    () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                }
+            }
+            seen
+        }
+    });
+
+    // PostgreSQL stops (a fast shutdown, as its operator's restart does).
+    drop(c.pg.take());
+    for i in 0..3 {
+        let down = http
+            .get(format!("{}/api/v1/courses", c.url(i)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(down.status(), 503, "process {i}");
+        assert_eq!(down.headers()["retry-after"], "5", "process {i}");
+        let body: Value = down.json().await.unwrap();
+        assert_eq!(body["code"], "database_unavailable", "process {i}: {body}");
+    }
+    // The learner works on; the sync is refused and the writes stay queued.
+    for minutes in ["2", "3", "4"] {
+        run(&["progress", &lesson, "--minutes", minutes]).unwrap();
+    }
+    let refused = run(&["sync"]).unwrap_err();
+    assert!(refused.contains("not available"), "{refused}");
+    assert_eq!(run(&["status"]).unwrap()["pending"], 3);
+
+    // PostgreSQL is back on the same files: every process recovers by itself.
+    c.start_postgresql().await;
+    for i in 0..3 {
+        let url = format!("{}/api/v1/courses", c.url(i));
+        let mut answered = 0;
+        for _ in 0..600 {
+            answered = status_of(&http, &url).await;
+            if answered == 200 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(answered, 200, "process {i} never answered again");
+    }
+    let report = run(&["sync"]).unwrap();
+    assert_eq!(
+        (report["pushed"].as_u64(), report["rejected"].as_u64()),
+        (Some(3), Some(0)),
+        "{report}"
+    );
+    assert_eq!(run(&["status"]).unwrap()["pending"], 0);
+    assert_eq!(landed(&c.owner).await, before + 3, "each queued write once");
+
+    // Under the load, every answer was the catalog or a 503 to retry: never an error, never
+    // a hang, never nothing.
+    stop.send(true).unwrap();
+    let seen = load.await.unwrap();
+    assert!(
+        seen.iter().all(|s| *s == 200 || *s == 503),
+        "answers through nginx: {seen:?}"
+    );
+    assert!(
+        seen.contains(&503),
+        "the load never met the outage: {seen:?}"
+    );
+    assert_eq!(seen.last(), Some(&200), "{seen:?}");
 }

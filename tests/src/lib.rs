@@ -29,6 +29,7 @@ pub mod api;
 pub mod debian_root;
 pub mod desktop;
 pub mod fixtures;
+pub mod nginx;
 pub mod process;
 pub mod proxy;
 pub mod recorder;
