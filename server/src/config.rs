@@ -283,9 +283,10 @@ pub struct ServeOptions {
     #[arg(long, env = "SKILLTRACK_PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// Where the other server processes of a cluster reach this one (e.g.
-    /// `http://10.0.0.2:8787`): a lab terminal opened through another process is passed on to
-    /// the process that runs its shell, at this address. Unset: no process passes terminals
+    /// Where the other server processes of a cluster reach this one, over plain HTTP on the
+    /// private network between them (e.g. `http://10.0.0.2:8787`): a lab terminal or lab
+    /// request reaching another process is passed on to the process that runs its sandbox, at
+    /// this address. Unset: no process passes terminals
     /// here (run one process, or route terminals to their process; docs/deployment.md).
     #[arg(long, env = "SKILLTRACK_INTERNAL_URL", value_parser = parse_internal_url)]
     pub internal_url: Option<String>,
@@ -598,15 +599,22 @@ impl GlobalOptions {
     }
 }
 
-/// A trusted proxy: a CIDR range, or one address (a range of one).
+/// The address other processes reach this one at: plain `http://` (decision 376).
 fn parse_internal_url(text: &str) -> Result<String, String> {
     let text = text.trim().trim_end_matches('/');
-    if (text.starts_with("http://") || text.starts_with("https://"))
-        && text.len() > "https://".len()
-    {
+    if text.starts_with("https://") {
+        return Err(
+            "processes pass lab requests to each other over plain http:// on the private \
+             network between them (https:// between processes is not supported: the \
+             certificate would have to come from a public authority); give the address this \
+             process listens on there, such as http://10.0.0.2:8787"
+                .to_owned(),
+        );
+    }
+    if text.starts_with("http://") && text.len() > "http://".len() {
         Ok(text.to_owned())
     } else {
-        Err("expected an http:// or https:// address, such as http://10.0.0.2:8787".to_owned())
+        Err("expected an http:// address, such as http://10.0.0.2:8787".to_owned())
     }
 }
 
@@ -620,6 +628,17 @@ fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_internal_url_is_plain_http_and_says_why_not_https() {
+        assert_eq!(
+            parse_internal_url("http://10.0.0.2:8787/").as_deref(),
+            Ok("http://10.0.0.2:8787")
+        );
+        let refused = parse_internal_url("https://10.0.0.2:8787").unwrap_err();
+        assert!(refused.contains("plain http://"), "{refused}");
+        assert!(parse_internal_url("10.0.0.2:8787").is_err());
+    }
 
     #[test]
     fn secrets_never_show_in_debug_output() {
