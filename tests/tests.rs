@@ -30,6 +30,7 @@ mod desktop_releases;
 mod engagement_api;
 mod http_api;
 mod lab_images;
+mod lab_recovery;
 mod lab_sandbox;
 mod lab_steps;
 mod labs_api;

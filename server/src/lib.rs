@@ -522,6 +522,9 @@ async fn serve(
         // The API serves without labs; starting one answers `sandbox_unavailable`.
         tracing::warn!(error = %e, "lab environments cannot run on this host");
     }
+    // Before anything runs a lab: what a server killed while labs ran left behind, and the
+    // sessions it lost (decision 363). The claim on the workspaces lasts as long as this.
+    let (_lab_workspaces, _) = labs::recovery::recover(db, &state.labs, &instance).await;
     let reaper = labs::reaper::spawn(
         db.clone(),
         std::sync::Arc::clone(&state.labs),
