@@ -27,6 +27,7 @@ mod desktop_os_e2e;
 mod desktop_playback_e2e;
 mod desktop_preview_e2e;
 mod desktop_releases;
+mod disk_full;
 mod engagement_api;
 mod http_api;
 mod lab_images;

@@ -37,6 +37,7 @@ pub mod media;
 pub mod messages;
 pub mod payments;
 pub mod seed;
+pub mod storage;
 pub mod sync;
 
 use std::path::{Path, PathBuf};
@@ -513,6 +514,14 @@ async fn serve(
         .with_certificates(issuer)
         .with_instance(std::sync::Arc::clone(&instance))
         .with_account_mail(account_mail)
+        .with_storage(storage::StorageGuard::new(
+            vec![
+                data_dir.to_owned(),
+                media.join("uploads"),
+                options.lab_settings(data_dir).sandbox.workspace_root,
+            ],
+            options.min_free_disk_mb.saturating_mul(1 << 20),
+        ))
         .with_labs({
             let mut labs = options.lab_settings(data_dir);
             labs.sandbox.images_dir = global.lab_images_dir(data_dir);
