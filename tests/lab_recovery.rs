@@ -329,3 +329,76 @@ async fn a_server_killed_while_labs_run_is_reclaimed_at_its_next_start_and_its_s
     assert!(server.terminate().success());
     assert_eq!(mounts_under(&root), Vec::<PathBuf>::new());
 }
+
+/// With several server processes on one database, a start pauses only what its own previous
+/// process lost: a session that a live process hosts now stays active even when this host left
+/// its environment behind, and one hosted by a third, dead process is that process's host's to
+/// recover (decision 364).
+#[tokio::test]
+async fn a_start_pauses_only_the_sessions_its_own_dead_process_hosted() {
+    use skilltrack_server::db::{instances, labs as db_labs, session::begin_service};
+    let w = crate::labs_api::LabWorld::new(|_| {}).await;
+    let second = w.add_lab("recovery-second", "shell-basic", true).await;
+    let third = w.add_lab("recovery-third", "shell-basic", true).await;
+    let mut sessions = Vec::new();
+    for (name, lab) in [
+        ("lost", w.lab),
+        ("taken-over", second),
+        ("elsewhere", third),
+    ] {
+        let who = w.learner(&format!("ana-{name}")).await;
+        let started = w.start(&who, lab).await;
+        assert_eq!(started["status"], "active", "{started}");
+        sessions.push(started);
+    }
+    let id = |s: &Value| -> Uuid { s["id"].as_str().unwrap().parse().unwrap() };
+    let env = |s: &Value| -> Uuid { s["environment"]["id"].as_str().unwrap().parse().unwrap() };
+    let (dead, live, other_dead, me) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    let db = &w.server.db.db;
+    let mut tx = begin_service(db.api()).await.unwrap();
+    for instance in [dead, live, other_dead, me] {
+        instances::heartbeat(&mut tx, instance, None).await.unwrap();
+    }
+    // The dead processes' last heartbeats are recent: a process killed a moment ago looks
+    // alive to the others; only the lock says it is dead, and only for its own host.
+    instances::host_session(&mut tx, id(&sessions[0]), dead)
+        .await
+        .unwrap();
+    instances::host_session(&mut tx, id(&sessions[1]), live)
+        .await
+        .unwrap();
+    instances::host_session(&mut tx, id(&sessions[2]), other_dead)
+        .await
+        .unwrap();
+    // This host left the environments of the first two behind.
+    let left = [env(&sessions[0]), env(&sessions[1])];
+    let paused = db_labs::pause_lost_sessions(
+        &mut tx,
+        Some(dead),
+        &left,
+        me,
+        skilltrack_server::instance::STALE_AFTER,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(paused, vec![id(&sessions[0])]);
+    for (session, status) in sessions.iter().zip(["paused", "active", "active"]) {
+        let mut tx = begin_service(db.api()).await.unwrap();
+        let row = db_labs::session(&mut tx, id(session))
+            .await
+            .unwrap()
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(row.status().unwrap().to_string(), status, "{session}");
+        assert_eq!(
+            row.environment_data.get("interrupted_at").is_some(),
+            status == "paused"
+        );
+    }
+}
