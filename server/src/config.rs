@@ -258,8 +258,9 @@ pub struct ServeOptions {
     pub max_upload_bytes: u64,
 
     /// Free space, in MiB, below which the server takes no more writes (507 `storage_full`,
-    /// reads go on) on the filesystems of its data directory: the rest is kept for
-    /// PostgreSQL's write-ahead log and checkpoints, so a full disk never stops the database.
+    /// reads go on) on its data directory's filesystem (the embedded PostgreSQL's): the rest
+    /// is kept for PostgreSQL's write-ahead log and checkpoints, so a full disk never stops
+    /// the database.
     /// 0 turns the check off (a full disk is then still answered 507, when it is hit).
     #[arg(long, env = "SKILLTRACK_MIN_FREE_DISK_MB", default_value_t = 256)]
     pub min_free_disk_mb: u64,

@@ -514,12 +514,11 @@ async fn serve(
         .with_certificates(issuer)
         .with_instance(std::sync::Arc::clone(&instance))
         .with_account_mail(account_mail)
+        // The reserve is the embedded cluster's (and the data directory's own files'): a
+        // full disk elsewhere (uploads or lab workspaces on a filesystem of their own) fails
+        // only what writes there, with the same 507 (decision 367).
         .with_storage(storage::StorageGuard::new(
-            vec![
-                data_dir.to_owned(),
-                media.join("uploads"),
-                options.lab_settings(data_dir).sandbox.workspace_root,
-            ],
+            vec![data_dir.to_owned(), data_dir.join("postgres")],
             options.min_free_disk_mb.saturating_mul(1 << 20),
         ))
         .with_labs({

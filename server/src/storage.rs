@@ -5,7 +5,7 @@
 //! fails with SQLSTATE 53100 (`disk_full`) and its transaction rolls back: nothing is lost.
 //! But a write-ahead log segment it cannot create is a PANIC: every connection is dropped and
 //! the cluster restarts, and its recovery needs room to write too. So the server keeps a
-//! reserve: below `--min-free-disk-mb` of free space on the filesystems it writes to, it takes
+//! reserve: below `--min-free-disk-mb` of free space where its database lives, it takes
 //! no more writes ([`StorageGuard::check`], 507 `storage_full` with `Retry-After`) while reads
 //! go on, and what is left is PostgreSQL's for its log, checkpoints and vacuum. Signing in,
 //! refreshing and signing out are let through (a few rows, from the reserve), so a learner
@@ -34,7 +34,7 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
     )
 }
 
-/// Checks the free space of the filesystems the server writes to.
+/// Checks the free space of the filesystems the server keeps its reserve on.
 #[derive(Debug, Clone, Default)]
 pub struct StorageGuard {
     paths: Vec<PathBuf>,
@@ -74,7 +74,7 @@ impl StorageGuard {
         self.min_free_bytes
     }
 
-    /// `Err` when a filesystem the server writes to has less than the reserve free. A path
+    /// `Err` when one of its filesystems has less than the reserve free. A path
     /// that cannot be measured (not made yet) is skipped: it is not what fills up.
     pub fn check(&self) -> Result<(), LowSpace> {
         if self.min_free_bytes == 0 {
