@@ -59,6 +59,13 @@ fn cgroups_of(environments: &[Uuid]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// When a running process started (field 22 of its `stat`); `None` when it is gone or a zombie.
+fn started_at(pid: i32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    (fields.first() != Some(&"Z")).then(|| fields.get(19).map(|s| (*s).to_owned()))?
+}
+
 /// A connection to the server's embedded PostgreSQL, as its superuser (root reaches the
 /// cluster's private socket).
 async fn superuser(dir: &Path) -> sqlx::PgConnection {
@@ -219,6 +226,8 @@ async fn a_server_killed_while_labs_run_is_reclaimed_at_its_next_start_and_its_s
         .collect();
     pids.sort_unstable();
     pids.dedup();
+    // Each by its pid and start time: on a busy host a pid is soon another process's.
+    let seen: Vec<(i32, Option<String>)> = pids.iter().map(|p| (*p, started_at(*p))).collect();
     let processes: Vec<String> = pids
         .iter()
         .map(|pid| {
@@ -250,16 +259,12 @@ async fn a_server_killed_while_labs_run_is_reclaimed_at_its_next_start_and_its_s
         "{:?}",
         processes_with(&labs_root.to_string_lossy())
     );
-    let running = |pid: &i32| {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-            s.rsplit_once(')')
-                .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
-        })
-    };
+    let running =
+        |(pid, started): &(i32, Option<String>)| started.is_some() && started_at(*pid) == *started;
     assert!(
-        eventually(|| !pids.iter().any(running)).await,
+        eventually(|| !seen.iter().any(running)).await,
         "sandbox processes outlived the restart: {:?}",
-        pids.iter().filter(|p| running(p)).collect::<Vec<_>>()
+        seen.iter().filter(|p| running(p)).collect::<Vec<_>>()
     );
     assert!(!labs_root.join(".running").read_dir().unwrap().any(|_| true));
 
