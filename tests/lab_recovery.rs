@@ -242,15 +242,41 @@ async fn a_server_killed_while_labs_run_is_reclaimed_at_its_next_start_and_its_s
     assert!(mounts.len() >= 4, "{mounts:?}");
     assert!(loops.len() >= 3, "{loops:?}");
 
+    // Those processes have died by the time a server starts again here; a restart that is
+    // quicker (or a sandbox that lingers) meets them. One stands in for them, in the first
+    // environment's cgroup, for the next start to find and kill.
+    let mut straggler = cgroups.first().map(|cgroup| {
+        let child = std::process::Command::new("sleep")
+            .arg("3600")
+            .spawn()
+            .unwrap();
+        std::fs::write(cgroup.join("cgroup.procs"), child.id().to_string()).unwrap();
+        child
+    });
+
     // The next start on the same data directory.
     let server = ServerProcess::start_with_env(&root, &env);
     let url = server.url.clone();
     let said = server.startup_log.join("\n");
+    for line in server
+        .startup_log
+        .iter()
+        .filter(|l| l.contains("reclaimed") || l.contains("paused the lab"))
+    {
+        eprintln!("{line}");
+    }
     assert!(
         said.contains("reclaimed what a server killed while labs ran left behind"),
         "{said}"
     );
     assert!(said.contains("paused the lab sessions"), "{said}");
+    if let Some(straggler) = &mut straggler {
+        assert!(
+            eventually(|| straggler.try_wait().unwrap().is_some()).await,
+            "a process in a killed server's lab cgroup outlived the next start"
+        );
+        assert!(!said.contains("processes=0"), "{said}");
+    }
     assert_eq!(mounts_under(&root), Vec::<PathBuf>::new());
     assert_eq!(loops_under(&root), Vec::<String>::new());
     assert_eq!(cgroups_of(&environments), Vec::<PathBuf>::new());
