@@ -1016,7 +1016,7 @@ async fn only_admins_give_a_lab_the_network() {
 /// Issue 19: a session started and never connected to kept its workspace volume mounted after
 /// the server stopped cleanly (found by Schemathesis, which starts labs and never opens their
 /// terminals). Stopping the labs releases every mount under the server's data directory, and
-/// so does the next start after a server that was killed.
+/// so does the next start's reclaim after a server that was killed.
 #[tokio::test]
 async fn no_workspace_stays_mounted_after_the_server_stops_or_restarts() {
     let w = LabWorld::new(|_| {}).await;
@@ -1045,8 +1045,13 @@ async fn no_workspace_stays_mounted_after_the_server_stops_or_restarts() {
     let again = w.start(&bo, w.lab).await;
     assert_eq!(again["status"], "active", "{again}");
     assert!(!mounted().is_empty(), "the workspace is mounted again");
+    // Making labs over the same data no longer unmounts anything (decision 365): the start
+    // reclaims, once it holds the workspaces (`lab_recovery` runs the real server through it).
     let settings = skilltrack_server::labs::LabSettings::defaults(w.server.data_dir.path());
-    let _restarted = skilltrack_server::labs::Labs::new(settings);
+    let restarted = skilltrack_server::labs::Labs::new(settings);
+    assert!(!mounted().is_empty());
+    let reclaimed = restarted.driver().reclaim();
+    assert!(reclaimed.mounts >= 1, "{reclaimed:?}");
     assert_eq!(mounted(), Vec::<std::path::PathBuf>::new());
 }
 

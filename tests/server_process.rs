@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use skilltrack_tests::process::{data_dir, postmaster_pid, server_command, wait_until_gone};
+use skilltrack_tests::process::{cli, data_dir, postmaster_pid, server_command, wait_until_gone};
 use skilltrack_tests::{ServerProcess, server_binary};
 
 #[tokio::test]
@@ -216,29 +216,6 @@ async fn start_cluster(
     .await
     .unwrap()
     .expect("starting the test's own PostgreSQL")
-}
-
-/// `skilltrack` (the CLI) on `data`, against `server`; its JSON answer, or its error.
-fn cli(server: &str, data: &std::path::Path, args: &[&str]) -> Result<serde_json::Value, String> {
-    let out = Command::new(skilltrack_tests::process::client_binary())
-        .args([
-            "--server",
-            server,
-            "--token-store",
-            "file",
-            "--json",
-            "--data-dir",
-        ])
-        .arg(data)
-        .args(args)
-        .env("SKILLTRACK_PASSWORD", "learner-demo-pass")
-        .output()
-        .unwrap();
-    if out.status.success() {
-        Ok(serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null))
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

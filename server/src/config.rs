@@ -271,6 +271,14 @@ pub struct ServeOptions {
     #[arg(long, env = "SKILLTRACK_MAX_UPLOAD_BYTES", default_value_t = 512 * 1024 * 1024)]
     pub max_upload_bytes: u64,
 
+    /// Free space, in MiB, below which the server takes no more writes (507 `storage_full`,
+    /// reads go on) on its data directory's filesystem (the embedded PostgreSQL's): the rest
+    /// is kept for PostgreSQL's write-ahead log and checkpoints, so a full disk never stops
+    /// the database.
+    /// 0 turns the check off (a full disk is then still answered 507, when it is hit).
+    #[arg(long, env = "SKILLTRACK_MIN_FREE_DISK_MB", default_value_t = 256)]
+    pub min_free_disk_mb: u64,
+
     /// Key that signs access tokens (HS256), at least 32 bytes. Default: generated on first
     /// start and kept in `<data-dir>/jwt-secret`, readable only by the server.
     #[arg(long, env = "SKILLTRACK_JWT_SECRET", hide_env_values = true)]

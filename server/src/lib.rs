@@ -38,6 +38,7 @@ pub mod media;
 pub mod messages;
 pub mod payments;
 pub mod seed;
+pub mod storage;
 pub mod sync;
 
 use std::path::{Path, PathBuf};
@@ -546,6 +547,13 @@ async fn serve(
         .with_certificates(issuer)
         .with_instance(std::sync::Arc::clone(&instance))
         .with_account_mail(account_mail)
+        // The reserve is the embedded cluster's (and the data directory's own files'): a
+        // full disk elsewhere (uploads or lab workspaces on a filesystem of their own) fails
+        // only what writes there, with the same 507 (decision 367).
+        .with_storage(storage::StorageGuard::new(
+            vec![data_dir.to_owned(), data_dir.join("postgres")],
+            options.min_free_disk_mb.saturating_mul(1 << 20),
+        ))
         .with_labs({
             let mut labs = options.lab_settings(data_dir);
             labs.sandbox.images_dir = global.lab_images_dir(data_dir);
@@ -555,6 +563,9 @@ async fn serve(
         // The API serves without labs; starting one answers `sandbox_unavailable`.
         tracing::warn!(error = %e, "lab environments cannot run on this host");
     }
+    // Before anything runs a lab: what a server killed while labs ran left behind, and the
+    // sessions it lost (decision 363). The claim on the workspaces lasts as long as this.
+    let (_lab_workspaces, _) = labs::recovery::recover(db, &state.labs, &instance).await;
     let reaper = labs::reaper::spawn(
         db.clone(),
         std::sync::Arc::clone(&state.labs),

@@ -230,3 +230,27 @@ pub fn first_cached_lesson(server: &str, device: &Path) -> String {
         .expect("a lesson id")
         .to_owned()
 }
+
+/// `skilltrack` (the CLI) on the device kept in `data`, against `server`, signing in as a demo
+/// learner when asked: its JSON answer, or its error (what it printed on stderr).
+pub fn cli(server: &str, data: &Path, args: &[&str]) -> Result<serde_json::Value, String> {
+    let out = Command::new(client_binary())
+        .args([
+            "--server",
+            server,
+            "--token-store",
+            "file",
+            "--json",
+            "--data-dir",
+        ])
+        .arg(data)
+        .args(args)
+        .env("SKILLTRACK_PASSWORD", "learner-demo-pass")
+        .output()
+        .expect("running the CLI");
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null))
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}

@@ -555,3 +555,63 @@ pub async fn delete_files(
     .await?;
     Ok(())
 }
+
+/// Pauses the live lab sessions a dead server process of this host was running (decision
+/// 364), and returns them: those `previous` hosted, or whose environment is in `environments`
+/// (what the host found left behind), unless a live process other than `previous` and `me`
+/// hosts them now. Each is paused with its environment, marked `interrupted_at` in
+/// `environment_data`, and its learner is told that it was interrupted and that resuming it
+/// carries on over the same files.
+pub async fn pause_lost_sessions(
+    conn: &mut PgConnection,
+    previous: Option<Uuid>,
+    environments: &[Uuid],
+    me: Uuid,
+    stale: std::time::Duration,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let stale_ms = i64::try_from(stale.as_millis()).unwrap_or(i64::MAX / 2);
+    let lost: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT s.id FROM public.lab_sessions s
+           JOIN public.cloud_environments e ON e.session_id = s.session_id
+          WHERE s.status IN ('starting', 'active')
+            AND (e.id = ANY($2)
+                 OR EXISTS (SELECT 1 FROM private.lab_session_hosts h
+                             WHERE h.session_id = s.id AND h.instance_id = $1))
+            AND NOT EXISTS (SELECT 1 FROM private.lab_session_hosts h
+                              JOIN private.server_instances i ON i.id = h.instance_id
+                             WHERE h.session_id = s.id
+                               AND h.instance_id IS DISTINCT FROM $1 AND h.instance_id <> $3
+                               AND i.seen_at >= now() - $4 * interval '1 millisecond')
+          ORDER BY s.id
+          FOR UPDATE OF s",
+    )
+    .bind(previous)
+    .bind(environments)
+    .bind(me)
+    .bind(stale_ms)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut paused = Vec::with_capacity(lost.len());
+    for id in lost {
+        let from = [LabSessionStatus::Starting, LabSessionStatus::Active];
+        if !transition(&mut *conn, id, &from, LabSessionStatus::Paused, "paused").await? {
+            continue;
+        }
+        sqlx::query(
+            "WITH s AS (
+               UPDATE public.lab_sessions s SET environment_data = s.environment_data
+                      || jsonb_build_object('interrupted_at', now())
+                WHERE s.id = $1
+               RETURNING s.id, s.user_id, s.lab_id)
+             SELECT private.notify_message(s.user_id, $2,
+                      jsonb_build_object('lab', coalesce(l.title, '')), 'lab_session', s.id)
+               FROM s LEFT JOIN public.labs l ON l.id = s.lab_id",
+        )
+        .bind(id)
+        .bind(Key::LabInterrupted.name())
+        .execute(&mut *conn)
+        .await?;
+        paused.push(id);
+    }
+    Ok(paused)
+}

@@ -59,6 +59,9 @@ pub enum ApiError {
     /// The database is unreachable.
     #[error("the database is not available")]
     Unavailable,
+    /// The server's disk (or its database's) is full: nothing was changed (decision 366).
+    #[error("the server's storage is full")]
+    StorageFull,
     /// A bug or an outage; logged, never described to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -103,6 +106,11 @@ impl From<sqlx::Error> for ApiError {
                 // PostgreSQL is shutting down, restarting or not yet accepting connections,
                 // or the connection broke: a moment's trouble, not the server's bug.
                 "57P01" | "57P02" | "57P03" => return Self::Unavailable,
+                // disk_full: the statement (and its transaction) failed whole.
+                "53100" => {
+                    tracing::error!(error = %e, "the database's disk is full");
+                    return Self::StorageFull;
+                }
                 c if c.starts_with("08") => return Self::Unavailable,
                 "23502" | "23514" | "22001" | "22003" | "22007" | "22008" | "22023" | "22P02" => {
                     return Self::Validation {
@@ -202,6 +210,7 @@ pub fn code_for(status: StatusCode) -> (&'static str, &'static str) {
         415 => ("unsupported_media_type", "Unsupported media type"),
         422 => ("validation_failed", "The request breaks a rule"),
         429 => ("rate_limited", "Too many requests"),
+        507 => (crate::storage::STORAGE_FULL, "Insufficient storage"),
         503 => ("unavailable", "Temporarily unavailable"),
         504 => ("timeout", "It took too long"),
         s if s >= 500 => ("internal", "Internal server error"),
@@ -292,6 +301,21 @@ impl IntoResponse for ApiError {
                     header::RETRY_AFTER,
                     HeaderValue::from(DATABASE_RETRY_AFTER_SECS),
                 );
+                r
+            }
+            Self::StorageFull => {
+                let secs = crate::storage::STORAGE_RETRY_AFTER_SECS;
+                let mut r = problem_with_code(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    crate::storage::STORAGE_FULL,
+                    format!(
+                        "The server's storage is full, so it cannot take this now; nothing was \
+                         changed. Try again in {secs} s or later, once its operator has made room."
+                    ),
+                    Vec::new(),
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
                 r
             }
             Self::Internal(message) => {

@@ -91,6 +91,8 @@ pub struct AppState {
     pub account_mail: Arc<recovery::AccountMail>,
     /// The desktop app's published packages, and the address their download links start with.
     pub desktop_releases: Arc<desktop_releases::DesktopReleases>,
+    /// The free space writes need on the server's disk ([`crate::storage`]).
+    pub storage: Arc<crate::storage::StorageGuard>,
 }
 
 impl AppState {
@@ -149,7 +151,15 @@ impl AppState {
                 ),
                 "http://127.0.0.1:8787",
             )),
+            storage: Arc::new(crate::storage::StorageGuard::disabled()),
         }
+    }
+
+    /// The same state refusing writes while its disk has less free space than `guard` keeps.
+    #[must_use]
+    pub fn with_storage(mut self, guard: crate::storage::StorageGuard) -> Self {
+        self.storage = Arc::new(guard);
+        self
     }
 
     /// The same state serving desktop releases from this store, with download links under
@@ -255,6 +265,36 @@ async fn request_limits(
     }
 }
 
+/// Routes that write, yet are taken while the disk is nearly full (from its reserve): without
+/// them no one could sign in to read what is already there (decision 367).
+pub const WRITES_TAKEN_WHEN_FULL: &[&str] = &[
+    "/api/v1/auth/sign-in",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/sign-out",
+];
+
+/// Refuses a write (any method but `GET`, `HEAD`, `OPTIONS`) with 507 `storage_full` while the
+/// server's disk has less free space than its reserve ([`crate::storage`]).
+async fn storage_guard(
+    State(storage): State<Arc<crate::storage::StorageGuard>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    use axum::response::IntoResponse as _;
+    let reads = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if reads || WRITES_TAKEN_WHEN_FULL.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    match storage.check() {
+        Ok(()) => next.run(request).await,
+        Err(_) => error::ApiError::StorageFull.into_response(),
+    }
+}
+
 /// The OpenAPI document of every route, as pretty-printed JSON: what `/api/openapi.json`
 /// answers and `skilltrack-server openapi` prints.
 #[must_use]
@@ -307,10 +347,14 @@ pub fn router(state: AppState, limits: &HttpLimits, media_dir: &std::path::Path)
     let (routes, _) = api_routes().split_for_parts();
     let metrics = Arc::clone(&state.metrics);
     let relay_state = state.clone();
+    let storage = Arc::clone(&state.storage);
     routes
         .nest_service("/media/demo", ServeDir::new(media_dir.join("demo")))
         .fallback(not_found)
         .with_state(state)
+        // Writes stop before the disk is full (a lab route another process runs is refused,
+        // or not, by that process: the relay below wraps this).
+        .route_layer(axum::middleware::from_fn_with_state(storage, storage_guard))
         // Lab routes whose sandbox another process of the cluster runs are answered there.
         .route_layer(axum::middleware::from_fn_with_state(
             relay_state,

@@ -330,6 +330,20 @@ fn complete_operation(method: &str, path: &str, operation: &mut Value) {
             problem("`lab_host_unreachable`: another server process of the cluster runs this lab's sandbox and cannot be reached; try again")
         });
     }
+    if matches!(method, "post" | "put" | "patch" | "delete") {
+        responses.entry("507").or_insert_with(|| {
+            let mut answer = problem(if super::WRITES_TAKEN_WHEN_FULL.contains(&path) {
+                "`storage_full`: the server's disk (or its database's) is full; nothing was changed; try again after `Retry-After` seconds"
+            } else {
+                "`storage_full`: the server's disk (or its database's) is full, or so nearly that it keeps what is left for its database; nothing was changed; try again after `Retry-After` seconds"
+            });
+            answer["headers"] = json!({"Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "schema": {"type": "integer", "minimum": 1},
+            }});
+            answer
+        });
+    }
     if !WITHOUT_DATABASE.contains(&path) {
         responses.entry("503").or_insert_with(|| {
             let mut answer = problem(

@@ -475,7 +475,11 @@ fn rejection(e: ApiError) -> Result<(String, String), ApiError> {
             ("validation_failed".to_owned(), reason)
         }
         ApiError::Rule { code, detail, .. } => (code, detail),
-        e @ (ApiError::RateLimited { .. } | ApiError::Unavailable | ApiError::Internal(_)) => {
+        // A full disk refuses no mutation for good: the push fails whole and is sent again.
+        e @ (ApiError::RateLimited { .. }
+        | ApiError::Unavailable
+        | ApiError::StorageFull
+        | ApiError::Internal(_)) => {
             return Err(e);
         }
     })

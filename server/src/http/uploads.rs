@@ -145,6 +145,10 @@ pub async fn upload(
                 ),
                 errors: Vec::new(),
             },
+            StoreError::Io { ref source, .. } if crate::storage::is_disk_full(source) => {
+                tracing::error!(error = %e, "an upload met a full disk");
+                ApiError::StorageFull
+            }
             StoreError::Io { .. } => ApiError::Internal(e.to_string()),
         })?;
     let file_url = format!("{UPLOADS_PATH}/{}.{extension}", stored.sha256);

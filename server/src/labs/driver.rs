@@ -121,6 +121,28 @@ pub struct ResourceLimits {
     pub disk_bytes: u64,
 }
 
+/// What [`EnvironmentDriver::reclaim`] found and undid.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reclaimed {
+    /// The environments that were prepared and never stopped (their sessions were lost).
+    pub environments: Vec<Uuid>,
+    /// Sandbox processes killed.
+    pub processes: usize,
+    /// Mounts released (workspace volumes, image roots).
+    pub mounts: usize,
+    /// Loop devices freed.
+    pub loop_devices: usize,
+    /// Cgroup directories removed (one per controller on cgroup v1).
+    pub cgroups: usize,
+}
+
+impl Reclaimed {
+    /// Whether there was nothing to reclaim.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// One environment as a driver sees it.
 #[derive(Debug, Clone)]
 pub struct EnvironmentSpec {
@@ -319,6 +341,14 @@ pub trait EnvironmentDriver: Send + Sync + fmt::Debug {
     /// roots): at shutdown, after the environments with shells have stopped, and at start,
     /// after a server that was killed. Workspaces stay on disk.
     fn release_mounts(&self) {}
+
+    /// Reclaims what a server of this host killed while labs ran left of its environments
+    /// (their processes, mounts, loop devices and resource controls), at start, before any
+    /// environment runs. Workspaces stay.
+    fn reclaim(&self) -> Reclaimed {
+        self.release_mounts();
+        Reclaimed::default()
+    }
 
     /// Stops the environment and deletes its workspace.
     fn destroy(&self, spec: &EnvironmentSpec) -> Result<(), DriverError>;

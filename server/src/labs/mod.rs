@@ -6,8 +6,10 @@
 pub mod deadline;
 pub mod driver;
 pub mod images;
+pub mod leftovers;
 pub mod network;
 pub mod reaper;
+pub mod recovery;
 pub mod sandbox;
 pub mod seccomp;
 pub mod steps;
@@ -182,9 +184,8 @@ impl Labs {
             settings.sandbox.clone(),
             settings.driver_deadline,
         ));
-        // Nothing of this data directory's labs runs before the server does: whatever is still
-        // mounted under it was left by a server that was killed.
-        driver.release_mounts();
+        // What a killed server left is reclaimed by the server's start ([`recovery`]), which
+        // first makes sure no other process uses these workspaces.
         Self::with_driver(settings, driver)
     }
 

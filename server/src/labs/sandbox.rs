@@ -41,7 +41,7 @@ use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
@@ -50,10 +50,11 @@ use uuid::Uuid;
 
 use super::deadline::{self, Outcome, StopHandle, Watch};
 use super::driver::{
-    DriverError, EnvironmentDriver, EnvironmentSpec, ScriptRun, ShellProcess, Usage,
+    DriverError, EnvironmentDriver, EnvironmentSpec, Reclaimed, ScriptRun, ShellProcess, Usage,
     WorkspaceEntry, WorkspacePath,
 };
 use super::images::ImageStore;
+use super::leftovers;
 use super::network::{self, LabNetwork, NetworkPlan, NetworkTools};
 use super::seccomp;
 use super::volume::WorkspaceVolumes;
@@ -307,6 +308,10 @@ pub struct LocalSandbox {
     images: ImageStore,
     /// Environments on an image: the overlay mounted as their root, by environment.
     roots: Mutex<HashMap<Uuid, ImageRoot>>,
+    /// Whether this driver has mounted anything: only then is what is mounted under the
+    /// workspace root its to release when it goes (a driver made and dropped while the
+    /// server starts must not unmount what the start has yet to reclaim).
+    mounted: AtomicBool,
 }
 
 /// An environment's root filesystem on an image: the image, read-only, under a layer of its
@@ -654,6 +659,7 @@ impl LocalSandbox {
             networks: Mutex::new(HashMap::new()),
             images: ImageStore::new(settings.images_dir.clone()),
             roots: Mutex::new(HashMap::new()),
+            mounted: AtomicBool::new(false),
             settings,
         }
     }
@@ -731,6 +737,36 @@ impl LocalSandbox {
         };
         lock(&self.roots).insert(spec.environment_id, root.clone());
         Ok(root)
+    }
+
+    /// Unmounts everything mounted under the workspace root (an image's overlay before the
+    /// workspace volume its layer is on); returns how many mounts.
+    ///
+    /// A session's workspace is mounted when it starts, not only while a shell runs: one
+    /// started and never connected to (or written through the files API, then left) stays
+    /// mounted until its environment stops, and stopping the server stopped only the
+    /// environments with shells.
+    fn release_every_mount(&self) -> usize {
+        let Ok(root) = self.settings.workspace_root.canonicalize() else {
+            return 0;
+        };
+        let mut mounts: Vec<PathBuf> = super::volume::mount_points()
+            .into_iter()
+            .filter(|m| m.starts_with(&root) && *m != root)
+            .collect();
+        // Image roots first: an overlay's layer lives on a workspace volume (elsewhere in the
+        // tree, so the order of the paths alone does not say it), which stays busy until the
+        // overlay goes. Then deepest first.
+        let roots = root.join(".roots");
+        mounts.sort_by(|a, b| (!a.starts_with(&roots), b).cmp(&(!b.starts_with(&roots), a)));
+        mounts.dedup();
+        for mount in &mounts {
+            self.volumes.release(mount);
+        }
+        if !mounts.is_empty() {
+            tracing::info!(count = mounts.len(), "lab mounts released");
+        }
+        mounts.len()
     }
 
     /// Unmounts an environment's image root, if it has one.
@@ -908,6 +944,7 @@ impl LocalSandbox {
 
     /// Mounts the workspace's volume if it is not (before anything reads or writes it).
     fn mount(&self, spec: &EnvironmentSpec) -> Result<(), DriverError> {
+        self.mounted.store(true, Ordering::Relaxed);
         self.volumes
             .ensure(&self.workspace(spec), spec.limits.disk_bytes, self.ids()?)
     }
@@ -1304,24 +1341,64 @@ impl EnvironmentDriver for LocalSandbox {
     }
 
     fn release_mounts(&self) {
-        // A session's workspace is mounted when it starts, not only while a shell runs: one
-        // started and never connected to (or written through the files API, then left) stays
-        // mounted until its environment stops, and stopping the server stopped only the
-        // environments with shells. Deepest first, so an image's overlay goes before the
-        // workspace volume under it.
-        let Ok(root) = self.settings.workspace_root.canonicalize() else {
-            return;
-        };
-        let mut mounts: Vec<PathBuf> = super::volume::mount_points()
-            .into_iter()
-            .filter(|m| m.starts_with(&root) && *m != root)
-            .collect();
-        mounts.sort_by(|a, b| b.cmp(a));
-        for mount in &mounts {
-            self.volumes.release(mount);
+        if self.mounted.load(Ordering::Relaxed) {
+            self.release_every_mount();
         }
-        if !mounts.is_empty() {
-            tracing::info!(count = mounts.len(), "lab mounts released");
+    }
+
+    fn reclaim(&self) -> Reclaimed {
+        let Ok(root) = self.settings.workspace_root.canonicalize() else {
+            return Reclaimed::default();
+        };
+        let environments = leftovers::noted_environments(&root);
+        let loops_before = leftovers::loop_devices(&root);
+        // Processes first: a mount a process still holds can only be detached lazily, and a
+        // lazily detached volume keeps its loop device (and an image's overlay its work
+        // directory, which a new overlay then refuses) for as long as that process lives.
+        let mut pids: Vec<i32> = environments
+            .iter()
+            .flat_map(|env| self.cgroups.pids(&env.to_string()))
+            .chain(leftovers::sandbox_processes(&root))
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        let processes = leftovers::kill_all(&pids);
+        let mounts = self.release_every_mount();
+        let losetup = find_program("losetup");
+        let detached = leftovers::detach_unmounted_loops(&root, losetup.as_deref());
+        let loops_after = leftovers::loop_devices(&root);
+        let loop_devices = loops_before
+            .iter()
+            .filter(|l| !loops_after.contains(l))
+            .count()
+            .max(detached);
+        let mut cgroups = 0;
+        for env in &environments {
+            let name = env.to_string();
+            cgroups += self
+                .cgroups
+                .dirs(&name)
+                .iter()
+                .filter(|(_, dir)| dir.exists())
+                .count();
+            self.cgroups.remove(&name);
+            let _ = std::fs::remove_dir(root.join(".roots").join(&name));
+            leftovers::forget(&root, *env);
+        }
+        // Image roots' mount points of environments that were never noted (an older server).
+        if let Ok(entries) = std::fs::read_dir(root.join(".roots")) {
+            for entry in entries.flatten() {
+                if !is_mount_point(&entry.path()) {
+                    let _ = std::fs::remove_dir(entry.path());
+                }
+            }
+        }
+        Reclaimed {
+            environments,
+            processes,
+            mounts,
+            loop_devices,
+            cgroups,
         }
     }
 
@@ -1332,6 +1409,13 @@ impl EnvironmentDriver for LocalSandbox {
         let workspace = self.workspace(spec);
         std::fs::create_dir_all(&workspace)
             .map_err(|e| DriverError::io("making the workspace", e))?;
+        // Before anything that outlives a killed server (a mount, a cgroup) exists.
+        leftovers::note(
+            root,
+            spec.environment_id,
+            &format!("{}/{}", spec.user_id, spec.lab_id),
+        )
+        .map_err(|e| DriverError::io("noting the environment", e))?;
         self.mount(spec)?;
         // The lab user must pass through (never list) the directories above its workspace.
         for dir in [root.as_path(), user_dir.as_path()] {
@@ -1430,6 +1514,7 @@ impl EnvironmentDriver for LocalSandbox {
         self.release_root(spec.environment_id);
         self.cgroups.remove(&spec.environment_id.to_string());
         self.volumes.release(&self.workspace(spec));
+        leftovers::forget(&self.settings.workspace_root, spec.environment_id);
         Ok(())
     }
 

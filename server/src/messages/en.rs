@@ -62,6 +62,14 @@ pub(super) const MESSAGES: &[(&str, Message)] = &[
         },
     ),
     (
+        "lab_interrupted",
+        Message {
+            title: "Your lab was interrupted",
+            body: "The server running \"{lab}\" stopped unexpectedly. Your lab is paused and its \
+                   files are kept: resume it to carry on where you left off.",
+        },
+    ),
+    (
         "password_reset_mail",
         Message {
             title: "Reset your {instance} password",

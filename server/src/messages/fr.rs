@@ -64,6 +64,15 @@ pub(super) const MESSAGES: &[(&str, Message)] = &[
         },
     ),
     (
+        "lab_interrupted",
+        Message {
+            title: "Votre lab a été interrompu",
+            body: "Le serveur qui faisait tourner « {lab} » s\u{2019}est arrêté de façon \
+                   inattendue. Votre lab est en pause et ses fichiers sont conservés : reprenez-le \
+                   pour continuer là où vous en étiez.",
+        },
+    ),
+    (
         "password_reset_mail",
         Message {
             title: "Réinitialisez votre mot de passe {instance}",

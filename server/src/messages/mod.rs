@@ -75,6 +75,8 @@ pub enum Key {
     LabStopsSoon,
     /// A lab stopped for idleness: `{lab}`, `{minutes}`.
     LabStopped,
+    /// A lab lost with its server (killed), now paused: `{lab}`.
+    LabInterrupted,
 }
 
 impl Key {
@@ -86,6 +88,7 @@ impl Key {
             Self::EmailConfirmationMail => "email_confirmation_mail",
             Self::LabStopsSoon => "lab_stops_soon",
             Self::LabStopped => "lab_stopped",
+            Self::LabInterrupted => "lab_interrupted",
         }
     }
 }
@@ -166,6 +169,7 @@ mod tests {
             Key::EmailConfirmationMail,
             Key::LabStopsSoon,
             Key::LabStopped,
+            Key::LabInterrupted,
         ] {
             assert!(english.contains(key.name()), "{}", key.name());
         }

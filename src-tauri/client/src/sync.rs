@@ -60,6 +60,10 @@ impl SyncError {
             Self::Api(e) if e.is_unauthorized() => {
                 "Your session has ended. Sign in again to sync; your offline work is kept.".to_owned()
             }
+            // The server stays readable; only its writes wait for room (decision 368).
+            Self::Api(ApiError::Problem { code, .. }) if code == "storage_full" => {
+                "The server's storage is full, so it cannot take your changes now. They are kept on this device and will be sent once it has room again.".to_owned()
+            }
             Self::Api(ApiError::Problem { detail, .. }) => format!("The server refused to sync: {detail}"),
             Self::Api(ApiError::Untrusted(why)) => format!(
                 "The server's certificate is not trusted ({why}). If your organisation runs its own certificate authority, set {} to its certificate (PEM).",
