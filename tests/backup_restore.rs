@@ -6,26 +6,14 @@ use std::path::Path;
 
 use serde_json::Value;
 use skilltrack_protocol::sync::SyncTable;
-use skilltrack_tests::process::{ServerProcess, client_binary, data_dir, server_command};
+use skilltrack_tests::process::{ServerProcess, data_dir, server_command};
 
 const LEARNER: &str = "learner@skilltrack.dev";
 
 /// `skilltrack` (the CLI) on the device in `device`, against `server`: its JSON answer.
 fn cli(server: &str, device: &Path, args: &[&str]) -> Value {
-    let out = std::process::Command::new(client_binary())
-        .args(["--server", server, "--token-store", "file", "--json"])
-        .arg("--data-dir")
-        .arg(device)
-        .args(args)
-        .env("SKILLTRACK_PASSWORD", "learner-demo-pass")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "skilltrack {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    skilltrack_tests::process::cli(server, device, args)
+        .unwrap_or_else(|e| panic!("skilltrack {args:?}: {e}"))
 }
 
 /// `skilltrack-server` on `data`, to its end: its JSON answer.
