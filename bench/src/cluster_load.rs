@@ -83,7 +83,7 @@ fn serve(server_bin: &PathBuf, database_url: &str) -> (ServerProcess, tempfile::
         .env("SKILLTRACK_AUTHENTICATOR_PASSWORD", AUTHENTICATOR_PASSWORD)
         .env("SKILLTRACK_JWT_SECRET", JWT_SECRET)
         .env("SKILLTRACK_LAB_WORKSPACE_VOLUMES", "false")
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn,skilltrack_server=info");
     (ServerProcess::start_command(serve), dir)
 }
 
