@@ -218,39 +218,13 @@ fn start_process(port: u16, database_url: &str) -> Process {
 
 /// `skilltrack` (the CLI) on `data`, against `server`; its JSON answer, or its error.
 fn cli(server: &str, data: &Path, email_password: &str, args: &[&str]) -> Result<Value, String> {
-    let out = Command::new(client_binary())
-        .args([
-            "--server",
-            server,
-            "--token-store",
-            "file",
-            "--json",
-            "--data-dir",
-        ])
-        .arg(data)
-        .args(args)
-        .env("SKILLTRACK_PASSWORD", email_password)
-        .output()
-        .unwrap();
-    if out.status.success() {
-        Ok(serde_json::from_slice(&out.stdout).unwrap_or(Value::Null))
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    skilltrack_tests::process::cli_with_password(server, data, email_password, args)
 }
 
 async fn sign_in(base: &str, email: &str, password: &str) -> String {
-    let a = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/sign-in"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
+    skilltrack_tests::api::Api::new(base)
+        .access_token(email, password)
         .await
-        .unwrap();
-    assert_eq!(a.status(), StatusCode::OK, "signing in {email} at {base}");
-    a.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// Reads SSE events until one arrives or the bound passes.

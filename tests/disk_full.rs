@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use skilltrack_tests::ServerProcess;
 use skilltrack_tests::process::{cli, server_command};
 
@@ -61,19 +61,6 @@ impl Drop for SmallDisk {
         let _ = Command::new("umount").arg("-l").arg(&self.path).output();
         let _ = std::fs::remove_dir(&self.path);
     }
-}
-
-async fn token(http: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
-    let session: Value = http
-        .post(format!("{url}/api/v1/auth/sign-in"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["access_token"].as_str().unwrap().to_owned()
 }
 
 /// Uploads `bytes` as a PNG; the status, the `Retry-After` header and the body.
@@ -134,13 +121,9 @@ async fn a_full_disk_refuses_writes_clearly_keeps_queued_writes_and_recovers_by_
         .timeout(Duration::from_secs(120))
         .build()
         .unwrap();
-    let instructor = token(
-        &http,
-        &url,
-        "instructor@skilltrack.dev",
-        "instructor-demo-pass",
-    )
-    .await;
+    let instructor = skilltrack_tests::api::Api::new(&url)
+        .access_token("instructor@skilltrack.dev", "instructor-demo-pass")
+        .await;
     let device = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| cli(&url, device.path(), args);
     run(&["sign-in", "--email", "learner@skilltrack.dev"]).unwrap();
@@ -207,27 +190,7 @@ async fn a_full_disk_refuses_writes_clearly_keeps_queued_writes_and_recovers_by_
     assert_eq!(status, 201, "{body}");
     // The queued write landed once, and what was written before the disk filled is intact:
     // a device that was never offline sees both.
-    let fresh = tempfile::tempdir().unwrap();
-    cli(
-        &url,
-        fresh.path(),
-        &["sign-in", "--email", "learner@skilltrack.dev"],
-    )
-    .unwrap();
-    cli(&url, fresh.path(), &["sync"]).unwrap();
-    let engine = skilltrack_client::device::open(
-        &url,
-        fresh.path(),
-        &skilltrack_client::tokens::StoreKind::File,
-    )
-    .unwrap();
-    let rows = skilltrack_client::sync::lock(engine.cache())
-        .rows_where(
-            skilltrack_protocol::sync::SyncTable::UserProgress,
-            "lesson_id",
-            &lesson,
-        )
-        .unwrap();
+    let rows = skilltrack_tests::process::fresh_device_progress(&url, &lesson);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["time_spent_minutes"], written["time_spent_minutes"]);
     let uploaded = http

@@ -77,19 +77,6 @@ async fn superuser(dir: &Path) -> sqlx::PgConnection {
     sqlx::PgConnection::connect_with(&options).await.unwrap()
 }
 
-async fn sign_in(http: &reqwest::Client, url: &str) -> String {
-    let session: Value = http
-        .post(format!("{url}/api/v1/auth/sign-in"))
-        .json(&json!({"email": "learner@skilltrack.dev", "password": "learner-demo-pass"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn call(
     http: &reqwest::Client,
     method: reqwest::Method,
@@ -174,7 +161,9 @@ async fn a_server_killed_while_labs_run_is_reclaimed_at_its_next_start_and_its_s
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap();
-    let token = sign_in(&http, &url).await;
+    let token = skilltrack_tests::api::Api::new(&url)
+        .access_token("learner@skilltrack.dev", "learner-demo-pass")
+        .await;
     let mut sessions = Vec::new();
     for lab in &labs {
         let (status, session) = call(
@@ -295,7 +284,9 @@ async fn a_server_killed_while_labs_run_is_reclaimed_at_its_next_start_and_its_s
     assert!(!labs_root.join(".running").read_dir().unwrap().any(|_| true));
 
     // Every lost session is paused, its environment too, and its learner was told.
-    let token = sign_in(&http, &url).await;
+    let token = skilltrack_tests::api::Api::new(&url)
+        .access_token("learner@skilltrack.dev", "learner-demo-pass")
+        .await;
     for id in &ids {
         let (status, session) = call(
             &http,

@@ -306,27 +306,7 @@ async fn postgresql_down_answers_503_with_retry_after_and_a_queued_write_survive
     );
     assert_eq!(run(&["status"]).unwrap()["pending"], 0);
     // What the server holds, seen by a device that was never offline: the write, once.
-    let fresh = tempfile::tempdir().unwrap();
-    cli(
-        &server.url,
-        fresh.path(),
-        &["sign-in", "--email", "learner@skilltrack.dev"],
-    )
-    .unwrap();
-    cli(&server.url, fresh.path(), &["sync"]).unwrap();
-    let engine = skilltrack_client::device::open(
-        &server.url,
-        fresh.path(),
-        &skilltrack_client::tokens::StoreKind::File,
-    )
-    .unwrap();
-    let rows = skilltrack_client::sync::lock(engine.cache())
-        .rows_where(
-            skilltrack_protocol::sync::SyncTable::UserProgress,
-            "lesson_id",
-            &lesson,
-        )
-        .unwrap();
+    let rows = skilltrack_tests::process::fresh_device_progress(&server.url, &lesson);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["time_spent_minutes"], written["time_spent_minutes"]);
     drop(server);

@@ -19,11 +19,11 @@
 )]
 
 mod load;
+mod server_binary;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Parser;
 use skilltrack_server::cluster::{ClusterOptions, DATABASE, EmbeddedCluster, SUPERUSER};
 use skilltrack_tests::nginx::Nginx;
@@ -89,18 +89,7 @@ fn serve(server_bin: &PathBuf, database_url: &str) -> (ServerProcess, tempfile::
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let server_bin = match &args.server {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("no directory")?
-            .join("skilltrack-server"),
-    };
-    anyhow::ensure!(
-        server_bin.exists(),
-        "{} is missing: `cargo build --release -p skilltrack-server` first",
-        server_bin.display()
-    );
+    let server_bin = server_binary::resolve(args.server.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -29,6 +29,7 @@
 )]
 
 mod accounts;
+mod server_binary;
 mod stats;
 
 use std::path::PathBuf;
@@ -331,18 +332,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // Two sockets per device here, and as many in the server (which inherits the limit).
     raise_open_files_limit()?;
-    let server_bin = match &args.server {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("no directory")?
-            .join("skilltrack-server"),
-    };
-    anyhow::ensure!(
-        server_bin.exists(),
-        "{} is missing: `cargo build --release -p skilltrack-server` first",
-        server_bin.display()
-    );
+    let server_bin = server_binary::resolve(args.server.as_deref())?;
     let data = skilltrack_tests::process::data_dir();
     eprintln!("seeding the demo data in {}", data.path().display());
     let seeded = std::process::Command::new(&server_bin)

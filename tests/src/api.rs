@@ -120,6 +120,19 @@ impl Api {
         .await
     }
 
+    /// Signs in, which must succeed, and returns the access token.
+    ///
+    /// # Panics
+    /// When the sign-in is refused.
+    pub async fn access_token(&self, email: &str, password: &str) -> String {
+        let a = self.sign_in(email, password).await;
+        assert_eq!(a.status, StatusCode::OK, "signing in {email}: {}", a.body);
+        a.body["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
     /// Refreshes and returns the answer.
     pub async fn refresh(&self, refresh_token: &str) -> Answer {
         self.post(

@@ -234,6 +234,16 @@ pub fn first_cached_lesson(server: &str, device: &Path) -> String {
 /// `skilltrack` (the CLI) on the device kept in `data`, against `server`, signing in as a demo
 /// learner when asked: its JSON answer, or its error (what it printed on stderr).
 pub fn cli(server: &str, data: &Path, args: &[&str]) -> Result<serde_json::Value, String> {
+    cli_with_password(server, data, "learner-demo-pass", args)
+}
+
+/// [`cli`], signing in with `password` when asked.
+pub fn cli_with_password(
+    server: &str,
+    data: &Path,
+    password: &str,
+    args: &[&str],
+) -> Result<serde_json::Value, String> {
     let out = Command::new(client_binary())
         .args([
             "--server",
@@ -245,7 +255,7 @@ pub fn cli(server: &str, data: &Path, args: &[&str]) -> Result<serde_json::Value
         ])
         .arg(data)
         .args(args)
-        .env("SKILLTRACK_PASSWORD", "learner-demo-pass")
+        .env("SKILLTRACK_PASSWORD", password)
         .output()
         .expect("running the CLI");
     if out.status.success() {
@@ -253,4 +263,34 @@ pub fn cli(server: &str, data: &Path, args: &[&str]) -> Result<serde_json::Value
     } else {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
+}
+
+/// The demo learner's progress rows in `lesson`, as a new device sees them after its first
+/// sync with `server`: what the server holds, whatever other devices cached.
+///
+/// # Panics
+/// When the CLI or the device's cache fails.
+pub fn fresh_device_progress(server: &str, lesson: &str) -> Vec<serde_json::Value> {
+    let fresh = tempfile::tempdir().expect("a device directory");
+    cli(
+        server,
+        fresh.path(),
+        &["sign-in", "--email", "learner@skilltrack.dev"],
+    )
+    .expect("signing the new device in");
+    cli(server, fresh.path(), &["sync"]).expect("the new device's first sync");
+    let engine = skilltrack_client::device::open(
+        server,
+        fresh.path(),
+        &skilltrack_client::tokens::StoreKind::File,
+    )
+    .expect("opening the new device");
+    let cache = skilltrack_client::sync::lock(engine.cache());
+    cache
+        .rows_where(
+            skilltrack_protocol::sync::SyncTable::UserProgress,
+            "lesson_id",
+            lesson,
+        )
+        .expect("reading its cache")
 }
