@@ -53,19 +53,13 @@ fn two_lessons(url: &str, device: &Path) -> (String, String) {
             .unwrap();
     let cache = skilltrack_client::sync::lock(engine.cache());
     let lessons = cache.all_rows(SyncTable::CourseLessons).unwrap();
-    let first = skilltrack_tests::process::first_cached_lesson(url, device);
-    let module = lessons
-        .iter()
-        .find(|l| l["id"] == first.as_str())
-        .map(|l| l["module_id"].clone())
-        .unwrap();
+    let first = &lessons[0];
     let second = lessons
         .iter()
-        .find(|l| l["module_id"] == module && l["id"] != first.as_str())
-        .and_then(|l| l["id"].as_str())
-        .expect("a second lesson in the module")
-        .to_owned();
-    (first, second)
+        .find(|l| l["module_id"] == first["module_id"] && l["id"] != first["id"])
+        .expect("a second lesson in the module");
+    let id = |l: &Value| l["id"].as_str().unwrap().to_owned();
+    (id(first), id(second))
 }
 
 /// The log position a device's cursor stands at.

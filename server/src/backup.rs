@@ -13,7 +13,7 @@
 //!   one transaction, then migrated to this build's schema. Every server on the database must
 //!   be stopped first. The restored database is a new one, so every device's sync cursor from
 //!   before names another database's log and starts a fresh snapshot (its queued offline
-//!   writes are pushed first and applied once): see [`crate::db::sync::Cursor::parse_in`].
+//!   writes are pushed first and applied once): see [`crate::db::sync::SentCursor`].
 
 use std::fs;
 use std::io::Read as _;
@@ -26,7 +26,7 @@ use sqlx::postgres::PgConnectOptions;
 
 use crate::cluster::{self, ClusterError, ClusterOptions, EmbeddedCluster};
 use crate::config::GlobalOptions;
-use crate::db::{self, Database, DbError, PoolSizes, bootstrap, instances};
+use crate::db::{Database, DbError, PoolSizes, bootstrap, instances};
 
 /// The dump's file name in a backup directory.
 pub const DUMP_FILE: &str = "skilltrack.dump";
@@ -93,9 +93,9 @@ pub struct Manifest {
     pub dump_bytes: u64,
     /// The key files kept beside it.
     pub key_files: Vec<String>,
-    /// Uploaded media files in the backup, and how many this run copied.
+    /// Uploaded media files in the backup.
     pub uploads: usize,
-    /// Of which this run copied (the others were there from an earlier backup).
+    /// How many of them this run copied (the others were there already).
     pub uploads_copied: usize,
 }
 
@@ -360,10 +360,14 @@ async fn restore_database(
 ) -> Result<(), BackupError> {
     // The roles the dump grants to are the cluster's, not the database's: opening the database
     // as the server does (migrations included) makes sure they exist before it is replaced.
-    let password = global
-        .authenticator_password
-        .as_ref()
-        .map(|p| p.expose().to_owned());
+    // As the server opens it: the embedded cluster's socket needs no password.
+    let password = match target {
+        Target::Embedded(_) => None,
+        Target::External { .. } => global
+            .authenticator_password
+            .as_ref()
+            .map(|p| p.expose().to_owned()),
+    };
     let sizes = PoolSizes { owner: 1, api: 1 };
     let db = Database::open(owner.clone(), password.as_deref(), sizes).await?;
     if matches!(target, Target::External { .. }) {
@@ -385,9 +389,10 @@ async fn restore_database(
         .stdout(Stdio::null());
     blocking(move || run_tool(restore, "pg_restore")).await?;
     // A dump from an older server gets this build's later migrations.
-    let db = Database::open(owner, password.as_deref(), sizes).await?;
-    db::health::schema_version(db.owner()).await?;
-    db.close().await;
+    Database::open(owner, password.as_deref(), sizes)
+        .await?
+        .close()
+        .await;
     Ok(())
 }
 

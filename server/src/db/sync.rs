@@ -70,33 +70,42 @@ pub enum Cursor {
     Tail(i64),
 }
 
-/// Ends the lineage a cursor starts with (see [`Cursor::parse_in`]).
+/// Ends the lineage a cursor starts with (see [`SentCursor`]).
 const LINEAGE_END: char = ':';
 
-/// A cursor's lineage, if it names one, and the rest.
-fn split_lineage(text: Option<&str>) -> (Option<&str>, Option<&str>) {
-    match text.and_then(|t| t.split_once(LINEAGE_END)) {
-        Some((lineage, rest)) => (Some(lineage), Some(rest)),
-        None => (None, text),
+/// A cursor as a client sent it: `<lineage>:<cursor>`, where the lineage names the database
+/// the log positions belong to (its cluster's system identifier and its own oid, hashed).
+/// A cursor of another lineage is none of ours: a database restored from a backup numbers its
+/// log again from the backup's position, so a device that saw positions past it would
+/// otherwise skip what is numbered there anew. A cursor without a lineage (from a server
+/// before this one) is taken as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentCursor<'a> {
+    lineage: Option<&'a str>,
+    cursor: Option<Cursor>,
+}
+
+impl<'a> SentCursor<'a> {
+    /// Reads a cursor off the wire (`None`: no cursor, a first sync).
+    pub fn parse(text: Option<&'a str>) -> Self {
+        let (lineage, rest) = match text.and_then(|t| t.split_once(LINEAGE_END)) {
+            Some((lineage, rest)) => (Some(lineage), Some(rest)),
+            None => (None, text),
+        };
+        Self {
+            lineage,
+            cursor: Cursor::parse(rest),
+        }
+    }
+
+    /// The cursor, if it is one of ours in the log of `lineage`.
+    pub fn in_lineage(self, lineage: &str) -> Option<Cursor> {
+        self.cursor
+            .filter(|_| self.lineage.is_none_or(|l| l == lineage))
     }
 }
 
 impl Cursor {
-    /// Parses a cursor a client sent, as the wire carries it: `<lineage>:<cursor>`, where the
-    /// lineage names the database the log positions belong to (its cluster's system
-    /// identifier and its own oid, hashed). A cursor of another lineage is `None`, as one not
-    /// ours at all: a database restored from a backup numbers its log again from the backup's
-    /// position, so a device that saw positions past it would otherwise skip what is numbered
-    /// there anew. A cursor without a lineage (from a server before this one) is taken as
-    /// it is.
-    pub fn parse_in(text: Option<&str>, lineage: &str) -> Option<Self> {
-        let (theirs, rest) = split_lineage(text);
-        if theirs.is_some_and(|l| l != lineage) {
-            return None;
-        }
-        Self::parse(rest)
-    }
-
     /// Parses a cursor without its lineage; `None` when it is not one of ours.
     pub fn parse(text: Option<&str>) -> Option<Self> {
         let text = text.unwrap_or("").trim();
@@ -327,12 +336,11 @@ pub async fn pull(
     cursor: Option<&str>,
     limit: u32,
 ) -> Result<PullPage, sqlx::Error> {
-    let (theirs, position_text) = split_lineage(cursor);
-    let parsed = Cursor::parse(position_text);
+    let sent = SentCursor::parse(cursor);
     // A device that is up to date pulls from a tail cursor: the log's position and the
     // entries after the cursor come in one round trip (the entries go unused if the cursor
     // turns out not to be this log's).
-    let tail_from = match parsed {
+    let tail_from = match sent.cursor {
         Some(Cursor::Tail(seq)) => Some(seq),
         _ => None,
     };
@@ -345,8 +353,7 @@ pub async fn pull(
     // A cursor the log can no longer serve (compacted past it, from another database — a
     // restored backup among them — or not ours at all) starts a new snapshot, and says so: the
     // client drops what it has.
-    let ours = theirs.is_none_or(|l| l == lineage);
-    let (cursor, reset) = match parsed.filter(|_| ours) {
+    let (cursor, reset) = match sent.in_lineage(&lineage) {
         Some(Cursor::Start) => (Cursor::Start, false),
         Some(Cursor::Tail(seq)) if seq >= horizon && seq <= head => (Cursor::Tail(seq), false),
         Some(c @ Cursor::Snapshot { base, .. }) if base >= horizon && base <= head => (c, false),
@@ -411,7 +418,7 @@ async fn snapshot_page(
     })
 }
 
-/// Where the log stands, and the lineage of the database it is in (see [`Cursor::parse_in`]).
+/// Where the log stands, and the lineage of the database it is in (see [`SentCursor`]).
 struct Position {
     horizon: i64,
     head: i64,
@@ -738,25 +745,23 @@ pub async fn delete_lab_review(
 
 #[cfg(test)]
 mod tests {
-    use super::Cursor;
+    use super::{Cursor, SentCursor};
 
     #[test]
     fn a_cursor_of_another_lineage_is_not_ours_and_one_without_is_taken_as_it_is() {
         let here = "0123456789abcdef";
+        let read = |text| SentCursor::parse(text).in_lineage(here);
+        assert_eq!(read(Some("0123456789abcdef:42")), Some(Cursor::Tail(42)));
+        assert_eq!(read(Some("fedcba9876543210:42")), None);
+        assert_eq!(read(Some("42")), Some(Cursor::Tail(42)));
         assert_eq!(
-            Cursor::parse_in(Some("0123456789abcdef:42"), here),
-            Some(Cursor::Tail(42))
-        );
-        assert_eq!(Cursor::parse_in(Some("fedcba9876543210:42"), here), None);
-        assert_eq!(Cursor::parse_in(Some("42"), here), Some(Cursor::Tail(42)));
-        assert_eq!(
-            Cursor::parse_in(Some("0123456789abcdef:s7.2.-"), here),
+            read(Some("0123456789abcdef:s7.2.-")),
             Some(Cursor::Snapshot {
                 base: 7,
                 table: 2,
                 after: None
             })
         );
-        assert_eq!(Cursor::parse_in(None, here), Some(Cursor::Start));
+        assert_eq!(read(None), Some(Cursor::Start));
     }
 }

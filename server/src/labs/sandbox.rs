@@ -758,8 +758,8 @@ impl LocalSandbox {
         // tree, so the order of the paths alone does not say it), which stays busy until the
         // overlay goes. Then deepest first.
         let roots = root.join(".roots");
+        // A path mounted twice is listed twice and released twice (each release unmounts one).
         mounts.sort_by(|a, b| (!a.starts_with(&roots), b).cmp(&(!b.starts_with(&roots), a)));
-        mounts.dedup();
         for mount in &mounts {
             self.volumes.release(mount);
         }
